@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/infra/cassandra-global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },
