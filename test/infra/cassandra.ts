@@ -253,7 +253,9 @@ export class CassandraServer {
       await this.waitForCql();
     } catch (err) {
       await this.stop();
-      throw new Error(`${(err as Error).message}\n--- ${this.logFile} (last 60 lines) ---\n${this.logTail(60)}`);
+      throw new Error(`${(err as Error).message}\n--- ${this.logFile} (last 60 lines) ---\n${this.logTail(60)}`, {
+        cause: err,
+      });
     }
     return this.endpoint;
   }
