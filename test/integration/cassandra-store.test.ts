@@ -10,7 +10,7 @@ import type { CassandraStoreConfigInput } from '../../runtime/store/cassandra-st
 import { bucketOf, LATEST_SCHEMA_VERSION } from '../../runtime/store/cassandra-schema.ts';
 import type { CassandraEndpoint } from '../infra/cassandra.ts';
 import { sharedCassandra } from '../infra/shared-cassandra.ts';
-import { describeSessionStoreContract, sampleSession } from '../contracts/session-store.contract.ts';
+import { describeSessionStoreContract, session } from '../contracts/session-store-contract.ts';
 
 function configFor(endpoint: CassandraEndpoint, keyspace: string, extra: Partial<CassandraStoreConfigInput> = {}): CassandraStoreConfigInput {
   return {
@@ -24,14 +24,26 @@ function configFor(endpoint: CassandraEndpoint, keyspace: string, extra: Partial
 
 const keyspaceName = (tag: string) => `ors_${tag}_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
 
-describeSessionStoreContract('cassandra', async () => {
-  const endpoint = await sharedCassandra(inject('cassandraRunDir'));
-  const keyspace = keyspaceName('contract');
-  return {
-    store: new CassandraSessionStore(configFor(endpoint, keyspace)),
-    reopen: async () => new CassandraSessionStore(configFor(endpoint, keyspace)),
-  };
-});
+// Each contract test gets a fresh store: a new keyspace on the shared server.
+describeSessionStoreContract(
+  'cassandra',
+  async () => {
+    const endpoint = await sharedCassandra(inject('cassandraRunDir'));
+    const store = new CassandraSessionStore(configFor(endpoint, keyspaceName('contract')));
+    await store.open();
+    return store;
+  },
+  {
+    reopen: async (store) => {
+      const other = new CassandraSessionStore((store as CassandraSessionStore).config);
+      await other.open();
+      return other;
+    },
+  },
+);
+
+let sessionCounter = 0;
+const sampleSession = () => session({ sessionId: `s-${++sessionCounter}-${randomUUID()}` });
 
 describe('Cassandra session store specifics', () => {
   let endpoint: CassandraEndpoint;
@@ -89,7 +101,7 @@ describe('Cassandra session store specifics', () => {
   test('sessions are partitioned by (node, bucket of the session id), each partition fenced', async () => {
     const keyspace = keyspaceName('layout');
     const store = await openStore(keyspace, { bucketsPerNode: 8 });
-    const s = sampleSession({ nodeId: 'node-3', epoch: 2 });
+    const s = session({ sessionId: `s-${randomUUID()}`, nodeId: 'node-3', epoch: 2 });
     await store.save(s);
     const rows = await cql.execute(
       `SELECT bucket, session_id, fence_epoch, version FROM ${keyspace}.sessions WHERE node_id = ? AND bucket = ?`,
