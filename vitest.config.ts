@@ -16,6 +16,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/infra/cassandra-global-setup.ts'],
+          setupFiles: ['test/infra/report-cassandra-log.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },

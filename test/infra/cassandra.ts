@@ -140,6 +140,7 @@ cas_contention_timeout: 5000ms
 request_timeout: 10000ms
 user_defined_functions_enabled: false
 materialized_views_enabled: false
+paxos_variant: v2
 `;
 }
 
