@@ -244,12 +244,18 @@ export class CassandraSessionStore implements SessionStore {
     await this.client.connect();
     const ks = this.config.keyspace;
     const replication = effectiveReplication(this.config);
-    await this.client.execute(createKeyspaceCql(ks, replication), [], { prepare: false });
-    const current = await this.client.execute(
-      'SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?',
-      [ks],
-    );
-    const currentMap = (current.first()?.get('replication') ?? {}) as Record<string, string>;
+    // Only touch the keyspace when it is missing or differs: an operator may have created it
+    // and granted this runtime's role rights on it alone (CREATE KEYSPACE IF NOT EXISTS needs
+    // CREATE on all keyspaces even when the keyspace exists).
+    const readReplication = async () =>
+      (
+        await this.client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [ks])
+      ).first()?.get('replication') as Record<string, string> | undefined;
+    let currentMap = await readReplication();
+    if (!currentMap) {
+      await this.client.execute(createKeyspaceCql(ks, replication), [], { prepare: false });
+      currentMap = (await readReplication()) ?? {};
+    }
     if (!sameReplication(currentMap, replication)) {
       this.log('warn', `changing replication of keyspace ${ks}; run a repair on the cluster afterwards`, { from: currentMap });
       await this.client.execute(alterKeyspaceCql(ks, replication), [], { prepare: false });

@@ -40,6 +40,15 @@ export interface CassandraServerOptions {
   startTimeoutMs?: number;
   /** Let the JVM outlive the process that started it (a server shared by test workers). */
   detached?: boolean;
+  /** PasswordAuthenticator and CassandraAuthorizer (superuser cassandra/cassandra). */
+  passwordAuth?: boolean;
+  /** Client TLS only (no plain CQL): a PKCS12 keystore with the server's key and certificate. */
+  clientTls?: { keystore: string; password: string };
+}
+
+export interface CassandraYamlOptions {
+  passwordAuth?: boolean;
+  clientTls?: { keystore: string; password: string };
 }
 
 /** SimpleSnitch puts the single node here. */
@@ -87,7 +96,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function cassandraYaml(dir: string, nativePort: number, storagePort: number): string {
+export function cassandraYaml(dir: string, nativePort: number, storagePort: number, options: CassandraYamlOptions = {}): string {
   // Settings chosen for a throwaway single node on a shared 2-core machine: one token, small
   // memtables and caches, few threads, no snapshots, no JMX-driven features, periodic commit
   // log sync (a clean stop drains it, so stop/start loses nothing).
@@ -114,8 +123,8 @@ cdc_raw_directory: ${d('cdc_raw')}
 commitlog_sync: periodic
 commitlog_sync_period: 10000ms
 commitlog_segment_size: 8MiB
-authenticator: AllowAllAuthenticator
-authorizer: AllowAllAuthorizer
+authenticator: ${options.passwordAuth ? 'PasswordAuthenticator' : 'AllowAllAuthenticator'}
+authorizer: ${options.passwordAuth ? 'CassandraAuthorizer' : 'AllowAllAuthorizer'}
 role_manager: CassandraRoleManager
 snapshot_before_compaction: false
 auto_snapshot: false
@@ -141,7 +150,18 @@ request_timeout: 10000ms
 user_defined_functions_enabled: false
 materialized_views_enabled: false
 paxos_variant: v2
-`;
+${
+  options.clientTls
+    ? `client_encryption_options:
+  enabled: true
+  optional: false
+  keystore: ${JSON.stringify(options.clientTls.keystore)}
+  keystore_password: ${JSON.stringify(options.clientTls.password)}
+  store_type: PKCS12
+  require_client_auth: false
+`
+    : ''
+}`;
 }
 
 const LOGBACK = `<configuration>
@@ -166,6 +186,7 @@ export class CassandraServer {
   private readonly heap: string;
   private readonly startTimeoutMs: number;
   private readonly detached: boolean;
+  private readonly yamlOptions: CassandraYamlOptions;
   private nativePort = 0;
   private storagePort = 0;
   private child: ChildProcess | undefined;
@@ -178,6 +199,10 @@ export class CassandraServer {
     this.heap = options.heap ?? '768m';
     this.startTimeoutMs = options.startTimeoutMs ?? 240_000;
     this.detached = options.detached ?? false;
+    this.yamlOptions = {
+      ...(options.passwordAuth ? { passwordAuth: true } : {}),
+      ...(options.clientTls ? { clientTls: options.clientTls } : {}),
+    };
   }
 
   get endpoint(): CassandraEndpoint {
@@ -210,7 +235,7 @@ export class CassandraServer {
       mkdirSync(path.join(this.dir, sub), { recursive: true });
     }
     const configFile = path.join(this.dir, 'cassandra.yaml');
-    writeFileSync(configFile, cassandraYaml(this.dir, this.nativePort, this.storagePort));
+    writeFileSync(configFile, cassandraYaml(this.dir, this.nativePort, this.storagePort, this.yamlOptions));
     const logbackFile = path.join(this.dir, 'logback.xml');
     writeFileSync(logbackFile, LOGBACK);
 
