@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// The server projects share the run's real servers through global setups; a failing test
+// prints the servers' log tails. Cassandra starts lazily, on the first test that asks.
+const realServers = {
+  globalSetup: ['test/infra/cassandra-global-setup.ts'],
+  setupFiles: ['test/infra/report-cassandra-log.ts'],
+};
+
 // Three projects: `unit` needs no servers; `integration` and `e2e` talk to the real
 // servers that test/infra builds (kube-apiserver, etcd, Cassandra, HAProxy).
 export default defineConfig({
@@ -14,9 +21,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          ...realServers,
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/infra/cassandra-global-setup.ts'],
-          setupFiles: ['test/infra/report-cassandra-log.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },
@@ -25,6 +31,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          ...realServers,
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 600_000,
           hookTimeout: 600_000,
