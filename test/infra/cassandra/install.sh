@@ -10,16 +10,19 @@ if [[ -f "$dir/.installed" ]]; then
   echo "cassandra $version: cached in $dir"
   exit 0
 fi
-for tool in java mvn; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "cassandra: $tool is missing; install it (apt-get install openjdk-17-jdk-headless maven)" >&2
-    exit 1
-  fi
-done
+# Java 17 and Maven come from Debian when missing (the machine image usually has them).
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+  echo "cassandra: installing Java 17 and Maven from Debian"
+  sudo=()
+  [[ $(id -u) == 0 ]] || sudo=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven
+fi
 echo "cassandra $version: resolving cassandra-all and its dependencies from Maven Central into $dir"
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"
-mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir.tmp/lib"
+mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir.tmp/lib" 2>&1 \
+  | sed -e 's/\x1b\[[0-9;]*m//g'
 rm -rf "$dir"
 mv "$dir.tmp" "$dir"
 touch "$dir/.installed"
