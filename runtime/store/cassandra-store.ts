@@ -28,6 +28,7 @@ import {
   createKeyspaceCql,
   MIGRATIONS,
   pendingMigrations,
+  type Migration,
   sameReplication,
   schemaMigrationsTableCql,
 } from './cassandra-schema.ts';
@@ -45,6 +46,8 @@ export interface CassandraStoreDependencies {
   /** Where the store's metrics are registered (the runtime's /metrics registry). */
   registry?: Registry;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+  /** The schema history (tests of the migration path use a longer one). */
+  migrations?: readonly Migration[];
 }
 
 // Server error codes after which the same request may succeed later.
@@ -133,6 +136,7 @@ export class CassandraSessionStore implements SessionStore {
   private readonly cql: Statements;
   private readonly backlog: WriteBacklog;
   private readonly log: NonNullable<CassandraStoreDependencies['log']>;
+  private readonly migrations: readonly Migration[];
   private buckets = 0;
   private opened = false;
   /** Newest epoch this store has fenced each node at. */
@@ -160,6 +164,7 @@ export class CassandraSessionStore implements SessionStore {
     }
     this.config = parsed.data;
     this.log = deps.log ?? (() => undefined);
+    this.migrations = deps.migrations ?? MIGRATIONS;
     this.cql = statements(this.config.keyspace);
     this.client = new cassandra.Client(this.clientOptions());
     const registry = deps.registry ?? new Registry();
@@ -264,7 +269,7 @@ export class CassandraSessionStore implements SessionStore {
     const applied = await this.client.execute(`SELECT version FROM ${ks}.schema_migrations`, [], {
       consistency: types.consistencies.localQuorum,
     });
-    for (const migration of pendingMigrations(applied.rows.map((r) => r.get('version') as number), MIGRATIONS)) {
+    for (const migration of pendingMigrations(applied.rows.map((r) => r.get('version') as number), this.migrations)) {
       for (const statement of migration.statements(ks)) {
         await this.client.execute(statement, [], { prepare: false });
       }

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { CassandraSessionStore } from '../../runtime/store/cassandra-store.ts';
 import type { CassandraStoreConfigInput } from '../../runtime/store/cassandra-store-config.ts';
-import { bucketOf, LATEST_SCHEMA_VERSION } from '../../runtime/store/cassandra-schema.ts';
+import { bucketOf, LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from '../../runtime/store/cassandra-schema.ts';
 import type { CassandraEndpoint } from '../infra/cassandra.ts';
 import { sharedCassandra } from '../infra/shared-cassandra.ts';
 import { describeSessionStoreContract, session } from '../contracts/session-store-contract.ts';
@@ -88,6 +88,33 @@ describe('Cassandra session store specifics', () => {
     const s = sampleSession();
     await again.save(s);
     expect(await store.load(s.nodeId, s.sessionId)).toEqual(s);
+  });
+
+  test('a newer runtime migrates an existing keyspace on open, keeping its data and history', async () => {
+    const keyspace = keyspaceName('migrate');
+    const v1 = await openStore(keyspace);
+    const s = sampleSession();
+    await v1.save(s);
+    const before = await cql.execute(`SELECT version, applied_at FROM ${keyspace}.schema_migrations`);
+    const next: Migration = {
+      version: LATEST_SCHEMA_VERSION + 1,
+      description: 'a later release adds a column',
+      statements: (ks) => [`ALTER TABLE ${ks}.sessions ADD priority int`],
+    };
+    const newer = new CassandraSessionStore(configFor(endpoint, keyspace), { migrations: [...MIGRATIONS, next] });
+    stores.push(newer);
+    await newer.open();
+    expect(await newer.schemaVersion()).toBe(next.version);
+    const after = await cql.execute(`SELECT version, applied_at FROM ${keyspace}.schema_migrations`);
+    expect(after.rows.map((r) => r.get('version')).sort()).toEqual([...before.rows.map((r) => r.get('version')), next.version].sort());
+    const first = after.rows.find((r) => r.get('version') === LATEST_SCHEMA_VERSION)!;
+    expect(first.get('applied_at')).toEqual(before.first().get('applied_at'));
+    const columns = await cql.execute(
+      'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
+      [keyspace, 'sessions'],
+    );
+    expect(columns.rows.map((r) => r.get('column_name'))).toContain('priority');
+    expect(await newer.load(s.nodeId, s.sessionId)).toEqual(s);
   });
 
   test('a changed replication setting is applied to an existing keyspace', async () => {
