@@ -42,6 +42,8 @@ export interface CassandraServerOptions {
   detached?: boolean;
   /** PasswordAuthenticator and CassandraAuthorizer (superuser cassandra/cassandra). */
   passwordAuth?: boolean;
+  /** A detached server is stopped when this process is gone (a watchdog shell polls it). */
+  ownerPid?: number;
   /** Client TLS only (no plain CQL): a PKCS12 keystore with the server's key and certificate. */
   clientTls?: { keystore: string; password: string };
 }
@@ -186,6 +188,7 @@ export class CassandraServer {
   private readonly heap: string;
   private readonly startTimeoutMs: number;
   private readonly detached: boolean;
+  private readonly ownerPid: number | undefined;
   private readonly yamlOptions: CassandraYamlOptions;
   private nativePort = 0;
   private storagePort = 0;
@@ -199,6 +202,7 @@ export class CassandraServer {
     this.heap = options.heap ?? '768m';
     this.startTimeoutMs = options.startTimeoutMs ?? 240_000;
     this.detached = options.detached ?? false;
+    this.ownerPid = options.ownerPid;
     this.yamlOptions = {
       ...(options.passwordAuth ? { passwordAuth: true } : {}),
       ...(options.clientTls ? { clientTls: options.clientTls } : {}),
@@ -272,6 +276,7 @@ export class CassandraServer {
     const child = spawn('java', args, { stdio: ['ignore', log, log], detached: this.detached });
     closeSync(log);
     if (this.detached) child.unref();
+    if (this.ownerPid !== undefined && child.pid !== undefined) startWatchdog(this.ownerPid, child.pid);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.once('error', () => undefined);
@@ -310,6 +315,15 @@ export class CassandraServer {
     if (!existsSync(this.logFile)) return '(no log)';
     return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
   }
+}
+
+/** Stops the JVM once the owner process is gone (it died without stopping the server). */
+function startWatchdog(ownerPid: number, jvmPid: number): void {
+  const script = `while kill -0 ${ownerPid} 2>/dev/null && kill -0 ${jvmPid} 2>/dev/null; do sleep 2; done
+kill -TERM ${jvmPid} 2>/dev/null || exit 0
+for i in $(seq 30); do kill -0 ${jvmPid} 2>/dev/null || exit 0; sleep 1; done
+kill -KILL ${jvmPid} 2>/dev/null; true`;
+  spawn('bash', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

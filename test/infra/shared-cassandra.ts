@@ -2,7 +2,6 @@
 // Test files run in separate worker processes, so the server is described in a file in the
 // run folder (from cassandra-global-setup.ts), guarded by a lock directory; the JVM is
 // detached from the worker that started it and stopped by the global teardown.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CassandraServer, type CassandraEndpoint } from './cassandra.ts';
@@ -51,23 +50,15 @@ export async function sharedCassandra(runDir: string): Promise<CassandraEndpoint
       if (alive(shared.pid)) return shared.endpoint;
       throw new Error(`the shared Cassandra (pid ${shared.pid}) died; its log: ${shared.logFile}`);
     }
-    const server = new CassandraServer({ detached: true });
+    // The watchdog stops the JVM if the vitest process dies without its teardown.
+    const ownerFile = path.join(runDir, 'owner.pid');
+    const ownerPid = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : undefined;
+    const server = new CassandraServer({ detached: true, ...(ownerPid ? { ownerPid } : {}) });
     const endpoint = await server.start();
     const shared: SharedServerFile = { pid: server.pid!, dir: server.dir, logFile: server.logFile, endpoint };
     writeFileSync(file, JSON.stringify(shared));
-    startWatchdog(runDir, shared.pid);
     return endpoint;
   });
-}
-
-/** Stops the JVM if the vitest process that owns the run dies without its teardown. */
-function startWatchdog(runDir: string, jvmPid: number): void {
-  const ownerFile = path.join(runDir, 'owner.pid');
-  if (!existsSync(ownerFile)) return;
-  const owner = Number(readFileSync(ownerFile, 'utf8'));
-  const script = `while kill -0 ${owner} 2>/dev/null && kill -0 ${jvmPid} 2>/dev/null; do sleep 2; done
-if kill -0 ${jvmPid} 2>/dev/null; then kill -TERM ${jvmPid}; sleep 30; kill -KILL ${jvmPid} 2>/dev/null; fi; true`;
-  spawn('bash', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 
 export async function stopSharedCassandra(runDir: string): Promise<void> {
