@@ -42,7 +42,8 @@ export interface CassandraServerOptions {
   detached?: boolean;
   /** PasswordAuthenticator and CassandraAuthorizer (superuser cassandra/cassandra). */
   passwordAuth?: boolean;
-  /** A detached server is stopped when this process is gone (a watchdog shell polls it). */
+  /** The server is stopped when this process is gone (a watchdog shell polls it); by default
+   *  the process that starts a server that is not detached. */
   ownerPid?: number;
   /** Client TLS only (no plain CQL): a PKCS12 keystore with the server's key and certificate. */
   clientTls?: { keystore: string; password: string };
@@ -202,7 +203,8 @@ export class CassandraServer {
     this.heap = options.heap ?? '768m';
     this.startTimeoutMs = options.startTimeoutMs ?? 240_000;
     this.detached = options.detached ?? false;
-    this.ownerPid = options.ownerPid;
+    // A server started for one process goes with it, even when that process is killed.
+    this.ownerPid = options.ownerPid ?? (this.detached ? undefined : process.pid);
     this.yamlOptions = {
       ...(options.passwordAuth ? { passwordAuth: true } : {}),
       ...(options.clientTls ? { clientTls: options.clientTls } : {}),
