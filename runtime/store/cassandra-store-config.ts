@@ -60,6 +60,8 @@ export const CassandraStoreConfigSchema = z
     /** Writes waiting for Cassandra (during an outage) beyond which new writes are shed. */
     maxPendingWrites: z.number().int().min(1).default(10_000),
     maxPendingBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** Rows per page when a node's sessions are listed (recovery reads them page by page). */
+    listPageSize: z.number().int().min(1).max(10_000).default(500),
     /** Writes sent to Cassandra at once. */
     maxInFlight: z.number().int().min(1).default(32),
     requestTimeoutMs: z.number().int().min(100).default(5000),

@@ -352,7 +352,7 @@ export class CassandraSessionStore implements SessionStore {
       let pageState: string | undefined;
       do {
         const rs = await this.timed(() =>
-          this.client.execute(this.cql.selectBucket, [nodeId, bucket], { fetchSize: 500, ...(pageState ? { pageState } : {}) }),
+          this.client.execute(this.cql.selectBucket, [nodeId, bucket], { fetchSize: this.config.listPageSize, ...(pageState ? { pageState } : {}) }),
         );
         for (const row of rs.rows) {
           const sessionId = row.get('session_id') as string | null;

@@ -142,6 +142,16 @@ describe('Cassandra session store specifics', () => {
     expect(new Set(fences.rows.map((r) => Number(r.get('fence_epoch'))))).toEqual(new Set([2]));
   });
 
+  test('listByNode pages through a partition larger than a page', async () => {
+    const store = await openStore(keyspaceName('paging'), { bucketsPerNode: 2, listPageSize: 5 });
+    const saved = Array.from({ length: 23 }, () => sampleSession());
+    await Promise.all(saved.map((s) => store.save(s)));
+    await store.delete(saved[3]!.nodeId, saved[3]!.sessionId, 1);
+    const listed: string[] = [];
+    for await (const s of store.listByNode(saved[0]!.nodeId)) listed.push(s.sessionId);
+    expect(listed.sort()).toEqual(saved.filter((_, i) => i !== 3).map((s) => s.sessionId).sort());
+  });
+
   test('a terminated session leaves a marker that expires with the TTL, and no late write revives it', async () => {
     const keyspace = keyspaceName('ttl');
     const store = await openStore(keyspace, { terminatedTtlSeconds: 2 });
