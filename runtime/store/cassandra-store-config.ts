@@ -35,7 +35,9 @@ export const CassandraStoreConfigSchema = z
      *  Default: NetworkTopologyStrategy with 3 replicas in the local data center. */
     replication: ReplicationSchema.optional(),
     consistency: Consistency.default('LOCAL_QUORUM'),
-    /** The Paxos phase of the epoch-fenced (lightweight transaction) writes. */
+    /** The Paxos phase of the epoch-fenced (lightweight transaction) writes. LOCAL_SERIAL
+     *  fences within one data center: right when both pods of a node run in the same one.
+     *  When a node's primary and backup can be in different data centers, use SERIAL. */
     serialConsistency: SerialConsistency.default('LOCAL_SERIAL'),
     /** How long a terminated session's marker row is kept (it stops late writes from
      *  resurrecting it); 0 deletes the row at once. */
