@@ -303,6 +303,11 @@ export class CassandraSessionStore implements SessionStore {
     return Math.max(0, ...rs.rows.map((r) => r.get('version') as number));
   }
 
+  /** The Cassandra hosts this store holds connections to (only the local data center's). */
+  connectedHosts(): string[] {
+    return this.client.getState().getConnectedHosts().map((host) => host.address);
+  }
+
   health(): CassandraStoreHealth {
     return { ...this.backlog.stats(), 'cassandra-latency': Math.round(this.latencyMs * 100) / 100 };
   }
