@@ -47,7 +47,7 @@ export function createExpressApp(ctx: ApiContext): express.Express {
       count(ctx, match.route, methodNotAllowed(res, method, req.method));
       return;
     }
-    handleSession(ctx, req, res, match.route, match.sessionId, match.name, match.query).then(
+    handleSession(ctx, req, res, match.route, match.sessionId, match.name, match.query, req.originalUrl).then(
       (status) => count(ctx, match.route, status),
       bug(ctx, res, match.route),
     );
@@ -95,7 +95,7 @@ export function createRequestListener(ctx: ApiContext): (req: IncomingMessage, r
         return;
       }
       if (match && (match.route === 'event' || match.route === 'request')) {
-        handleSession(ctx, req, res, match.route, match.sessionId, match.name, match.query).then(
+        handleSession(ctx, req, res, match.route, match.sessionId, match.name, match.query, url).then(
           (status) => count(ctx, match.route, status),
           bug(ctx, res, match.route),
         );

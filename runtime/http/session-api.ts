@@ -77,9 +77,10 @@ export async function handleSession(
   sessionId: string,
   name: string,
   query: string,
+  pathAndQuery: string,
 ): Promise<number> {
   const cookie = { 'set-cookie': sessionCookie(sessionId) };
-  if (applyDecision(res, routeForSession(ctx.roles.current(), ctx.table, sessionId, req.url ?? '/'), cookie)) {
+  if (applyDecision(res, routeForSession(ctx.roles.current(), ctx.table, sessionId, pathAndQuery), cookie)) {
     return res.statusCode;
   }
   try {
