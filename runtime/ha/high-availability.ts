@@ -18,7 +18,7 @@ import type { ExternalEvent } from '../sessions/strategy-engine.ts';
 import { StaleEpochError, type SessionStore } from '../store/session-store.ts';
 import type { RoleSource, RoleState } from './role-source.ts';
 import { planRestartBatches } from './restart-throttle.ts';
-import { SyncClient } from './sync/sync-client.ts';
+import type { SyncClient } from './sync/sync-client.ts';
 import type { SyncEvent, SyncedSession, Treatment } from './sync/sync-protocol.ts';
 import type { SyncServer } from './sync/sync-server.ts';
 import type { SyncState } from './sync/sync-state.ts';

@@ -118,7 +118,8 @@ export class HaPair {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       for (const proc of this.live()) {
-        const response = await fetch(`${proc.url}/heartbeat`).catch(() => undefined);
+        // A frozen (SIGSTOP) process never answers: do not wait for it.
+        const response = await fetch(`${proc.url}/heartbeat`, { signal: AbortSignal.timeout(300) }).catch(() => undefined);
         if (response?.status === 200) return proc;
       }
       if (Date.now() > deadline) throw new Error('no primary answered /heartbeat with 200');
