@@ -44,6 +44,15 @@ export function parseDelay(text: string): number {
   }
 }
 
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const STATE_ELEMENTS = new Set(['state', 'parallel', 'final', 'history']);
 
 class Compiler {
@@ -351,10 +360,11 @@ class Compiler {
     return spec;
   }
 
-  /** Content that parses as an expression is evaluated (JSON, arrays, numbers); otherwise it is a string. */
+  /** Content that is JSON becomes that value (SCXML B.2.2); any other text is a space-normalised string. */
   private contentValue(text: string): { content: Snippet | undefined; text: string | undefined } {
+    const isJson = isJsonText(text);
     const candidate = compileExpression(text.trim());
-    if (text.trim() !== '' && candidate.error === undefined) {
+    if (isJson && candidate.error === undefined) {
       this.snippets.push(candidate);
       return { content: candidate, text: undefined };
     }

@@ -166,6 +166,7 @@ export class Session implements SessionHandle, Runner {
   private running = false;
   private started = false;
   private inRun = false;
+  private starting = false;
   private scheduled = false;
   private finished = false;
   private doneDataValue: unknown = undefined;
@@ -222,9 +223,14 @@ export class Session implements SessionHandle, Runner {
       this.initializeData(this.model.root.data);
       this.initialised[0] = 1;
     }
-    if (this.model.script.length > 0) this.executeContent(this.model.script);
-    this.enterStates([this.model.root.initial!]);
-    this.macrostep();
+    this.starting = true;
+    try {
+      if (this.model.script.length > 0) this.executeContent(this.model.script);
+      this.enterStates([this.model.root.initial!]);
+      this.macrostep();
+    } finally {
+      this.starting = false;
+    }
   }
 
   /** Puts an event on the external queue; the scheduler is told the session has work. */
@@ -1012,8 +1018,9 @@ export class Session implements SessionHandle, Runner {
     else recipient.enqueue({ ...event, data: event.data });
   }
 
+  /** Whether we are inside start()/run(), so errors can go to the internal queue. */
   private inMacrostepContext(): boolean {
-    return this.running && (this.inRun || !this.scheduled);
+    return this.running && (this.inRun || this.starting);
   }
 
   /** Delivery between sessions of this library (event data is already a realm value). */
@@ -1086,6 +1093,7 @@ export class Session implements SessionHandle, Runner {
     for (const inv of this.invoked.values()) {
       if (inv.spec === spec && inv.state === state) {
         this.invoked.delete(inv.invokeid);
+        if (inv.child.done) continue; // completed on its own: its events (done.invoke) still count
         inv.child.terminate();
         // Events the cancelled invocation already sent are not processed (SCXML 6.4).
         this.externalQueue = this.externalQueue.filter((e) => e.invokeid !== inv.invokeid);
