@@ -86,7 +86,8 @@ class Compiler {
 
   private checkAttributes(el: XmlElement, allowed: string[]): void {
     for (const name of Object.keys(el.attributes)) {
-      if (name.includes(':')) continue; // foreign attributes are allowed everywhere
+      // Foreign (namespaced) attributes and `_`-prefixed vendor attributes (ORS: _type, _persist) are allowed everywhere.
+      if (name.includes(':') || name.startsWith('_')) continue;
       if (!allowed.includes(name)) throw this.error(`unknown attribute "${name}"`, el);
     }
   }

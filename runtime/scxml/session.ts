@@ -227,6 +227,10 @@ export class Session implements SessionHandle, Runner {
     try {
       if (this.model.script.length > 0) this.executeContent(this.model.script);
       this.enterStates([this.model.root.initial!]);
+      if (this.observer?.step) {
+        const configuration = this.configuration;
+        this.observer.step({ sessionId: this.id, event: undefined, exited: [], entered: configuration, configuration });
+      }
       this.macrostep();
     } finally {
       this.starting = false;

@@ -43,6 +43,8 @@ export interface RealmApi {
   setSession(now: () => number, random: () => number): void;
   /** Names of the realm's global object (resolve there, not in the datamodel). */
   isGlobal(name: string): boolean;
+  /** Whether a promise was created by strategy code (in this realm). */
+  isRealmPromise(promise: unknown): boolean;
   /** Makes a value (from evaluation) into a string the host can log safely. */
   describe(value: unknown): string;
 }
@@ -317,6 +319,7 @@ const REALM_SOURCE = String.raw`
     setDeadline(d) { deadline = d; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
     isGlobal(name) { return name in G; },
+    isRealmPromise(p) { return p instanceof Promise; },
   };
   return api;
 })
@@ -326,6 +329,19 @@ let sessionNow: () => number = Date.now;
 let sessionRandom: () => number = Math.random;
 
 let realm: RealmApi | undefined;
+
+/**
+ * A promise that strategy code rejects and never handles (`Promise.reject()`, a failed
+ * `import()`) must not take the host process down (Node's default for unhandled
+ * rejections is to crash). Rejections of realm promises are ignored; any other keeps the
+ * default behaviour unless the host has its own handler.
+ */
+function guardUnhandledRejections(isRealmPromise: (p: unknown) => boolean): void {
+  process.on('unhandledRejection', (reason, promise) => {
+    if (isRealmPromise(promise)) return;
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
+  });
+}
 
 /** The process-wide realm, created on first use. */
 export function getRealm(): RealmApi {
@@ -346,6 +362,7 @@ export function getRealm(): RealmApi {
     () => sessionNow(),
     () => sessionRandom(),
   );
+  guardUnhandledRejections(api.isRealmPromise);
   realm = {
     ...api,
     setSession(now, random) {
