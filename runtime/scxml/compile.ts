@@ -704,7 +704,7 @@ export function compileDocumentModel(
 }
 
 function linkAll(model: DocumentModel): void {
-  linkSnippets(model.snippets);
+  linkSnippets(model.snippets, model.allData.map((d) => d.id));
   for (const s of model.states) {
     for (const inv of s.invokes) if (inv.content?.document) linkAll(inv.content.document);
   }

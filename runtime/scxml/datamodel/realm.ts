@@ -21,7 +21,9 @@ export interface RealmApi {
   createScope(isActive: (id: string) => boolean): [object, Record<string, unknown>];
   /** Object handed to compiled code as `__scxml_rt`: `tick()` only. */
   runtime: object;
-  setDeadline(deadline: number): void;
+  /** Starts an evaluation that may run for `limitMs`. */
+  setDeadline(limitMs: number): void;
+  globalNames(): string[];
   clearDeadline(): void;
   /** Deep copy of a host value into realm objects (for event data, parameters). */
   importValue(value: unknown): unknown;
@@ -66,13 +68,26 @@ const REALM_SOURCE = String.raw`
   function TimeLimitExceeded() {
     return new RangeError('evaluation time limit exceeded');
   }
+  // The clock is read only every 1024 ticks, and the evaluation's start only then: code
+  // without loops never pays for a clock read.
+  let started = -1;
   const runtime = Object.freeze({
     tick() {
       if (expired) throw TimeLimitExceeded();
-      if ((++counter & 1023) === 0 && hostNow() > deadline) {
-        expired = true;
-        throw TimeLimitExceeded();
+      if ((++counter & 1023) === 0) {
+        const now = hostNow();
+        if (started < 0) started = now;
+        else if (now - started > deadline) {
+          expired = true;
+          throw TimeLimitExceeded();
+        }
       }
+    },
+    missing(name) {
+      throw new ReferenceError(name + ' is not defined');
+    },
+    readonly(name) {
+      throw new TypeError('cannot assign to system variable ' + name);
     },
   });
 
@@ -316,9 +331,10 @@ const REALM_SOURCE = String.raw`
 
   const api = {
     createScope, runtime, importValue, makeEvent, encode, decode, compileAll, describe,
-    setDeadline(d) { deadline = d; counter = 0; expired = false; },
+    setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
     isGlobal(name) { return name in G; },
+    globalNames() { return Object.getOwnPropertyNames(G); },
     isRealmPromise(p) { return p instanceof Promise; },
   };
   return api;
