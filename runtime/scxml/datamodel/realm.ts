@@ -25,6 +25,8 @@ export interface RealmApi {
   setDeadline(limitMs: number): void;
   globalNames(): string[];
   clearDeadline(): void;
+  /** The `_ioprocessors` value of a session. */
+  makeIoProcessors(sessionId: string, extra: Record<string, { location: string }> | undefined): object;
   /** Deep copy of a host value into realm objects (for event data, parameters). */
   importValue(value: unknown): unknown;
   makeEvent(
@@ -58,8 +60,19 @@ const REALM_SOURCE = String.raw`
   'use strict';
   const G = globalThis;
   const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
+  // Plain assignment, except for names an object inherits read-only from the frozen
+  // Object.prototype (the "override mistake") and __proto__.
+  const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
   function put(o, k, v) {
-    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    if (INHERITED.has(k)) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    else o[k] = v;
+  }
+  const SCXML_TYPE = 'http://www.w3.org/TR/scxml/#SCXMLEventProcessor';
+  function makeIoProcessors(sessionId, extra) {
+    const scxml = { location: '#_scxml_' + sessionId };
+    const io = { [SCXML_TYPE]: scxml, scxml };
+    if (extra) for (const k of Object.keys(extra)) put(io, k, { location: String(extra[k].location) });
+    return io;
   }
   let deadline = -Infinity;
   let counter = 0;
@@ -330,7 +343,7 @@ const REALM_SOURCE = String.raw`
   ]) deepFreeze(x);
 
   const api = {
-    createScope, runtime, importValue, makeEvent, encode, decode, compileAll, describe,
+    createScope, runtime, importValue, makeIoProcessors, makeEvent, encode, decode, compileAll, describe,
     setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
     isGlobal(name) { return name in G; },
