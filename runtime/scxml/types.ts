@@ -2,6 +2,7 @@
 // conformance runner, the benchmark) injects and what it gets back. Everything with
 // side effects — time, randomness, logging, event transport, host services — comes in
 // through these interfaces, so the interpreter stays a pure, deterministic library.
+import type { ScxmlDocument } from './document.ts';
 
 /** An event as the host hands it to a session (external queue) or as executable content raises it. */
 export interface EventInput {
@@ -12,6 +13,8 @@ export interface EventInput {
   origintype?: string;
   sendid?: string;
   invokeid?: string;
+  /** The raw message as received (Basic HTTP: the HTTP request text). */
+  raw?: string;
 }
 
 /** The `_event` a session sees (SCXML 5.10.1). */
@@ -23,6 +26,7 @@ export interface ScxmlEvent {
   origintype: string | undefined;
   invokeid: string | undefined;
   data: unknown;
+  raw?: string;
 }
 
 /**
@@ -200,5 +204,5 @@ export interface SessionOptions {
   /** Host services that extension actions receive. */
   services?: unknown;
   /** Resolves `<invoke src>` of SCXML type to a compiled document (e.g. from a strategy cache). */
-  loadDocument?: (src: string) => import('./document.ts').ScxmlDocument;
+  loadDocument?: (src: string) => ScxmlDocument;
 }
