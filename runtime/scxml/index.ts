@@ -51,7 +51,7 @@
 //       };
 //     },
 //   };
-import { ScxmlDocument } from './document.ts';
+import type { ScxmlDocument } from './document.ts';
 import { Session } from './session.ts';
 import type { SessionSnapshot } from './session.ts';
 import type { SessionOptions } from './types.ts';

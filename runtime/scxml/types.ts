@@ -2,6 +2,7 @@
 // conformance runner, the benchmark) injects and what it gets back. Everything with
 // side effects — time, randomness, logging, event transport, host services — comes in
 // through these interfaces, so the interpreter stays a pure, deterministic library.
+import type { ScxmlDocument } from './document.ts';
 
 /** An event as the host hands it to a session (external queue) or as executable content raises it. */
 export interface EventInput {
@@ -200,5 +201,5 @@ export interface SessionOptions {
   /** Host services that extension actions receive. */
   services?: unknown;
   /** Resolves `<invoke src>` of SCXML type to a compiled document (e.g. from a strategy cache). */
-  loadDocument?: (src: string) => import('./document.ts').ScxmlDocument;
+  loadDocument?: (src: string) => ScxmlDocument;
 }
