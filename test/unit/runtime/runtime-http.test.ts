@@ -272,7 +272,7 @@ describe('the runtime stays responsive', () => {
       await post(rt.url, '/scxml/session/start', { src: 'toggle.json' });
       await post(rt.url, '/scxml/session/start', { src: 'toggle.json' });
       expect(engine.compiled).toBe(1);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 1100)); // files are re-checked at most once a second
       await writeFile(path.join(dir, 'toggle.json'), JSON.stringify({ ...toggle, initial: 'busy' }));
       const id = (await post(rt.url, '/scxml/session/start', { src: 'toggle.json' })).json.sessionid as string;
       expect(engine.compiled).toBe(2);
