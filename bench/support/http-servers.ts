@@ -23,6 +23,8 @@ import { toggleScxml } from './toggle-strategy.ts';
 import { TableEngine } from '../../test/support/table-engine.ts';
 
 const kind = process.argv[2];
+// Exit normally on a signal, so --cpu-prof and similar tools write their output.
+process.once('SIGINT', () => process.exit(0));
 
 // The bench asks over IPC how much CPU this process used, so it can compare server cost
 // per request independently of how fast the load generator is.

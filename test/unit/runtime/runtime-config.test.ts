@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
@@ -65,12 +66,34 @@ describe('runtime configuration', () => {
       body: 'src=call-routing.scxml&ani=1&queueTimeout=300ms',
     });
     const { sessionid } = (await started.json()) as { sessionid: string };
-    // A request in flight while SIGTERM arrives is still answered.
-    const inFlight = fetch(`${url}/scxml/session/${sessionid}/request/where`, { method: 'POST' });
+    // A request in flight while SIGTERM arrives is still answered: its headers are sent,
+    // its body only after the signal.
+    const target = new URL(`${url}/scxml/session/${sessionid}/request/where`);
+    const body = 'asker=supervisor';
+    const request = http.request({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
+    });
+    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      request.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      request.on('error', reject);
+    });
+    request.flushHeaders();
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const answer = await inFlight;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    request.end(body);
+    const answer = await answered;
     expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ state: expect.any(String) });
     expect(await exited).toBe(0);
   });
 });

@@ -105,6 +105,18 @@ describe('session lifecycle over HTTP', () => {
     await expect.poll(async () => (await get(node.url, `/scxml/session/${id}/query`)).status).toBe(409);
   });
 
+  it('tells stable-point listeners when a session queue drains (the HA snapshot hook)', async () => {
+    const seen: string[] = [];
+    const stop = node.host.onStablePoint((point) => seen.push(point.sessionId));
+    try {
+      const id = (await start({ src: 'toggle' })).json.sessionid as string;
+      await post(node.url, `/scxml/session/${id}/event/go`);
+      await expect.poll(() => seen.filter((s) => s === id).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      stop();
+    }
+  });
+
   it('idealtime schedules the start; events wait for it', async () => {
     const at = new Date(Date.now() + 400).toISOString();
     const started = await start({ src: 'toggle', idealtime: at });
