@@ -4,7 +4,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envVarName, optionsFromEnv, resolveConfig } from '../../../runtime/config/load-config.ts';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { ConfigError, envVarName, optionsFromEnv, readConfigFile, resolveConfig } from '../../../runtime/config/load-config.ts';
 import { newSessionId, parseSessionId } from '../../../runtime/sessions/session-id.ts';
 import { routeForSession } from '../../../runtime/http/session-routing.ts';
 
@@ -34,6 +36,18 @@ describe('runtime configuration', () => {
     expect(c['session-processing-threads']).toBe(16);
     expect(c['restart-session-on-switchover']).toBe(true);
     expect(c['node-urls']).toEqual({ 'node-1': 'http://a:1', 'node-2': 'http://b:2' });
+  });
+
+  it('reads YAML or JSON config files', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ors-config-'));
+    await writeFile(path.join(dir, 'a.yaml'), 'node-id: node-3\nheartbeat-backup-status: 429\napplications:\n  main: main.scxml\n');
+    const c = resolveConfig({ file: await readConfigFile(path.join(dir, 'a.yaml')) });
+    expect(c['node-id']).toBe('node-3');
+    expect(c['heartbeat-backup-status']).toBe(429);
+    expect(c.applications).toEqual({ main: 'main.scxml' });
+    await writeFile(path.join(dir, 'b.yaml'), '- just\n- a list\n');
+    await expect(readConfigFile(path.join(dir, 'b.yaml'))).rejects.toThrow(/expected a mapping/);
+    await expect(readConfigFile(path.join(dir, 'none.yaml'))).rejects.toThrow(ConfigError);
   });
 
   it('names the option, its source and the allowed values when invalid', () => {

@@ -51,6 +51,16 @@ let backendUrl: string;
 beforeAll(async () => {
   dir = await strategyDir({ 'parent.scxml': parent, 'child.scxml': child, 'spinner.scxml': spinner });
   backend = http.createServer((req, res) => {
+    if (req.url === '/strategies/child.scxml') {
+      res.writeHead(200, { 'content-type': 'application/scxml+xml' });
+      res.end(child);
+      return;
+    }
+    if (req.url === '/strategies/missing.scxml') {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ path: req.url, answer: 42 }));
   });
@@ -132,6 +142,15 @@ describe('SCXML strategies over HTTP', () => {
     expect(((await query(spin)).datamodel as { n: number }).n).toBeGreaterThan(100);
     await post(node.url, `/scxml/session/${spin}/terminate`);
     await post(node.url, `/scxml/session/${hang}/terminate`);
+  });
+
+  it('starts a session from an http(s) URL src; an unreachable URL is a 400', async () => {
+    const r = await post(node.url, '/scxml/session/start', { src: `${backendUrl}/strategies/child.scxml`, greeting: 'over http' });
+    expect(r.status).toBe(200);
+    expect((await query(r.json.sessionid as string)).datamodel).toEqual({ greeting: 'over http' });
+    const missing = await post(node.url, '/scxml/session/start', { src: `${backendUrl}/strategies/missing.scxml` });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error).toBe('bad-src');
   });
 
   it('an invalid document is a 400 naming line and column', async () => {
