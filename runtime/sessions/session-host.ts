@@ -167,6 +167,7 @@ export class SessionHost {
     this.#sessions.set(id, hosted);
     this.#options.metrics.sessionsCreated.inc();
     this.#options.metrics.activeSessions.set(this.#sessions.size);
+    this.#options.logger.debug({ sessionId: id, src, parentId: options.parentId, startAt: options.startAt }, 'session created');
     for (const listener of this.#lifecycleListeners) listener({ sessionId: id, kind: 'created' });
 
     const delay = options.startAt === undefined ? 0 : options.startAt - Date.now();
@@ -387,6 +388,7 @@ export class SessionHost {
     this.#finished.set(hosted.id, Date.now());
     const memory = this.#options.finishedMemory ?? 100_000;
     while (this.#finished.size > memory) this.#finished.delete(this.#finished.keys().next().value!);
+    this.#options.logger.debug({ sessionId: hosted.id, reason }, 'session finished');
     this.#options.metrics.sessionsFinished.inc({ reason });
     this.#options.metrics.activeSessions.set(this.#sessions.size);
     for (const listener of this.#lifecycleListeners) listener({ sessionId: hosted.id, kind: 'finished' });

@@ -1,6 +1,7 @@
 // The runtime with the real SCXML interpreter over real HTTP: the example strategies,
 // `<data _type="parameter">`, `<session:response>`, delayed sends, and the ORS session
 // extensions (start, fetch, terminate).
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -154,11 +155,19 @@ describe('SCXML strategies over HTTP', () => {
   });
 
   it('an invalid document is a 400 naming line and column', async () => {
-    const bad = await strategyDir({ 'bad.scxml': '<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0">\n  <state id="a"><bogus/></state>\n</scxml>' });
-    const r = await post(node.url, '/scxml/session/start', { src: path.join(bad, 'bad.scxml') });
+    await writeFile(path.join(dir, 'bad.scxml'), '<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0">\n  <state id="a"><bogus/></state>\n</scxml>');
+    const r = await post(node.url, '/scxml/session/start', { src: 'bad.scxml' });
     expect(r.status).toBe(400);
     expect(r.json.error).toBe('invalid-document');
     expect(r.json.message).toMatch(/:2:\d+:/);
+  });
+
+  it('a file src from a client stays inside strategies-dir', async () => {
+    for (const src of ['../outside.scxml', '/etc/hostname', 'file:///etc/hostname']) {
+      const r = await post(node.url, '/scxml/session/start', { src });
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(/outside strategies-dir/);
+    }
   });
 });
 
