@@ -49,7 +49,6 @@ class ScxmlStrategySession implements StrategySession {
   readonly #session: Session;
   readonly #document: ScxmlDocument;
   #hostIsRunning = false;
-  readonly #topLevelFinals: ReadonlySet<string>;
 
   constructor(
     document: ScxmlDocument,
@@ -60,9 +59,6 @@ class ScxmlStrategySession implements StrategySession {
   ) {
     this.#document = document;
     this.id = init.sessionId;
-    this.#topLevelFinals = new Set(
-      document.model.root.children.filter((state) => state.kind === 'final').map((state) => state.id),
-    );
     const data: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(init.parameters)) if (parameterIds.has(key)) data[key] = value;
     this.#session = createSession(document, {
@@ -121,13 +117,6 @@ class ScxmlStrategySession implements StrategySession {
       work();
     } finally {
       this.#hostIsRunning = false;
-    }
-    // Works around an interpreter bug (runtime/scxml, reported): when an *external* event
-    // enters a top-level <final>, run() stops without exiting the interpreter, so `done`
-    // stays false. Finish such a session here.
-    if (!this.#session.done && this.#session.configuration.some((id) => this.#topLevelFinals.has(id))) {
-      this.#session.terminate();
-      return;
     }
     // The interpreter's fairness budget may leave events queued: ask for another turn.
     if (this.#session.hasWork) this.#onWorkLater();
