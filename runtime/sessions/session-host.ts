@@ -10,7 +10,7 @@
 // Macrosteps run on the main thread, one at a time, so `session-processing-threads` is
 // respected trivially. Worker threads were measured (bench/runtime-http.bench.ts) and
 // rejected for now: an event's round trip to a worker costs ~40-70 µs, more than the
-// SCXML macrostep itself (~6-20 µs for a typical transition), and pipelined throughput
+// SCXML macrostep itself (~6-30 µs for a typical transition on this machine), and pipelined throughput
 // through one worker was 0.3x of running the same macrosteps in-thread; sessions also
 // call back into the host synchronously (<response>, child sessions, #_scxml_ sends),
 // which a worker would turn into cross-thread messages. To use more cores, run more
