@@ -261,7 +261,7 @@ const suite: BenchSuite = {
           baseline: { name: 'raw node:http p99', value: rawE.p99Ms },
         },
         {
-          name: 'session starts/s (form body, through express)',
+          name: 'session starts/s (form body)',
           value: rtS.perSecond,
           unit: 'req/s',
           better: 'higher',
