@@ -176,7 +176,6 @@ export class SessionHost {
     this.#sessions.set(id, hosted);
     this.#options.metrics.sessionsCreated.inc();
     this.#options.metrics.activeSessions.set(this.#sessions.size);
-    this.#options.logger.debug({ sessionId: id, src, parentId: options.parentId, startAt: options.startAt }, 'session created');
     for (const listener of this.#lifecycleListeners) listener({ sessionId: id, kind: 'created' });
 
     const delay = options.startAt === undefined ? 0 : options.startAt - Date.now();
@@ -190,6 +189,7 @@ export class SessionHost {
       this.#begin(hosted);
     }
     this.#options.metrics.createSessionSeconds.observe((performance.now() - started) / 1000);
+    this.#options.logger.debug({ sessionId: id, src, parentId: options.parentId, startAt: options.startAt }, 'session created');
     return this.#summary(hosted);
   }
 
