@@ -48,7 +48,8 @@ export interface RealmApi {
   decode(encoded: unknown, scope: object, data: object): unknown;
   /** Compiles many function sources at once (`(function(...){...})` each); a string entry is a SyntaxError message. */
   compileAll(sources: string[]): Array<((...args: unknown[]) => unknown) | string>;
-  setSession(now: () => number, random: () => number): void;
+  /** Whose clock and random source `Date`/`Math.random` use from now on. */
+  setSession(clock: { now(): number }, random: () => number): void;
   /** Names of the realm's global object (resolve there, not in the datamodel). */
   isGlobal(name: string): boolean;
   /** Whether a promise was created by strategy code (in this realm). */
@@ -413,7 +414,7 @@ const REALM_SOURCE = String.raw`
 })
 `;
 
-let sessionNow: () => number = Date.now;
+let sessionClock: { now(): number } = Date;
 let sessionRandom: () => number = Math.random;
 
 let realm: RealmApi | undefined;
@@ -447,14 +448,14 @@ export function getRealm(): RealmApi {
   ) => Omit<RealmApi, 'setSession'>;
   const api = factory(
     () => performance.now(),
-    () => sessionNow(),
+    () => sessionClock.now(),
     () => sessionRandom(),
   );
   guardUnhandledRejections(api.isRealmPromise);
   realm = {
     ...api,
-    setSession(now, random) {
-      sessionNow = now;
+    setSession(clock, random) {
+      sessionClock = clock;
       sessionRandom = random;
     },
   };
