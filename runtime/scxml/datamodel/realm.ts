@@ -243,7 +243,17 @@ const REALM_SOURCE = String.raw`
   // are wrapped too, so decoding is unambiguous.
   function encode(value) {
     const ids = new Map();
+    // Strategy code never runs here (tick() throws outside evaluations), so getters,
+    // proxies and toJSON of strategy objects fail; such values are recorded as undefined
+    // rather than failing the whole snapshot.
     function enc(v) {
+      try {
+        return encValue(v);
+      } catch (e) {
+        return { $t: 'u' };
+      }
+    }
+    function encValue(v) {
       switch (typeof v) {
         case 'undefined': return { $t: 'u' };
         case 'number':
@@ -277,7 +287,11 @@ const REALM_SOURCE = String.raw`
         return { $t: 's', id, v: items };
       }
       const props = {};
-      for (const k of Object.keys(v)) put(props, k, enc(v[k]));
+      for (const k of Object.keys(v)) {
+        let x;
+        try { x = v[k]; } catch (e) { x = undefined; }
+        put(props, k, enc(x));
+      }
       return { $t: 'o', id, v: props };
     }
     return enc(value);
