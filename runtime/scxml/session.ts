@@ -85,7 +85,7 @@ export interface SessionSnapshot {
   sessionId: string;
   configuration: string[];
   history: Record<string, string[]>;
-  /** States whose late-bound data is initialised. */
+  /** States whose late-bound data is initialised (['*']: all, early binding). */
   initialisedStates: string[];
   datamodel: Record<string, unknown>;
   internalQueue: unknown[];
@@ -136,6 +136,8 @@ function isDescendant(s: StateModel, ancestor: StateModel | null | undefined): b
   return s.index > ancestor.index && s.index <= ancestor.lastDescendant;
 }
 
+/** System variables are rebuilt on restore, not stored. */
+const NOT_SNAPSHOTTED = ['_sessionid', '_name', '_ioprocessors', '_event'];
 const EMPTY_MAP: ReadonlyMap<never, never> = new Map<never, never>();
 
 type DefaultHistoryContent = Array<{ state: StateModel; actions: Action[] }>;
@@ -1135,20 +1137,17 @@ export class Session implements SessionHandle, Runner {
   snapshot(): SessionSnapshot {
     if (this.inRun) throw new Error('snapshot() is only possible between macrosteps');
     const realm = this.realm;
-    const datamodel: Record<string, unknown> = {};
-    for (const key of Object.keys(this.data)) {
-      if (key === '_sessionid' || key === '_name' || key === '_ioprocessors' || key === '_event') continue;
-      datamodel[key] = realm.encode(this.data[key]);
-    }
+    const datamodel = realm.encodeVariables(this.data, NOT_SNAPSHOTTED);
     const encodeEvent = (e: QueuedEvent) => ({ ...e, data: realm.encode(e.data) });
     const history: Record<string, string[]> = {};
     for (const [index, states] of this.historyValue ?? EMPTY_MAP) history[this.states[index]!.id] = states.map((s) => s.id);
     return {
       version: 1,
       sessionId: this.id,
-      configuration: this.states.filter((s) => this.active[s.index]).map((s) => (s.kind === 'scxml' ? '' : s.id)),
+      configuration: this.flaggedStateIds(this.active),
       history,
-      initialisedStates: this.states.filter((s) => this.initialised[s.index]).map((s) => (s.kind === 'scxml' ? '' : s.id)),
+      // With early binding every state is initialised at start: nothing to record.
+      initialisedStates: this.model.binding === 'early' ? ['*'] : this.flaggedStateIds(this.initialised),
       datamodel,
       internalQueue: this.internalQueue.map(encodeEvent),
       externalQueue: this.externalQueue.map(encodeEvent),
@@ -1174,6 +1173,13 @@ export class Session implements SessionHandle, Runner {
     };
   }
 
+  /** Ids of the states whose flag is set ('' stands for the <scxml> root). */
+  private flaggedStateIds(flags: Uint8Array): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < flags.length; i++) if (flags[i]) out.push(i === 0 ? '' : this.states[i]!.id);
+    return out;
+  }
+
   /** @internal Used by restoreSession. */
   restoreFrom(snapshot: SessionSnapshot): void {
     if (snapshot.version !== 1) throw new Error(`unsupported snapshot version ${String(snapshot.version)}`);
@@ -1188,18 +1194,19 @@ export class Session implements SessionHandle, Runner {
     this.finished = snapshot.done;
     this.initSystemVariables();
     for (const id of snapshot.configuration) this.active[byId(id).index] = 1;
-    for (const id of snapshot.initialisedStates) this.initialised[byId(id).index] = 1;
+    if (snapshot.initialisedStates[0] === '*') this.initialised.fill(1);
+    else for (const id of snapshot.initialisedStates) this.initialised[byId(id).index] = 1;
     for (const [id, states] of Object.entries(snapshot.history)) (this.historyValue ??= new Map()).set(byId(id).index, states.map(byId));
     for (const d of this.model.allData) if (!(d.id in this.data)) this.data[d.id] = undefined;
-    for (const [key, value] of Object.entries(snapshot.datamodel)) this.data[key] = realm.decode(value, this.scope, this.data);
+    realm.decodeVariables(snapshot.datamodel, this.scope, this.data);
     const decodeEvent = (e: unknown): QueuedEvent => {
       const q = e as QueuedEvent;
-      return { ...q, data: realm.decode(q.data, this.scope, this.data) };
+      return { ...q, data: realm.decode(q.data, this.scope) };
     };
     this.internalQueue = snapshot.internalQueue.map(decodeEvent);
     this.externalQueue = snapshot.externalQueue.map(decodeEvent);
     this.counter = snapshot.counter;
-    this.doneDataValue = realm.decode(snapshot.doneData, this.scope, this.data);
+    this.doneDataValue = realm.decode(snapshot.doneData, this.scope);
     if (snapshot.lastEvent) this.setEvent(decodeEvent(snapshot.lastEvent));
     for (const p of snapshot.pendingSends) {
       const pending: PendingSend = { sendid: p.sendid, due: p.due, event: decodeEvent(p.event), target: p.target, type: p.type, timer: undefined };

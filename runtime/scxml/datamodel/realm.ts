@@ -45,7 +45,10 @@ export interface RealmApi {
   ): object;
   /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
   encode(value: unknown): unknown;
-  decode(encoded: unknown, scope: object, data: object): unknown;
+  decode(encoded: unknown, scope: object): unknown;
+  /** Encodes all variables of a datamodel at once, so references shared between variables survive. */
+  encodeVariables(data: object, skip: string[]): Record<string, unknown>;
+  decodeVariables(encoded: Record<string, unknown>, scope: object, data: object): void;
   /** Compiles many function sources at once (`(function(...){...})` each); a string entry is a SyntaxError message. */
   compileAll(sources: string[]): Array<((...args: unknown[]) => unknown) | string>;
   /** Whose clock and random source `Date`/`Math.random` use from now on. */
@@ -242,6 +245,15 @@ const REALM_SOURCE = String.raw`
   // is a tagged object {"$t": tag, ...}. Plain objects that happen to own a "$t" key
   // are wrapped too, so decoding is unambiguous.
   function encode(value) {
+    return makeEncoder()(value);
+  }
+  function encodeVariables(data, skip) {
+    const enc = makeEncoder();
+    const out = {};
+    for (const k of Object.keys(data)) if (!skip.includes(k)) put(out, k, enc(data[k]));
+    return out;
+  }
+  function makeEncoder() {
     const ids = new Map();
     // Strategy code never runs here (tick() throws outside evaluations), so getters,
     // proxies and toJSON of strategy objects fail; such values are recorded as undefined
@@ -294,10 +306,17 @@ const REALM_SOURCE = String.raw`
       }
       return { $t: 'o', id, v: props };
     }
-    return enc(value);
+    return enc;
   }
 
-  function decode(value, scope, data) {
+  function decode(value, scope) {
+    return makeDecoder(scope)(value);
+  }
+  function decodeVariables(encoded, scope, data) {
+    const dec = makeDecoder(scope);
+    for (const k of Object.keys(encoded)) data[k] = dec(encoded[k]);
+  }
+  function makeDecoder(scope) {
     const byId = new Map();
     const rebuild = [];
     function dec(e) {
@@ -329,7 +348,7 @@ const REALM_SOURCE = String.raw`
       }
       throw new TypeError('bad snapshot value');
     }
-    return dec(value);
+    return dec;
   }
 
   function compileAll(sources) {
@@ -416,7 +435,7 @@ const REALM_SOURCE = String.raw`
   ]) deepFreeze(x);
 
   const api = {
-    createScope, runtime, importValue, makeIoProcessors, makeDom,
+    createScope, runtime, importValue, makeIoProcessors, makeDom, encodeVariables, decodeVariables,
     domTree(v) { return v instanceof XmlDocument ? domTree(v.documentElement) : v instanceof XmlElement ? domTree(v) : undefined; }, makeEvent, encode, decode, compileAll, describe,
     setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },

@@ -399,4 +399,18 @@ describe('snapshot robustness', () => {
     expect(r.getData('proxied')).toBeUndefined();
     expect((r.getData('when') as Date).getTime()).toBe(0);
   });
+
+  it('keeps references shared between variables, and cycles', () => {
+    const doc = compile(`<scxml ${NS} initial="s"><state id="s"><onentry><script>
+      var a = { n: 1 }; var b = { inner: a }; a.self = a;
+    </script></onentry><transition event="bump"><script>a.n++</script></transition></state></scxml>`);
+    const s = createSession(doc, { scheduler: () => {} });
+    s.start();
+    const r = restoreSession(doc, JSON.parse(JSON.stringify(s.snapshot())), { scheduler: () => {} });
+    r.send({ name: 'bump' });
+    r.run();
+    const b = r.getData('b') as { inner: { n: number; self: unknown } };
+    expect(b.inner.n).toBe(2);
+    expect(b.inner.self).toBe(b.inner);
+  });
 });
