@@ -414,3 +414,34 @@ describe('snapshot robustness', () => {
     expect(b.inner.self).toBe(b.inner);
   });
 });
+
+describe('bad input never crashes the compiler', () => {
+  const inputs = [
+    '',
+    'not xml at all',
+    '<foo/>',
+    `<scxml ${NS}><state id="a"></scxml>`,
+    `<scxml ${NS}><state id="a" initial="nope"><state id="b"/></state></scxml>`,
+    `<scxml ${NS}><state id="a"/><state id="a"/></scxml>`,
+    `<scxml ${NS}><state id="a"><onentry><bogus/></onentry></state></scxml>`,
+    `<scxml ${NS}><state id="a"><transition type="sideways"/></state></scxml>`,
+    `<scxml ${NS}><state id="a"><onentry><send delay="soon"/></onentry></state></scxml>`,
+    `<scxml ${NS}><final id="f"><state id="x"/></final></scxml>`,
+    `<scxml ${NS} datamodel="xpath"/>`,
+    `<scxml ${NS}><datamodel><data/></datamodel></scxml>`,
+    `<scxml ${NS}><state id="a"><onentry><elseif/></onentry></state></scxml>`,
+  ];
+  for (const xml of inputs) {
+    it(`rejects ${JSON.stringify(xml.slice(0, 60))} with a positioned error`, () => {
+      let error: unknown;
+      try {
+        compile(xml);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ScxmlCompileError);
+      expect((error as ScxmlCompileError).line).toBeGreaterThanOrEqual(1);
+      expect((error as ScxmlCompileError).column).toBeGreaterThanOrEqual(1);
+    });
+  }
+});
