@@ -744,6 +744,7 @@ export class Session implements SessionHandle, Runner {
     const fn = snippet.fn;
     if (fn === undefined) throw new ExecutionError(snippet.error ?? 'not compiled');
     const realm = this.realm;
+    realm.setSession(this.clock, this.random);
     realm.setDeadline(this.timeLimit);
     try {
       return fn(this.scope, this.data, realm.runtime);
@@ -775,6 +776,7 @@ export class Session implements SessionHandle, Runner {
     if (SYSTEM_NAMES.has(root)) throw new ExecutionError(`cannot assign to system variable ${root}`);
     if (!(root in this.data)) throw new ExecutionError(`location ${location.source} is not declared`);
     const realm = this.realm;
+    realm.setSession(this.clock, this.random);
     realm.setDeadline(this.timeLimit);
     try {
       location.fn(this.scope, this.data, realm.runtime, value);
