@@ -1203,12 +1203,12 @@ export class Session implements SessionHandle, Runner {
     realm.decodeVariables(snapshot.datamodel, this.scope, this.data);
     const decodeEvent = (e: unknown): QueuedEvent => {
       const q = e as QueuedEvent;
-      return { ...q, data: realm.decode(q.data, this.scope) };
+      return { ...q, data: realm.decode(q.data, this.scope, this.data) };
     };
     this.internalQueue = snapshot.internalQueue.map(decodeEvent);
     this.externalQueue = snapshot.externalQueue.map(decodeEvent);
     this.counter = snapshot.counter;
-    this.doneDataValue = realm.decode(snapshot.doneData, this.scope);
+    this.doneDataValue = realm.decode(snapshot.doneData, this.scope, this.data);
     if (snapshot.lastEvent) this.setEvent(decodeEvent(snapshot.lastEvent));
     for (const p of snapshot.pendingSends) {
       const pending: PendingSend = { sendid: p.sendid, due: p.due, event: decodeEvent(p.event), target: p.target, type: p.type, timer: undefined };

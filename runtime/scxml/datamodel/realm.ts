@@ -45,7 +45,7 @@ export interface RealmApi {
   ): object;
   /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
   encode(value: unknown): unknown;
-  decode(encoded: unknown, scope: object): unknown;
+  decode(encoded: unknown, scope: object, data: object): unknown;
   /** Encodes all variables of a datamodel at once, so references shared between variables survive. */
   encodeVariables(data: object, skip: string[]): Record<string, unknown>;
   decodeVariables(encoded: Record<string, unknown>, scope: object, data: object): void;
@@ -64,7 +64,7 @@ export interface RealmApi {
 // Runs inside the realm. Plain JavaScript in a string because it must be created by the
 // realm's own Function, not the host's.
 const REALM_SOURCE = String.raw`
-(function (hostNow, hostSessionNow, hostSessionRandom) {
+(function (hostNow, hostSessionNow, hostSessionRandom, hostCompile) {
   'use strict';
   const G = globalThis;
   const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
@@ -309,14 +309,14 @@ const REALM_SOURCE = String.raw`
     return enc;
   }
 
-  function decode(value, scope) {
-    return makeDecoder(scope)(value);
+  function decode(value, scope, data) {
+    return makeDecoder(scope, data)(value);
   }
   function decodeVariables(encoded, scope, data) {
-    const dec = makeDecoder(scope);
+    const dec = makeDecoder(scope, data);
     for (const k of Object.keys(encoded)) data[k] = dec(encoded[k]);
   }
-  function makeDecoder(scope) {
+  function makeDecoder(scope, data) {
     const byId = new Map();
     const rebuild = [];
     function dec(e) {
@@ -333,7 +333,9 @@ const REALM_SOURCE = String.raw`
           // (closed-over locals other than datamodel variables are not preserved).
           let f;
           try {
-            f = Function('__scxml_scope', 'with (__scxml_scope) { return (' + e.src + '\n); }')(scope);
+            // The source is already instrumented (it calls __scxml_rt.tick()).
+            const make = hostCompile('(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (' + e.src + '\n); } })');
+            f = make(scope, data, runtime);
           } catch (err) {
             f = undefined;
           }
@@ -354,7 +356,7 @@ const REALM_SOURCE = String.raw`
   function compileAll(sources) {
     return sources.map((s) => {
       try {
-        return (0, eval)(s);
+        return hostCompile(s);
       } catch (e) {
         return String(e && e.message || e);
       }
@@ -472,17 +474,21 @@ export function getRealm(): RealmApi {
   // contextified sandbox, so it can be frozen like any object.
   const context = vm.createContext(vm.constants.DONT_CONTEXTIFY, {
     name: 'scxml-datamodel',
-    codeGeneration: { strings: true, wasm: false },
+    // No eval/Function from strategy code: code it generated would escape the loop
+    // instrumentation. The host compiles (instrumented) code into the context instead.
+    codeGeneration: { strings: false, wasm: false },
   });
   const factory = vm.runInContext(REALM_SOURCE, context, { filename: 'scxml-realm.js' }) as (
     hostNow: () => number,
     now: () => number,
     random: () => number,
+    compile: (source: string) => (...args: unknown[]) => unknown,
   ) => Omit<RealmApi, 'setSession'>;
   const api = factory(
     () => performance.now(),
     () => sessionClock.now(),
     () => sessionRandom(),
+    (source: string) => vm.runInContext(source, context, { filename: 'scxml-strategy.js' }) as (...args: unknown[]) => unknown,
   );
   guardUnhandledRejections(api.isRealmPromise);
   realm = {

@@ -238,6 +238,21 @@ describe('ECMAScript datamodel isolation', () => {
     }
   });
 
+  it('refuses code generation from strings (it would escape the time bound)', () => {
+    const { session, errors } = harness(`<scxml ${NS} initial="s"><state id="s"><onentry>
+      <script>Function('while (true) {}')()</script></onentry>
+      <transition event="error.execution" target="t"/></state><state id="t"/></scxml>`);
+    session.start();
+    expect(session.configuration).toEqual(['t']);
+    expect(errors[0]).toMatch(/Code generation from strings disallowed/);
+    const evalDoc = compile(`<scxml ${NS} initial="s"><state id="s"><onentry>
+      <script>eval('while (true) {}')</script></onentry>
+      <transition event="error.execution" target="t"/></state><state id="t"/></scxml>`);
+    const e = createSession(evalDoc, { scheduler: () => {} });
+    e.start();
+    expect(e.configuration).toEqual(['t']);
+  });
+
   it('bounds evaluation time: an infinite loop becomes error.execution and the session goes on', () => {
     const { session, errors, scheduler } = harness(
       `<scxml ${NS} initial="s">
@@ -398,6 +413,23 @@ describe('snapshot robustness', () => {
     expect((r.getData('tricky') as { plain: number }).plain).toBe(1);
     expect(r.getData('proxied')).toBeUndefined();
     expect((r.getData('when') as Date).getTime()).toBe(0);
+  });
+
+  it('restores functions defined by scripts, still time-bounded', () => {
+    const doc = compile(`<scxml ${NS} initial="s"><datamodel><data id="out" expr="0"/></datamodel>
+      <state id="s"><onentry><script>function twice(x) { return 2 * x; } var spin = () => { while (true) {} };</script></onentry>
+      <transition event="use"><assign location="out" expr="twice(21)"/></transition>
+      <transition event="spin"><script>spin()</script></transition>
+      <transition event="error.execution" target="t"/></state><state id="t"/></scxml>`);
+    const s = createSession(doc, { scheduler: () => {} });
+    s.start();
+    const r = restoreSession(doc, JSON.parse(JSON.stringify(s.snapshot())), { scheduler: () => {}, evaluationTimeLimitMs: 50 });
+    r.send({ name: 'use' });
+    r.run();
+    expect(r.getData('out')).toBe(42);
+    r.send({ name: 'spin' });
+    r.run();
+    expect(r.configuration).toEqual(['t']);
   });
 
   it('keeps references shared between variables, and cycles', () => {
