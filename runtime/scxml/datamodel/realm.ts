@@ -13,6 +13,7 @@
 //  - every loop body and function entry calls `tick()`, which throws once the
 //    evaluation's deadline has passed (and always outside an evaluation), so an infinite
 //    loop becomes `error.execution` without a watchdog thread.
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** Functions created inside the realm; the host calls them, strategy code never sees them. */
@@ -391,6 +392,11 @@ const REALM_SOURCE = String.raw`
   Object.defineProperty(G, 'Date', { value: SessionDate, writable: false, configurable: false });
   Object.defineProperty(Math, 'random', { value: function random() { return hostSessionRandom(); } });
 
+  // Blocking primitives that would stall the thread without ticking.
+  delete G.Atomics;
+  delete G.SharedArrayBuffer;
+  delete G.WebAssembly;
+
   // Harden: freeze every intrinsic reachable from the global object, then the global.
   const seen = new Set();
   function deepFreeze(o) {
@@ -472,6 +478,11 @@ export function getRealm(): RealmApi {
   if (realm) return realm;
   // DONT_CONTEXTIFY: an ordinary global object without the host interceptors of a
   // contextified sandbox, so it can be frozen like any object.
+  // Catastrophic regular-expression backtracking (ReDoS) would block without ticking:
+  // let V8 switch such a match to its linear-time engine. Process-wide, and harmless for
+  // the host's own expressions (same results, only a different engine when a match
+  // backtracks excessively; patterns with backreferences or lookarounds cannot switch).
+  v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
   const context = vm.createContext(vm.constants.DONT_CONTEXTIFY, {
     name: 'scxml-datamodel',
     // No eval/Function from strategy code: code it generated would escape the loop

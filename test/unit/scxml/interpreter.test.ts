@@ -238,6 +238,18 @@ describe('ECMAScript datamodel isolation', () => {
     }
   });
 
+  it('has no blocking primitives and survives catastrophic regular expressions', () => {
+    const { session } = harness(`<scxml ${NS} initial="s"><datamodel>
+      <data id="atomics" expr="typeof Atomics"/><data id="sab" expr="typeof SharedArrayBuffer"/>
+      <data id="redos" expr="/(a+)+$/.test('a'.repeat(40) + 'b')"/></datamodel><state id="s"/></scxml>`);
+    const t0 = performance.now();
+    session.start();
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(session.getData('atomics')).toBe('undefined');
+    expect(session.getData('sab')).toBe('undefined');
+    expect(session.getData('redos')).toBe(false);
+  });
+
   it('refuses code generation from strings (it would escape the time bound)', () => {
     const { session, errors } = harness(`<scxml ${NS} initial="s"><state id="s"><onentry>
       <script>Function('while (true) {}')()</script></onentry>
