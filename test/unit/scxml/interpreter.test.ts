@@ -489,3 +489,54 @@ describe('bad input never crashes the compiler', () => {
     });
   }
 });
+
+describe('<invoke src> with an asynchronous document loader', () => {
+  const child = compile(`<scxml ${NS} initial="c"><datamodel><data id="greeting" expr="'none'"/></datamodel>
+    <state id="c"><transition event="finish" target="f"/></state>
+    <final id="f"><donedata><param name="greeting" expr="greeting"/></donedata></final></scxml>`);
+  const parentXml = `<scxml ${NS} initial="p"><datamodel><data id="got" expr="null"/></datamodel>
+    <state id="p"><invoke id="kid" src="child.scxml" autoforward="true"><param name="greeting" expr="'hello'"/></invoke>
+      <transition event="done.invoke.kid" target="end"><assign location="got" expr="_event.data.greeting"/></transition>
+      <transition event="error.execution" target="failed"/></state>
+    <final id="end"/><final id="failed"/></scxml>`;
+
+  it('starts the child when the document arrives and hands it the events forwarded meanwhile', async () => {
+    let release: (d: typeof child) => void = () => {};
+    const loaded = new Promise<typeof child>((resolve) => (release = resolve));
+    const { session, scheduler } = harness(parentXml, { loadDocument: () => loaded });
+    session.start();
+    session.send({ name: 'finish' }); // autoforwarded while the child is still loading
+    scheduler.drain();
+    expect(session.done).toBe(false);
+    const snapshot = JSON.parse(JSON.stringify(session.snapshot()));
+    expect(snapshot.invoked[0].child).toBeNull();
+    release(child);
+    await loaded;
+    await Promise.resolve();
+    scheduler.drain();
+    expect(session.done).toBe(true);
+    expect(session.getData('got')).toBe('hello');
+
+    // The snapshot taken while loading: the restored session loads the document again.
+    const scheduler2 = new ManualScheduler();
+    const restored = restoreSession(compile(parentXml), snapshot, {
+      scheduler: scheduler2.schedule,
+      loadDocument: async () => child,
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    restored.send({ name: 'finish' });
+    scheduler2.drain();
+    expect(restored.done).toBe(true);
+    expect(restored.getData('got')).toBe('hello');
+  });
+
+  it('turns a failed load into error.execution', async () => {
+    const { session, scheduler, steps } = harness(parentXml, { loadDocument: () => Promise.reject(new Error('404')) });
+    session.start();
+    await new Promise((r) => setTimeout(r, 0));
+    scheduler.drain();
+    expect(session.done).toBe(true);
+    expect(steps.at(-1)!.configuration).toEqual(['failed']);
+  });
+});
