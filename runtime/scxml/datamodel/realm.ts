@@ -13,6 +13,7 @@
 //  - every loop body and function entry calls `tick()`, which throws once the
 //    evaluation's deadline has passed (and always outside an evaluation), so an infinite
 //    loop becomes `error.execution` without a watchdog thread.
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** Functions created inside the realm; the host calls them, strategy code never sees them. */
@@ -25,6 +26,10 @@ export interface RealmApi {
   setDeadline(limitMs: number): void;
   globalNames(): string[];
   clearDeadline(): void;
+  /** A DOM-like object (getElementsByTagName, getAttribute, childNodes, textContent) for XML content. */
+  makeDom(tree: unknown): unknown;
+  /** The tree of a DOM-like value made by makeDom, or undefined for other values. */
+  domTree(value: unknown): { n: string; a: Record<string, string>; c: unknown[] } | undefined;
   /** The `_ioprocessors` value of a session. */
   makeIoProcessors(sessionId: string, extra: Record<string, { location: string }> | undefined): object;
   /** Deep copy of a host value into realm objects (for event data, parameters). */
@@ -42,9 +47,13 @@ export interface RealmApi {
   /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
   encode(value: unknown): unknown;
   decode(encoded: unknown, scope: object, data: object): unknown;
+  /** Encodes all variables of a datamodel at once, so references shared between variables survive. */
+  encodeVariables(data: object, skip: string[]): Record<string, unknown>;
+  decodeVariables(encoded: Record<string, unknown>, scope: object, data: object): void;
   /** Compiles many function sources at once (`(function(...){...})` each); a string entry is a SyntaxError message. */
   compileAll(sources: string[]): Array<((...args: unknown[]) => unknown) | string>;
-  setSession(now: () => number, random: () => number): void;
+  /** Whose clock and random source `Date`/`Math.random` use from now on. */
+  setSession(clock: { now(): number }, random: () => number): void;
   /** Names of the realm's global object (resolve there, not in the datamodel). */
   isGlobal(name: string): boolean;
   /** Whether a promise was created by strategy code (in this realm). */
@@ -56,7 +65,7 @@ export interface RealmApi {
 // Runs inside the realm. Plain JavaScript in a string because it must be created by the
 // realm's own Function, not the host's.
 const REALM_SOURCE = String.raw`
-(function (hostNow, hostSessionNow, hostSessionRandom) {
+(function (hostNow, hostSessionNow, hostSessionRandom, hostCompile) {
   'use strict';
   const G = globalThis;
   const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
@@ -147,6 +156,7 @@ const REALM_SOURCE = String.raw`
     }
     seen = seen || new Map();
     if (seen.has(v)) return seen.get(v);
+    if (v instanceof XmlDocument) return makeDom(domTree(v.documentElement));
     let out;
     if (Array.isArray(v)) {
       out = [];
@@ -175,6 +185,56 @@ const REALM_SOURCE = String.raw`
     return out;
   }
 
+  // A small read-mostly DOM for XML content in the datamodel (SCXML B.2.2): enough for
+  // strategies that walk XML data; not a full W3C DOM.
+  class XmlNode {}
+  class XmlText extends XmlNode {
+    constructor(text) { super(); this.nodeType = 3; this.nodeName = '#text'; this.nodeValue = text; }
+    get textContent() { return this.nodeValue; }
+  }
+  class XmlElement extends XmlNode {
+    constructor(name, attributes, children) {
+      super();
+      this.nodeType = 1;
+      this.nodeName = name;
+      this.tagName = name;
+      this.attributes = attributes;
+      this.childNodes = children;
+    }
+    getAttribute(name) { return Object.prototype.hasOwnProperty.call(this.attributes, name) ? this.attributes[name] : null; }
+    hasAttribute(name) { return Object.prototype.hasOwnProperty.call(this.attributes, name); }
+    setAttribute(name, value) { put(this.attributes, name, String(value)); }
+    get children() { return this.childNodes.filter((c) => c.nodeType === 1); }
+    get firstChild() { return this.childNodes[0] || null; }
+    get textContent() { return this.childNodes.map((c) => c.textContent).join(''); }
+    getElementsByTagName(name) {
+      const out = [];
+      const visit = (el) => {
+        for (const c of el.childNodes) {
+          if (c.nodeType !== 1) continue;
+          if (name === '*' || c.tagName === name) out.push(c);
+          visit(c);
+        }
+      };
+      visit(this);
+      return out;
+    }
+  }
+  class XmlDocument extends XmlElement {
+    constructor(root) { super('#document', {}, [root]); this.nodeType = 9; this.documentElement = root; }
+  }
+  function makeElement(tree) {
+    const attributes = {};
+    for (const k of Object.keys(tree.a)) put(attributes, k, String(tree.a[k]));
+    return new XmlElement(String(tree.n), attributes,
+      tree.c.map((c) => (typeof c === 'string' ? new XmlText(c) : makeElement(c))));
+  }
+  function makeDom(tree) { return new XmlDocument(makeElement(tree)); }
+  function domTree(el) {
+    return { n: el.tagName, a: Object.assign({}, el.attributes),
+      c: el.childNodes.map((c) => (c.nodeType === 3 ? c.nodeValue : domTree(c))) };
+  }
+
   function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
     return raw === undefined
       ? { name, type, sendid, origin, origintype, invokeid, data }
@@ -186,8 +246,27 @@ const REALM_SOURCE = String.raw`
   // is a tagged object {"$t": tag, ...}. Plain objects that happen to own a "$t" key
   // are wrapped too, so decoding is unambiguous.
   function encode(value) {
+    return makeEncoder()(value);
+  }
+  function encodeVariables(data, skip) {
+    const enc = makeEncoder();
+    const out = {};
+    for (const k of Object.keys(data)) if (!skip.includes(k)) put(out, k, enc(data[k]));
+    return out;
+  }
+  function makeEncoder() {
     const ids = new Map();
+    // Strategy code never runs here (tick() throws outside evaluations), so getters,
+    // proxies and toJSON of strategy objects fail; such values are recorded as undefined
+    // rather than failing the whole snapshot.
     function enc(v) {
+      try {
+        return encValue(v);
+      } catch (e) {
+        return { $t: 'u' };
+      }
+    }
+    function encValue(v) {
       switch (typeof v) {
         case 'undefined': return { $t: 'u' };
         case 'number':
@@ -206,6 +285,7 @@ const REALM_SOURCE = String.raw`
       if (ids.has(v)) return { $t: 'r', id: ids.get(v) };
       const id = ids.size; ids.set(v, id);
       if (Array.isArray(v)) return { $t: 'a', id, v: v.map(enc) };
+      if (v instanceof XmlDocument) return { $t: 'X', id, v: domTree(v.documentElement) };
       const tag = Object.prototype.toString.call(v);
       if (tag === '[object Date]') return { $t: 'd', id, v: Date.prototype.getTime.call(v) };
       if (tag === '[object RegExp]') return { $t: 'x', id, s: v.source, f: v.flags, l: v.lastIndex };
@@ -220,13 +300,24 @@ const REALM_SOURCE = String.raw`
         return { $t: 's', id, v: items };
       }
       const props = {};
-      for (const k of Object.keys(v)) put(props, k, enc(v[k]));
+      for (const k of Object.keys(v)) {
+        let x;
+        try { x = v[k]; } catch (e) { x = undefined; }
+        put(props, k, enc(x));
+      }
       return { $t: 'o', id, v: props };
     }
-    return enc(value);
+    return enc;
   }
 
   function decode(value, scope, data) {
+    return makeDecoder(scope, data)(value);
+  }
+  function decodeVariables(encoded, scope, data) {
+    const dec = makeDecoder(scope, data);
+    for (const k of Object.keys(encoded)) data[k] = dec(encoded[k]);
+  }
+  function makeDecoder(scope, data) {
     const byId = new Map();
     const rebuild = [];
     function dec(e) {
@@ -243,13 +334,16 @@ const REALM_SOURCE = String.raw`
           // (closed-over locals other than datamodel variables are not preserved).
           let f;
           try {
-            f = Function('__scxml_scope', 'with (__scxml_scope) { return (' + e.src + '\n); }')(scope);
+            // The source is already instrumented (it calls __scxml_rt.tick()).
+            const make = hostCompile('(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (' + e.src + '\n); } })');
+            f = make(scope, data, runtime);
           } catch (err) {
             f = undefined;
           }
           byId.set(e.id, f);
           return f;
         }
+        case 'X': { const d = makeDom(e.v); byId.set(e.id, d); return d; }
         case 'a': { const a = []; byId.set(e.id, a); for (const x of e.v) a.push(dec(x)); return a; }
         case 'm': { const m = new Map(); byId.set(e.id, m); for (const [k, x] of e.v) m.set(dec(k), dec(x)); return m; }
         case 's': { const s = new Set(); byId.set(e.id, s); for (const x of e.v) s.add(dec(x)); return s; }
@@ -257,13 +351,13 @@ const REALM_SOURCE = String.raw`
       }
       throw new TypeError('bad snapshot value');
     }
-    return dec(value);
+    return dec;
   }
 
   function compileAll(sources) {
     return sources.map((s) => {
       try {
-        return (0, eval)(s);
+        return hostCompile(s);
       } catch (e) {
         return String(e && e.message || e);
       }
@@ -297,6 +391,11 @@ const REALM_SOURCE = String.raw`
   SessionDate.UTC = OriginalDate.UTC;
   Object.defineProperty(G, 'Date', { value: SessionDate, writable: false, configurable: false });
   Object.defineProperty(Math, 'random', { value: function random() { return hostSessionRandom(); } });
+
+  // Blocking primitives that would stall the thread without ticking.
+  delete G.Atomics;
+  delete G.SharedArrayBuffer;
+  delete G.WebAssembly;
 
   // Harden: freeze every intrinsic reachable from the global object, then the global.
   const seen = new Set();
@@ -340,10 +439,12 @@ const REALM_SOURCE = String.raw`
     Object.getPrototypeOf(/x/[Symbol.matchAll]('')),
     Object.getPrototypeOf(Object.getPrototypeOf(Int8Array.prototype)),
     (function () { return arguments; })(),
+    XmlDocument, XmlElement, XmlText, XmlNode, runtime,
   ]) deepFreeze(x);
 
   const api = {
-    createScope, runtime, importValue, makeIoProcessors, makeEvent, encode, decode, compileAll, describe,
+    createScope, runtime, importValue, makeIoProcessors, makeDom, encodeVariables, decodeVariables,
+    domTree(v) { return v instanceof XmlDocument ? domTree(v.documentElement) : v instanceof XmlElement ? domTree(v) : undefined; }, makeEvent, encode, decode, compileAll, describe,
     setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
     isGlobal(name) { return name in G; },
@@ -354,7 +455,7 @@ const REALM_SOURCE = String.raw`
 })
 `;
 
-let sessionNow: () => number = Date.now;
+let sessionClock: { now(): number } = Date;
 let sessionRandom: () => number = Math.random;
 
 let realm: RealmApi | undefined;
@@ -377,25 +478,34 @@ export function getRealm(): RealmApi {
   if (realm) return realm;
   // DONT_CONTEXTIFY: an ordinary global object without the host interceptors of a
   // contextified sandbox, so it can be frozen like any object.
+  // Catastrophic regular-expression backtracking (ReDoS) would block without ticking:
+  // let V8 switch such a match to its linear-time engine. Process-wide, and harmless for
+  // the host's own expressions (same results, only a different engine when a match
+  // backtracks excessively; patterns with backreferences or lookarounds cannot switch).
+  v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
   const context = vm.createContext(vm.constants.DONT_CONTEXTIFY, {
     name: 'scxml-datamodel',
-    codeGeneration: { strings: true, wasm: false },
+    // No eval/Function from strategy code: code it generated would escape the loop
+    // instrumentation. The host compiles (instrumented) code into the context instead.
+    codeGeneration: { strings: false, wasm: false },
   });
   const factory = vm.runInContext(REALM_SOURCE, context, { filename: 'scxml-realm.js' }) as (
     hostNow: () => number,
     now: () => number,
     random: () => number,
+    compile: (source: string) => (...args: unknown[]) => unknown,
   ) => Omit<RealmApi, 'setSession'>;
   const api = factory(
     () => performance.now(),
-    () => sessionNow(),
+    () => sessionClock.now(),
     () => sessionRandom(),
+    (source: string) => vm.runInContext(source, context, { filename: 'scxml-strategy.js' }) as (...args: unknown[]) => unknown,
   );
   guardUnhandledRejections(api.isRealmPromise);
   realm = {
     ...api,
-    setSession(now, random) {
-      sessionNow = now;
+    setSession(clock, random) {
+      sessionClock = clock;
       sessionRandom = random;
     },
   };
