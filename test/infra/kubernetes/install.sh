@@ -6,21 +6,19 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../cache-root.sh"
+source "$here/../go-build.sh"
 
 version="$(go_module_version "$here" k8s.io/kubernetes)"
 dest="$ors_test_cache/kubernetes-$version"
 commands=(kube-apiserver kube-controller-manager kubectl)
-
-missing=0
-for cmd in "${commands[@]}"; do [[ -x "$dest/bin/$cmd" ]] || missing=1; done
-if [[ $missing == 0 ]]; then
+if all_executable "$dest/bin" "${commands[@]}"; then
   echo "kubernetes $version: cached in $dest"
   exit 0
 fi
 
 # The same -X flags as Kubernetes' hack/lib/version.sh, so /version and
 # `kubectl version` report the real release. The build date is the module's
-# release time, which keeps the binaries reproducible.
+# release time, which keeps the binaries reproducible; there is no git commit.
 release="${version#v}"
 major="${release%%.*}"
 minor="${release#*.}"; minor="${minor%%.*}"
@@ -28,21 +26,10 @@ build_date="$(cd "$here" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:
 ldflags="-s -w"
 for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
   ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
-  ldflags+=" -X $pkg.gitTreeState=archive -X $pkg.buildDate=$build_date"
-  ldflags+=" -X $pkg.gitCommit="
+  ldflags+=" -X $pkg.gitTreeState=archive -X $pkg.buildDate=$build_date -X $pkg.gitCommit="
 done
 
-echo "kubernetes $version: building ${commands[*]} (several minutes on a cold cache)"
-started=$(date +%s)
-staging="$(mktemp -d "$ors_test_cache/.kubernetes-build.XXXXXX" 2>/dev/null || { mkdir -p "$ors_test_cache"; mktemp -d "$ors_test_cache/.kubernetes-build.XXXXXX"; })"
-trap 'rm -rf "$staging"' EXIT
-mkdir -p "$staging/bin"
+echo "kubernetes $version: building ${commands[*]} (10+ minutes on a cold cache)"
 packages=()
 for cmd in "${commands[@]}"; do packages+=("k8s.io/kubernetes/cmd/$cmd"); done
-(cd "$here" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$staging/bin/" "${packages[@]}")
-
-# Publish atomically: a build cut short never looks like a cached one.
-rm -rf "$dest"
-mv "$staging" "$dest"
-trap - EXIT
-echo "kubernetes $version: built in $(( $(date +%s) - started )) s into $dest"
+go_build_into_cache "$here" "$dest" "$ldflags" "${packages[@]}"
