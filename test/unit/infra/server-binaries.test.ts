@@ -44,8 +44,8 @@ describe('pinned component versions', () => {
 });
 
 describe('testCacheRoot', () => {
-  it('honours ORS_TEST_CACHE, then XDG_CACHE_HOME', () => {
-    expect(testCacheRoot({ ORS_TEST_CACHE: '/c' })).toBe('/c');
-    expect(testCacheRoot({ XDG_CACHE_HOME: '/x' })).toBe('/x/ors-test');
+  it('honours ORS_TEST_CACHE, else uses ~/.cache/ors-test', () => {
+    expect(testCacheRoot({ ORS_TEST_CACHE: '/c', HOME: '/h' })).toBe('/c');
+    expect(testCacheRoot({ HOME: '/h' })).toBe('/h/.cache/ors-test');
   });
 });
