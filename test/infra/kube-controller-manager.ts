@@ -26,6 +26,8 @@ export function kubeControllerManagerArgs(options: KubeControllerManagerOptions)
     `--kubeconfig=${options.kubeconfig}`,
     `--authentication-kubeconfig=${options.kubeconfig}`,
     `--authorization-kubeconfig=${options.kubeconfig}`,
+    // No front proxy here: do not keep looking for its request-header CA.
+    '--authentication-skip-lookup=true',
     '--bind-address=127.0.0.1',
     `--secure-port=${options.securePort}`,
     `--cert-dir=${options.certDir}`,

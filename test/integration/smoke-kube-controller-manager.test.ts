@@ -32,6 +32,8 @@ describe('kube-controller-manager', () => {
         spec: {
           replicas: 2,
           serviceName: 'node-0',
+          // OrderedReady would wait for pod 0 to be Ready, which never happens without nodes.
+          podManagementPolicy: 'Parallel',
           selector: { matchLabels: { app: 'node-0' } },
           template: {
             metadata: { labels: { app: 'node-0' } },

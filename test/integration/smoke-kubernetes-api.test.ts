@@ -1,4 +1,4 @@
-import { CoordinationV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, V1MicroTime, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig } from '../infra/shared-control-plane.ts';
 import { createTestNamespace } from '../infra/test-namespace.ts';
@@ -44,13 +44,14 @@ describe('kube-apiserver through @kubernetes/client-node', () => {
       namespace: namespace.name,
       body: {
         metadata: { name: 'node-0' },
-        spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, acquireTime: new Date(), renewTime: new Date() },
+        // Lease times are MicroTime: a plain Date is rejected (milliseconds, not microseconds).
+        spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, acquireTime: new V1MicroTime(), renewTime: new V1MicroTime() },
       },
     });
     const renewed = await coordination.replaceNamespacedLease({
       name: 'node-0',
       namespace: namespace.name,
-      body: { ...created, spec: { ...created.spec, holderIdentity: 'pod-b', renewTime: new Date() } },
+      body: { ...created, spec: { ...created.spec, holderIdentity: 'pod-b', renewTime: new V1MicroTime() } },
     });
     expect(renewed.spec?.holderIdentity).toBe('pod-b');
     await expect(
