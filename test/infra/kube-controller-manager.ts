@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePort, retryOnPortClash } from './free-port.ts';
 import { waitForHealthEndpoint } from './kube-apiserver.ts';
 import { startManagedProcess } from './managed-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
@@ -48,10 +48,18 @@ export interface KubeControllerManager {
   stop(): Promise<void>;
 }
 
-export async function startKubeControllerManager(
+export function startKubeControllerManager(
   dir: string,
   options: Omit<KubeControllerManagerOptions, 'securePort' | 'certDir'>,
   timeoutMs = 60_000,
+): Promise<KubeControllerManager> {
+  return retryOnPortClash(() => startKubeControllerManagerOnce(dir, options, timeoutMs));
+}
+
+async function startKubeControllerManagerOnce(
+  dir: string,
+  options: Omit<KubeControllerManagerOptions, 'securePort' | 'certDir'>,
+  timeoutMs: number,
 ): Promise<KubeControllerManager> {
   const binary = serverBinary('kube-controller-manager');
   const securePort = await freePort();
