@@ -57,6 +57,7 @@ export const POD_ENV = {
   leaseDurationSeconds: 'ORS_LEASE_DURATION_SECONDS',
   renewDeadlineSeconds: 'ORS_RENEW_DEADLINE_SECONDS',
   retryPeriodSeconds: 'ORS_RETRY_PERIOD_SECONDS',
+  httpHost: 'ORS_HTTP_HOST',
   httpPort: 'ORS_HTTP_PORT',
   syncPort: 'ORS_SYNC_PORT',
   syncPeers: 'ORS_SYNC_PEERS',

@@ -14,17 +14,17 @@ export const RuntimeOptionsSchema = z
       .describe('ORS call-watching-timeout: ms the backup and the reserved node wait for the assigned primary to create a call\'s session before trying themselves. ORS default 5000.'),
     backupSynchMaxBuffer: z
       .int()
-      .min(0)
+      .min(1)
       .optional()
-      .describe('ORS backup-synch-max-buffer: bytes of sync data the primary batches before sending them to its backup. ORS default 102400 (100 KB).'),
+      .describe('ORS backup-synch-max-buffer: KB of sync data the primary batches before sending them to its backup. ORS default 100.'),
     backupSynchMaxAge: z
       .int()
-      .min(0)
+      .min(1)
       .optional()
       .describe('ORS backup-synch-max-age: seconds the primary may hold sync data before sending it to its backup. ORS default 600.'),
     heartbeatBackupStatus: z
       .int()
-      .min(100)
+      .min(300)
       .max(599)
       .optional()
       .describe('ORS heartbeat-backup-status: HTTP status GET /heartbeat answers on a backup. Must not be 2xx, or backups become Ready and receive traffic. ORS default 503.'),
@@ -40,6 +40,7 @@ export const RuntimeOptionsSchema = z
     sessionProcessingThreads: z
       .int()
       .min(1)
+      .max(1024)
       .optional()
       .describe('ORS session-processing-threads: sessions restarted per batch after a switchover. ORS default 8.'),
     sessionidWithNodeid: z

@@ -35,7 +35,7 @@ export function buildClusterObjects(cluster: OrsCluster, nodeIds: readonly numbe
     buildRuntimeRole(cluster, nodeIds),
     buildRuntimeRoleBinding(cluster),
     buildSyncKeySecret(cluster, syncKey),
-    buildOptionsConfigMap(cluster),
+    buildOptionsConfigMap(cluster, nodeIds),
     buildStrategiesConfigMap(cluster),
     buildClusterService(cluster),
     buildIngress(cluster, nodeIds),

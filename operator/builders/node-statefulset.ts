@@ -13,7 +13,7 @@ import {
   externalUrl, leaseName, nodeLabels, nodeName, nodeSelector, optionsConfigMapName, ownedMetadata, podName,
   runtimeServiceAccountName, strategiesConfigMapName, syncKeySecretName, syncServiceName,
 } from './names.ts';
-import { optionsHash } from './runtime-config.ts';
+import { optionsHash, runtimeNodeId } from './runtime-config.ts';
 
 export const RUNTIME_CONTAINER = 'ors';
 export const OPTIONS_HASH_ANNOTATION = 'ors.dev/options-hash';
@@ -27,7 +27,8 @@ function env(cluster: OrsCluster, node: number): V1EnvVar[] {
     .join(',');
   return [
     { name: POD_ENV.clusterName, value: name },
-    { name: POD_ENV.nodeId, value: String(node) },
+    { name: POD_ENV.nodeId, value: runtimeNodeId(node) },
+    { name: POD_ENV.httpHost, value: '0.0.0.0' },
     { name: POD_ENV.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: POD_ENV.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     { name: POD_ENV.leaseName, value: leaseName(name, node) },
@@ -41,17 +42,29 @@ function env(cluster: OrsCluster, node: number): V1EnvVar[] {
     { name: POD_ENV.externalUrl, value: externalUrl(cluster, node) },
     { name: POD_ENV.optionsFile, value: OPTIONS_FILE },
     { name: POD_ENV.strategiesDir, value: STRATEGIES_DIR },
-    ...cassandraCredentialsEnv(cluster),
+    ...persistenceEnv(cluster),
   ];
 }
 
-function cassandraCredentialsEnv(cluster: OrsCluster): V1EnvVar[] {
-  const secret = cluster.spec.persistence.cassandra?.credentialsSecret;
-  if (cluster.spec.persistence.type !== 'cassandra' || !secret) return [];
-  return [
-    { name: 'ORS_CASSANDRA_USERNAME', valueFrom: { secretKeyRef: { name: secret, key: 'username' } } },
-    { name: 'ORS_CASSANDRA_PASSWORD', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
-  ];
+/** Persistence settings as ORS_<OPTION> variables (the runtime ignores names it does not know yet). */
+function persistenceEnv(cluster: OrsCluster): V1EnvVar[] {
+  const { persistence } = cluster.spec;
+  const env: V1EnvVar[] = [{ name: 'ORS_PERSISTENCE', value: persistence.type }];
+  const c = persistence.cassandra;
+  if (persistence.type !== 'cassandra' || !c) return env;
+  env.push(
+    { name: 'ORS_CASSANDRA_CONTACT_POINTS', value: c.contactPoints.join(',') },
+    { name: 'ORS_CASSANDRA_PORT', value: String(c.port) },
+    { name: 'ORS_CASSANDRA_KEYSPACE', value: c.keyspace },
+    { name: 'ORS_CASSANDRA_LOCAL_DATA_CENTER', value: c.localDataCenter },
+  );
+  if (c.credentialsSecret) {
+    env.push(
+      { name: 'ORS_CASSANDRA_USERNAME', valueFrom: { secretKeyRef: { name: c.credentialsSecret, key: 'username' } } },
+      { name: 'ORS_CASSANDRA_PASSWORD', valueFrom: { secretKeyRef: { name: c.credentialsSecret, key: 'password' } } },
+    );
+  }
+  return env;
 }
 
 function strategySources(cluster: OrsCluster): V1VolumeProjection[] {
