@@ -20,6 +20,15 @@ export const MAX_NODES = 1000;
 type CelRule = { rule: string; message: string; fieldPath?: string; reason?: string };
 const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
 
+/**
+ * An optional object whose default is itself with every inner default applied. The
+ * apiserver checks CEL rules against the default value as written, without defaulting
+ * inside it first, so `default: {}` would fail rules that read inner fields.
+ */
+function defaulted<T extends z.ZodType>(schema: T) {
+  return schema.default(() => schema.parse({}) as never);
+}
+
 const quantity = z
   .union([z.int(), z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/)])
   .meta({ 'x-kubernetes-int-or-string': true, description: 'A Kubernetes quantity, e.g. 500m, 1, 512Mi.' });
@@ -90,7 +99,7 @@ export const RoutingSchema = z
       .optional()
       .describe('Public host name of the cluster. Node i is also reachable at node-<i>.<host>, which becomes that node\'s external-url (where other nodes redirect requests for its sessions).'),
     scheme: z.enum(['http', 'https']).default('http').describe('Scheme of the public URLs (external-url).'),
-    ingress: z
+    ingress: defaulted(z
       .object({
         enabled: z.boolean().default(false).describe('Create an Ingress for the cluster host and one rule per node host.'),
         className: z.string().min(1).optional().describe('IngressClass to use; the cluster default class when unset.'),
@@ -100,16 +109,14 @@ export const RoutingSchema = z
           .describe('Extra annotations for the controller in use; the operator already sets cookie stickiness on ORSSESSIONID for ingress-nginx and Traefik.'),
         tlsSecretName: dnsLabel.optional().describe('Secret holding the TLS certificate for the host and node-*.host.'),
       })
-      .prefault({})
-      .describe('Kubernetes Ingress routing.'),
-    gateway: z
+      .describe('Kubernetes Ingress routing.')),
+    gateway: defaulted(z
       .object({
         enabled: z.boolean().default(false).describe('Create Gateway API HTTPRoutes (cluster route with session persistence, one route per node host).'),
         parentRefs: z.array(ParentRefSchema).max(16).default([]).describe('Gateways the routes attach to.'),
       })
-      .prefault({})
       .meta(cel({ rule: '!self.enabled || size(self.parentRefs) > 0', message: 'routing.gateway.parentRefs needs at least one Gateway when routing.gateway.enabled is true' }))
-      .describe('Gateway API HTTPRoute routing.'),
+      .describe('Gateway API HTTPRoute routing.')),
     stickyCookieMaxAgeSeconds: z
       .int()
       .min(0)
@@ -169,10 +176,10 @@ export const OrsClusterSpecSchema = z
     httpPort: z.int().min(1).max(65535).default(8080).describe('Port of the ORS REST API (and /heartbeat) in each pod.'),
     syncPort: z.int().min(1).max(65535).default(7000).describe('Port on which a primary sends sync data to its backup; reachable only from the other pod of the node.'),
     strategies: z.array(StrategySchema).max(256).default([]).describe('SCXML strategies mounted into every runtime pod.'),
-    options: RuntimeOptionsSchema.prefault({}),
-    persistence: PersistenceSchema.prefault({}),
-    routing: RoutingSchema.prefault({}),
-    leaderElection: LeaderElectionSchema.prefault({}),
+    options: defaulted(RuntimeOptionsSchema),
+    persistence: defaulted(PersistenceSchema),
+    routing: defaulted(RoutingSchema),
+    leaderElection: defaulted(LeaderElectionSchema),
     resources: ResourcesSchema.optional(),
     affinity: z
       .record(z.string(), z.unknown())
@@ -182,7 +189,7 @@ export const OrsClusterSpecSchema = z
     tolerations: z.array(TolerationSchema).optional().describe('Pod tolerations.'),
     nodeSelector: z.record(z.string(), z.string()).optional().describe('Kubernetes node labels the runtime pods must run on.'),
     priorityClassName: z.string().min(1).optional().describe('PriorityClass of the runtime pods.'),
-    scaleDown: z
+    scaleDown: defaulted(z
       .object({
         drainTimeoutSeconds: z
           .int()
@@ -191,9 +198,8 @@ export const OrsClusterSpecSchema = z
           .default(300)
           .describe('When nodes are removed, how long a draining node may keep finishing its sessions before it is deleted.'),
       })
-      .prefault({})
-      .describe('How nodes are removed.'),
-    rollout: z
+      .describe('How nodes are removed.')),
+    rollout: defaulted(z
       .object({
         syncTimeoutSeconds: z
           .int()
@@ -202,8 +208,7 @@ export const OrsClusterSpecSchema = z
           .default(600)
           .describe('How long a replaced backup may take to report itself synced before the rollout is marked Degraded (it keeps waiting; no switchover to an unsynced backup).'),
       })
-      .prefault({})
-      .describe('How pod-template changes are rolled out: one node at a time, backup first, then one switchover, then the old primary.'),
+      .describe('How pod-template changes are rolled out: one node at a time, backup first, then one switchover, then the old primary.')),
   })
   .meta(cel({ rule: 'self.httpPort != self.syncPort', message: 'httpPort and syncPort must differ' }))
   .describe('Desired state of an ORS cluster.');

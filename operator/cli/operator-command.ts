@@ -10,6 +10,7 @@ export function operatorCommand(): Command {
   return new Command('operator')
     .description('run the operator that reconciles OrsCluster resources (leader-elected; /metrics, /healthz, /readyz)')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--watch-namespace <ns>', 'reconcile only OrsClusters in this namespace (default: all namespaces)')
     .option('--lease-namespace <ns>', 'namespace of the operator\'s leader-election Lease', process.env.POD_NAMESPACE ?? 'default')
     .option('--lease-name <name>', 'name of the leader-election Lease', 'ors-operator')
     .option('--identity <id>', 'leader-election identity (default: <hostname>-<pid>)')
@@ -20,7 +21,7 @@ export function operatorCommand(): Command {
     .option('--retry-period <s>', 'leader-election retry period (seconds)', positiveInt, 2)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: {
-      kubeconfig?: string; leaseNamespace: string; leaseName: string; identity?: string; metricsBindAddress: string;
+      kubeconfig?: string; watchNamespace?: string; leaseNamespace: string; leaseName: string; identity?: string; metricsBindAddress: string;
       workers: number; leaseDuration: number; renewDeadline: number; retryPeriod: number; logLevel: string;
     }) => {
       const at = opts.metricsBindAddress.lastIndexOf(':');
@@ -31,6 +32,7 @@ export function operatorCommand(): Command {
       const { runOperator } = await import('../controller/run-operator.ts');
       const operator = await runOperator({
         ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+        ...(opts.watchNamespace ? { watchNamespace: opts.watchNamespace } : {}),
         leaseNamespace: opts.leaseNamespace,
         leaseName: opts.leaseName,
         ...(opts.identity ? { identity: opts.identity } : {}),

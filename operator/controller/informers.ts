@@ -55,10 +55,13 @@ export class Informers {
   private readonly watches = new Map<string, ListWatch<KubernetesObject>>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  private readonly namespace: string | undefined;
 
-  constructor(client: KubeClient, log: InformerLog) {
+  /** `namespace`: watch only that namespace (Kubernetes nodes are cluster-wide regardless). */
+  constructor(client: KubeClient, log: InformerLog, namespace?: string) {
     this.client = client;
     this.log = log;
+    this.namespace = namespace;
   }
 
   async start(onChange: ChangeHandler): Promise<void> {
@@ -67,7 +70,7 @@ export class Informers {
 
   private async startOne(watched: WatchedKind, onChange: ChangeHandler): Promise<void> {
     const type = resourceType(watched.apiVersion, watched.kind);
-    const path = collectionPath(type);
+    const path = collectionPath(type, this.namespace);
     const listFn = () =>
       this.client.request<KubernetesListObject<KubernetesObject>>('GET', path, {
         query: watched.labelSelector ? { labelSelector: watched.labelSelector } : {},

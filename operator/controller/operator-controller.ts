@@ -18,6 +18,8 @@ export interface ControllerOptions {
   log: Logger;
   metrics: OperatorMetrics;
   workers: number;
+  /** Reconcile only OrsClusters of this namespace (all namespaces when unset). */
+  watchNamespace?: string;
 }
 
 export class OperatorController {
@@ -38,7 +40,7 @@ export class OperatorController {
 
   async start(): Promise<void> {
     const { client, log, metrics } = this.options;
-    const informers = new Informers(client, log);
+    const informers = new Informers(client, log, this.options.watchNamespace);
     const queue = new WorkQueue({
       metrics: { depth: (n) => metrics.queueDepth.set(n), retried: () => metrics.retries.inc() },
     });

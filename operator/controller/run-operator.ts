@@ -17,6 +17,7 @@ export interface OperatorOptions {
   metricsHost: string;
   metricsPort: number;
   workers: number;
+  watchNamespace?: string;
   leaseDurationSeconds: number;
   renewDeadlineSeconds: number;
   retryPeriodSeconds: number;
@@ -36,7 +37,9 @@ export async function runOperator(options: OperatorOptions): Promise<{ stop: () 
   const client = new KubeClient(kubeConfig);
   const metrics = new OperatorMetrics();
   const identity = options.identity ?? `${os.hostname()}-${process.pid}`;
-  const controller = new OperatorController({ client, log, metrics, workers: options.workers });
+  const controller = new OperatorController({
+    client, log, metrics, workers: options.workers, ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
+  });
 
   const leadership = new OperatorLeadership({
     kubeConfig,

@@ -56,7 +56,7 @@ describe('OrsCluster CRD', () => {
     expect(version.additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual(['Nodes', 'Ready', 'Phase', 'Age']);
     const spec = version.schema.openAPIV3Schema.properties.spec;
     expect(spec.properties.nodes.default).toBe(1);
-    expect(spec.properties.leaderElection.default).toEqual({});
+    expect(spec.properties.leaderElection.default).toEqual({ leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
     expect(spec.properties.leaderElection.properties.leaseDurationSeconds.default).toBe(15);
     expect(spec.properties.leaderElection['x-kubernetes-validations'][0].rule).toBe('self.renewDeadlineSeconds < self.leaseDurationSeconds');
     expect(spec.properties.resources.properties.limits.additionalProperties['x-kubernetes-int-or-string']).toBe(true);
