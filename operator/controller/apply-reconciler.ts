@@ -20,6 +20,7 @@ const REAPPLY_AFTER_MS = 5 * 60_000;
 interface Applied {
   bodyHash: string;
   resourceVersion?: string;
+  generation?: number;
   at: number;
 }
 
@@ -31,15 +32,43 @@ export class AppliedObjects {
     return `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
   }
 
+  /**
+   * Whether applying `o` again would change nothing: the same body was applied, and the
+   * watched copy has not been changed by anyone since (same generation, or for kinds
+   * without one the same resourceVersion). A watched copy not in the cache yet is the
+   * informer lagging behind our own apply; a deletion is reported through `forget`.
+   */
   unchanged(o: KubernetesObject, hash: string, cached: KubernetesObject | undefined, watched: boolean, now: number): boolean {
     const last = this.applied.get(AppliedObjects.key(o));
     if (!last || last.bodyHash !== hash) return false;
-    if (watched) return cached?.metadata?.resourceVersion === last.resourceVersion;
-    return now - last.at < REAPPLY_AFTER_MS;
+    if (!watched) return now - last.at < REAPPLY_AFTER_MS;
+    if (!cached) return true;
+    const generation = cached.metadata?.generation;
+    if (generation !== undefined && last.generation !== undefined) return generation === last.generation;
+    return cached.metadata?.resourceVersion === last.resourceVersion;
   }
 
-  remember(o: KubernetesObject, hash: string, resourceVersion: string | undefined, now: number): void {
-    this.applied.set(AppliedObjects.key(o), { bodyHash: hash, resourceVersion, at: now });
+  remember(o: KubernetesObject, hash: string, result: KubernetesObject, now: number): void {
+    this.applied.set(AppliedObjects.key(o), {
+      bodyHash: hash,
+      ...(result.metadata?.resourceVersion ? { resourceVersion: result.metadata.resourceVersion } : {}),
+      ...(result.metadata?.generation !== undefined ? { generation: result.metadata.generation } : {}),
+      at: now,
+    });
+  }
+
+  forget(o: KubernetesObject): void {
+    this.applied.delete(AppliedObjects.key(o));
+  }
+
+  /** Whether the sync-key Secret of a cluster was seen recently (Secrets are not watched). */
+  secretKnown(key: string, now: number): boolean {
+    const last = this.applied.get(`Secret/${key}`);
+    return !!last && now - last.at < REAPPLY_AFTER_MS;
+  }
+
+  rememberSecret(key: string, now: number): void {
+    this.applied.set(`Secret/${key}`, { bodyHash: '', at: now });
   }
 
   forgetCluster(namespace: string): void {
@@ -47,7 +76,7 @@ export class AppliedObjects {
   }
 }
 
-const WATCHED = new Set(['StatefulSet', 'Service', 'ConfigMap', 'PodDisruptionBudget', 'NetworkPolicy']);
+export const WATCHED_APPLIED_KINDS = new Set(['StatefulSet', 'Service', 'ConfigMap', 'PodDisruptionBudget', 'NetworkPolicy']);
 
 export async function ensureFinalizer(ctx: ReconcileContext, raw: KubernetesObject): Promise<void> {
   const finalizers = raw.metadata?.finalizers ?? [];
@@ -87,8 +116,13 @@ export async function applyDesiredObjects(
   nodeIds: readonly number[],
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
+  const now = ctx.now().getTime();
+  const secretKey = `${cluster.metadata.namespace}/${syncKeySecretName(cluster.metadata.name)}`;
   try {
-    await ensureSyncKeySecret(ctx, cluster);
+    if (!applied.secretKnown(secretKey, now)) {
+      await ensureSyncKeySecret(ctx, cluster);
+      applied.rememberSecret(secretKey, now);
+    }
   } catch (error) {
     problems.push({ reason: 'ApplyFailed', message: `Secret ${syncKeySecretName(cluster.metadata.name)}: ${errorMessage(error)}` });
   }
@@ -96,17 +130,16 @@ export async function applyDesiredObjects(
     ...buildClusterObjects(cluster, nodeIds, '').filter((o) => o.kind !== 'Secret'),
     ...nodeIds.flatMap((node) => buildNodeObjects(cluster, node)),
   ];
-  const now = ctx.now().getTime();
   await Promise.all(
     desired.map(async (o) => {
       const body = JSON.stringify(o);
       const hash = createHash('sha256').update(body).digest('hex');
-      const cached = WATCHED.has(o.kind!) ? ctx.informers.get(o.kind!, o.metadata!.name!, o.metadata!.namespace) : undefined;
-      if (applied.unchanged(o, hash, cached, WATCHED.has(o.kind!), now)) return;
+      const cached = WATCHED_APPLIED_KINDS.has(o.kind!) ? ctx.informers.get(o.kind!, o.metadata!.name!, o.metadata!.namespace) : undefined;
+      if (applied.unchanged(o, hash, cached, WATCHED_APPLIED_KINDS.has(o.kind!), now)) return;
       try {
         ctx.metrics.applies.inc();
         const result = await ctx.client.apply<KubernetesObject>(pathOf(o.apiVersion!, o.kind!, o.metadata!.namespace, o.metadata!.name!), o, FIELD_MANAGER);
-        applied.remember(o, hash, result.metadata?.resourceVersion, now);
+        applied.remember(o, hash, result, now);
       } catch (error) {
         problems.push(problemFor(o, error));
       }

@@ -3,7 +3,7 @@
 // something is being waited for. Runs only while this process is the leader.
 import type { Logger } from 'pino';
 import type { V1Pod } from '@kubernetes/client-node';
-import { AppliedObjects } from './apply-reconciler.ts';
+import { AppliedObjects, WATCHED_APPLIED_KINDS } from './apply-reconciler.ts';
 import { keysForChange, splitKey } from './cluster-keys.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { Informers } from './informers.ts';
@@ -53,7 +53,8 @@ export class OperatorController {
       pods: () => informers.list<V1Pod>('Pod'),
     };
     let started = false;
-    await informers.start((kind, _type, object) => {
+    await informers.start((kind, type, object) => {
+      if (type === 'delete' && WATCHED_APPLIED_KINDS.has(kind)) applied.forget({ ...object, kind });
       // Until every cache is filled, events are from the initial lists: one pass per
       // cluster after start covers them.
       if (!started) return;

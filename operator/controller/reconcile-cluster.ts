@@ -55,7 +55,9 @@ export async function reconcileCluster(ctx: ReconcileContext, applied: AppliedOb
 
   const problems: Problem[] = [];
   problems.push(...(await applyDesiredObjects(ctx, applied, cluster, nodeIds.filter((id) => !removed.has(id)))));
-  if (cluster.status?.observedGeneration !== generation) {
+  // Only after a spec change (a new cluster has nothing to prune).
+  const observed = cluster.status?.observedGeneration;
+  if (observed !== undefined && observed !== generation) {
     await pruneOptionalObjects(ctx, cluster, nodeIds).catch((error: unknown) => {
       problems.push({ reason: 'PruneFailed', message: errorMessage(error) });
     });
