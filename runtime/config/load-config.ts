@@ -3,7 +3,7 @@
 // is allowed. Pure apart from `readConfigFile`.
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { optionNames, RuntimeConfigSchema, type OptionName, type RuntimeConfig } from './runtime-options.ts';
 
 export type OptionSource = 'file' | 'environment' | 'flag';

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -76,7 +77,9 @@ export async function issueCertificate(dir: string, name: string, ca: KeyPair, c
     dir,
   );
   await openssl(
-    ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', pair.cert, '-days', '2', '-extfile', extensions],
+    // A random serial per certificate: -CAcreateserial would race on the CA's serial file
+    // when certificates are issued in parallel.
+    ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-out', pair.cert, '-days', '2', '-extfile', extensions],
     dir,
   );
   return pair;

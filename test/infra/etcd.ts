@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { freePorts } from './free-port.ts';
+import { freePorts, retryOnPortClash } from './free-port.ts';
 import { startManagedProcess } from './managed-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { serverBinary } from './server-binaries.ts';
@@ -32,9 +32,14 @@ export function etcdArgs(options: { dataDir: string; clientPort: number; peerPor
 }
 
 /** Starts etcd with its data and log under `dir`, and waits until it is healthy. */
-export async function startEtcd(dir: string, timeoutMs = 30_000): Promise<EtcdServer> {
+export function startEtcd(dir: string, timeoutMs = 30_000): Promise<EtcdServer> {
+  return retryOnPortClash(() => startEtcdOnce(dir, timeoutMs));
+}
+
+async function startEtcdOnce(dir: string, timeoutMs: number): Promise<EtcdServer> {
   const binary = serverBinary('etcd');
   const dataDir = path.join(dir, 'etcd-data');
+  await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const [clientPort, peerPort] = await freePorts(2);
   const process = startManagedProcess('etcd', binary, etcdArgs({ dataDir, clientPort, peerPort }), {

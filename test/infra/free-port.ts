@@ -28,3 +28,18 @@ export async function freePorts(count: number): Promise<number[]> {
   while (ports.size < count) ports.add(await freePort());
   return [...ports];
 }
+
+/**
+ * Runs `start` again (with new free ports, which `start` picks itself) when it fails
+ * because another process took a port between freePort() and the server's bind.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      const clash = error instanceof Error && /address already in use/i.test(error.message);
+      if (!clash || attempt >= attempts) throw error;
+    }
+  }
+}

@@ -17,6 +17,7 @@ go_build_into_cache() {
   parent="$(dirname "$dest")"
   mkdir -p "$parent"
   staging="$(mktemp -d "$parent/.building-$(basename "$dest").XXXXXX")"
+  chmod 755 "$staging"
   started=$(date +%s)
   mkdir -p "$staging/bin"
   if ! (cd "$module_dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$staging/bin/" "${packages[@]}"); then

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePort, retryOnPortClash } from './free-port.ts';
 import { haproxyConfig, parseShowStat } from './haproxy-config.ts';
 import type { HaproxyServerState } from './haproxy-config.ts';
 import { startManagedProcess } from './managed-process.ts';
@@ -53,7 +53,11 @@ function canConnect(port: number): Promise<boolean> {
  * free loopback ports: `portNames` are allocated and handed to `sections`, which
  * returns the frontends and backends. Resolves once every port accepts connections.
  */
-export async function startHaproxy(portNames: readonly string[], sections: HaproxySections): Promise<Haproxy> {
+export function startHaproxy(portNames: readonly string[], sections: HaproxySections): Promise<Haproxy> {
+  return retryOnPortClash(() => startHaproxyOnce(portNames, sections));
+}
+
+async function startHaproxyOnce(portNames: readonly string[], sections: HaproxySections): Promise<Haproxy> {
   const binary = serverBinary('haproxy');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ors-haproxy-'));
   const configFile = path.join(dir, 'haproxy.cfg');

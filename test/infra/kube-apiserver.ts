@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePort, retryOnPortClash } from './free-port.ts';
 import { httpsGet } from './https-get.ts';
 import type { TlsFiles } from './https-get.ts';
 import { startManagedProcess } from './managed-process.ts';
@@ -70,11 +70,20 @@ export async function waitForHealthEndpoint(
   );
 }
 
-export async function startKubeApiServer(
+export function startKubeApiServer(
   dir: string,
   options: Omit<KubeApiServerOptions, 'securePort' | 'certDir'>,
   admin: TlsFiles,
   timeoutMs = 60_000,
+): Promise<KubeApiServer> {
+  return retryOnPortClash(() => startKubeApiServerOnce(dir, options, admin, timeoutMs));
+}
+
+async function startKubeApiServerOnce(
+  dir: string,
+  options: Omit<KubeApiServerOptions, 'securePort' | 'certDir'>,
+  admin: TlsFiles,
+  timeoutMs: number,
 ): Promise<KubeApiServer> {
   const binary = serverBinary('kube-apiserver');
   const securePort = await freePort();

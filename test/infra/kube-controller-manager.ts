@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePort, retryOnPortClash } from './free-port.ts';
 import { waitForHealthEndpoint } from './kube-apiserver.ts';
 import { startManagedProcess } from './managed-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
@@ -26,6 +26,8 @@ export function kubeControllerManagerArgs(options: KubeControllerManagerOptions)
     `--kubeconfig=${options.kubeconfig}`,
     `--authentication-kubeconfig=${options.kubeconfig}`,
     `--authorization-kubeconfig=${options.kubeconfig}`,
+    // No front proxy here: do not keep looking for its request-header CA.
+    '--authentication-skip-lookup=true',
     '--bind-address=127.0.0.1',
     `--secure-port=${options.securePort}`,
     `--cert-dir=${options.certDir}`,
@@ -46,10 +48,18 @@ export interface KubeControllerManager {
   stop(): Promise<void>;
 }
 
-export async function startKubeControllerManager(
+export function startKubeControllerManager(
   dir: string,
   options: Omit<KubeControllerManagerOptions, 'securePort' | 'certDir'>,
   timeoutMs = 60_000,
+): Promise<KubeControllerManager> {
+  return retryOnPortClash(() => startKubeControllerManagerOnce(dir, options, timeoutMs));
+}
+
+async function startKubeControllerManagerOnce(
+  dir: string,
+  options: Omit<KubeControllerManagerOptions, 'securePort' | 'certDir'>,
+  timeoutMs: number,
 ): Promise<KubeControllerManager> {
   const binary = serverBinary('kube-controller-manager');
   const securePort = await freePort();

@@ -12,9 +12,7 @@ export const installCommand = 'make servers';
 
 /** The cache root, as test/infra/cache-root.sh computes it. */
 export function testCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.ORS_TEST_CACHE) return env.ORS_TEST_CACHE;
-  const xdg = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(xdg, 'ors-test');
+  return env.ORS_TEST_CACHE || path.join(env.HOME || os.homedir(), '.cache', 'ors-test');
 }
 
 /** The version a go.mod requires for `modulePath` (a `require` line or block entry). */
