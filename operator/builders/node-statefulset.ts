@@ -2,8 +2,9 @@
 // node's Lease. Updates are OnDelete because the operator itself orders a rollout
 // (backup first, switchover, then the old primary): only the primary is ever Ready, so
 // the StatefulSet controller's RollingUpdate would stall on the backup.
+import { createHash } from 'node:crypto';
 import type {
-  V1Affinity, V1EnvVar, V1ResourceRequirements, V1StatefulSet, V1Volume, V1VolumeProjection,
+  V1Affinity, V1EnvVar, V1ResourceRequirements, V1StatefulSet, V1StatefulSetSpec, V1Volume, V1VolumeProjection,
 } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import {
@@ -17,6 +18,8 @@ import { optionsHash, runtimeNodeId } from './runtime-config.ts';
 
 export const RUNTIME_CONTAINER = 'ors';
 export const OPTIONS_HASH_ANNOTATION = 'ors.dev/options-hash';
+/** On the StatefulSet: hash of the pod template the operator applied, so a rollout knows whether the cached StatefulSet already carries it. */
+export const TEMPLATE_HASH_ANNOTATION = 'ors.dev/template-hash';
 const RUNTIME_UID = 65532;
 
 function env(cluster: OrsCluster, node: number): V1EnvVar[] {
@@ -120,77 +123,95 @@ function resourceRequirements(resources: NonNullable<OrsCluster['spec']['resourc
 
 export function buildNodeStatefulSet(cluster: OrsCluster, node: number): V1StatefulSet {
   const name = cluster.metadata.name;
-  const { spec } = cluster;
-  const podLabels = nodeLabels(name, node, 'runtime');
+  const spec = statefulSetSpec(cluster, node);
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: ownedMetadata(cluster, nodeName(name, node), nodeLabels(name, node, 'node')),
-    spec: {
-      replicas: 2,
-      serviceName: syncServiceName(name, node),
-      podManagementPolicy: 'Parallel',
-      updateStrategy: { type: 'OnDelete' },
-      selector: { matchLabels: nodeSelector(name, node) },
-      template: {
-        metadata: { labels: podLabels, annotations: { [OPTIONS_HASH_ANNOTATION]: optionsHash(cluster) } },
-        spec: {
-          serviceAccountName: runtimeServiceAccountName(name),
-          automountServiceAccountToken: true,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 30,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: RUNTIME_UID,
-            runAsGroup: RUNTIME_UID,
-            fsGroup: RUNTIME_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets.map((s) => ({ name: s })) } : {}),
-          ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
-          ...(spec.tolerations ? { tolerations: spec.tolerations } : {}),
-          ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
-          affinity: affinity(cluster, node),
-          topologySpreadConstraints: [
-            {
-              maxSkew: 1,
-              topologyKey: 'kubernetes.io/hostname',
-              whenUnsatisfiable: 'ScheduleAnyway',
-              labelSelector: { matchLabels: { [LABEL_CLUSTER]: name } },
-            },
-          ],
-          containers: [
-            {
-              name: RUNTIME_CONTAINER,
-              image: spec.image,
-              imagePullPolicy: spec.imagePullPolicy,
-              args: ['runtime'],
-              env: env(cluster, node),
-              ports: [
-                { name: 'http', containerPort: spec.httpPort, protocol: 'TCP' },
-                { name: 'sync', containerPort: spec.syncPort, protocol: 'TCP' },
-              ],
-              readinessProbe: { httpGet: { path: READINESS_PATH, port: 'http' }, periodSeconds: 2, failureThreshold: 1, successThreshold: 1 },
-              livenessProbe: { httpGet: { path: LIVENESS_PATH, port: 'http' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
-              startupProbe: { httpGet: { path: LIVENESS_PATH, port: 'http' }, periodSeconds: 2, failureThreshold: 60 },
-              ...(spec.resources ? { resources: resourceRequirements(spec.resources) } : {}),
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
-              volumeMounts: [
-                { name: 'options', mountPath: OPTIONS_FILE.slice(0, OPTIONS_FILE.lastIndexOf('/')), readOnly: true },
-                { name: 'sync-key', mountPath: SYNC_KEY_FILE.slice(0, SYNC_KEY_FILE.lastIndexOf('/')), readOnly: true },
-                { name: 'strategies', mountPath: STRATEGIES_DIR, readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: volumes(cluster),
+    metadata: {
+      ...ownedMetadata(cluster, nodeName(name, node), nodeLabels(name, node, 'node')),
+      annotations: { [TEMPLATE_HASH_ANNOTATION]: hashTemplate(spec) },
+    },
+    spec,
+  };
+}
+
+function hashTemplate(spec: V1StatefulSetSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec.template)).digest('hex').slice(0, 16);
+}
+
+/** The hash TEMPLATE_HASH_ANNOTATION carries for this node's desired pod template. */
+export function podTemplateHash(cluster: OrsCluster, node: number): string {
+  return hashTemplate(statefulSetSpec(cluster, node));
+}
+
+function statefulSetSpec(cluster: OrsCluster, node: number): V1StatefulSetSpec {
+  const name = cluster.metadata.name;
+  const { spec } = cluster;
+  const podLabels = nodeLabels(name, node, 'runtime');
+  return {
+    replicas: 2,
+    serviceName: syncServiceName(name, node),
+    podManagementPolicy: 'Parallel',
+    updateStrategy: { type: 'OnDelete' },
+    selector: { matchLabels: nodeSelector(name, node) },
+    template: {
+      metadata: { labels: podLabels, annotations: { [OPTIONS_HASH_ANNOTATION]: optionsHash(cluster) } },
+      spec: {
+        serviceAccountName: runtimeServiceAccountName(name),
+        automountServiceAccountToken: true,
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: 30,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: RUNTIME_UID,
+          runAsGroup: RUNTIME_UID,
+          fsGroup: RUNTIME_UID,
+          seccompProfile: { type: 'RuntimeDefault' },
         },
+        ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets.map((s) => ({ name: s })) } : {}),
+        ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+        ...(spec.tolerations ? { tolerations: spec.tolerations } : {}),
+        ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
+        affinity: affinity(cluster, node),
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: { [LABEL_CLUSTER]: name } },
+          },
+        ],
+        containers: [
+          {
+            name: RUNTIME_CONTAINER,
+            image: spec.image,
+            imagePullPolicy: spec.imagePullPolicy,
+            args: ['runtime'],
+            env: env(cluster, node),
+            ports: [
+              { name: 'http', containerPort: spec.httpPort, protocol: 'TCP' },
+              { name: 'sync', containerPort: spec.syncPort, protocol: 'TCP' },
+            ],
+            readinessProbe: { httpGet: { path: READINESS_PATH, port: 'http' }, periodSeconds: 2, failureThreshold: 1, successThreshold: 1 },
+            livenessProbe: { httpGet: { path: LIVENESS_PATH, port: 'http' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+            startupProbe: { httpGet: { path: LIVENESS_PATH, port: 'http' }, periodSeconds: 2, failureThreshold: 60 },
+            ...(spec.resources ? { resources: resourceRequirements(spec.resources) } : {}),
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              runAsNonRoot: true,
+              capabilities: { drop: ['ALL'] },
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            volumeMounts: [
+              { name: 'options', mountPath: OPTIONS_FILE.slice(0, OPTIONS_FILE.lastIndexOf('/')), readOnly: true },
+              { name: 'sync-key', mountPath: SYNC_KEY_FILE.slice(0, SYNC_KEY_FILE.lastIndexOf('/')), readOnly: true },
+              { name: 'strategies', mountPath: STRATEGIES_DIR, readOnly: true },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          },
+        ],
+        volumes: volumes(cluster),
       },
     },
   };

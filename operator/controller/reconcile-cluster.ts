@@ -12,6 +12,7 @@ import { finalizeDeletedCluster } from './delete-reconciler.ts';
 import { carryOutRolloutAction, isRolloutAction } from './rollout-reconciler.ts';
 import { carryOutScaleAction, isScaleAction } from './scale-reconciler.ts';
 import { writeStatus } from './status-reconciler.ts';
+import { checkStrategyReferences } from './strategy-references.ts';
 import { errorMessage, eventTarget, type ReconcileContext } from './reconcile-context.ts';
 
 export interface ReconcileResult {
@@ -53,7 +54,7 @@ export async function reconcileCluster(ctx: ReconcileContext, applied: AppliedOb
   const nodeIds = [...new Set([...activeNodeIds(cluster), ...plan.drainingNodes])].sort((a, b) => a - b);
   const removed = new Set(plan.actions.filter((a) => a.type === 'delete-node').map((a) => a.node));
 
-  const problems: Problem[] = [];
+  const problems: Problem[] = await checkStrategyReferences(ctx, cluster);
   problems.push(...(await applyDesiredObjects(ctx, applied, cluster, nodeIds.filter((id) => !removed.has(id)))));
   // Only after a spec change (a new cluster has nothing to prune).
   const observed = cluster.status?.observedGeneration;

@@ -10,6 +10,7 @@ export type Action =
 
 export type WaitReason =
   | 'PodsStarting'
+  | 'StatefulSetUpdating'
   | 'BackupNotSynced'
   | 'SwitchoverPending'
   | 'Draining'

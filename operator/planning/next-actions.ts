@@ -9,6 +9,7 @@ import { planManualSwitchover } from './manual-switchover.ts';
 import { nodeView, observedNodeIds, type NodeView, type ObservedState } from './observed-state.ts';
 import { planRollout } from './rollout-plan.ts';
 import { planScaleDown } from './scale-down-plan.ts';
+import { podTemplateHash } from '../builders/node-statefulset.ts';
 
 export interface Plan {
   actions: Action[];
@@ -66,7 +67,7 @@ export function planNextActions(cluster: OrsCluster, state: ObservedState, now: 
 
   // The rollout sees every active node (a node in the middle of a switchover is the one
   // rolling out), but only acts on nodes nothing else acted on in this pass.
-  for (const action of planRollout(active)) {
+  for (const action of planRollout(active, (node) => podTemplateHash(cluster, node))) {
     if (!busy.has(action.node)) take(action);
   }
   return plan;

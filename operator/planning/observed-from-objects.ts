@@ -3,6 +3,7 @@ import type { KubernetesObject, V1Lease, V1Node, V1Pod, V1StatefulSet } from '@k
 import {
   ACTIVE_SESSIONS_ANNOTATION, DRAIN_ANNOTATION, LABEL_CLUSTER, LABEL_NODE, STEP_DOWN_ANNOTATION, SYNC_STATE_ANNOTATION, parseSyncState,
 } from '../api/pod-contract.ts';
+import { TEMPLATE_HASH_ANNOTATION } from '../builders/node-statefulset.ts';
 import type { ObservedLease, ObservedPod, ObservedState, ObservedStatefulSet } from './observed-state.ts';
 
 const REVISION_LABEL = 'controller-revision-hash';
@@ -33,7 +34,13 @@ export function observePod(pod: V1Pod): ObservedPod | undefined {
 export function observeStatefulSet(sts: V1StatefulSet): ObservedStatefulSet | undefined {
   const node = nodeIdOf(sts);
   if (node === undefined || sts.metadata?.deletionTimestamp) return undefined;
-  return { node, ...(sts.status?.updateRevision ? { updateRevision: sts.status.updateRevision } : {}) };
+  const templateHash = sts.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION];
+  return {
+    node,
+    ...(sts.status?.updateRevision ? { updateRevision: sts.status.updateRevision } : {}),
+    ...(templateHash ? { templateHash } : {}),
+    statusCurrent: (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0),
+  };
 }
 
 export function observeLease(lease: V1Lease, node: number): ObservedLease {

@@ -18,6 +18,10 @@ export interface ObservedPod {
 export interface ObservedStatefulSet {
   node: number;
   updateRevision?: string;
+  /** The template hash annotation: which desired template this StatefulSet carries (unknown if absent). */
+  templateHash?: string;
+  /** False while the StatefulSet controller has not processed the latest spec (updateRevision may be stale). */
+  statusCurrent: boolean;
 }
 
 export interface ObservedLease {

@@ -7,8 +7,19 @@ import { isOutdated, type NodeView } from './observed-state.ts';
 
 export type NodeRolloutStep = Action | { type: 'done'; node: number };
 
-export function planNodeRollout(view: NodeView): NodeRolloutStep {
+/**
+ * `desiredTemplateHash`: the hash of the pod template the operator wants for this node.
+ * Until the cached StatefulSet carries it and its controller has computed the new
+ * updateRevision, the node's pods cannot be judged: it waits, and since it is then the
+ * first node not done, the nodes after it wait too (no node is rolled early because
+ * its StatefulSet was updated first).
+ */
+export function planNodeRollout(view: NodeView, desiredTemplateHash?: string): NodeRolloutStep {
   const { id } = view;
+  const sts = view.statefulSet;
+  if (sts && (!sts.statusCurrent || (desiredTemplateHash && sts.templateHash && sts.templateHash !== desiredTemplateHash))) {
+    return { type: 'wait', node: id, reason: 'StatefulSetUpdating', message: `node ${id}: waiting for the StatefulSet to take the new template` };
+  }
   const outdated = view.pods.filter((p) => isOutdated(p, view));
   if (outdated.length === 0 && view.pods.length >= 2) return { type: 'done', node: id };
   if (view.pods.length < 2 || view.pods.some((p) => p.deleting)) {
@@ -39,11 +50,11 @@ export function planNodeRollout(view: NodeView): NodeRolloutStep {
  * The cluster's rollout: the first node (by id) that is not done gets its next step;
  * every later node with outdated pods waits, so at most one node is disrupted at a time.
  */
-export function planRollout(views: readonly NodeView[]): Action[] {
+export function planRollout(views: readonly NodeView[], desiredTemplateHash: (node: number) => string | undefined = () => undefined): Action[] {
   const actions: Action[] = [];
   let busy: number | undefined;
   for (const view of views) {
-    const step = planNodeRollout(view);
+    const step = planNodeRollout(view, desiredTemplateHash(view.id));
     if (step.type === 'done') continue;
     if (busy === undefined) {
       busy = view.id;

@@ -191,6 +191,25 @@ describe('ors operator on a real control plane', () => {
     }, 90_000);
   });
 
+  it('reports what only it can detect (a missing strategy ConfigMap) as Degraded, and recovers', async () => {
+    await createOrsCluster(admin, namespace, 'refs', { image: 'ors:1', strategies: [{ name: 'main.scxml', configMap: { name: 'my-strategies', key: 'main.scxml' } }] });
+    const degraded = await waitFor('Degraded StrategyConfigMapMissing', async () => {
+      const s = (await admin.get<Cluster>(orsClusterPath(namespace, 'refs'))).status;
+      const c = s?.conditions?.find((x) => x.type === 'Degraded');
+      return c?.status === 'True' ? { s, c } : undefined;
+    });
+    expect(degraded.c).toMatchObject({ reason: 'StrategyConfigMapMissing', message: expect.stringContaining('ConfigMap my-strategies does not exist') });
+    expect(degraded.s!.phase).toBe('Degraded');
+    await admin.request('POST', `/api/v1/namespaces/${namespace}/configmaps`, {
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'my-strategies' }, data: { 'main.scxml': '<scxml/>' } },
+    });
+    // Nothing the operator watches changed: the retry with backoff finds it.
+    await waitFor('Degraded cleared', async () => {
+      const c = (await admin.get<Cluster>(orsClusterPath(namespace, 'refs'))).status?.conditions?.find((x) => x.type === 'Degraded');
+      return c?.status === 'False' ? true : undefined;
+    });
+  });
+
   it('serves /healthz and /metrics', async () => {
     const health = await operator.health();
     expect(health).toMatchObject({ status: 200, body: { leader: true, identity: 'operator-a' } });

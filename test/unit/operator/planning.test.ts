@@ -39,7 +39,7 @@ function state(nodes: number, revision = 'r1', target = revision): ObservedState
   return {
     pods: parts.flatMap((p) => p.pods),
     leases: parts.map((p) => p.lease),
-    statefulSets: parts.map((_, i) => ({ node: i, updateRevision: target })),
+    statefulSets: parts.map((_, i) => ({ node: i, updateRevision: target, statusCurrent: true })),
     cordonedKubeNodes: new Set(),
   };
 }
@@ -131,6 +131,19 @@ describe('rollout', () => {
     ]);
     expect(s.pods.every((p) => p.revision === 'r2')).toBe(true);
     expect(s.leases.map((l) => l.transitions)).toEqual([1, 1]);
+  });
+
+  it('holds every node while a StatefulSet has not taken the new template yet (no early rollout of a later node)', () => {
+    const c = cluster();
+    const s = state(2, 'r1', 'r2');
+    // Node 0's StatefulSet is still the old one in the cache (old revision, old template); node 1's is new.
+    s.statefulSets[0] = { node: 0, updateRevision: 'r1', templateHash: 'old-template', statusCurrent: true };
+    expect(planNextActions(c, s, T0).actions).toEqual([
+      expect.objectContaining({ type: 'wait', node: 0, reason: 'StatefulSetUpdating' }),
+      expect.objectContaining({ type: 'wait', node: 1, reason: 'OtherNodeRollingOut' }),
+    ]);
+    s.statefulSets[0] = { node: 0, updateRevision: 'r1', statusCurrent: false };
+    expect(planNextActions(c, s, T0).actions[0]).toEqual(expect.objectContaining({ type: 'wait', node: 0, reason: 'StatefulSetUpdating' }));
   });
 
   it('never switches over to an unsynced backup', () => {
