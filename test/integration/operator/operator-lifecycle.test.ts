@@ -26,6 +26,9 @@ let nodes = 2;
 
 type Cluster = KubernetesObject & { spec: Record<string, unknown>; status?: OrsClusterStatus };
 const getCluster = () => admin.get<Cluster>(orsClusterPath(namespace, NAME));
+const evict = (pod: string) => admin.request('POST', `/api/v1/namespaces/${namespace}/pods/${pod}/eviction`, {
+  body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace } },
+});
 
 beforeAll(async () => {
   const plane = inject('controlPlane');
@@ -151,9 +154,18 @@ describe('ors operator on a real control plane', () => {
       });
     }
     await waitFor('node 1 synced', async () => ((await getCluster()).status?.nodes?.[1]?.synced ? true : undefined));
+    // The PDB protects the only Ready pod: evicting the primary is refused...
+    await waitFor('PDB computed', async () => {
+      const pdb = await admin.get<{ status?: { currentHealthy?: number } }>(pathOf('policy/v1', 'PodDisruptionBudget', namespace, 'demo-node-1'));
+      return pdb.status?.currentHealthy === 1 ? true : undefined;
+    });
+    await expect(evict('demo-node-1-1')).rejects.toThrow(/429.*disruption budget/);
     await admin.mergePatch('/api/v1/nodes/kn-a', { spec: { unschedulable: true } }, 'test');
     await waitFor('primary of node 1 off the cordoned node', async () => ((await getCluster()).status?.nodes?.[1]?.primary === 'demo-node-1-0' ? true : undefined));
     expect(player.journal).toContain('step-down demo-node-1-1');
+    // ...and once it is the (never Ready) backup, the drain's eviction goes through.
+    await evict('demo-node-1-1');
+    await waitFor('evicted pod recreated', async () => (player.journal.includes('replaced demo-node-1-1') ? true : undefined));
     await admin.delete('/api/v1/nodes/kn-a');
     await admin.delete('/api/v1/nodes/kn-b');
   });

@@ -4,14 +4,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../../operator/controller/kube-client.ts';
 import { createTestNamespace } from '../../infra/test-namespace.ts';
-import { adminClient, createOrsCluster, installCrd, rejection } from './operator-harness.ts';
+import { kubectlOrThrow } from '../../infra/kubectl.ts';
+import { adminClient, createOrsCluster, installCrd, orsClusterPath, rejection } from './operator-harness.ts';
 
 let admin: KubeClient;
 let namespace: string;
 let removeNamespace: () => Promise<void>;
+let kubeconfig: string;
 
 beforeAll(async () => {
   const plane = inject('controlPlane');
+  kubeconfig = plane.kubeconfig;
   admin = adminClient(plane.kubeconfig);
   await installCrd(admin);
   const config = new KubeConfig();
@@ -58,5 +61,23 @@ describe('OrsCluster validation by the apiserver', () => {
       scaleDown: { drainTimeoutSeconds: 300 },
       rollout: { syncTimeoutSeconds: 600 },
     });
+  });
+
+  it('scales through the scale subresource (kubectl scale) and shows printer columns', async () => {
+    await kubectlOrThrow(kubeconfig, ['-n', namespace, 'scale', 'orsc/minimal', '--replicas=3']);
+    const cluster = await admin.get<{ spec: { nodes: number } }>(orsClusterPath(namespace, 'minimal'));
+    expect(cluster.spec.nodes).toBe(3);
+    const table = await kubectlOrThrow(kubeconfig, ['-n', namespace, 'get', 'orsc']);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+NODES\s+READY\s+PHASE\s+AGE/);
+    expect(table).toMatch(/minimal\s+3\s/);
+  });
+
+  it('explains every field (kubectl explain)', async () => {
+    const nodes = await kubectlOrThrow(kubeconfig, ['explain', 'orsclusters.spec.nodes']);
+    expect(nodes).toContain('each node is a primary/backup pair of pods');
+    const option = await kubectlOrThrow(kubeconfig, ['explain', 'orsclusters.spec.options.callWatchingTimeout']);
+    expect(option).toContain('ORS call-watching-timeout');
+    const status = await kubectlOrThrow(kubeconfig, ['explain', 'orsclusters.status.nodes.synced']);
+    expect(status).toContain('Whether the backup reports itself synced with the primary');
   });
 });
