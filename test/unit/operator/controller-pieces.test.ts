@@ -7,6 +7,7 @@ import { keysForChange } from '../../../operator/controller/cluster-keys.ts';
 import { AppliedObjects } from '../../../operator/controller/apply-reconciler.ts';
 import { leaseNodeId, observeCluster } from '../../../operator/planning/observed-from-objects.ts';
 import { collectionPath, pathOf, resourceType } from '../../../operator/controller/resource-paths.ts';
+import { WATCHED_KINDS } from '../../../operator/controller/informers.ts';
 
 describe('work queue', () => {
   it('does not duplicate a queued key, and re-runs a key changed while it was processed', async () => {
@@ -113,5 +114,23 @@ describe('REST paths', () => {
     expect(pathOf('ors.dev/v1alpha1', 'OrsCluster', 'n', 'c')).toBe('/apis/ors.dev/v1alpha1/namespaces/n/orsclusters/c');
     expect(collectionPath(resourceType('v1', 'Node'), 'n')).toBe('/api/v1/nodes');
     expect(() => resourceType('v9', 'Thing')).toThrow(/no REST path known for v9 Thing/);
+  });
+});
+
+describe('which watch events matter', () => {
+  const lease = (holder: string, renew: string, annotations: Record<string, string> = {}) =>
+    ({ metadata: { name: 'l', annotations }, spec: { holderIdentity: holder, renewTime: renew } }) as KubernetesObject;
+  const relevant = WATCHED_KINDS.find((k) => k.kind === 'Lease')!.relevant!;
+  it('ignores Lease renewals, passes holder changes and contract annotations', () => {
+    expect(relevant(lease('a', 't1'), lease('a', 't2'))).toBe(false);
+    expect(relevant(lease('a', 't1'), lease('b', 't2'))).toBe(true);
+    expect(relevant(lease('a', 't1'), lease('a', 't2', { 'ors.dev/sync-state': '{}' }))).toBe(true);
+    expect(relevant(lease('a', 't1'), lease('a', 't2', { 'other/annotation': 'x' }))).toBe(false);
+  });
+  it('passes Kubernetes node changes only when cordoning changes', () => {
+    const nodeRelevant = WATCHED_KINDS.find((k) => k.kind === 'Node')!.relevant!;
+    const node = (unschedulable: boolean, rv: string) => ({ metadata: { name: 'k', resourceVersion: rv }, spec: { unschedulable } }) as KubernetesObject;
+    expect(nodeRelevant(node(false, '1'), node(false, '2'))).toBe(false);
+    expect(nodeRelevant(node(false, '1'), node(true, '2'))).toBe(true);
   });
 });
