@@ -47,8 +47,8 @@ export function parseXml(text: string, sourceName?: string): XmlElement {
       attributes,
       children: [],
       line: startLine,
-      // saxes reports the column after `<name`; point at the `<`.
-      column: Math.max(1, startColumn - tag.name.length),
+      // saxes reports the (0-based) column after `<name` and one more character; point at the `<` (1-based).
+      column: Math.max(1, startColumn - tag.name.length - 1),
     };
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(element);

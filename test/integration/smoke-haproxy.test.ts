@@ -63,7 +63,7 @@ frontend web
     haproxy = await startHaproxy(['web'], (ports) => frontend(ports) + backend([a, b]));
     await waitUntil(
       async () => ((await haproxy.serverStates()).every((s) => s.status === 'UP') ? true : undefined),
-      { what: 'both servers UP', timeoutMs: 10_000 },
+      { what: 'both servers UP', timeoutMs: 30_000 },
     );
   });
 
@@ -81,14 +81,14 @@ frontend web
     b.healthy = false;
     await waitUntil(
       async () => ((await haproxy.serverStates()).find((s) => s.server === 'b')?.status === 'DOWN' ? true : undefined),
-      { what: 'server b DOWN', timeoutMs: 10_000 },
+      { what: 'server b DOWN', timeoutMs: 30_000 },
     );
     expect(new Set(await answers(6))).toEqual(new Set(['a']));
 
     b.healthy = true;
     await waitUntil(
       async () => ((await haproxy.serverStates()).find((s) => s.server === 'b')?.status === 'UP' ? true : undefined),
-      { what: 'server b UP again', timeoutMs: 10_000 },
+      { what: 'server b UP again', timeoutMs: 30_000 },
     );
     expect(new Set(await answers(6))).toEqual(new Set(['a', 'b']));
   });

@@ -46,7 +46,7 @@ describe('RBAC authorization', () => {
     // The RBAC authorizer sees the binding through an informer: allow a moment.
     const list = await waitUntil(() => asReader.listNamespacedConfigMap({ namespace: namespace.name }), {
       what: 'the RoleBinding to take effect',
-      timeoutMs: 10_000,
+      timeoutMs: 30_000,
     });
     expect(list.items.map((item) => item.metadata?.name)).toContain('kube-root-ca.crt');
     // Still only what the Role grants.

@@ -21,8 +21,12 @@ export interface RealmApi {
   createScope(isActive: (id: string) => boolean): [object, Record<string, unknown>];
   /** Object handed to compiled code as `__scxml_rt`: `tick()` only. */
   runtime: object;
-  setDeadline(deadline: number): void;
+  /** Starts an evaluation that may run for `limitMs`. */
+  setDeadline(limitMs: number): void;
+  globalNames(): string[];
   clearDeadline(): void;
+  /** The `_ioprocessors` value of a session. */
+  makeIoProcessors(sessionId: string, extra: Record<string, { location: string }> | undefined): object;
   /** Deep copy of a host value into realm objects (for event data, parameters). */
   importValue(value: unknown): unknown;
   makeEvent(
@@ -33,6 +37,7 @@ export interface RealmApi {
     origintype: unknown,
     invokeid: unknown,
     data: unknown,
+    raw: string | undefined,
   ): object;
   /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
   encode(value: unknown): unknown;
@@ -42,6 +47,8 @@ export interface RealmApi {
   setSession(now: () => number, random: () => number): void;
   /** Names of the realm's global object (resolve there, not in the datamodel). */
   isGlobal(name: string): boolean;
+  /** Whether a promise was created by strategy code (in this realm). */
+  isRealmPromise(promise: unknown): boolean;
   /** Makes a value (from evaluation) into a string the host can log safely. */
   describe(value: unknown): string;
 }
@@ -53,8 +60,19 @@ const REALM_SOURCE = String.raw`
   'use strict';
   const G = globalThis;
   const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
+  // Plain assignment, except for names an object inherits read-only from the frozen
+  // Object.prototype (the "override mistake") and __proto__.
+  const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
   function put(o, k, v) {
-    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    if (INHERITED.has(k)) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    else o[k] = v;
+  }
+  const SCXML_TYPE = 'http://www.w3.org/TR/scxml/#SCXMLEventProcessor';
+  function makeIoProcessors(sessionId, extra) {
+    const scxml = { location: '#_scxml_' + sessionId };
+    const io = { [SCXML_TYPE]: scxml, scxml };
+    if (extra) for (const k of Object.keys(extra)) put(io, k, { location: String(extra[k].location) });
+    return io;
   }
   let deadline = -Infinity;
   let counter = 0;
@@ -63,13 +81,26 @@ const REALM_SOURCE = String.raw`
   function TimeLimitExceeded() {
     return new RangeError('evaluation time limit exceeded');
   }
+  // The clock is read only every 1024 ticks, and the evaluation's start only then: code
+  // without loops never pays for a clock read.
+  let started = -1;
   const runtime = Object.freeze({
     tick() {
       if (expired) throw TimeLimitExceeded();
-      if ((++counter & 1023) === 0 && hostNow() > deadline) {
-        expired = true;
-        throw TimeLimitExceeded();
+      if ((++counter & 1023) === 0) {
+        const now = hostNow();
+        if (started < 0) started = now;
+        else if (now - started > deadline) {
+          expired = true;
+          throw TimeLimitExceeded();
+        }
       }
+    },
+    missing(name) {
+      throw new ReferenceError(name + ' is not defined');
+    },
+    readonly(name) {
+      throw new TypeError('cannot assign to system variable ' + name);
     },
   });
 
@@ -144,8 +175,10 @@ const REALM_SOURCE = String.raw`
     return out;
   }
 
-  function makeEvent(name, type, sendid, origin, origintype, invokeid, data) {
-    return { name, type, sendid, origin, origintype, invokeid, data };
+  function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
+    return raw === undefined
+      ? { name, type, sendid, origin, origintype, invokeid, data }
+      : { name, type, sendid, origin, origintype, invokeid, data, raw };
   }
 
   // Snapshot encoding: plain JSON values stay as they are, except objects/arrays get
@@ -310,10 +343,12 @@ const REALM_SOURCE = String.raw`
   ]) deepFreeze(x);
 
   const api = {
-    createScope, runtime, importValue, makeEvent, encode, decode, compileAll, describe,
-    setDeadline(d) { deadline = d; counter = 0; expired = false; },
+    createScope, runtime, importValue, makeIoProcessors, makeEvent, encode, decode, compileAll, describe,
+    setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
     isGlobal(name) { return name in G; },
+    globalNames() { return Object.getOwnPropertyNames(G); },
+    isRealmPromise(p) { return p instanceof Promise; },
   };
   return api;
 })
@@ -323,6 +358,19 @@ let sessionNow: () => number = Date.now;
 let sessionRandom: () => number = Math.random;
 
 let realm: RealmApi | undefined;
+
+/**
+ * A promise that strategy code rejects and never handles (`Promise.reject()`, a failed
+ * `import()`) must not take the host process down (Node's default for unhandled
+ * rejections is to crash). Rejections of realm promises are ignored; any other keeps the
+ * default behaviour unless the host has its own handler.
+ */
+function guardUnhandledRejections(isRealmPromise: (p: unknown) => boolean): void {
+  process.on('unhandledRejection', (reason, promise) => {
+    if (isRealmPromise(promise)) return;
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
+  });
+}
 
 /** The process-wide realm, created on first use. */
 export function getRealm(): RealmApi {
@@ -343,6 +391,7 @@ export function getRealm(): RealmApi {
     () => sessionNow(),
     () => sessionRandom(),
   );
+  guardUnhandledRejections(api.isRealmPromise);
   realm = {
     ...api,
     setSession(now, random) {
