@@ -12,6 +12,8 @@ import type { Snippet } from './datamodel/ecmascript.ts';
 import { getRealm } from './datamodel/realm.ts';
 import type { RealmApi } from './datamodel/realm.ts';
 import { compile, ScxmlDocument } from './document.ts';
+import type { XmlTree } from './model.ts';
+import { serializeTree } from './xml.ts';
 import type { Action, ContentSpec, ForeachSpec, InvokeSpec, ParamSpec, Runner, SendSpec, StateModel, TransitionModel } from './model.ts';
 import type {
   Clock,
@@ -753,6 +755,10 @@ export class Session implements SessionHandle, Runner {
     }
   }
 
+  xmlValue(tree: XmlTree): unknown {
+    return this.realm.makeDom(tree);
+  }
+
   condition(snippet: Snippet): boolean {
     try {
       return !!this.evaluate(snippet);
@@ -872,6 +878,7 @@ export class Session implements SessionHandle, Runner {
       try {
         if (item.expr) this.data[item.id] = this.evaluate(item.expr);
         else if (item.content) this.data[item.id] = this.evaluate(item.content);
+        else if (item.xml) this.data[item.id] = this.realm.makeDom(item.xml);
         else this.data[item.id] = item.text;
       } catch (e) {
         this.data[item.id] = undefined;
@@ -893,6 +900,7 @@ export class Session implements SessionHandle, Runner {
 
   private evaluateContent(content: ContentSpec): unknown {
     if (content.expr) return this.evaluate(content.expr);
+    if (content.xml) return this.realm.makeDom(content.xml);
     return content.text;
   }
 
@@ -1066,7 +1074,9 @@ export class Session implements SessionHandle, Runner {
         document = ScxmlDocument.fromModel(spec.content.document, this.document.options);
         documentRef = { kind: 'inline', state: state.id, invoke: state.invokes.indexOf(spec) };
       } else if (spec.content) {
-        const xml = String(this.evaluateContent(spec.content));
+        const value = this.evaluateContent(spec.content);
+        const tree = this.realm.domTree(value);
+        const xml = tree ? serializeTree(tree) : String(value);
         document = compile(xml, this.document.options);
         documentRef = { kind: 'text', xml };
       } else {

@@ -97,3 +97,15 @@ export function serializeXml(node: XmlNode): string {
 export function textOf(element: XmlElement): string {
   return element.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
 }
+
+/** Serialises a content tree (model XmlTree) back to XML text. */
+export function serializeTree(tree: { n: string; a: Record<string, string>; c: unknown[] }): string {
+  const escape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  const attrs = Object.entries(tree.a)
+    .map(([k, v]) => ` ${k}="${escape(v)}"`)
+    .join('');
+  const body = tree.c
+    .map((c) => (typeof c === 'string' ? escape(c) : serializeTree(c as { n: string; a: Record<string, string>; c: unknown[] })))
+    .join('');
+  return `<${tree.n}${attrs}>${body}</${tree.n}>`;
+}

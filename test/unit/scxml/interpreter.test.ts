@@ -189,6 +189,23 @@ describe('ECMAScript datamodel isolation', () => {
     expect(c.getData('push')).toBe('function');
   });
 
+  it('keeps XML content objects (DOM) of one session from changing another', () => {
+    const xmlDoc = compile(`<scxml ${NS} initial="s"><datamodel>
+      <data id="books"><books xmlns=""><book title="t1"/></books></data></datamodel>
+      <state id="s"><transition event="tamper"><script>
+        try { books.constructor.prototype.getAttribute = function () { return 'hacked'; }; } catch (e) {}
+        try { Object.getPrototypeOf(books.documentElement).getAttribute = null; } catch (e) {}
+      </script></transition></state></scxml>`);
+    const a = createSession(xmlDoc, { scheduler: () => {} });
+    const b = createSession(xmlDoc, { scheduler: () => {} });
+    a.start();
+    b.start();
+    a.send({ name: 'tamper' });
+    a.run();
+    const books = b.getData('books') as { getElementsByTagName(n: string): Array<{ getAttribute(a: string): string }> };
+    expect(books.getElementsByTagName('book')[0]!.getAttribute('title')).toBe('t1');
+  });
+
   it('gives strategy code no way to the host', () => {
     const probe = compile(`<scxml ${NS} initial="s"><datamodel>
       <data id="results" expr="[]"/></datamodel>
