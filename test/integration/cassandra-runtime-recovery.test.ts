@@ -107,7 +107,7 @@ test('kill -9 of the runtime: the restarted runtime recovers its persisted sessi
     ORS_LOG_LEVEL: 'warn',
     ORS_SESSION_STORE: 'cassandra',
     ORS_CASSANDRA_CONTACT_POINTS: endpoint.contactPoint,
-    ORS_CASSANDRA_LOCAL_DC: endpoint.localDataCenter,
+    ORS_CASSANDRA_LOCAL_DATA_CENTER: endpoint.localDataCenter,
     ORS_CASSANDRA_KEYSPACE: keyspace,
     ORS_CASSANDRA_REPLICATION: `${endpoint.localDataCenter}=1`,
   };
