@@ -478,7 +478,15 @@ export class TelephonySimulator {
     if ('code' in call) return call;
     const holder = call.attachment;
     if (holder && holder.afterRingingSeq >= call.lastRingingSeq) {
+      // The same session again (a reroute kept it), or the same node again (its new
+      // primary restarting the session after a switchover): the node keeps the call.
       if (holder.sessionId === sessionId) return { result: { sessionId, nodeId: holder.nodeId } };
+      if (holder.nodeId === nodeId) {
+        call.attachment = { sessionId, nodeId, afterRingingSeq: call.lastRingingSeq };
+        call.attachedData['ors-session-id'] = sessionId;
+        this.emit(call, { type: 'call.session-attached', sessionId, nodeId });
+        return { result: { sessionId, nodeId } };
+      }
       this.stats.attachRefusals++;
       return fail('session-already-attached', `call "${callId}" is held by session ${holder.sessionId} on node ${holder.nodeId}`);
     }
