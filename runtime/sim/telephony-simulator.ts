@@ -157,7 +157,8 @@ export class TelephonySimulator {
       ringingAt: Date.now(),
       lastRingingSeq: 0,
       treatments: new Map(),
-      patienceMs: spec.patienceMs ?? 30_000,
+      // Timers hold at most 2^31-1 ms (~24 days): a longer patience means "never abandons".
+      patienceMs: Math.min(spec.patienceMs ?? 30_000, 2_147_483_647),
       talkMs: spec.talkMs ?? 1_000,
     };
     if (spec.primaryCallId) call.primaryCallId = spec.primaryCallId;
