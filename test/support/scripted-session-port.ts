@@ -13,6 +13,8 @@ export interface ScriptedSession {
   events: ExternalEventLike[];
   started: boolean;
   ended: boolean;
+  /** Set on a session HA recovered here after a switchover (it continues, it is not new). */
+  recovered?: boolean;
   /** Ends the session (as a final state would). */
   end(): void;
 }
@@ -71,7 +73,7 @@ export class ScriptedSessionPort implements CallSessionPort {
 
   /** What HA recovery does after a switchover: the session exists again here, same id. */
   adoptRecovered(session: Pick<ScriptedSession, 'id' | 'strategy' | 'parameters'>): ScriptedSession {
-    const copy: ScriptedSession = { ...session, events: [], started: true, ended: false, end: () => undefined };
+    const copy: ScriptedSession = { ...session, events: [], started: true, ended: false, recovered: true, end: () => undefined };
     copy.end = () => {
       if (copy.ended) return;
       copy.ended = true;
