@@ -14,6 +14,8 @@ import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-met
 import { SessionHost } from './sessions/session-host.ts';
 import type { StrategyEngine } from './sessions/strategy-engine.ts';
 import { StrategyLoader } from './sessions/strategy-loader.ts';
+import { TelephonyActions } from './telephony/telephony-actions.ts';
+import { startTelephonyClient, type TelephonyClient } from './telephony/telephony-client.ts';
 
 export interface RuntimeProcessOptions {
   config: RuntimeConfig;
@@ -21,6 +23,8 @@ export interface RuntimeProcessOptions {
   /** Replaces the role source the configuration describes (the HA issue passes a Lease one). */
   roles?: RoleSource;
   logger?: Logger;
+  /** Bound to the telephony client when `telephony-url` is set (the engine's dialog/ixn elements use it). */
+  telephony?: TelephonyActions;
 }
 
 export interface RuntimeProcess {
@@ -31,6 +35,8 @@ export interface RuntimeProcess {
   readonly server: Server;
   /** The base URL the API listens on (http://host:port). */
   readonly url: string;
+  /** The connection to the telephony server, when `telephony-url` is set. */
+  readonly telephony: TelephonyClient | undefined;
   /** Graceful: stop accepting, finish in-flight requests, drain, stop. Idempotent. */
   stop(): Promise<void>;
 }
@@ -72,6 +78,16 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     metrics,
     logger,
   });
+  const telephony = config['telephony-url']
+    ? startTelephonyClient({
+        config,
+        url: config['telephony-url'],
+        host,
+        roles,
+        actions: options.telephony ?? new TelephonyActions(),
+        logger,
+      })
+    : undefined;
   const nodeUrls = { ...config['node-urls'] };
   if (config['external-url']) nodeUrls[config['node-id']] = config['external-url'];
   const ctx: ApiContext = {
@@ -104,6 +120,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       server.closeIdleConnections();
       const timeout = config['shutdown-timeout'];
       const forced = setTimeout(() => server.closeAllConnections(), timeout);
+      await telephony?.stop();
       await host.drain(timeout);
       await closed;
       clearTimeout(forced);
@@ -114,5 +131,5 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     })();
     return stopping;
   };
-  return { config, host, roles, metrics, server, url, stop };
+  return { config, host, roles, metrics, server, url, telephony, stop };
 }

@@ -4,6 +4,8 @@ import { ConfigError, optionsFromEnv, readConfigFile, resolveConfig } from '../c
 import { optionNames } from '../config/runtime-options.ts';
 import { startRuntime } from '../runtime-process.ts';
 import { createScxmlEngine } from '../sessions/scxml-engine.ts';
+import { TelephonyActions } from '../telephony/telephony-actions.ts';
+import { telephonyExtensions } from '../telephony/dialog-extensions.ts';
 
 /** commander camel-cases flag names; the configuration keeps the ORS kebab-case ones. */
 function kebabFlags(flags: Record<string, unknown>): Record<string, unknown> {
@@ -27,7 +29,9 @@ export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise
     }
     throw error;
   }
-  const runtime = await startRuntime({ config, engine: createScxmlEngine() });
+  const telephony = new TelephonyActions();
+  const engine = createScxmlEngine({ extensions: telephonyExtensions(telephony) });
+  const runtime = await startRuntime({ config, engine, telephony });
   process.stdout.write(`ors runtime: node ${config['node-id']} listening on ${runtime.url}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

@@ -6,6 +6,7 @@ import {
   createSession,
   ScxmlCompileError,
   type ScxmlDocument,
+  type ExtensionRegistry,
   type Session,
   type SessionHandle,
   type SessionRegistry,
@@ -139,9 +140,12 @@ class ScxmlStrategySession implements StrategySession {
   }
 }
 
-export function createScxmlEngine(options: { log?: (sessionId: string, line: string) => void } = {}): StrategyEngine {
+export function createScxmlEngine(
+  options: { log?: (sessionId: string, line: string) => void; extensions?: ExtensionRegistry } = {},
+): StrategyEngine {
   const registry = new NodeRegistry();
-  const extensions = orsExtensions();
+  // More extension namespaces (the telephony module's dialog/interaction elements) join ORS's session ones.
+  const extensions: ExtensionRegistry = { ...orsExtensions(), ...(options.extensions ?? {}) };
   return {
     compile(source: string, origin: string): CompiledStrategy {
       let document: ScxmlDocument;
