@@ -8,13 +8,15 @@ export interface TreatmentRecord {
   treatmentId: string;
   sessionId: string;
   callId: string;
+  /** `playsound`, `music`, ...: the session waits for dialog.playsound.done either way. */
+  kind: string;
   startedAt: number;
   durationMs: number;
 }
 
 export interface TreatmentSyncSink {
   treatmentStarted(record: TreatmentRecord): void;
-  treatmentEnded(treatmentId: string): void;
+  treatmentEnded(record: TreatmentRecord): void;
 }
 
 export class TreatmentLedger {
@@ -46,7 +48,7 @@ export class TreatmentLedger {
   ended(treatmentId: string): TreatmentRecord | undefined {
     const record = this.playing.get(treatmentId);
     this.playing.delete(treatmentId);
-    if (record) this.sink?.treatmentEnded(treatmentId);
+    if (record) this.sink?.treatmentEnded(record);
     return record;
   }
 

@@ -103,7 +103,7 @@ export class VoiceCallAgent {
     const callId = this.callBySession.get(sessionId);
     if (!callId) throw new Error(`session ${sessionId} handles no call`);
     const treatmentId = this.treatments.newId(sessionId);
-    this.treatments.started({ treatmentId, sessionId, callId, startedAt: Date.now(), durationMs: treatment.durationMs });
+    this.treatments.started({ treatmentId, sessionId, callId, kind: treatment.kind, startedAt: Date.now(), durationMs: treatment.durationMs });
     try {
       await this.o.connection.request({ type: 'call.treatment.apply', callId, treatmentId, treatment, sessionId });
     } catch (err) {

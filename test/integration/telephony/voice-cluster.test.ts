@@ -7,6 +7,7 @@ import { startSim } from './sim-helpers.ts';
 import { startCluster, treatThenRoute, waitFor } from '../../support/voice-test-cluster.ts';
 import type { ScriptFactory, TestCluster } from '../../support/voice-test-cluster.ts';
 import { placeCall } from '../../../runtime/telephony/rendezvous.ts';
+import { applyTreatmentSync, treatmentStartedEvent } from '../../../runtime/telephony/treatment-sync.ts';
 
 const NODES = ['node-0', 'node-1', 'node-2'];
 const config = { routingPoints: [{ dn: '5000', strategy: 'route.scxml' }, { dn: '5001', strategy: 'vip.scxml' }] };
@@ -118,13 +119,13 @@ describe('voice calls on a 3-node cluster', () => {
     const { api, sim, cluster } = await setup(treatThenRoute({ treatmentMs: 600, target: 'agent-1' }));
     const primary = cluster.primary('node-0'), backup = cluster.backup('node-0');
     for (const [label, endBeforePromotion] of [['a', false], ['b', true]] as const) {
-      // The HA sync port carries treatment starts to the backup; here the primary's ledger feeds it directly.
+      // The HA sync port carries treatment starts to the backup as sync events; here they are handed over directly.
       const callId = callIdAssignedTo('node-0', label);
       await api('POST', '/calls', { routingPoint: '5000', callId, talkMs: 10 });
       await waitFor(() => primary.agent.treatments.size > 0 || !primary.alive, 3000, 'the treatment to start');
       if (!primary.alive) break;
       const session = [...primary.port.sessions.values()].find((s) => s.parameters['InteractionId'] === callId)!;
-      for (const t of primary.agent.treatments.playingFor(session.id)) backup.agent.treatments.startedFromSync(t);
+      for (const t of primary.agent.treatments.playingFor(session.id)) applyTreatmentSync(backup.agent.treatments, treatmentStartedEvent(t));
       await primary.kill();
       if (endBeforePromotion) await waitFor(() => sim.callInfo(callId)!.events.some((e) => e.type === 'call.treatment-ended'), 3000, 'the treatment to end');
       // HA recovery: the persisted session exists again on the backup, same id.
@@ -144,7 +145,7 @@ describe('voice calls on a 3-node cluster', () => {
     await api('POST', '/calls', { routingPoint: '5000', callId, talkMs: 10 });
     await waitFor(() => primary.agent.treatments.size > 0, 3000, 'the treatment to start');
     const session = [...primary.port.sessions.values()].find((s) => s.parameters['InteractionId'] === callId)!;
-    for (const t of primary.agent.treatments.playingFor(session.id)) backup.agent.treatments.startedFromSync(t);
+    for (const t of primary.agent.treatments.playingFor(session.id)) applyTreatmentSync(backup.agent.treatments, treatmentStartedEvent(t));
     await primary.kill();
     await waitFor(() => sim.callInfo(callId)!.events.some((e) => e.type === 'call.treatment-ended'), 3000, 'the treatment to end');
     await new Promise((r) => setTimeout(r, 50));

@@ -49,11 +49,11 @@ describe('session events for call events', () => {
 });
 
 describe('treatment ledger', () => {
-  const record: TreatmentRecord = { treatmentId: 't1', sessionId: 's1', callId: 'c', startedAt: 0, durationMs: 100 };
+  const record: TreatmentRecord = { treatmentId: 't1', sessionId: 's1', callId: 'c', kind: 'playsound', startedAt: 0, durationMs: 100 };
 
   it('tells the sync sink of starts and ends', () => {
     const seen: string[] = [];
-    const ledger = new TreatmentLedger({ treatmentStarted: (r) => seen.push(`start ${r.treatmentId}`), treatmentEnded: (id) => seen.push(`end ${id}`) });
+    const ledger = new TreatmentLedger({ treatmentStarted: (r) => seen.push(`start ${r.treatmentId}`), treatmentEnded: (r) => seen.push(`end ${r.treatmentId}`) });
     ledger.started(record);
     expect(ledger.playingFor('s1')).toEqual([record]);
     ledger.ended('t1');
