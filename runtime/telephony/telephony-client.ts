@@ -57,6 +57,8 @@ export function startTelephonyClient(options: {
     newSessionOnReroute: config['new-session-on-reroute'],
     sameNodeForConsultAndPrimary: config['same-node-for-cons-prim-calls'],
     restartSessionOnSwitchover: config['restart-session-on-switchover'],
+    restartBatchSize: config['session-processing-threads'],
+    restartIntervalMs: config['session-restart-timeout'],
     ...(options.treatmentSync ? { treatmentSync: options.treatmentSync } : {}),
     log,
   });

@@ -32,6 +32,9 @@ export interface VoiceCallAgentOptions {
   sameNodeForConsultAndPrimary: boolean;
   /** `restart-session-on-switchover`: on promotion, restart the node's calls' sessions and replay their events. */
   restartSessionOnSwitchover: boolean;
+  /** Restarts go in batches of `session-processing-threads` every `session-restart-timeout` ms. */
+  restartBatchSize?: number;
+  restartIntervalMs?: number;
   /** Where treatment starts/ends go for the backup (the HA sync port); optional. */
   treatmentSync?: TreatmentSyncSink;
   log: Logger;
@@ -315,14 +318,32 @@ export class VoiceCallAgent {
     }
   }
 
-  /** On promotion: the calls our node's old primary held get a restarted session each. */
+  /**
+   * On promotion: the calls our node's old primary held get a restarted session each,
+   * throttled to `restartBatchSize` sessions every `restartIntervalMs` (ORS's
+   * session-processing-threads / session-restart-timeout).
+   */
   private restartNodeSessions(): void {
-    for (const call of this.calls.values()) {
-      if (call.offRoutingPoint || !call.attachment || call.attachment.nodeId !== this.o.nodeId) continue;
-      if (this.sessionByCall.has(call.callId) || this.creating.has(call.callId)) continue;
-      this.o.log.info({ callId: call.callId }, 'restarting the session of a call after switchover');
-      void this.createSession(call, true);
-    }
+    const due = [...this.calls.values()].filter(
+      (call) =>
+        !call.offRoutingPoint &&
+        call.attachment?.nodeId === this.o.nodeId &&
+        !this.sessionByCall.has(call.callId) &&
+        !this.creating.has(call.callId),
+    );
+    const batch = Math.max(1, this.o.restartBatchSize ?? 8);
+    const interval = this.o.restartIntervalMs ?? 50;
+    due.forEach((call, i) => {
+      const restart = () => {
+        const current = this.calls.get(call.callId);
+        if (!current || current.offRoutingPoint || this.role !== 'primary' || this.sessionByCall.has(call.callId)) return;
+        this.o.log.info({ callId: call.callId }, 'restarting the session of a call after switchover');
+        void this.createSession(current, true);
+      };
+      const wave = Math.floor(i / batch);
+      if (wave === 0) restart();
+      else setTimeout(restart, wave * interval).unref();
+    });
   }
 
   private bind(callId: string, sessionId: string): void {

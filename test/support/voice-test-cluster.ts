@@ -30,6 +30,8 @@ export interface ProcessOptions {
   newSessionOnReroute?: boolean;
   sameNodeForConsultAndPrimary?: boolean;
   restartSessionOnSwitchover?: boolean;
+  restartBatchSize?: number;
+  restartIntervalMs?: number;
   maxSessions?: number;
   maxPerPull?: number;
   multimedia?: boolean;
@@ -77,6 +79,8 @@ export async function startProcess(o: ProcessOptions): Promise<RuntimeProcess> {
     newSessionOnReroute: o.newSessionOnReroute ?? false,
     sameNodeForConsultAndPrimary: o.sameNodeForConsultAndPrimary ?? false,
     restartSessionOnSwitchover: o.restartSessionOnSwitchover ?? false,
+    ...(o.restartBatchSize !== undefined ? { restartBatchSize: o.restartBatchSize } : {}),
+    ...(o.restartIntervalMs !== undefined ? { restartIntervalMs: o.restartIntervalMs } : {}),
     ...(o.treatmentSync ? { treatmentSync: o.treatmentSync } : {}),
     log,
   });

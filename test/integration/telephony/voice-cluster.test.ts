@@ -176,6 +176,28 @@ describe('voice calls on a 3-node cluster', () => {
     await api('POST', `/calls/${callId}/release`).catch(() => undefined);
   });
 
+  it('restarts sessions after a switchover in batches of session-processing-threads every session-restart-timeout', async () => {
+    const hold: ScriptFactory = () => () => undefined;
+    const { api, sim, cluster } = await setup(hold, { restartSessionOnSwitchover: true, restartBatchSize: 2, restartIntervalMs: 300 });
+    const ids = Array.from({ length: 6 }, (_, i) => callIdAssignedTo('node-1', `batch${i}`));
+    for (const callId of ids) await api('POST', '/calls', { routingPoint: '5000', callId });
+    await waitFor(() => ids.every((id) => sim.callInfo(id)?.attachment !== undefined), 3000, 'the calls to be claimed');
+    await cluster.primary('node-1').kill();
+    const promotedAt = Date.now();
+    cluster.backup('node-1').role.set('primary');
+    const restartedAt = new Map<string, number>();
+    await waitFor(() => {
+      for (const id of ids) if (!restartedAt.has(id) && cluster.backup('node-1').agent.sessionForCall(id)) restartedAt.set(id, Date.now() - promotedAt);
+      return restartedAt.size === 6;
+    }, 5000, 'six restarted sessions');
+    const times = [...restartedAt.values()].sort((a, b) => a - b);
+    // Three waves: 2 at once, 2 after ~300 ms, 2 after ~600 ms.
+    expect(times[1]!).toBeLessThan(250);
+    expect(times[2]!).toBeGreaterThanOrEqual(250);
+    expect(times[4]!).toBeGreaterThanOrEqual(550);
+    for (const id of ids) await api('POST', `/calls/${id}/release`);
+  });
+
   it('a malformed or unknown message from the telephony side is logged and ignored; connections survive and reconnect', async () => {
     const { api, sim, cluster, httpUrl } = await setup(treatThenRoute({ treatmentMs: 0, target: 'agent-1' }));
     const sent = (await api('POST', '/inject', { raw: '{"type":"call.ringing","callId":' })).body.sentTo;
