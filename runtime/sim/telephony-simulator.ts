@@ -354,7 +354,7 @@ export class TelephonySimulator {
       case 'call.route':
         return this.respond(peer, message.requestId, this.route(message.callId, message.target, self.nodeId, message.sessionId));
       case 'call.treatment.apply':
-        return this.respond(peer, message.requestId, this.applyTreatment(message.callId, message.treatmentId, message.treatment.durationMs));
+        return this.respond(peer, message.requestId, this.applyTreatment(message.callId, message.treatmentId, message.treatment.durationMs, message.sessionId));
       case 'call.treatment.cancel':
         return this.respond(peer, message.requestId, this.cancelTreatment(message.callId, message.treatmentId));
       case 'call.attached-data.update':
@@ -420,7 +420,7 @@ export class TelephonySimulator {
     if (this.config.targets.length > 0 && !this.config.targets.includes(target)) {
       return fail('unknown-target', `target "${target}" does not accept calls (targets: ${this.config.targets.join(', ')})`);
     }
-    const holder = call.attachment && call.attachment.afterRingingSeq >= call.lastRingingSeq ? call.attachment : undefined;
+    const holder = this.currentHolder(call);
     if (sessionId && holder && holder.sessionId !== sessionId) {
       return fail('not-owner', `call "${callId}" is held by session ${holder.sessionId}`);
     }
@@ -436,10 +436,12 @@ export class TelephonySimulator {
     return {};
   }
 
-  private applyTreatment(callId: string, treatmentId: string, durationMs: number): { result?: unknown } | Failure {
+  private applyTreatment(callId: string, treatmentId: string, durationMs: number, sessionId: string | undefined): { result?: unknown } | Failure {
     const call = this.liveCall(callId);
     if ('code' in call) return call;
     if (call.state !== 'ringing') return fail('call-gone', `call "${callId}" is not on a routing point`);
+    const holder = this.currentHolder(call);
+    if (sessionId && holder && holder.sessionId !== sessionId) return fail('not-owner', `call "${callId}" is held by session ${holder.sessionId}`);
     if (call.treatments.has(treatmentId)) return fail('invalid', `treatment "${treatmentId}" is already playing`);
     this.stats.treatmentsApplied++;
     call.treatments.set(
@@ -472,6 +474,11 @@ export class TelephonySimulator {
     for (const key of remove) delete call.attachedData[key];
     this.emit(call, { type: 'call.attached-data-changed', attachedData: { ...call.attachedData } });
     return {};
+  }
+
+  /** The session that claimed the call since its latest ringing, if any. */
+  private currentHolder(call: SimCall): SimCall['attachment'] {
+    return call.attachment && call.attachment.afterRingingSeq >= call.lastRingingSeq ? call.attachment : undefined;
   }
 
   private attach(callId: string, sessionId: string, nodeId: string): { result?: unknown } | Failure {
