@@ -24,4 +24,6 @@ export interface CallSessionPort {
   isAlive(sessionId: string): boolean;
   liveSessions(): number;
   onSessionEnded(listener: (sessionId: string) => void): () => void;
+  /** Sessions created by anyone (HA recovery included), so a recovered session finds its call. */
+  onSessionCreated?(listener: (sessionId: string) => void): () => void;
 }

@@ -43,6 +43,12 @@ export class SessionHostPort implements CallSessionPort {
     return this.host.size;
   }
 
+  onSessionCreated(listener: (sessionId: string) => void): () => void {
+    return this.host.onLifecycle((change) => {
+      if (change.kind === 'created') listener(change.sessionId);
+    });
+  }
+
   onSessionEnded(listener: (sessionId: string) => void): () => void {
     return this.host.onLifecycle((change) => {
       if (change.kind === 'finished') listener(change.sessionId);

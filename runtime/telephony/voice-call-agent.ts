@@ -57,6 +57,8 @@ export class VoiceCallAgent {
   private readonly sessionByCall = new Map<string, string>();
   private readonly callBySession = new Map<string, string>();
   private readonly creating = new Set<string>();
+  /** Sessions of this node that claimed a call (from call.session-attached), for recovery. */
+  private readonly claimedBy = new Map<string, string>();
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly unsubscribe: (() => void)[] = [];
   private role: Role;
@@ -76,6 +78,7 @@ export class VoiceCallAgent {
       this.o.role.subscribe((state) => this.onRole(state.role)),
       this.o.sessions.onSessionEnded((sessionId) => this.onSessionEnded(sessionId)),
     );
+    if (this.o.sessions.onSessionCreated) this.unsubscribe.push(this.o.sessions.onSessionCreated((sessionId) => this.sessionAppeared(sessionId)));
   }
 
   stop(): void {
@@ -96,6 +99,16 @@ export class VoiceCallAgent {
   /** HA recovered a persisted session serving this call: route the call's events to it. */
   bindRecoveredSession(callId: string, sessionId: string): void {
     this.bind(callId, sessionId);
+  }
+
+  /**
+   * A session appeared in this process's host. When it is the one that claimed a call for
+   * this node (HA recovered it from the store after a switchover, same id), the call's
+   * events go to it from now on, and treatment ends it missed are delivered.
+   */
+  sessionAppeared(sessionId: string): void {
+    const callId = this.claimedBy.get(sessionId);
+    if (callId && this.sessionByCall.get(callId) !== sessionId && this.calls.get(callId)?.released === false) this.bind(callId, sessionId);
   }
 
   /**
@@ -143,6 +156,7 @@ export class VoiceCallAgent {
     if (call === before) return;
     this.calls.set(event.callId, call);
 
+    if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimedBy.set(event.sessionId, event.callId);
     const sessionId = this.sessionByCall.get(event.callId);
     if (event.type === 'call.treatment-ended') {
       if (sessionId) this.treatments.ended(event.treatmentId);
@@ -367,7 +381,9 @@ export class VoiceCallAgent {
   private forgetLater(callId: string): void {
     setTimeout(() => {
       const call = this.calls.get(callId);
-      if (call?.released) this.calls.delete(callId);
+      if (!call?.released) return;
+      this.calls.delete(callId);
+      for (const e of call.events) if (e.type === 'call.session-attached') this.claimedBy.delete(e.sessionId);
     }, FORGET_RELEASED_AFTER_MS).unref();
   }
 }

@@ -26,6 +26,7 @@ export class ScriptedSessionPort implements CallSessionPort {
   readonly sessions = new Map<string, ScriptedSession>();
   readonly all: ScriptedSession[] = [];
   private readonly endedListeners = new Set<(sessionId: string) => void>();
+  private readonly createdListeners = new Set<(sessionId: string) => void>();
   private readonly nodeId: string;
   private readonly script: Script;
   private dead = false;
@@ -84,6 +85,7 @@ export class ScriptedSessionPort implements CallSessionPort {
     };
     this.sessions.set(copy.id, copy);
     this.all.push(copy);
+    for (const l of this.createdListeners) l(copy.id);
     return copy;
   }
 
@@ -101,6 +103,11 @@ export class ScriptedSessionPort implements CallSessionPort {
 
   liveSessions(): number {
     return this.sessions.size;
+  }
+
+  onSessionCreated(listener: (sessionId: string) => void): () => void {
+    this.createdListeners.add(listener);
+    return () => this.createdListeners.delete(listener);
   }
 
   onSessionEnded(listener: (sessionId: string) => void): () => void {

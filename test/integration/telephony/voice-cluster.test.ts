@@ -155,6 +155,26 @@ describe('voice calls on a 3-node cluster', () => {
     expect(recovered.events.map((e) => e.name)).toEqual(expect.arrayContaining(['dialog.playsound.done']));
   });
 
+  it('binds a session HA recovers only after the promotion, and delivers the treatment end it missed', async () => {
+    const { api, sim, cluster } = await setup(treatThenRoute({ treatmentMs: 300, target: 'agent-1' }));
+    const primary = cluster.primary('node-2'), backup = cluster.backup('node-2');
+    const callId = callIdAssignedTo('node-2', 'slow-recovery');
+    await api('POST', '/calls', { routingPoint: '5000', callId, talkMs: 10 });
+    await waitFor(() => primary.agent.treatments.size > 0, 3000, 'the treatment to start');
+    const session = [...primary.port.sessions.values()].find((s) => s.parameters['InteractionId'] === callId)!;
+    for (const t of primary.agent.treatments.playingFor(session.id)) applyTreatmentSync(backup.agent.treatments, treatmentStartedEvent(t));
+    await primary.kill();
+    backup.role.set('primary');
+    await waitFor(() => sim.callInfo(callId)!.events.some((e) => e.type === 'call.treatment-ended'), 3000, 'the treatment to end');
+    // No session for the call here yet, and the call is claimed: nobody creates a second one.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(backup.port.all).toHaveLength(0);
+    const recovered = backup.port.adoptRecovered(session);
+    await waitFor(() => sim.callInfo(callId)?.state === 'released', 5000, 'the call to be routed');
+    expect(recovered.events.map((e) => e.name)).toContain('dialog.playsound.done');
+    expect(sim.callInfo(callId)!.events.filter((e) => e.type === 'call.session-attached')).toHaveLength(1);
+  });
+
   it('restart-session-on-switchover: the restarted session gets session.restart, then the call’s events from the start', async () => {
     const hold: ScriptFactory = () => () => undefined; // a strategy that waits (e.g. for an agent)
     const { api, sim, cluster } = await setup(hold, { restartSessionOnSwitchover: true });
