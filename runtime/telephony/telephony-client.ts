@@ -34,6 +34,11 @@ export function startTelephonyClient(options: {
   actions: TelephonyActions;
   logger: Logger;
   treatmentSync?: TreatmentSyncSink;
+  /**
+   * HA runs (a lease is configured): it restarts sessions on switchover itself (shadow
+   * sessions with the old ids, replaying recorded events), so the agent must not.
+   */
+  haManagesRecovery?: boolean;
 }): TelephonyClient {
   const { config, host, roles } = options;
   const log = options.logger.child({ component: 'telephony' });
@@ -56,7 +61,7 @@ export function startTelephonyClient(options: {
     callWatchingTimeoutMs: config['call-watching-timeout'],
     newSessionOnReroute: config['new-session-on-reroute'],
     sameNodeForConsultAndPrimary: config['same-node-for-cons-prim-calls'],
-    restartSessionOnSwitchover: config['restart-session-on-switchover'],
+    restartSessionOnSwitchover: config['restart-session-on-switchover'] && options.haManagesRecovery !== true,
     restartBatchSize: config['session-processing-threads'],
     restartIntervalMs: config['session-restart-timeout'],
     ...(options.treatmentSync ? { treatmentSync: options.treatmentSync } : {}),

@@ -158,14 +158,18 @@ export class VoiceCallAgent {
 
     if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimedBy.set(event.sessionId, event.callId);
     const sessionId = this.sessionByCall.get(event.callId);
+    // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
+    // replays on switchover. Treatment ends a backup sees are held (when the sync told
+    // it about the treatment) until the promotion, in case the old primary died first.
+    const live = this.role === 'primary';
     if (event.type === 'call.treatment-ended') {
-      if (sessionId) this.treatments.ended(event.treatmentId);
+      if (sessionId && live) this.treatments.ended(event.treatmentId);
       else this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq);
     }
     const mapped = sessionEventFor(event);
     // A session hears its call's events; a ringing is delivered to an existing session
     // only when the reroute policy keeps it (decided in evaluate).
-    if (sessionId && mapped && event.type !== 'call.ringing') this.o.sessions.deliver(sessionId, mapped);
+    if (live && sessionId && mapped && event.type !== 'call.ringing') this.o.sessions.deliver(sessionId, mapped);
 
     if (call.released) {
       this.forgetLater(event.callId);
@@ -182,7 +186,10 @@ export class VoiceCallAgent {
     this.role = role;
     this.o.connection.setRole(role);
     this.o.log.info({ role }, 'voice agent: role changed');
-    if (promoted) this.adoptNodeSessions();
+    if (promoted) {
+      this.adoptNodeSessions();
+      for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+    }
     if (promoted && this.o.restartSessionOnSwitchover) this.restartNodeSessions();
     for (const callId of this.calls.keys()) this.evaluate(callId);
   }
@@ -365,7 +372,11 @@ export class VoiceCallAgent {
     if (previous) this.callBySession.delete(previous);
     this.sessionByCall.set(callId, sessionId);
     this.callBySession.set(sessionId, callId);
-    // Treatments that ended while the session was not here (failover) are told now.
+    if (this.role === 'primary') this.flushHeldTreatmentEnds(callId, sessionId);
+  }
+
+  /** Treatments that ended while the session was not being fed here (failover) are told now. */
+  private flushHeldTreatmentEnds(callId: string, sessionId: string): void {
     for (const t of this.treatments.takeUndelivered(sessionId)) {
       const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
       if (mapped) this.o.sessions.deliver(sessionId, mapped);
