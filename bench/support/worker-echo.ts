@@ -1,12 +1,11 @@
-// Worker side of the worker-thread measurement: runs a table session's macrostep for each
+// Worker side of the worker-thread measurement: runs an SCXML session's macrostep for each
 // event posted to it and posts back the resulting configuration, as a session worker
 // would.
 import { parentPort } from 'node:worker_threads';
-import { TableEngine } from '../../test/support/table-engine.ts';
+import { createScxmlEngine } from '../../runtime/sessions/scxml-engine.ts';
+import { toggleScxml } from './toggle-strategy.ts';
 
-const compiled = new TableEngine().compile(
-  JSON.stringify({ initial: 'idle', transitions: { idle: { go: 'busy' }, busy: { go: 'idle' } } }),
-);
+const compiled = createScxmlEngine().compile(toggleScxml, 'toggle.scxml');
 const noop = () => {};
 const services = {
   startSession: async () => '',

@@ -110,8 +110,9 @@ class Compiler {
   buildRoot(el: XmlElement): StateModel {
     if (!this.isScxml(el) || el.localName !== 'scxml') throw this.error('the root element must be <scxml>', el);
     const datamodel = el.attributes.datamodel;
-    if (datamodel !== undefined && datamodel !== 'ecmascript') {
-      throw this.error(`datamodel "${datamodel}" is not supported (only "ecmascript")`, el);
+    // The null datamodel's only expressions are In() predicates, which the ECMAScript one evaluates too.
+    if (datamodel !== undefined && datamodel !== 'ecmascript' && datamodel !== 'null') {
+      throw this.error(`datamodel "${datamodel}" is not supported (only "ecmascript" and "null")`, el);
     }
     const binding = el.attributes.binding;
     if (binding !== undefined && binding !== 'early' && binding !== 'late') {
@@ -340,23 +341,24 @@ class Compiler {
     if (el.attributes.expr !== undefined) spec.expr = this.expr(el.attributes.expr, el);
     else if (el.attributes.src !== undefined) {
       const text = this.load(el.attributes.src, el);
-      if (text !== undefined) this.contentValue(spec, text, el);
+      if (text !== undefined) Object.assign(spec, this.contentValue(text));
       else spec.content = this.snippet(compileExpression(''), el); // evaluating it fails -> error.execution
     } else if (hasContent) {
       const elements = this.elements(el);
       if (elements.length > 0) spec.text = el.children.map(serializeXml).join('').trim();
-      else this.contentValue(spec, textOf(el), el);
+      else Object.assign(spec, this.contentValue(textOf(el)));
     }
     return spec;
   }
 
   /** Content that parses as an expression is evaluated (JSON, arrays, numbers); otherwise it is a string. */
-  private contentValue(spec: { content: Snippet | undefined; text: string | undefined }, text: string, _at: XmlElement) {
+  private contentValue(text: string): { content: Snippet | undefined; text: string | undefined } {
     const candidate = compileExpression(text.trim());
     if (text.trim() !== '' && candidate.error === undefined) {
       this.snippets.push(candidate);
-      spec.content = candidate;
-    } else spec.text = text.trim().replace(/\s+/g, ' ');
+      return { content: candidate, text: undefined };
+    }
+    return { content: undefined, text: text.trim().replace(/\s+/g, ' ') };
   }
 
   private load(src: string, at: XmlElement): string | undefined {
@@ -396,7 +398,10 @@ class Compiler {
     } else if (elements.length > 0) {
       spec.text = c.children.map(serializeXml).join('').trim();
     } else if (c.attributes.expr === undefined) {
-      spec.text = textOf(c).trim().replace(/\s+/g, ' ');
+      // Text that parses as an expression (JSON, numbers) becomes that value; other text stays a string.
+      const value = this.contentValue(textOf(c));
+      spec.expr = value.content;
+      spec.text = value.text;
     }
     return spec;
   }
@@ -487,7 +492,7 @@ class Compiler {
         if (expr) return (r) => r.assignLocation(location, r.evaluate(expr));
         const holder: { content: Snippet | undefined; text: string | undefined } = { content: undefined, text: undefined };
         if (this.elements(el).length > 0) holder.text = el.children.map(serializeXml).join('').trim();
-        else if (hasChildren) this.contentValue(holder, textOf(el), el);
+        else if (hasChildren) Object.assign(holder, this.contentValue(textOf(el)));
         return (r) => r.assignLocation(location, holder.content ? r.evaluate(holder.content) : holder.text);
       }
       case 'script': {
@@ -575,9 +580,6 @@ class Compiler {
     const params = this.params(el);
     const nl = this.namelist(el);
     if (content && (params.length > 0 || nl.names.length > 0)) throw this.error('<send> takes <content> or namelist/<param>', el);
-    if (content && (el.attributes.event !== undefined || el.attributes.eventexpr !== undefined)) {
-      throw this.error('<send> takes either event/eventexpr or <content>', el);
-    }
     let delay: number | undefined;
     if (el.attributes.delay !== undefined) {
       delay = parseDelay(el.attributes.delay);

@@ -37,7 +37,9 @@ const MAX_MICROSTEPS_PER_MACROSTEP = 100_000;
 const MAX_EVENTS_PER_RUN = 1000;
 
 /** Executable content failed: becomes error.execution. */
-class ExecutionError extends Error {}
+class ExecutionError extends Error {
+  sendid: string | undefined;
+}
 
 interface QueuedEvent {
   name: string;
@@ -48,6 +50,7 @@ interface QueuedEvent {
   invokeid: string | undefined;
   /** A realm value. */
   data: unknown;
+  raw?: string;
 }
 
 interface PendingSend {
@@ -235,6 +238,7 @@ export class Session implements SessionHandle, Runner {
       origintype: event.origintype,
       invokeid: event.invokeid,
       data: event.data === undefined ? undefined : this.realm.importValue(event.data),
+      raw: event.raw,
     });
     this.notify();
   }
@@ -260,7 +264,7 @@ export class Session implements SessionHandle, Runner {
       while (this.running && this.externalQueue.length > 0 && budget-- > 0) {
         const event = this.externalQueue.shift()!;
         this.processExternalEvent(event);
-        if (this.running) this.macrostep();
+        this.macrostep();
       }
     } finally {
       this.inRun = false;
@@ -348,10 +352,6 @@ export class Session implements SessionHandle, Runner {
   }
 
   private processExternalEvent(externalEvent: QueuedEvent): void {
-    if (externalEvent.invokeid !== undefined && externalEvent.name !== 'done.invoke.' + externalEvent.invokeid) {
-      // Events from an invocation that has been cancelled are dropped (SCXML 6.4).
-      if (!this.invoked.has(externalEvent.invokeid) && externalEvent.origintype === SCXML_PROCESSOR) return;
-    }
     this.setEvent(externalEvent);
     for (const inv of this.invoked.values()) {
       if (inv.invokeid === externalEvent.invokeid) this.applyFinalize(inv);
@@ -380,6 +380,7 @@ export class Session implements SessionHandle, Runner {
       event.origintype,
       event.invokeid,
       event.data,
+      event.raw,
     );
   }
 
@@ -717,7 +718,7 @@ export class Session implements SessionHandle, Runner {
     try {
       for (const action of block) action(this);
     } catch (e) {
-      this.raiseError('error.execution', e);
+      this.raiseError('error.execution', e, e instanceof ExecutionError ? e.sendid : undefined);
     }
   }
 
@@ -895,14 +896,24 @@ export class Session implements SessionHandle, Runner {
   // ---- <send>, <cancel> ---------------------------------------------------------------
 
   sendAction(spec: SendSpec): void {
-    const name = spec.eventexpr ? String(this.evaluate(spec.eventexpr)) : spec.event;
-    const target = spec.targetexpr ? String(this.evaluate(spec.targetexpr)) : spec.target;
-    const type = spec.typeexpr ? String(this.evaluate(spec.typeexpr)) : (spec.type ?? SCXML_PROCESSOR);
     let sendid = spec.id;
     if (sendid === undefined) {
       sendid = `${this.id}.send.${++this.counter}`;
       if (spec.idlocation) this.assignLocation(spec.idlocation, sendid);
     }
+    try {
+      this.sendWithId(spec, sendid);
+    } catch (e) {
+      const error = e instanceof ExecutionError ? e : new ExecutionError(e instanceof Error ? e.message : String(e));
+      error.sendid = sendid;
+      throw error;
+    }
+  }
+
+  private sendWithId(spec: SendSpec, sendid: string): void {
+    const name = spec.eventexpr ? String(this.evaluate(spec.eventexpr)) : spec.event;
+    const target = spec.targetexpr ? String(this.evaluate(spec.targetexpr)) : spec.target;
+    const type = spec.typeexpr ? String(this.evaluate(spec.typeexpr)) : (spec.type ?? SCXML_PROCESSOR);
     let delay = spec.delay ?? 0;
     if (spec.delayexpr) {
       const raw = this.evaluate(spec.delayexpr);
@@ -1076,6 +1087,8 @@ export class Session implements SessionHandle, Runner {
       if (inv.spec === spec && inv.state === state) {
         this.invoked.delete(inv.invokeid);
         inv.child.terminate();
+        // Events the cancelled invocation already sent are not processed (SCXML 6.4).
+        this.externalQueue = this.externalQueue.filter((e) => e.invokeid !== inv.invokeid);
       }
     }
   }

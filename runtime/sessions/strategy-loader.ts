@@ -1,7 +1,8 @@
 // Resolves a session's `src` — a named application from the configuration, a file path
 // or an http(s) URL — to SCXML text, and compiles each document once (bounded LRU).
 // A file is recompiled when its modification time changes, so editing a strategy
-// takes effect for new sessions without a restart.
+// takes effect for new sessions without a restart (checked at most once a second per
+// file, so a burst of session starts costs no file-system calls).
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpError } from '../http/http-error.ts';
@@ -24,24 +25,40 @@ export interface LoadedStrategy {
 export class StrategyLoader {
   readonly #options: StrategyLoaderOptions;
   /** location -> compiled; Map order is recency (LRU). */
-  readonly #cache = new Map<string, { version: string; compiled: CompiledStrategy }>();
+  readonly #cache = new Map<string, { version: string; compiled: CompiledStrategy; checkedAt: number }>();
+  static readonly recheckMs = 1000;
 
   constructor(options: StrategyLoaderOptions) {
     this.#options = options;
   }
 
-  /** Resolves names and relative paths; does not touch the file system or network. */
+  /**
+   * Resolves names and relative paths; does not touch the file system or network. With a
+   * `strategies-dir`, a file src from a client must stay inside it (named applications,
+   * set by the operator, may point anywhere).
+   */
   resolve(src: string): string {
     const named = this.#options.applications[src];
     const target = named ?? src;
     if (/^https?:\/\//i.test(target)) return target;
-    if (target.startsWith('file://')) return new URL(target).pathname;
-    return path.resolve(this.#options.strategiesDir ?? process.cwd(), target);
+    const dir = this.#options.strategiesDir;
+    const file = target.startsWith('file://') ? new URL(target).pathname : path.resolve(dir ?? process.cwd(), target);
+    if (named === undefined && dir !== undefined) {
+      const inside = path.relative(path.resolve(dir), file);
+      if (inside.startsWith('..') || path.isAbsolute(inside)) {
+        throw new HttpError(400, 'bad-src', `src ${JSON.stringify(src)} is outside strategies-dir`);
+      }
+    }
+    return file;
   }
 
   async load(src: string): Promise<LoadedStrategy> {
     const location = this.resolve(src);
     const isUrl = /^https?:\/\//i.test(location);
+    const fresh = this.#cache.get(location);
+    if (fresh && performance.now() - fresh.checkedAt < StrategyLoader.recheckMs) {
+      return { location, compiled: fresh.compiled };
+    }
     let version = 'url';
     if (!isUrl) {
       try {
@@ -52,6 +69,7 @@ export class StrategyLoader {
     }
     const cached = this.#cache.get(location);
     if (cached && cached.version === version) {
+      cached.checkedAt = performance.now();
       this.#cache.delete(location);
       this.#cache.set(location, cached);
       return { location, compiled: cached.compiled };
@@ -66,7 +84,7 @@ export class StrategyLoader {
       }
       throw error;
     }
-    this.#cache.set(location, { version, compiled });
+    this.#cache.set(location, { version, compiled, checkedAt: performance.now() });
     while (this.#cache.size > this.#options.cacheSize) {
       this.#cache.delete(this.#cache.keys().next().value!);
     }

@@ -83,7 +83,8 @@ function makeSnippet(source: string, kind: SnippetKind): Snippet {
 
 export function compileExpression(source: string): Snippet {
   const snippet = makeSnippet(source, 'expression');
-  const text = '(' + source + '\n)';
+  // Authors often end an expression with ';' (e.g. expr="new Foo();"): tolerate it.
+  const text = '(' + source.replace(/;\s*$/, '') + '\n)';
   try {
     const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
     const body = ast.body as AnyNode[];

@@ -33,6 +33,7 @@ export interface RealmApi {
     origintype: unknown,
     invokeid: unknown,
     data: unknown,
+    raw: string | undefined,
   ): object;
   /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
   encode(value: unknown): unknown;
@@ -144,8 +145,10 @@ const REALM_SOURCE = String.raw`
     return out;
   }
 
-  function makeEvent(name, type, sendid, origin, origintype, invokeid, data) {
-    return { name, type, sendid, origin, origintype, invokeid, data };
+  function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
+    return raw === undefined
+      ? { name, type, sendid, origin, origintype, invokeid, data }
+      : { name, type, sendid, origin, origintype, invokeid, data, raw };
   }
 
   // Snapshot encoding: plain JSON values stay as they are, except objects/arrays get

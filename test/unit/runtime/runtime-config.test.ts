@@ -1,9 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envVarName, optionsFromEnv, resolveConfig } from '../../../runtime/config/load-config.ts';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { ConfigError, envVarName, optionsFromEnv, readConfigFile, resolveConfig } from '../../../runtime/config/load-config.ts';
 import { newSessionId, parseSessionId } from '../../../runtime/sessions/session-id.ts';
 import { routeForSession } from '../../../runtime/http/session-routing.ts';
 
@@ -35,9 +38,23 @@ describe('runtime configuration', () => {
     expect(c['node-urls']).toEqual({ 'node-1': 'http://a:1', 'node-2': 'http://b:2' });
   });
 
+  it('reads YAML or JSON config files', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ors-config-'));
+    await writeFile(path.join(dir, 'a.yaml'), 'node-id: node-3\nheartbeat-backup-status: 429\napplications:\n  main: main.scxml\n');
+    const c = resolveConfig({ file: await readConfigFile(path.join(dir, 'a.yaml')) });
+    expect(c['node-id']).toBe('node-3');
+    expect(c['heartbeat-backup-status']).toBe(429);
+    expect(c.applications).toEqual({ main: 'main.scxml' });
+    await writeFile(path.join(dir, 'b.yaml'), '- just\n- a list\n');
+    await expect(readConfigFile(path.join(dir, 'b.yaml'))).rejects.toThrow(/expected a mapping/);
+    await expect(readConfigFile(path.join(dir, 'none.yaml'))).rejects.toThrow(ConfigError);
+  });
+
   it('names the option, its source and the allowed values when invalid', () => {
     expect(() => resolveConfig({ flags: { 'session-restart-timeout': '5' } })).toThrow(/session-restart-timeout \(from flag: --session-restart-timeout\).*10/);
-    expect(() => resolveConfig({ env: { 'log-level': 'loud' } })).toThrow(/log-level \(from environment: ORS_LOG_LEVEL\): allowed values: fatal, error/);
+    expect(() => resolveConfig({ env: { 'log-level': 'loud' } })).toThrow(/log-level \(from environment: ORS_LOG_LEVEL\).*allowed: one of fatal, error/);
+    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': 'abc' } })).toThrow(/allowed: an integer from 200 to 599/);
+    expect(() => resolveConfig({ file: { 'sessionid-with-nodeid': 'maybe' } })).toThrow(/allowed: true or false/);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(ConfigError);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(/unknown option\(s\) no-such-option/);
   });
@@ -65,12 +82,34 @@ describe('runtime configuration', () => {
       body: 'src=call-routing.scxml&ani=1&queueTimeout=300ms',
     });
     const { sessionid } = (await started.json()) as { sessionid: string };
-    // A request in flight while SIGTERM arrives is still answered.
-    const inFlight = fetch(`${url}/scxml/session/${sessionid}/request/where`, { method: 'POST' });
+    // A request in flight while SIGTERM arrives is still answered: its headers are sent,
+    // its body only after the signal.
+    const target = new URL(`${url}/scxml/session/${sessionid}/request/where`);
+    const body = 'asker=supervisor';
+    const request = http.request({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
+    });
+    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      request.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      request.on('error', reject);
+    });
+    request.flushHeaders();
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const answer = await inFlight;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    request.end(body);
+    const answer = await answered;
     expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ state: expect.any(String) });
     expect(await exited).toBe(0);
   });
 });

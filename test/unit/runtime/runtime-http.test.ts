@@ -105,6 +105,18 @@ describe('session lifecycle over HTTP', () => {
     await expect.poll(async () => (await get(node.url, `/scxml/session/${id}/query`)).status).toBe(409);
   });
 
+  it('tells stable-point listeners when a session queue drains (the HA snapshot hook)', async () => {
+    const seen: string[] = [];
+    const stop = node.host.onStablePoint((point) => seen.push(point.sessionId));
+    try {
+      const id = (await start({ src: 'toggle' })).json.sessionid as string;
+      await post(node.url, `/scxml/session/${id}/event/go`);
+      await expect.poll(() => seen.filter((s) => s === id).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      stop();
+    }
+  });
+
   it('idealtime schedules the start; events wait for it', async () => {
     const at = new Date(Date.now() + 400).toISOString();
     const started = await start({ src: 'toggle', idealtime: at });
@@ -272,7 +284,7 @@ describe('the runtime stays responsive', () => {
       await post(rt.url, '/scxml/session/start', { src: 'toggle.json' });
       await post(rt.url, '/scxml/session/start', { src: 'toggle.json' });
       expect(engine.compiled).toBe(1);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 1100)); // files are re-checked at most once a second
       await writeFile(path.join(dir, 'toggle.json'), JSON.stringify({ ...toggle, initial: 'busy' }));
       const id = (await post(rt.url, '/scxml/session/start', { src: 'toggle.json' })).json.sessionid as string;
       expect(engine.compiled).toBe(2);
