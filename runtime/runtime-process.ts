@@ -8,6 +8,8 @@ import type { RuntimeConfig } from './config/runtime-options.ts';
 import { FileRoleSource } from './ha/file-role-source.ts';
 import type { RoleSource } from './ha/role-source.ts';
 import { StaticRoleSource } from './ha/static-role-source.ts';
+import type { HighAvailability } from './ha/high-availability.ts';
+import { withPodEnvironment } from './ha/pod-environment.ts';
 import { createApiServer } from './http/api-server.ts';
 import type { ApiContext } from './http/session-api.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
@@ -16,6 +18,7 @@ import type { StrategyEngine } from './sessions/strategy-engine.ts';
 import { StrategyLoader } from './sessions/strategy-loader.ts';
 import { TelephonyActions } from './telephony/telephony-actions.ts';
 import { startTelephonyClient, type TelephonyClient } from './telephony/telephony-client.ts';
+import { haTreatmentSink } from './telephony/treatment-sync.ts';
 
 export interface RuntimeProcessOptions {
   config: RuntimeConfig;
@@ -37,6 +40,8 @@ export interface RuntimeProcess {
   readonly url: string;
   /** The connection to the telephony server, when `telephony-url` is set. */
   readonly telephony: TelephonyClient | undefined;
+  /** Leader election, sync and recovery, when the configuration asks for a lease. */
+  readonly ha?: HighAvailability;
   /** Graceful: stop accepting, finish in-flight requests, drain, stop. Idempotent. */
   stop(): Promise<void>;
 }
@@ -56,7 +61,12 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const { config, engine } = options;
   const logger = options.logger ?? pino({ level: config['log-level'], base: { node: config['node-id'] } });
   const metrics = createRuntimeMetrics({ node: config['node-id'] });
-  const roles = options.roles ?? roleSourceFromConfig(config, logger);
+  const haConfig = withPodEnvironment(config, process.env);
+  const prepared =
+    !options.roles && haConfig.lease !== 'none'
+      ? await (await import('./ha/start-high-availability.ts')).prepareHighAvailability(haConfig, logger)
+      : undefined;
+  const roles = options.roles ?? prepared?.roles ?? roleSourceFromConfig(config, logger);
   await roles.start();
   roles.subscribe((state) => logger.info({ role: state.role, epoch: state.epoch }, 'role changed'));
 
@@ -78,16 +88,6 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     metrics,
     logger,
   });
-  const telephony = config['telephony-url']
-    ? startTelephonyClient({
-        config,
-        url: config['telephony-url'],
-        host,
-        roles,
-        actions: options.telephony ?? new TelephonyActions(),
-        logger,
-      })
-    : undefined;
   const nodeUrls = { ...config['node-urls'] };
   if (config['external-url']) nodeUrls[config['node-id']] = config['external-url'];
   const ctx: ApiContext = {
@@ -110,6 +110,22 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
+  const ha = prepared?.attach(host, url);
+  // Every process (primary and backup) follows the telephony server; with HA, treatment
+  // state goes to the backup over the sync port and HA restarts sessions on switchover.
+  const telephony = config['telephony-url']
+    ? startTelephonyClient({
+        config,
+        url: config['telephony-url'],
+        host,
+        roles,
+        actions: options.telephony ?? new TelephonyActions(),
+        logger,
+        haManagesRecovery: ha !== undefined,
+        ...(ha ? { treatmentSync: haTreatmentSink(ha) } : {}),
+      })
+    : undefined;
+  if (ha && telephony) ha.onRecovery(() => telephony.agent.adoptRecoveredSessions());
   logger.info({ url, role: roles.current().role }, 'ors runtime listening');
 
   let stopping: Promise<void> | undefined;
@@ -124,12 +140,14 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       await host.drain(timeout);
       await closed;
       clearTimeout(forced);
-      // The HA issue flushes session snapshots to the store here (stable-point listeners).
+      // Persisted sessions were snapshotted at their last stable point; closing them here
+      // is a hand-over ('shutdown'), not their end, so the backup recovers them.
       host.close();
       await roles.stop();
+      await prepared?.stop();
       logger.info('stopped');
     })();
     return stopping;
   };
-  return { config, host, roles, metrics, server, url, telephony, stop };
+  return { config, host, roles, metrics, server, url, telephony, ha, stop };
 }

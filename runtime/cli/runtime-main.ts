@@ -31,7 +31,16 @@ export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise
   }
   const telephony = new TelephonyActions();
   const engine = createScxmlEngine({ extensions: telephonyExtensions(telephony) });
-  const runtime = await startRuntime({ config, engine, telephony });
+  let runtime;
+  try {
+    runtime = await startRuntime({ config, engine, telephony });
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'HaConfigError' || /sync key/.test(error.message))) {
+      process.stderr.write(`ors runtime: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   process.stdout.write(`ors runtime: node ${config['node-id']} listening on ${runtime.url}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

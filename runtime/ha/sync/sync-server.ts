@@ -60,7 +60,8 @@ export class SyncServer {
   private readonly options: Required<Omit<SyncServerOptions, 'host' | 'port'>> & { host: string; port: number };
   private readonly server: net.Server;
   private readonly connections = new Set<BackupConnection>();
-  private readonly state: SyncState = emptySyncState();
+  private state: SyncState = emptySyncState();
+  private accepting = true;
   private readonly ackListeners = new Set<(identity: string, seq: number) => void>();
 
   constructor(options: SyncServerOptions) {
@@ -101,6 +102,24 @@ export class SyncServer {
     }
   }
 
+  /** Only a primary serves its backup: when disabled, connections are refused and dropped. */
+  setAccepting(accepting: boolean): void {
+    this.accepting = accepting;
+    if (!accepting) {
+      // Hand over what is buffered first (a switchover flushes sync data), then hang up.
+      for (const connection of this.connections) {
+        if (connection.authenticated) this.flush(connection);
+        connection.socket.end();
+        setTimeout(() => connection.socket.destroy(), 1000).unref();
+      }
+    }
+  }
+
+  /** Starts over with an empty state (a new tenure republishes what it runs). */
+  resetState(): void {
+    this.state = emptySyncState();
+  }
+
   syncState(): SyncState {
     return this.state;
   }
@@ -127,6 +146,11 @@ export class SyncServer {
 
   private accept(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (!this.accepting) {
+      this.options.log.info({ remote }, 'refusing a sync connection: not primary');
+      socket.destroy();
+      return;
+    }
     const connection: BackupConnection = {
       socket,
       remote,
