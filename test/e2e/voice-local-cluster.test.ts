@@ -77,8 +77,8 @@ describe('ors sim against ors local (3 nodes)', () => {
   it('kill <n>: calls mid-treatment on the killed primary get dialog.playsound.done on the new primary and are routed once', async () => {
     const persisted = idsAssignedTo('node-1', 'persisted', 3);
     const restarted = idsAssignedTo('node-1', 'restarted', 3);
-    for (const callId of persisted) await api('POST', '/calls', { routingPoint: '5002', callId, talkMs: 5, attachedData: { greetingMs: 4000 } });
-    for (const callId of restarted) await api('POST', '/calls', { routingPoint: '5001', callId, talkMs: 5, attachedData: { greetingMs: 4000 } });
+    for (const callId of persisted) await api('POST', '/calls', { routingPoint: '5002', callId, talkMs: 5, patienceMs: 120_000, attachedData: { greetingMs: 4000 } });
+    for (const callId of restarted) await api('POST', '/calls', { routingPoint: '5001', callId, talkMs: 5, patienceMs: 120_000, attachedData: { greetingMs: 4000 } });
     await waitFor(async () => {
       for (const id of [...persisted, ...restarted]) if (!(await call(id)).events.some((e) => e.type === 'call.session-attached')) return false;
       return true;
@@ -88,9 +88,14 @@ describe('ors sim against ors local (3 nodes)', () => {
     await waitFor(async () => {
       for (const id of [...persisted, ...restarted]) if ((await call(id)).state === 'ringing') return false;
       return true;
-    }, 30_000, 'the calls to be routed after failover');
+    }, 30_000, 'the calls to be routed after failover').catch(async (err: unknown) => {
+      for (const id of [...persisted, ...restarted]) console.log(id, JSON.stringify((await call(id)).events.map((e) => [e.type, e.nodeId ?? e.reason ?? ''])));
+      console.log(local.output().slice(-1500), runtimeLogs().slice(-8000));
+      throw err;
+    });
     for (const id of [...persisted, ...restarted]) {
       const info = await call(id);
+      if (info.events.filter((e) => e.type === 'call.routed').length !== 1) console.log(id, JSON.stringify(info.events.map((e) => [e.type, e.nodeId ?? e.reason ?? ''])), runtimeLogs().slice(-6000));
       expect(info.events.filter((e) => e.type === 'call.routed')).toHaveLength(1);
       expect(new Set(info.events.filter((e) => e.type === 'call.session-attached').map((e) => e.nodeId))).toEqual(new Set(['node-1']));
     }
