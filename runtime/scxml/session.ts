@@ -14,6 +14,7 @@ import type { RealmApi } from './datamodel/realm.ts';
 import { compile, ScxmlDocument } from './document.ts';
 import type { XmlTree } from './model.ts';
 import { serializeTree } from './xml.ts';
+import { systemClock } from './system-clock.ts';
 import type { Action, ContentSpec, ForeachSpec, InvokeSpec, ParamSpec, Runner, SendSpec, StateModel, TransitionModel } from './model.ts';
 import type {
   Clock,
@@ -74,8 +75,12 @@ interface Invocation {
   invokeid: string;
   state: StateModel;
   spec: InvokeSpec;
-  child: Session;
+  /** Undefined while an asynchronous `loadDocument` is still loading the child's document. */
+  child: Session | undefined;
   documentRef: ChildDocumentRef;
+  /** While loading: the data for the child, and events forwarded to it meanwhile. */
+  params?: Record<string, unknown> | undefined;
+  waiting?: EventInput[];
 }
 
 /** The JSON-serialisable state of a session at a stable point. */
@@ -84,13 +89,21 @@ export interface SessionSnapshot {
   sessionId: string;
   configuration: string[];
   history: Record<string, string[]>;
-  /** States whose late-bound data is initialised. */
+  /** States whose late-bound data is initialised (['*']: all, early binding). */
   initialisedStates: string[];
   datamodel: Record<string, unknown>;
   internalQueue: unknown[];
   externalQueue: unknown[];
   pendingSends: Array<{ sendid: string; due: number; event: unknown; target: string | undefined; type: string }>;
-  invoked: Array<{ invokeid: string; state: string; invoke: number; document: ChildDocumentRef; child: SessionSnapshot }>;
+  /** `child` is null for an invocation whose document was still loading (it is loaded again on restore). */
+  invoked: Array<{
+    invokeid: string;
+    state: string;
+    invoke: number;
+    document: ChildDocumentRef;
+    child: SessionSnapshot | null;
+    params?: unknown;
+  }>;
   counter: number;
   running: boolean;
   done: boolean;
@@ -98,15 +111,6 @@ export interface SessionSnapshot {
   lastEvent: unknown;
 }
 
-const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer: (due, fire) => {
-    const t = setTimeout(fire, Math.max(0, due - Date.now()));
-    t.unref?.();
-    return t;
-  },
-  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 class MapRegistry implements SessionRegistry {
   private readonly sessions = new Map<string, SessionHandle>();
@@ -144,6 +148,10 @@ function isDescendant(s: StateModel, ancestor: StateModel | null | undefined): b
   return s.index > ancestor.index && s.index <= ancestor.lastDescendant;
 }
 
+/** System variables are rebuilt on restore, not stored. */
+const NOT_SNAPSHOTTED = ['_sessionid', '_name', '_ioprocessors', '_event'];
+const EMPTY_MAP: ReadonlyMap<never, never> = new Map<never, never>();
+
 type DefaultHistoryContent = Array<{ state: StateModel; actions: Action[] }>;
 
 const byDocumentOrder = (a: StateModel, b: StateModel) => a.index - b.index;
@@ -163,12 +171,13 @@ export class Session implements SessionHandle, Runner {
   private readonly data: Record<string, unknown>;
   private readonly active: Uint8Array;
   private readonly initialised: Uint8Array;
-  private readonly historyValue = new Map<number, StateModel[]>();
+  // Created on first use: most sessions never need them, and each Map costs ~100 bytes.
+  private historyValue: Map<number, StateModel[]> | undefined;
   private internalQueue: QueuedEvent[] = [];
   private externalQueue: QueuedEvent[] = [];
   private statesToInvoke: StateModel[] = [];
-  private readonly pendingSends = new Map<string, PendingSend>();
-  private readonly invoked = new Map<string, Invocation>();
+  private pendingSends: Map<string, PendingSend> | undefined;
+  private invoked: Map<string, Invocation> | undefined;
   private running = false;
   private started = false;
   private inRun = false;
@@ -187,7 +196,6 @@ export class Session implements SessionHandle, Runner {
   private readonly parent: ParentLink | undefined;
   private readonly timeLimit: number;
   private readonly logger: Logger | undefined;
-  private readonly now: () => number;
 
   constructor(document: ScxmlDocument, options: SessionOptions = {}, parent?: ParentLink) {
     this.document = document;
@@ -195,7 +203,6 @@ export class Session implements SessionHandle, Runner {
     this.states = this.model.states;
     this.options = options;
     this.clock = options.clock ?? systemClock;
-    this.now = () => this.clock.now();
     this.random = options.random ?? Math.random;
     this.id = options.sessionId ?? randomId(this.random);
     this.registry = options.registry;
@@ -207,8 +214,10 @@ export class Session implements SessionHandle, Runner {
     const [scope, data] = this.realm.createScope((id) => this.isActiveId(id));
     this.scope = scope;
     this.data = data;
-    this.active = new Uint8Array(this.states.length);
-    this.initialised = new Uint8Array(this.states.length);
+    // One allocation for both flag sets: [0, n) active, [n, 2n) initialised (late binding).
+    const flags = new Uint8Array(this.states.length * 2);
+    this.active = flags.subarray(0, this.states.length);
+    this.initialised = flags.subarray(this.states.length);
     this.registry?.add(this);
   }
 
@@ -219,7 +228,7 @@ export class Session implements SessionHandle, Runner {
     if (this.started) throw new Error(`session ${this.id} already started`);
     this.started = true;
     this.running = true;
-    this.realm.setSession(this.now, this.random);
+    this.realm.setSession(this.clock, this.random);
     this.initSystemVariables();
     if (this.model.binding === 'early') {
       for (const d of this.model.allData) this.data[d.id] = undefined;
@@ -275,7 +284,7 @@ export class Session implements SessionHandle, Runner {
     this.scheduled = false;
     if (!this.started || this.finished || this.inRun) return;
     this.inRun = true;
-    this.realm.setSession(this.now, this.random);
+    this.realm.setSession(this.clock, this.random);
     try {
       let budget = MAX_EVENTS_PER_RUN;
       while (this.running && this.externalQueue.length > 0 && budget-- > 0) {
@@ -321,7 +330,7 @@ export class Session implements SessionHandle, Runner {
       this.finishQuietly();
       return;
     }
-    this.realm.setSession(this.now, this.random);
+    this.realm.setSession(this.clock, this.random);
     this.running = false;
     this.exitInterpreter(false);
   }
@@ -370,10 +379,10 @@ export class Session implements SessionHandle, Runner {
 
   private processExternalEvent(externalEvent: QueuedEvent): void {
     this.setEvent(externalEvent);
-    for (const inv of this.invoked.values()) {
+    for (const inv of (this.invoked ?? EMPTY_MAP).values()) {
       if (inv.invokeid === externalEvent.invokeid) this.applyFinalize(inv);
-      if (inv.spec.autoforward && !inv.child.done) {
-        inv.child.enqueue({
+      if (inv.spec.autoforward && !inv.child?.done) {
+        this.forwardToInvocation(inv, {
           name: externalEvent.name,
           data: externalEvent.data,
           sendid: externalEvent.sendid,
@@ -426,10 +435,10 @@ export class Session implements SessionHandle, Runner {
   private finishQuietly(): void {
     this.finished = true;
     this.running = false;
-    for (const p of this.pendingSends.values()) this.clock.clearTimer(p.timer);
-    this.pendingSends.clear();
-    for (const inv of this.invoked.values()) inv.child.terminate();
-    this.invoked.clear();
+    for (const p of (this.pendingSends ?? EMPTY_MAP).values()) this.clock.clearTimer(p.timer);
+    this.pendingSends = undefined;
+    for (const inv of (this.invoked ?? EMPTY_MAP).values()) inv.child?.terminate();
+    this.invoked = undefined;
     this.externalQueue = [];
     this.internalQueue = [];
     this.registry?.delete(this.id);
@@ -544,7 +553,7 @@ export class Session implements SessionHandle, Runner {
           const s0 = this.states[i]!;
           if (h.deep ? s0.atomic : s0.parent === s) recorded.push(s0);
         }
-        this.historyValue.set(h.index, recorded);
+        (this.historyValue ??= new Map()).set(h.index, recorded);
       }
     }
     for (const s of statesToExit) {
@@ -621,7 +630,7 @@ export class Session implements SessionHandle, Runner {
     defaultHistoryContent: DefaultHistoryContent,
   ): void {
     if (state.kind === 'history') {
-      const recorded = this.historyValue.get(state.index);
+      const recorded = this.historyValue?.get(state.index);
       if (recorded) {
         for (const s of recorded) this.addDescendantStatesToEnter(s, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
         for (const s of recorded) {
@@ -691,7 +700,7 @@ export class Session implements SessionHandle, Runner {
     const targets: StateModel[] = [];
     for (const s of t.targets!) {
       if (s.kind === 'history') {
-        const recorded = this.historyValue.get(s.index);
+        const recorded = this.historyValue?.get(s.index);
         const list = recorded ?? this.historyDefault(s);
         for (const x of list) {
           if (x.kind === 'history') {
@@ -747,6 +756,7 @@ export class Session implements SessionHandle, Runner {
     const fn = snippet.fn;
     if (fn === undefined) throw new ExecutionError(snippet.error ?? 'not compiled');
     const realm = this.realm;
+    realm.setSession(this.clock, this.random);
     realm.setDeadline(this.timeLimit);
     try {
       return fn(this.scope, this.data, realm.runtime);
@@ -778,6 +788,7 @@ export class Session implements SessionHandle, Runner {
     if (SYSTEM_NAMES.has(root)) throw new ExecutionError(`cannot assign to system variable ${root}`);
     if (!(root in this.data)) throw new ExecutionError(`location ${location.source} is not declared`);
     const realm = this.realm;
+    realm.setSession(this.clock, this.random);
     realm.setDeadline(this.timeLimit);
     try {
       location.fn(this.scope, this.data, realm.runtime, value);
@@ -967,7 +978,7 @@ export class Session implements SessionHandle, Runner {
       if (target === '#_internal') throw new ExecutionError('delayed send to #_internal');
       const due = this.clock.now() + delay;
       const pending: PendingSend = { sendid, due, event, target, type: isScxmlType ? SCXML_PROCESSOR : type, timer: undefined };
-      this.pendingSends.set(sendid, pending);
+      (this.pendingSends ??= new Map()).set(sendid, pending);
       this.armTimer(pending);
       return;
     }
@@ -976,9 +987,9 @@ export class Session implements SessionHandle, Runner {
 
   private armTimer(pending: PendingSend): void {
     pending.timer = this.clock.setTimer(pending.due, () => {
-      if (this.pendingSends.get(pending.sendid) !== pending) return;
-      this.pendingSends.delete(pending.sendid);
-      this.realm.setSession(this.now, this.random);
+      if (this.pendingSends?.get(pending.sendid) !== pending) return;
+      this.pendingSends?.delete(pending.sendid);
+      this.realm.setSession(this.clock, this.random);
       this.dispatch(pending.event, pending.target, pending.type, pending.sendid);
     });
   }
@@ -1022,8 +1033,12 @@ export class Session implements SessionHandle, Runner {
       const id = target.slice('#_scxml_'.length);
       recipient = id === this.id ? this : this.registry?.get(id);
     } else if (target.startsWith('#_')) {
-      const inv = this.invoked.get(target.slice(2));
-      recipient = inv && !inv.child.done ? inv.child : undefined;
+      const inv = this.invoked?.get(target.slice(2));
+      if (inv && !inv.child) {
+        this.forwardToInvocation(inv, { ...event });
+        return;
+      }
+      recipient = inv && !inv.child!.done ? inv.child : undefined;
     }
     if (!recipient) {
       const error = new Error(`target ${target} is unreachable`);
@@ -1051,10 +1066,10 @@ export class Session implements SessionHandle, Runner {
   }
 
   cancel(sendid: string): void {
-    const pending = this.pendingSends.get(sendid);
+    const pending = this.pendingSends?.get(sendid);
     if (!pending) return;
     this.clock.clearTimer(pending.timer);
-    this.pendingSends.delete(sendid);
+    this.pendingSends?.delete(sendid);
   }
 
   // ---- <invoke> ------------------------------------------------------------------------
@@ -1068,7 +1083,7 @@ export class Session implements SessionHandle, Runner {
       }
       const type = spec.typeexpr ? String(this.evaluate(spec.typeexpr)) : (spec.type ?? 'http://www.w3.org/TR/scxml/');
       if (!SCXML_INVOKE_TYPES.has(type)) throw new ExecutionError(`unsupported invoke type ${type}`);
-      let document: ScxmlDocument;
+      let document: ScxmlDocument | Promise<ScxmlDocument>;
       let documentRef: ChildDocumentRef;
       if (spec.content?.document) {
         document = ScxmlDocument.fromModel(spec.content.document, this.document.options);
@@ -1086,15 +1101,56 @@ export class Session implements SessionHandle, Runner {
         documentRef = { kind: 'src', src };
       }
       const params = this.evaluateParams(spec.params, spec.namelist, spec.namelistNames) as Record<string, unknown> | undefined;
-      const child = this.createChild(document, invokeid, params);
-      this.invoked.set(invokeid, { invokeid, state, spec, child, documentRef });
-      child.start();
+      const id = invokeid;
+      const inv: Invocation = { invokeid: id, state, spec, child: undefined, documentRef, params };
+      (this.invoked ??= new Map()).set(id, inv);
+      this.whenLoaded(inv, document, (doc) => {
+        inv.child = this.createChild(doc, id, params);
+        inv.child.start();
+      });
     } catch (e) {
       this.raiseError('error.execution', e);
     }
   }
 
-  private loadChildDocument(src: string): ScxmlDocument {
+  /** Runs `attach` now for a loaded document, or when an asynchronous load completes (if the invocation is still active). */
+  private whenLoaded(inv: Invocation, document: ScxmlDocument | Promise<ScxmlDocument>, attach: (doc: ScxmlDocument) => void): void {
+    if (!(document instanceof Promise)) {
+      attach(document);
+      return;
+    }
+    document.then(
+      (doc) => {
+        if (this.invoked?.get(inv.invokeid) !== inv || this.finished) return;
+        attach(doc);
+        inv.params = undefined;
+        for (const e of inv.waiting ?? []) inv.child!.enqueue(e);
+        inv.waiting = undefined;
+      },
+      (error: unknown) => {
+        if (this.invoked?.get(inv.invokeid) !== inv || this.finished) return;
+        this.invoked.delete(inv.invokeid);
+        this.observer?.error?.(this.id, 'error.execution', error);
+        this.externalQueue.push({
+          name: 'error.execution',
+          type: 'platform',
+          sendid: undefined,
+          origin: undefined,
+          origintype: undefined,
+          invokeid: inv.invokeid,
+          data: error instanceof Error ? error.message : String(error),
+        });
+        this.notify();
+      },
+    );
+  }
+
+  private forwardToInvocation(inv: Invocation, event: EventInput): void {
+    if (inv.child) inv.child.enqueue(event);
+    else (inv.waiting ??= []).push(event);
+  }
+
+  private loadChildDocument(src: string): ScxmlDocument | Promise<ScxmlDocument> {
     if (this.options.loadDocument) return this.options.loadDocument(src);
     const load = this.document.options.loadSource;
     if (!load) throw new ExecutionError(`cannot load ${src}: no loader`);
@@ -1120,9 +1176,10 @@ export class Session implements SessionHandle, Runner {
   }
 
   private cancelInvoke(spec: InvokeSpec, state: StateModel): void {
-    for (const inv of this.invoked.values()) {
+    for (const inv of (this.invoked ?? EMPTY_MAP).values()) {
       if (inv.spec === spec && inv.state === state) {
-        this.invoked.delete(inv.invokeid);
+        this.invoked?.delete(inv.invokeid);
+        if (!inv.child) continue; // still loading: the load result is ignored
         if (inv.child.done) continue; // completed on its own: its events (done.invoke) still count
         inv.child.terminate();
         // Events the cancelled invocation already sent are not processed (SCXML 6.4).
@@ -1140,36 +1197,34 @@ export class Session implements SessionHandle, Runner {
   snapshot(): SessionSnapshot {
     if (this.inRun) throw new Error('snapshot() is only possible between macrosteps');
     const realm = this.realm;
-    const datamodel: Record<string, unknown> = {};
-    for (const key of Object.keys(this.data)) {
-      if (key === '_sessionid' || key === '_name' || key === '_ioprocessors' || key === '_event') continue;
-      datamodel[key] = realm.encode(this.data[key]);
-    }
+    const datamodel = realm.encodeVariables(this.data, NOT_SNAPSHOTTED);
     const encodeEvent = (e: QueuedEvent) => ({ ...e, data: realm.encode(e.data) });
     const history: Record<string, string[]> = {};
-    for (const [index, states] of this.historyValue) history[this.states[index]!.id] = states.map((s) => s.id);
+    for (const [index, states] of this.historyValue ?? EMPTY_MAP) history[this.states[index]!.id] = states.map((s) => s.id);
     return {
       version: 1,
       sessionId: this.id,
-      configuration: this.states.filter((s) => this.active[s.index]).map((s) => (s.kind === 'scxml' ? '' : s.id)),
+      configuration: this.flaggedStateIds(this.active),
       history,
-      initialisedStates: this.states.filter((s) => this.initialised[s.index]).map((s) => (s.kind === 'scxml' ? '' : s.id)),
+      // With early binding every state is initialised at start: nothing to record.
+      initialisedStates: this.model.binding === 'early' ? ['*'] : this.flaggedStateIds(this.initialised),
       datamodel,
       internalQueue: this.internalQueue.map(encodeEvent),
       externalQueue: this.externalQueue.map(encodeEvent),
-      pendingSends: [...this.pendingSends.values()].map((p) => ({
+      pendingSends: [...(this.pendingSends ?? EMPTY_MAP).values()].map((p) => ({
         sendid: p.sendid,
         due: p.due,
         event: encodeEvent(p.event),
         target: p.target,
         type: p.type,
       })),
-      invoked: [...this.invoked.values()].map((inv) => ({
+      invoked: [...(this.invoked ?? EMPTY_MAP).values()].map((inv) => ({
         invokeid: inv.invokeid,
         state: inv.state.id,
         invoke: inv.state.invokes.indexOf(inv.spec),
         document: inv.documentRef,
-        child: inv.child.snapshot(),
+        child: inv.child ? inv.child.snapshot() : null,
+        ...(inv.child ? {} : { params: realm.encode(inv.params) }),
       })),
       counter: this.counter,
       running: this.running,
@@ -1177,6 +1232,13 @@ export class Session implements SessionHandle, Runner {
       doneData: realm.encode(this.doneDataValue),
       lastEvent: this.currentEvent ? encodeEvent(this.currentEvent) : null,
     };
+  }
+
+  /** Ids of the states whose flag is set ('' stands for the <scxml> root). */
+  private flaggedStateIds(flags: Uint8Array): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < flags.length; i++) if (flags[i]) out.push(i === 0 ? '' : this.states[i]!.id);
+    return out;
   }
 
   /** @internal Used by restoreSession. */
@@ -1193,10 +1255,11 @@ export class Session implements SessionHandle, Runner {
     this.finished = snapshot.done;
     this.initSystemVariables();
     for (const id of snapshot.configuration) this.active[byId(id).index] = 1;
-    for (const id of snapshot.initialisedStates) this.initialised[byId(id).index] = 1;
-    for (const [id, states] of Object.entries(snapshot.history)) this.historyValue.set(byId(id).index, states.map(byId));
+    if (snapshot.initialisedStates[0] === '*') this.initialised.fill(1);
+    else for (const id of snapshot.initialisedStates) this.initialised[byId(id).index] = 1;
+    for (const [id, states] of Object.entries(snapshot.history)) (this.historyValue ??= new Map()).set(byId(id).index, states.map(byId));
     for (const d of this.model.allData) if (!(d.id in this.data)) this.data[d.id] = undefined;
-    for (const [key, value] of Object.entries(snapshot.datamodel)) this.data[key] = realm.decode(value, this.scope, this.data);
+    realm.decodeVariables(snapshot.datamodel, this.scope, this.data);
     const decodeEvent = (e: unknown): QueuedEvent => {
       const q = e as QueuedEvent;
       return { ...q, data: realm.decode(q.data, this.scope, this.data) };
@@ -1208,23 +1271,34 @@ export class Session implements SessionHandle, Runner {
     if (snapshot.lastEvent) this.setEvent(decodeEvent(snapshot.lastEvent));
     for (const p of snapshot.pendingSends) {
       const pending: PendingSend = { sendid: p.sendid, due: p.due, event: decodeEvent(p.event), target: p.target, type: p.type, timer: undefined };
-      this.pendingSends.set(p.sendid, pending);
+      (this.pendingSends ??= new Map()).set(p.sendid, pending);
       this.armTimer(pending);
     }
     for (const inv of snapshot.invoked) {
       const state = byId(inv.state);
       const spec = state.invokes[inv.invoke];
       if (!spec) throw new Error(`snapshot names unknown invoke ${inv.invoke} of "${inv.state}"`);
-      let document: ScxmlDocument;
+      let document: ScxmlDocument | Promise<ScxmlDocument>;
       if (inv.document.kind === 'inline') document = ScxmlDocument.fromModel(spec.content!.document!, this.document.options);
       else if (inv.document.kind === 'text') document = compile(inv.document.xml, this.document.options);
       else document = this.loadChildDocument(inv.document.src);
-      const child = new Session(document, { ...this.options, sessionId: inv.child.sessionId, registry: this.sharedRegistry() }, {
-        session: this,
-        invokeid: inv.invokeid,
+      const childSnapshot = inv.child;
+      const params = childSnapshot ? undefined : (realm.decode(inv.params, this.scope, this.data) as Record<string, unknown> | undefined);
+      const invocation: Invocation = { invokeid: inv.invokeid, state, spec, child: undefined, documentRef: inv.document, params };
+      (this.invoked ??= new Map()).set(inv.invokeid, invocation);
+      this.whenLoaded(invocation, document, (doc) => {
+        if (!childSnapshot) {
+          invocation.child = this.createChild(doc, inv.invokeid, params);
+          invocation.child.start();
+          return;
+        }
+        const child = new Session(doc, { ...this.options, sessionId: childSnapshot.sessionId, registry: this.sharedRegistry() }, {
+          session: this,
+          invokeid: inv.invokeid,
+        });
+        child.restoreFrom(childSnapshot);
+        invocation.child = child;
       });
-      child.restoreFrom(inv.child);
-      this.invoked.set(inv.invokeid, { invokeid: inv.invokeid, state, spec, child, documentRef: inv.document });
     }
     if (this.finished) this.registry?.delete(this.id);
     if (this.externalQueue.length > 0) this.notify();

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileLeaseLock } from '../../../runtime/ha/leader-election/file-lease-lock.ts';
+import { FileSessionStore } from '../../../runtime/store/file-session-store.ts';
 import { HaPair, type HaProcess } from '../../support/ha-pair.ts';
 import { strategyDir } from '../../support/runtime-harness.ts';
 
@@ -267,6 +268,12 @@ describe('HA with real processes', () => {
     const id = await startSession(a.url, 'persisted.json');
     expect((await call(a.url, `/scxml/session/${id}/event/still-fine`)).status).toBe(200);
     expect(a.exited).toBe(false);
+    // Persistence is asynchronous: wait until the snapshot with that event is in the store.
+    const store = new FileSessionStore({ directory: String(node.flags['session-store-dir']) });
+    await until(async () => {
+      const saved = await store.load('node-0', id);
+      return (saved?.snapshot as { data?: { events?: string[] } } | undefined)?.data?.events?.includes('still-fine') ? true : undefined;
+    }, 'the snapshot in the store');
     // The real backup still follows: kill the primary and the session is recovered.
     a.signal('SIGKILL');
     expect(await node.primary()).toBe(b);
@@ -299,5 +306,23 @@ describe('HA with real processes', () => {
     expect(restarted.json.datamodel!.events).toEqual(['session.restart', 'ringing']);
     expect(a.exited).toBe(false);
     await until(() => (a.role?.role === 'backup' ? true : undefined), 'a stays on as backup');
+  });
+
+  it('a lone primary that missed its renew deadline and wins its lease back restarts its own sessions under a new epoch', async () => {
+    const node = await newPair({ 'restart-session-on-switchover': 'true' });
+    const a = await node.start('a');
+    await node.primary();
+    const id = await startSession(a.url, 'restartable.json', { interactionid: 'call-5' });
+    expect((await call(a.url, `/scxml/session/${id}/event/ringing`)).status).toBe(200);
+    a.signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 1250)); // past the 1000 ms renew deadline, within the 1500 ms lease
+    a.signal('SIGCONT');
+    await until(() => (a.roles.some((r) => r.role === 'primary' && r.epoch === 2) ? true : undefined), 'a to lead again with epoch 2');
+    const q = await until(async () => {
+      const result = await query(a.url, id);
+      return result.status === 200 && result.json.datamodel!.events.length >= 2 ? result : undefined;
+    }, 'the session restarted');
+    expect(q.json.datamodel!.events).toEqual(['session.restart', 'ringing']);
+    expect(a.roles.some((r) => r.role === 'backup' && r.epoch === 1)).toBe(true); // it did step down in between
   });
 });
