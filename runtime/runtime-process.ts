@@ -16,6 +16,9 @@ import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-met
 import { SessionHost } from './sessions/session-host.ts';
 import type { StrategyEngine } from './sessions/strategy-engine.ts';
 import { StrategyLoader } from './sessions/strategy-loader.ts';
+import { TelephonyActions } from './telephony/telephony-actions.ts';
+import { startTelephonyClient, type TelephonyClient } from './telephony/telephony-client.ts';
+import { haTreatmentSink } from './telephony/treatment-sync.ts';
 
 export interface RuntimeProcessOptions {
   config: RuntimeConfig;
@@ -23,6 +26,8 @@ export interface RuntimeProcessOptions {
   /** Replaces the role source the configuration describes (the HA issue passes a Lease one). */
   roles?: RoleSource;
   logger?: Logger;
+  /** Bound to the telephony client when `telephony-url` is set (the engine's dialog/ixn elements use it). */
+  telephony?: TelephonyActions;
 }
 
 export interface RuntimeProcess {
@@ -33,6 +38,8 @@ export interface RuntimeProcess {
   readonly server: Server;
   /** The base URL the API listens on (http://host:port). */
   readonly url: string;
+  /** The connection to the telephony server, when `telephony-url` is set. */
+  readonly telephony: TelephonyClient | undefined;
   /** Leader election, sync and recovery, when the configuration asks for a lease. */
   readonly ha?: HighAvailability;
   /** Graceful: stop accepting, finish in-flight requests, drain, stop. Idempotent. */
@@ -104,6 +111,21 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
   const ha = prepared?.attach(host, url);
+  // Every process (primary and backup) follows the telephony server; with HA, treatment
+  // state goes to the backup over the sync port and HA restarts sessions on switchover.
+  const telephony = config['telephony-url']
+    ? startTelephonyClient({
+        config,
+        url: config['telephony-url'],
+        host,
+        roles,
+        actions: options.telephony ?? new TelephonyActions(),
+        logger,
+        haManagesRecovery: ha !== undefined,
+        ...(ha ? { treatmentSync: haTreatmentSink(ha) } : {}),
+      })
+    : undefined;
+  if (ha && telephony) ha.onRecovery(() => telephony.agent.adoptRecoveredSessions());
   logger.info({ url, role: roles.current().role }, 'ors runtime listening');
 
   let stopping: Promise<void> | undefined;
@@ -114,6 +136,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       server.closeIdleConnections();
       const timeout = config['shutdown-timeout'];
       const forced = setTimeout(() => server.closeAllConnections(), timeout);
+      await telephony?.stop();
       await host.drain(timeout);
       await closed;
       clearTimeout(forced);
@@ -126,5 +149,5 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     })();
     return stopping;
   };
-  return { config, host, roles, metrics, server, url, ha, stop };
+  return { config, host, roles, metrics, server, url, telephony, ha, stop };
 }
