@@ -125,7 +125,12 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
         ...(ha ? { treatmentSync: haTreatmentSink(ha) } : {}),
       })
     : undefined;
-  if (ha && telephony) ha.onRecovery(() => telephony.agent.adoptRecoveredSessions());
+  if (ha && telephony) {
+    ha.onRecovery(() => {
+      telephony.agent.adoptRecoveredSessions();
+      if (config['restart-session-on-switchover']) telephony.agent.restartOrphanedCalls();
+    });
+  }
   logger.info({ url, role: roles.current().role }, 'ors runtime listening');
 
   let stopping: Promise<void> | undefined;

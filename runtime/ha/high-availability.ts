@@ -152,6 +152,9 @@ export class HighAvailability {
       this.replicaFresh = false;
       logger.warn({ epoch: this.epoch }, 'no longer primary: dropping every session (the new primary carries them on)');
       host.abandonAll('deposed');
+      // abandonAll ended the shadows too (ones a restart left unstarted): forget them, or
+      // the next promotion would take them for ready and start sessions that are gone.
+      this.shadows.clear();
       this.liveSessions.clear();
       for (const timer of this.treatmentTimers) clearTimeout(timer);
       this.treatmentTimers.clear();
@@ -229,8 +232,11 @@ export class HighAvailability {
           ...events.map((e) => ({ name: e.name, data: e.data })),
         ];
         try {
-          const shadowReady = await (this.shadows.get(session.sessionId) ?? Promise.resolve(false));
-          if (!shadowReady) {
+          await this.shadows.get(session.sessionId);
+          // Whether the shadow is there is the host's to say: it may never have been made,
+          // or have ended since (dropped, or abandoned when this process was deposed in
+          // between); then the session is created afresh.
+          if (!host.isLive(session.sessionId)) {
             await host.createSession(session.src, session.params ?? {}, { sessionId: session.sessionId, deferStart: true });
           }
           this.shadows.delete(session.sessionId);

@@ -354,6 +354,16 @@ export class VoiceCallAgent {
     if (this.role === 'primary') for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
   }
 
+  /**
+   * HA finished its recovery with `restart-session-on-switchover` on, and some calls our
+   * node holds still have no session here (the old primary never got to sync them, or
+   * their restart failed): each gets a restarted session now, as without HA. A call must
+   * not sit unrouted just because the replica missed its session.
+   */
+  restartOrphanedCalls(): void {
+    if (this.role === 'primary') this.restartNodeSessions();
+  }
+
   private adoptNodeSessions(): void {
     for (const call of this.calls.values()) {
       const held = call.attachment;

@@ -5,7 +5,9 @@
 // Two deliberate differences from client-go, both for fencing:
 // - a created lease starts at leaseTransitions = 1, so epoch 0 always means "never primary";
 // - re-acquiring a lease that still names us, when we are not currently leading (we
-//   stepped down, or restarted), counts as a transition: every tenure gets its own epoch.
+//   stepped down), counts as a transition: every tenure gets its own epoch;
+// - a lease that still names us but was written by an earlier run of this identity (a
+//   restarted process) is waited out like anyone else's (see AttemptInput.heldBefore).
 import type { LeaseRecord, VersionedLeaseRecord } from './lease-record.ts';
 
 export interface ElectionTimings {
@@ -44,6 +46,14 @@ export interface AttemptInput {
   now: number;
   /** Whether we currently consider ourselves the leader (and have not passed our renew deadline). */
   leading: boolean;
+  /**
+   * Whether this elector (this run of the process) has led before. A valid lease that
+   * names our identity but that we never held was written by an earlier run of the same
+   * identity (a restarted process keeps its name, as a pod does): that run is dead and
+   * we have none of its sessions, so we wait for the lease to expire like any candidate,
+   * and the backup, which has their replica, gets the node. Default false.
+   */
+  heldBefore?: boolean;
   timings: ElectionTimings;
   /** Annotations to publish while holding the lease (merged over the existing ones). */
   annotations: Record<string, string>;
@@ -79,7 +89,7 @@ export function decideAttempt(input: AttemptInput): AttemptDecision {
   }
   const { record, version } = observation.current;
   const held = isHeldBy(observation, now);
-  if (held && held.holder !== identity) return { kind: 'held-by-other', ...held };
+  if (held && (held.holder !== identity || (!leading && input.heldBefore !== true))) return { kind: 'held-by-other', ...held };
   const mergedAnnotations = { ...record.annotations, ...annotations };
   if (record.holderIdentity === identity && leading) {
     return { kind: 'renew', version, record: { ...record, renewTime: now, leaseDurationSeconds: duration, annotations: mergedAnnotations } };

@@ -158,9 +158,13 @@ export class LeaderElector {
     if (!this.running) return;
     clearTimeout(this.loopTimer);
     this.loopTimer = setTimeout(() => {
+      const started = this.now();
       this.inFlight = this.attempt().finally(() => {
         this.inFlight = undefined;
-        this.schedule(this.leading ? this.timings.retryPeriodMs : candidateDelay(this.timings, this.random()));
+        // A leader renews every retry period counted from the *start* of its last attempt:
+        // its deadline runs from that start, so waiting a full period after a slow write
+        // (fsync under disk load) would spend the renew deadline on sleeping.
+        this.schedule(this.leading ? Math.max(0, started + this.timings.retryPeriodMs - this.now()) : candidateDelay(this.timings, this.random()));
       });
     }, delayMs);
   }
@@ -176,6 +180,7 @@ export class LeaderElector {
         identity: this.identity,
         now: this.now(),
         leading,
+        heldBefore: this.epoch > 0,
         timings: this.timings,
         annotations: this.annotations,
         observation: this.observation,

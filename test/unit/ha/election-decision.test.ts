@@ -52,11 +52,18 @@ describe('decideAttempt', () => {
     expect(d.record).toMatchObject({ holderIdentity: 'a', acquireTime: 50, renewTime: 900, leaseTransitions: 3 });
   });
 
-  it('starts a new tenure (new epoch) when the lease names us but we are not leading', () => {
-    const d = decideAttempt({ identity: 'a', now: 900, leading: false, timings, annotations: {}, observation: observed(record({}), 800) });
+  it('starts a new tenure (new epoch) when the lease names us but we stepped down', () => {
+    const d = decideAttempt({ identity: 'a', now: 900, leading: false, heldBefore: true, timings, annotations: {}, observation: observed(record({}), 800) });
     expect(d.kind).toBe('acquire');
     if (d.kind !== 'acquire') return;
     expect(d.record.leaseTransitions).toBe(4);
+  });
+
+  it('waits out a valid lease naming us that an earlier run of our identity wrote (a restarted process)', () => {
+    const valid = decideAttempt({ identity: 'a', now: 900, leading: false, timings, annotations: {}, observation: observed(record({}), 800) });
+    expect(valid).toEqual({ kind: 'held-by-other', holder: 'a', expiresAt: 800 + timings.leaseDurationMs });
+    const expired = decideAttempt({ identity: 'a', now: 800 + timings.leaseDurationMs, leading: false, timings, annotations: {}, observation: observed(record({}), 800) });
+    expect(expired.kind).toBe('acquire');
   });
 });
 
