@@ -125,11 +125,25 @@ export function leadershipValidUntil(lastRenewAttemptStart: number, timings: Ele
   return lastRenewAttemptStart + timings.renewDeadlineMs;
 }
 
-/** The new observation after reading `current` at `now`: observedAt moves only when the version changes. */
+/**
+ * The new observation after reading `current` at `now`: observedAt moves only when the
+ * holder's record changes (holder, times, transitions), as client-go compares its
+ * LeaderElectionRecord. An annotation-only write (a backup reporting its sync state, the
+ * operator's step-down or drain) is not a renewal: were it one, a backup reporting
+ * "not synced" when its primary dies would push that dead primary's expiry out by a
+ * whole lease duration.
+ */
 export function observe(previous: Observation | undefined, current: VersionedLeaseRecord | undefined, now: number): Observation | undefined {
   if (!current) return undefined;
-  if (previous && previous.current.version === current.version) return { current, observedAt: previous.observedAt };
+  if (previous && (previous.current.version === current.version || sameTenure(previous.current.record, current.record))) {
+    return { current, observedAt: previous.observedAt };
+  }
   return { current, observedAt: now };
+}
+
+function sameTenure(a: LeaseRecord, b: LeaseRecord): boolean {
+  return a.holderIdentity === b.holderIdentity && a.renewTime === b.renewTime && a.acquireTime === b.acquireTime
+    && a.leaseTransitions === b.leaseTransitions && a.leaseDurationSeconds === b.leaseDurationSeconds;
 }
 
 /** client-go's wait.JitterUntil: a candidate waits retryPeriod * [1, 1 + jitter) so candidates spread out. */

@@ -83,10 +83,12 @@ describe('fencing arithmetic', () => {
 });
 
 describe('observe', () => {
-  it('keeps observedAt while the version is unchanged and moves it when it changes', () => {
+  it('keeps observedAt while the holder record is unchanged and moves it on a renewal', () => {
     const first = observe(undefined, { record: record({}), version: '1' }, 100)!;
     expect(observe(first, { record: record({}), version: '1' }, 500)!.observedAt).toBe(100);
-    expect(observe(first, { record: record({}), version: '2' }, 500)!.observedAt).toBe(500);
+    expect(observe(first, { record: record({ renewTime: 50 }), version: '2' }, 500)!.observedAt).toBe(500);
+    // An annotation-only write (a backup's sync report) is not a renewal: the expiry clock keeps running.
+    expect(observe(first, { record: record({ annotations: { synced: 'false' } }), version: '2' }, 500)!.observedAt).toBe(100);
     expect(observe(first, undefined, 500)).toBeUndefined();
   });
 });
