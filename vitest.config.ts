@@ -1,5 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// Both server projects share ONE control plane per run (test/infra/global-setup.ts
+// starts it once even though both projects list it, and only when they have tests
+// queued); a failing test prints the servers' log tails.
+const realServers = {
+  globalSetup: ['test/infra/global-setup.ts'],
+  setupFiles: ['test/infra/report-server-logs.ts'],
+};
+
 // Three projects: `unit` needs no servers; `integration` and `e2e` talk to the real
 // servers that test/infra builds (kube-apiserver, etcd, Cassandra, HAProxy).
 export default defineConfig({
@@ -14,6 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          ...realServers,
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
@@ -23,6 +32,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          ...realServers,
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 600_000,
           hookTimeout: 600_000,
