@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_DEPS := node_modules/.installed
 
 .PHONY: all deps servers versions typecheck lint test test-unit test-integration test-e2e \
-        bench chaos local build image clean
+        bench chaos local build image docs clean
 
 all: test
 
@@ -62,6 +62,11 @@ image:
 	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image: no container engine here (docker info failed)"; exit 1; }
 	docker build -f runtime/Dockerfile -t ors-runtime:$$(node -p "require('./package.json').version") .
 	docker build -f operator/Dockerfile -t ors-operator:$$(node -p "require('./package.json').version") .
+
+# The reference pages generated from the zod schemas (runtime/config/REFERENCE.md,
+# operator/api/REFERENCE.md); a unit test fails when they drift.
+docs: deps
+	node runtime/cli/ors.ts docs
 
 clean:
 	rm -rf dist coverage
