@@ -1,31 +1,18 @@
-// `ors docs`: writes the reference pages generated from the zod schemas (every runtime
-// option, every OrsCluster field) beside the schemas they come from; `--check` only
-// compares and fails when a checked-in page has drifted (CI and the drift test use it).
+// `ors docs`: writes the files generated from code (generated-files.ts): the reference
+// pages from the zod schemas (every runtime option, every OrsCluster field) beside the
+// schemas they come from, and the HAProxy example; `--check` only compares and fails
+// when a checked-in file has drifted (the drift test uses it).
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
+import { generatedFiles } from './generated-files.ts';
 
 const repositoryRoot = path.resolve(import.meta.dirname, '../..');
 
-export interface ReferencePage {
-  /** Relative to the repository root. */
-  file: string;
-  text: string;
-}
-
-export async function referencePages(): Promise<ReferencePage[]> {
-  const { renderRuntimeOptionsReference } = await import('../config/options-reference.ts');
-  const { renderOrsClusterReference } = await import('../../operator/api/crd-reference.ts');
-  return [
-    { file: 'runtime/config/REFERENCE.md', text: renderRuntimeOptionsReference() },
-    { file: 'operator/api/REFERENCE.md', text: renderOrsClusterReference() },
-  ];
-}
-
-/** The pages whose checked-in text differs from what the schemas generate now. */
+/** The files whose checked-in text differs from what the code generates now. */
 export async function driftedPages(root = repositoryRoot): Promise<string[]> {
   const drifted: string[] = [];
-  for (const page of await referencePages()) {
+  for (const page of await generatedFiles()) {
     const current = await readFile(path.join(root, page.file), 'utf8').catch(() => undefined);
     if (current !== page.text) drifted.push(page.file);
   }
@@ -34,8 +21,8 @@ export async function driftedPages(root = repositoryRoot): Promise<string[]> {
 
 export function docsCommand(): Command {
   return new Command('docs')
-    .description('write the reference docs generated from the zod schemas (runtime options, OrsCluster fields)')
-    .option('--check', 'write nothing; exit 1 when a checked-in page differs from the schemas')
+    .description('write the files generated from code: reference docs from the zod schemas (runtime options, OrsCluster fields), the HAProxy example')
+    .option('--check', 'write nothing; exit 1 when a checked-in file differs from what the code generates')
     .action(async (flags: { check?: boolean }) => {
       if (flags.check) {
         const drifted = await driftedPages();
@@ -43,7 +30,7 @@ export function docsCommand(): Command {
         process.exitCode = drifted.length > 0 ? 1 : 0;
         return;
       }
-      for (const page of await referencePages()) {
+      for (const page of await generatedFiles()) {
         await writeFile(path.join(repositoryRoot, page.file), page.text);
         process.stdout.write(`wrote ${page.file}\n`);
       }
