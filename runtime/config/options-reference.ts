@@ -5,12 +5,14 @@ import { markdownCell } from './markdown-cell.ts';
 import { z } from 'zod';
 import { allowedValues, describeOption, optionGroups, RuntimeConfigSchema, type OptionName } from './runtime-options.ts';
 
-const groupTitles: Record<keyof typeof optionGroups, string> = {
+/** Section titles; a group added later without a title is listed under its key. */
+const groupTitles: Record<string, string> = {
   ors: 'ORS options (same names and defaults as ORS)',
   process: 'Process',
   limits: 'Limits',
   ha: 'High availability',
   telephony: 'Telephony and interactions',
+  persistence: 'Persistence',
 };
 
 /** The schema that validates an option, under its default/optional/preprocess wrappers. */
@@ -65,7 +67,7 @@ export function renderRuntimeOptionsReference(): string {
     'writes them from the OrsCluster (`spec.options`, `spec.persistence`, `spec.routing`,',
     '`spec.leaderElection`; see operator/api/REFERENCE.md).',
   ];
-  for (const [group, options] of Object.entries(optionGroups) as [keyof typeof optionGroups, Record<string, unknown>][]) {
+  for (const [group, options] of Object.entries(optionGroups) as [string, Record<string, unknown>][]) {
     lines.push('', `## ${groupTitles[group] ?? group}`, '', '| option | environment | accepts | default | description |', '| --- | --- | --- | --- | --- |');
     for (const name of Object.keys(options) as OptionName[]) {
       lines.push(
