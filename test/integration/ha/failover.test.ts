@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileLeaseLock } from '../../../runtime/ha/leader-election/file-lease-lock.ts';
+import { FileSessionStore } from '../../../runtime/store/file-session-store.ts';
 import { HaPair, type HaProcess } from '../../support/ha-pair.ts';
 import { strategyDir } from '../../support/runtime-harness.ts';
 
@@ -198,6 +199,8 @@ describe('HA with real processes', () => {
       const out: { name: string; epoch: number; from: number; to: number }[] = [];
       proc.roles.forEach((change, i) => {
         if (change.role !== 'primary') return;
+        // The same tenure may be reported twice (start-up line and subscription).
+        if (out.some((t) => t.epoch === change.epoch)) return;
         const end = proc.roles.slice(i + 1).find((c) => c.role === 'backup')?.at ?? killedAt.get(proc.name) ?? Infinity;
         out.push({ name: proc.name, epoch: change.epoch, from: change.at, to: end });
       });
@@ -265,9 +268,61 @@ describe('HA with real processes', () => {
     const id = await startSession(a.url, 'persisted.json');
     expect((await call(a.url, `/scxml/session/${id}/event/still-fine`)).status).toBe(200);
     expect(a.exited).toBe(false);
+    // Persistence is asynchronous: wait until the snapshot with that event is in the store.
+    const store = new FileSessionStore({ directory: String(node.flags['session-store-dir']) });
+    await until(async () => {
+      const saved = await store.load('node-0', id);
+      return (saved?.snapshot as { data?: { events?: string[] } } | undefined)?.data?.events?.includes('still-fine') ? true : undefined;
+    }, 'the snapshot in the store');
     // The real backup still follows: kill the primary and the session is recovered.
     a.signal('SIGKILL');
     expect(await node.primary()).toBe(b);
     await until(async () => ((await query(b.url, id)).status === 200 ? true : undefined), 'recovered after garbage');
+  });
+
+  it('the operator contract on the lease: the backup reports synced, and a requested step-down hands over at once without losing sessions', async () => {
+    const node = await newPair({ 'restart-session-on-switchover': 'true', 'lease-duration': 5000, 'lease-renew-deadline': 4000 });
+    const a = await node.start('a');
+    await node.primary();
+    const b = await node.start('b');
+    const lease = new FileLeaseLock(String(node.flags['lease-dir']));
+    const syncState = await until(async () => {
+      const value = (await lease.get())?.record.annotations['ors.dev/sync-state'];
+      const parsed = value ? (JSON.parse(value) as { backup: string; primary: string; synced: boolean }) : undefined;
+      return parsed?.synced ? parsed : undefined;
+    }, 'the backup to report synced');
+    expect(syncState).toMatchObject({ backup: 'b', primary: 'a', synced: true });
+
+    const id = await startSession(a.url, 'restartable.json', { interactionid: 'call-9' });
+    expect((await call(a.url, `/scxml/session/${id}/event/ringing`)).status).toBe(200);
+    const askedAt = Date.now();
+    await lease.patchAnnotations({ 'ors.dev/step-down': 'a' });
+    await until(async () => ((await fetch(`${b.url}/heartbeat`)).status === 200 ? true : undefined), 'b to become primary');
+    expect(Date.now() - askedAt).toBeLessThan(5000); // well before the 5 s lease could expire
+    const restarted = await until(async () => {
+      const q = await query(b.url, id);
+      return q.status === 200 && q.json.datamodel!.events.length >= 2 ? q : undefined;
+    }, 'the session on the new primary');
+    expect(restarted.json.datamodel!.events).toEqual(['session.restart', 'ringing']);
+    expect(a.exited).toBe(false);
+    await until(() => (a.role?.role === 'backup' ? true : undefined), 'a stays on as backup');
+  });
+
+  it('a lone primary that missed its renew deadline and wins its lease back restarts its own sessions under a new epoch', async () => {
+    const node = await newPair({ 'restart-session-on-switchover': 'true' });
+    const a = await node.start('a');
+    await node.primary();
+    const id = await startSession(a.url, 'restartable.json', { interactionid: 'call-5' });
+    expect((await call(a.url, `/scxml/session/${id}/event/ringing`)).status).toBe(200);
+    a.signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 1250)); // past the 1000 ms renew deadline, within the 1500 ms lease
+    a.signal('SIGCONT');
+    await until(() => (a.roles.some((r) => r.role === 'primary' && r.epoch === 2) ? true : undefined), 'a to lead again with epoch 2');
+    const q = await until(async () => {
+      const result = await query(a.url, id);
+      return result.status === 200 && result.json.datamodel!.events.length >= 2 ? result : undefined;
+    }, 'the session restarted');
+    expect(q.json.datamodel!.events).toEqual(['session.restart', 'ringing']);
+    expect(a.roles.some((r) => r.role === 'backup' && r.epoch === 1)).toBe(true); // it did step down in between
   });
 });
