@@ -74,7 +74,7 @@ export class VoiceCallAgent {
   start(): void {
     this.unsubscribe.push(
       this.o.connection.onCallEvent((event) => this.onEvent(event)),
-      this.o.connection.onWelcome(() => void this.resynchronise()),
+      this.o.connection.onWelcome(() => void this.resynchronise().catch((err: unknown) => this.o.log.error({ err }, 'catching up with calls failed'))),
       this.o.role.subscribe((state) => this.onRole(state.role)),
       this.o.sessions.onSessionEnded((sessionId) => this.onSessionEnded(sessionId)),
     );
@@ -161,9 +161,13 @@ export class VoiceCallAgent {
     // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
     // replays on switchover. Treatment ends a backup sees are held (when the sync told
     // it about the treatment) until the promotion, in case the old primary died first.
-    const live = this.role === 'primary';
+    let live = this.role === 'primary';
     if (event.type === 'call.treatment-ended') {
-      if (sessionId && live) this.treatments.ended(event.treatmentId);
+      // The end of a treatment goes to the session once, by whoever knows the treatment:
+      // the process that started it, or one that heard of it over the sync port. One
+      // started by a dead primary that nobody synced here is completed by HA's recovery.
+      if (!this.treatments.knows(event.treatmentId)) live = false;
+      else if (sessionId && live) this.treatments.ended(event.treatmentId);
       else this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq);
     }
     const mapped = sessionEventFor(event);
@@ -228,7 +232,7 @@ export class VoiceCallAgent {
         ranking,
       });
       if (reroute.action === 'keep-existing-session') {
-        if (this.role === 'primary') void this.keepSession(call, localSession!);
+        if (this.role === 'primary') void this.keepSession(call, localSession!).catch((err: unknown) => this.o.log.error({ err }, 'keeping a rerouted call failed'));
         return;
       }
       ranking = reroute.ranking;
@@ -248,7 +252,7 @@ export class VoiceCallAgent {
     this.clearRecheck(callId);
     if (decision.action === 'create') {
       this.o.log.debug({ callId, reason: decision.reason }, 'creating a session for the call');
-      void this.createSession(call);
+      this.createSessionSafely(call, false);
     } else if (decision.action === 'watch' && decision.recheckAt !== undefined) {
       const timer = setTimeout(() => {
         this.rechecks.delete(callId);
@@ -270,6 +274,14 @@ export class VoiceCallAgent {
 
   private strategyFor(routingPoint: string): string | undefined {
     return this.o.connection.welcome?.routingPoints.find((rp) => rp.dn === routingPoint)?.strategy;
+  }
+
+  /** Session creation runs detached from the event that triggered it: its failures are logged, never thrown. */
+  private createSessionSafely(call: TrackedCall, restart: boolean): void {
+    this.createSession(call, restart).catch((err: unknown) => {
+      this.creating.delete(call.callId);
+      this.o.log.error({ err, callId: call.callId }, 'creating a session for a call failed');
+    });
   }
 
   private async createSession(call: TrackedCall, restart = false): Promise<void> {
@@ -331,6 +343,12 @@ export class VoiceCallAgent {
    * On promotion: calls our node's old primary held whose session now lives here
    * (recovered from persistence with the same id) are bound to it again.
    */
+  /** HA finished recovering sessions after a promotion: bind those that serve our calls. */
+  adoptRecoveredSessions(): void {
+    this.adoptNodeSessions();
+    if (this.role === 'primary') for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+  }
+
   private adoptNodeSessions(): void {
     for (const call of this.calls.values()) {
       const held = call.attachment;
@@ -359,7 +377,7 @@ export class VoiceCallAgent {
         const current = this.calls.get(call.callId);
         if (!current || current.offRoutingPoint || this.role !== 'primary' || this.sessionByCall.has(call.callId)) return;
         this.o.log.info({ callId: call.callId }, 'restarting the session of a call after switchover');
-        void this.createSession(current, true);
+        this.createSessionSafely(current, true);
       };
       const wave = Math.floor(i / batch);
       if (wave === 0) restart();
