@@ -12,7 +12,7 @@ const groupTitles: Record<string, string> = {
   limits: 'Limits',
   ha: 'High availability',
   telephony: 'Telephony and interactions',
-  persistence: 'Persistence',
+  cassandra: 'Cassandra session store (session-store=cassandra)',
 };
 
 /** The schema that validates an option, under its default/optional/preprocess wrappers. */
