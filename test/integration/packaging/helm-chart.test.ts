@@ -3,17 +3,21 @@
 // schema rejects bad values, and an install lands objects that the apiserver accepts —
 // including the operator pods, which the ReplicaSet controller creates in a namespace
 // that enforces the "restricted" Pod Security Standard.
+import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { helm, helmOrThrow } from '../../infra/helm.ts';
+import { freePort } from '../../infra/free-port.ts';
+import { writeKubeconfig } from '../../infra/kubeconfig.ts';
 import { kubectl, kubectlOrThrow } from '../../infra/kubectl.ts';
 import { sharedControlPlane } from '../../infra/shared-control-plane.ts';
 import { waitUntil } from '../../infra/wait-until.ts';
 
-const chart = path.resolve(import.meta.dirname, '../../../charts/ors-operator');
+const root = path.resolve(import.meta.dirname, '../../..');
+const chart = path.join(root, 'charts/ors-operator');
 
 interface ManifestObject {
   apiVersion: string;
@@ -228,6 +232,46 @@ describe('helm install into the test kube-apiserver', () => {
     expect(pods).toHaveLength(2);
     const events = await kubectlOrThrow(kubeconfig, ['get', 'events', '--namespace', namespace, '-o', 'jsonpath={.items[*].message}']);
     expect(events).not.toContain('violates PodSecurity');
+  });
+
+  it('`ors operator` with the Deployment\'s arguments and the release\'s ServiceAccount leads and passes its probes', async () => {
+    const kubeconfig = plane().kubeconfig;
+    const port = await freePort();
+    const rendered = objectsOf(await helmOrThrow(['template', release, chart, '--namespace', namespace, '--set', `operator.metricsPort=${port}`]));
+    const container = podSpecOf(find(rendered, 'Deployment')).containers[0] as Container & { livenessProbe: { httpGet: { path: string } } };
+    // What the kubelet would do: expand $(VAR) from the env, run the image's entrypoint
+    // (runtime/cli/ors.ts) with the args. Only the bind address changes: tests listen on loopback.
+    const podName = `${release}-ors-operator-test`;
+    const args = container.args.map((a) => a.replace('$(POD_NAMESPACE)', namespace).replace('$(POD_NAME)', podName).replace('0.0.0.0:', '127.0.0.1:'));
+    const serviceAccount = podSpecOf(find(rendered, 'Deployment')).serviceAccountName;
+    const token = (await kubectlOrThrow(kubeconfig, ['create', 'token', serviceAccount, '--namespace', namespace, '--duration=1h'])).trim();
+    const operatorKubeconfig = await writeKubeconfig(path.join(scratch, 'operator.kubeconfig'), {
+      name: 'chart-operator', server: plane().server, certificateAuthority: plane().caFile, credentials: { token },
+    });
+    const child = spawn(path.join(root, 'node_modules/.bin/node'), [path.join(root, 'runtime/cli/ors.ts'), ...args, `--kubeconfig=${operatorKubeconfig}`], {
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAMESPACE: namespace },
+    });
+    const logs: string[] = [];
+    child.stdout.on('data', (c: Buffer) => logs.push(c.toString()));
+    child.stderr.on('data', (c: Buffer) => logs.push(c.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const probe = async (probePath: string) => (await fetch(`http://127.0.0.1:${port}${probePath}`)).status;
+      await waitUntil(async () => ((await probe(container.readinessProbe.httpGet.path)) === 200 ? true : undefined), {
+        what: 'the operator to become ready (leader with synced caches)',
+        timeoutMs: 60_000,
+        abortIf: () => (child.exitCode !== null ? new Error(`ors operator exited (${child.exitCode}):\n${logs.join('')}`) : undefined),
+      });
+      expect(await probe(container.livenessProbe.httpGet.path)).toBe(200);
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('# TYPE');
+      // It leads through the Lease the chart names, in the release's namespace.
+      const holder = await kubectlOrThrow(kubeconfig, ['get', 'lease', `${release}-ors-operator`, '--namespace', namespace, '-o', 'jsonpath={.spec.holderIdentity}']);
+      expect(holder).toBe(podName);
+      expect(logs.join('')).not.toMatch(/forbidden/i);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('the restricted namespace really refuses a pod without the chart\'s security context', async () => {
