@@ -63,8 +63,9 @@ image:
 	docker build -f runtime/Dockerfile -t ors-runtime:$$(node -p "require('./package.json').version") .
 	docker build -f operator/Dockerfile -t ors-operator:$$(node -p "require('./package.json').version") .
 
-# The reference pages generated from the zod schemas (runtime/config/REFERENCE.md,
-# operator/api/REFERENCE.md); a unit test fails when they drift.
+# Files generated from code: the reference pages from the zod schemas
+# (runtime/config/REFERENCE.md, operator/api/REFERENCE.md), the chart's copy of the CRD,
+# examples/haproxy/haproxy.cfg; a unit test fails when they drift.
 docs: deps
 	node runtime/cli/ors.ts docs
 
