@@ -206,7 +206,11 @@ describe('helm install into the test kube-apiserver', () => {
 
   it('installs; every rendered object exists and the operator pods pass the restricted Pod Security admission', async () => {
     const kubeconfig = plane().kubeconfig;
-    await helmOrThrow(['install', release, chart, '--namespace', namespace], kubeconfig);
+    const installed = await helmOrThrow(['install', release, chart, '--namespace', namespace], kubeconfig);
+    // NOTES.txt tells the next step.
+    expect(installed).toContain('kubectl apply -f examples/orscluster-minimal.yaml');
+    expect(installed).toContain('kubectl get orsc --watch');
+    expect(installed).toContain(`kubectl -n ${namespace} get deployment ${release}-ors-operator`);
     const manifest = objectsOf(await helmOrThrow(['get', 'manifest', release, '--namespace', namespace], kubeconfig));
     expect(manifest.length).toBe(6);
     for (const object of manifest) {
