@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// The server projects share the run's real servers through global setups: ONE control
-// plane per run (test/infra/global-setup.ts starts it once even though both projects list
-// it, and only when they have tests queued); Cassandra starts lazily, on the first test
-// that asks. A failing test prints the servers' log tails.
+// Both server projects share ONE control plane per run (test/infra/global-setup.ts
+// starts it once even though both projects list it, and only when they have tests
+// queued) and one Cassandra, started lazily by the first test that asks for it
+// (test/infra/cassandra-global-setup.ts); a failing test prints the servers' log tails.
 const realServers = {
   globalSetup: ['test/infra/global-setup.ts', 'test/infra/cassandra-global-setup.ts'],
   setupFiles: ['test/infra/report-server-logs.ts', 'test/infra/report-cassandra-log.ts'],

@@ -35,6 +35,12 @@ export interface VoiceCallAgentOptions {
   /** Restarts go in batches of `session-processing-threads` every `session-restart-timeout` ms. */
   restartBatchSize?: number;
   restartIntervalMs?: number;
+  /**
+   * After a promotion, a treatment end this process saw while backup but never heard of
+   * over the sync port is delivered only if it happened this recently (the failover
+   * window); older ones the old primary delivered itself. Default 20 s.
+   */
+  unsyncedTreatmentEndWindowMs?: number;
   /** Where treatment starts/ends go for the backup (the HA sync port); optional. */
   treatmentSync?: TreatmentSyncSink;
   log: Logger;
@@ -161,14 +167,13 @@ export class VoiceCallAgent {
     // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
     // replays on switchover. Treatment ends a backup sees are held (when the sync told
     // it about the treatment) until the promotion, in case the old primary died first.
-    let live = this.role === 'primary';
+    const live = this.role === 'primary';
     if (event.type === 'call.treatment-ended') {
-      // The end of a treatment goes to the session once, by whoever knows the treatment:
-      // the process that started it, or one that heard of it over the sync port. One
-      // started by a dead primary that nobody synced here is completed by HA's recovery.
-      if (!this.treatments.knows(event.treatmentId)) live = false;
-      else if (sessionId && live) this.treatments.ended(event.treatmentId);
-      else this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq);
+      if (sessionId && live) this.treatments.ended(event.treatmentId);
+      else {
+        const holder = call.attachment?.nodeId === this.o.nodeId ? call.attachment.sessionId : undefined;
+        this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq, holder ? { sessionId: holder, callId: call.callId, endedAt: Date.now() } : undefined);
+      }
     }
     const mapped = sessionEventFor(event);
     // A session hears its call's events; a ringing is delivered to an existing session
@@ -395,7 +400,7 @@ export class VoiceCallAgent {
 
   /** Treatments that ended while the session was not being fed here (failover) are told now. */
   private flushHeldTreatmentEnds(callId: string, sessionId: string): void {
-    for (const t of this.treatments.takeUndelivered(sessionId)) {
+    for (const t of this.treatments.takeUndelivered(sessionId, Date.now(), this.o.unsyncedTreatmentEndWindowMs ?? 20_000)) {
       const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
       if (mapped) this.o.sessions.deliver(sessionId, mapped);
     }
