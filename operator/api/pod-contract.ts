@@ -1,0 +1,74 @@
+// What the operator and the runtime pods tell each other, through the node's Lease
+// (the only object the pods may write: their Role allows Leases and nothing else).
+// The prose version, for the HA side, is ./pod-contract.md.
+import { z } from 'zod';
+
+/** Lease annotation the backup keeps up to date with its sync state (JSON, see SyncStateSchema). */
+export const SYNC_STATE_ANNOTATION = 'ors.dev/sync-state';
+/** Lease annotation by which the operator asks the named primary pod to step down (value: that pod's name). */
+export const STEP_DOWN_ANNOTATION = 'ors.dev/step-down';
+/** Lease annotation by which the operator tells the node it is being removed (value: RFC 3339 time the drain began). */
+export const DRAIN_ANNOTATION = 'ors.dev/drain';
+/** Lease annotation the primary of a draining node keeps up to date: number of sessions it still runs. */
+export const ACTIVE_SESSIONS_ANNOTATION = 'ors.dev/active-sessions';
+/** OrsCluster annotation requesting a manual switchover; any new value triggers one. Value "<n>" or "<n>:<node id>" (only that node) . */
+export const SWITCHOVER_REQUEST_ANNOTATION = 'ors.dev/switchover';
+/** Pod annotation (set by the operator on StatefulSet pods it has dealt with) recording the last switchover it requested for that pod. */
+export const LAST_SWITCHOVER_ANNOTATION = 'ors.dev/last-switchover';
+
+export const SyncStateSchema = z.object({
+  /** The backup pod writing this. */
+  backup: z.string().min(1),
+  /** The Lease holder (primary pod) it is synced with. */
+  primary: z.string().min(1),
+  /** True once the backup has received everything the primary had when the connection started and keeps up since. */
+  synced: z.boolean(),
+  /** When this state was written (RFC 3339). */
+  at: z.string(),
+});
+export type SyncState = z.infer<typeof SyncStateSchema>;
+
+/** Reads the sync-state annotation; an absent or malformed one means "not synced" rather than an error. */
+export function parseSyncState(value: string | undefined): SyncState | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = SyncStateSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pod labels the operator sets through the StatefulSet template. */
+export const LABEL_CLUSTER = 'ors.dev/cluster';
+export const LABEL_NODE = 'ors.dev/node';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+
+/** Environment variables of the runtime container (the runtime reads these; see pod-contract.md). */
+export const POD_ENV = {
+  clusterName: 'ORS_CLUSTER_NAME',
+  nodeId: 'ORS_NODE_ID',
+  podName: 'ORS_POD_NAME',
+  namespace: 'ORS_NAMESPACE',
+  leaseName: 'ORS_LEASE_NAME',
+  leaseDurationSeconds: 'ORS_LEASE_DURATION_SECONDS',
+  renewDeadlineSeconds: 'ORS_RENEW_DEADLINE_SECONDS',
+  retryPeriodSeconds: 'ORS_RETRY_PERIOD_SECONDS',
+  httpHost: 'ORS_HTTP_HOST',
+  httpPort: 'ORS_HTTP_PORT',
+  syncPort: 'ORS_SYNC_PORT',
+  syncPeers: 'ORS_SYNC_PEERS',
+  syncKeyFile: 'ORS_SYNC_KEY_FILE',
+  externalUrl: 'ORS_EXTERNAL_URL',
+  optionsFile: 'ORS_OPTIONS_FILE',
+  strategiesDir: 'ORS_STRATEGIES_DIR',
+} as const;
+
+export const OPTIONS_FILE = '/etc/ors/options/options.json';
+export const SYNC_KEY_FILE = '/etc/ors/sync-key/key';
+export const STRATEGIES_DIR = '/etc/ors/strategies';
+export const LIVENESS_PATH = '/livez';
+export const READINESS_PATH = '/heartbeat';

@@ -1,0 +1,48 @@
+// Everything an OrsCluster should own, as one list: the input of server-side apply.
+// `nodeIds` are the nodes that must exist (0..nodes-1 plus those still draining after a
+// scale-down); `syncKey` is the existing key, or a new one when the Secret is missing.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { OrsCluster } from '../api/ors-cluster.ts';
+import { buildClusterService } from './cluster-service.ts';
+import { buildClusterHttpRoute, buildNodeHttpRoute } from './http-routes.ts';
+import { buildIngress } from './ingress.ts';
+import { buildNodeDisruptionBudget } from './node-disruption-budget.ts';
+import { buildNodeNetworkPolicy } from './node-network-policy.ts';
+import { buildNodePrimaryService, buildNodeSyncService } from './node-services.ts';
+import { buildNodeStatefulSet } from './node-statefulset.ts';
+import { buildRuntimeRole, buildRuntimeRoleBinding, buildRuntimeServiceAccount } from './runtime-rbac.ts';
+import { buildOptionsConfigMap, buildStrategiesConfigMap } from './runtime-config.ts';
+import { buildSyncKeySecret } from './sync-key-secret.ts';
+
+export function activeNodeIds(cluster: OrsCluster): number[] {
+  return Array.from({ length: cluster.spec.nodes }, (_, i) => i);
+}
+
+export function buildNodeObjects(cluster: OrsCluster, node: number): KubernetesObject[] {
+  return [
+    buildNodeSyncService(cluster, node),
+    buildNodePrimaryService(cluster, node),
+    buildNodeDisruptionBudget(cluster, node),
+    buildNodeNetworkPolicy(cluster, node),
+    buildNodeHttpRoute(cluster, node),
+    buildNodeStatefulSet(cluster, node),
+  ].filter((o): o is NonNullable<typeof o> => o !== undefined) as KubernetesObject[];
+}
+
+export function buildClusterObjects(cluster: OrsCluster, nodeIds: readonly number[], syncKey: string): KubernetesObject[] {
+  return [
+    buildRuntimeServiceAccount(cluster),
+    buildRuntimeRole(cluster, nodeIds),
+    buildRuntimeRoleBinding(cluster),
+    buildSyncKeySecret(cluster, syncKey),
+    buildOptionsConfigMap(cluster, nodeIds),
+    buildStrategiesConfigMap(cluster),
+    buildClusterService(cluster),
+    buildIngress(cluster, nodeIds),
+    buildClusterHttpRoute(cluster),
+  ].filter((o): o is NonNullable<typeof o> => o !== undefined) as KubernetesObject[];
+}
+
+export function buildDesiredObjects(cluster: OrsCluster, nodeIds: readonly number[], syncKey: string): KubernetesObject[] {
+  return [...buildClusterObjects(cluster, nodeIds, syncKey), ...nodeIds.flatMap((node) => buildNodeObjects(cluster, node))];
+}

@@ -1,0 +1,40 @@
+// /metrics (Prometheus), /healthz (the process is alive) and /readyz (leader with
+// synced caches, or a healthy standby) on one small HTTP server.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface HealthSource {
+  registry: Registry;
+  ready: () => boolean;
+  describe: () => Record<string, unknown>;
+}
+
+export async function startHealthServer(host: string, port: number, source: HealthSource): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'GET') return json(405, { error: 'method_not_allowed', message: 'only GET' });
+    if (path === '/healthz') return json(200, { status: 'ok', ...source.describe() });
+    if (path === '/readyz') return source.ready() ? json(200, { status: 'ready', ...source.describe() }) : json(503, { status: 'not ready', ...source.describe() });
+    if (path === '/metrics') {
+      source.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': source.registry.contentType });
+          res.end(text);
+        },
+        (error: unknown) => json(500, { error: 'metrics_failed', message: String(error) }),
+      );
+      return;
+    }
+    json(404, { error: 'not_found', message: `no route ${path}; try /healthz, /readyz or /metrics` });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

@@ -1,0 +1,104 @@
+// The controller loop: informers feed a keyed work queue; workers run one reconcile
+// pass per OrsCluster key, requeueing with backoff on errors and after a delay while
+// something is being waited for. Runs only while this process is the leader.
+import type { Logger } from 'pino';
+import type { V1Pod } from '@kubernetes/client-node';
+import { AppliedObjects, WATCHED_APPLIED_KINDS } from './apply-reconciler.ts';
+import { keysForChange, splitKey } from './cluster-keys.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { Informers } from './informers.ts';
+import type { KubeClient } from './kube-client.ts';
+import type { OperatorMetrics } from './operator-metrics.ts';
+import { reconcileCluster } from './reconcile-cluster.ts';
+import { errorMessage, type ReconcileContext } from './reconcile-context.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerOptions {
+  client: KubeClient;
+  log: Logger;
+  metrics: OperatorMetrics;
+  workers: number;
+  /** Reconcile only OrsClusters of this namespace (all namespaces when unset). */
+  watchNamespace?: string;
+}
+
+export class OperatorController {
+  private readonly options: ControllerOptions;
+  private informers: Informers | undefined;
+  private queue: WorkQueue | undefined;
+  private workers: Promise<void>[] = [];
+  private synced = false;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+  }
+
+  /** True once the caches are filled (for /readyz). */
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  async start(): Promise<void> {
+    const { client, log, metrics } = this.options;
+    const informers = new Informers(client, log, this.options.watchNamespace);
+    const queue = new WorkQueue({
+      metrics: { depth: (n) => metrics.queueDepth.set(n), retried: () => metrics.retries.inc() },
+    });
+    this.informers = informers;
+    this.queue = queue;
+    const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client), log, metrics, now: () => new Date() };
+    const applied = new AppliedObjects();
+    const lookup = {
+      clusterExists: (namespace: string, name: string) => informers.get('OrsCluster', name, namespace) !== undefined,
+      pods: () => informers.list<V1Pod>('Pod'),
+    };
+    let started = false;
+    await informers.start((kind, type, object) => {
+      if (type === 'delete' && WATCHED_APPLIED_KINDS.has(kind)) applied.forget({ ...object, kind });
+      // Until every cache is filled, events are from the initial lists: one pass per
+      // cluster after start covers them.
+      if (!started) return;
+      for (const key of keysForChange(kind, object, lookup)) queue.add(key);
+    });
+    started = true;
+    this.synced = true;
+    for (const c of informers.list('OrsCluster')) queue.add(`${c.metadata!.namespace}/${c.metadata!.name}`);
+    log.info({ clusters: informers.list('OrsCluster').length }, 'caches synced; reconciling');
+
+    const worker = async () => {
+      for (;;) {
+        const key = await queue.take();
+        if (key === undefined) return;
+        const { namespace, name } = splitKey(key);
+        const end = metrics.reconcileSeconds.startTimer();
+        try {
+          const result = await reconcileCluster(ctx, applied, namespace, name);
+          if (result.failed) {
+            metrics.reconciles.inc({ result: 'error' });
+            queue.retry(key);
+          } else {
+            metrics.reconciles.inc({ result: 'ok' });
+            queue.forget(key);
+            if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+          }
+        } catch (error) {
+          metrics.reconciles.inc({ result: 'error' });
+          const delay = queue.retry(key);
+          log.warn({ cluster: key, err: errorMessage(error), retryInMs: delay }, 'reconcile failed');
+        } finally {
+          end();
+          queue.done(key);
+        }
+      }
+    };
+    this.workers = Array.from({ length: this.options.workers }, () => worker());
+  }
+
+  async stop(): Promise<void> {
+    this.synced = false;
+    this.queue?.shutDown();
+    await this.informers?.stop();
+    await Promise.all(this.workers);
+    this.workers = [];
+  }
+}

@@ -1,0 +1,94 @@
+// One reconcile pass for one OrsCluster: observe (caches), decide (pure planning),
+// act (apply, rollout, scale), report (status). Each concern lives in its own
+// reconciler; this file only sequences them.
+import type { KubernetesObject, V1Lease, V1Node, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import { parseOrsCluster } from '../api/parse-ors-cluster.ts';
+import { activeNodeIds } from '../builders/desired-objects.ts';
+import { observeCluster } from '../planning/observed-from-objects.ts';
+import { planNextActions } from '../planning/next-actions.ts';
+import { computeStatus, invalidSpecStatus, type Problem } from '../planning/status-report.ts';
+import { applyDesiredObjects, ensureFinalizer, pruneOptionalObjects, type AppliedObjects } from './apply-reconciler.ts';
+import { finalizeDeletedCluster } from './delete-reconciler.ts';
+import { carryOutRolloutAction, isRolloutAction } from './rollout-reconciler.ts';
+import { carryOutScaleAction, isScaleAction } from './scale-reconciler.ts';
+import { writeStatus } from './status-reconciler.ts';
+import { checkStrategyReferences } from './strategy-references.ts';
+import { errorMessage, eventTarget, type ReconcileContext } from './reconcile-context.ts';
+
+export interface ReconcileResult {
+  /** Run again after this long even if nothing changes (waits, timeouts). */
+  requeueAfterMs?: number;
+  /** Something failed: retry with backoff. */
+  failed?: boolean;
+}
+
+const WAIT_RECHECK_MS = 5_000;
+
+export async function reconcileCluster(ctx: ReconcileContext, applied: AppliedObjects, namespace: string, name: string): Promise<ReconcileResult> {
+  const raw = ctx.informers.get<KubernetesObject & { spec?: unknown; status?: unknown }>('OrsCluster', name, namespace);
+  if (!raw) return {};
+  if (raw.metadata?.deletionTimestamp) {
+    await finalizeDeletedCluster(ctx, raw);
+    applied.forgetCluster(namespace);
+    return {};
+  }
+  await ensureFinalizer(ctx, raw);
+
+  const now = ctx.now();
+  const parsed = parseOrsCluster(raw as Parameters<typeof parseOrsCluster>[0]);
+  const generation = raw.metadata?.generation ?? 0;
+  if (!parsed.ok) {
+    await ctx.events.record(eventTarget(raw), 'Warning', 'InvalidSpec', parsed.message);
+    await writeStatus(ctx, namespace, name, raw.status, invalidSpecStatus(raw.status as never, generation, parsed.message, now));
+    return {};
+  }
+  const cluster = parsed.cluster;
+
+  const state = observeCluster(name, {
+    pods: ctx.informers.list<V1Pod>('Pod', namespace),
+    statefulSets: ctx.informers.list<V1StatefulSet>('StatefulSet', namespace),
+    leases: ctx.informers.list<V1Lease>('Lease', namespace),
+    kubeNodes: ctx.informers.list<V1Node>('Node'),
+  });
+  const plan = planNextActions(cluster, state, now);
+  const nodeIds = [...new Set([...activeNodeIds(cluster), ...plan.drainingNodes])].sort((a, b) => a - b);
+  const removed = new Set(plan.actions.filter((a) => a.type === 'delete-node').map((a) => a.node));
+
+  const problems: Problem[] = await checkStrategyReferences(ctx, cluster);
+  problems.push(...(await applyDesiredObjects(ctx, applied, cluster, nodeIds.filter((id) => !removed.has(id)))));
+  // Only after a spec change (a new cluster has nothing to prune).
+  const observed = cluster.status?.observedGeneration;
+  if (observed !== undefined && observed !== generation) {
+    await pruneOptionalObjects(ctx, cluster, nodeIds).catch((error: unknown) => {
+      problems.push({ reason: 'PruneFailed', message: errorMessage(error) });
+    });
+  }
+
+  for (const action of plan.actions) {
+    try {
+      if (isRolloutAction(action)) await carryOutRolloutAction(ctx, cluster, action);
+      else if (isScaleAction(action)) await carryOutScaleAction(ctx, cluster, action);
+    } catch (error) {
+      problems.push({ reason: 'ActionFailed', message: `${action.type} on node ${action.node}: ${errorMessage(error)}` });
+    }
+  }
+  if (plan.rejectedSwitchoverRequest) {
+    await ctx.events.record(eventTarget(cluster), 'Warning', 'InvalidSwitchoverRequest', plan.rejectedSwitchoverRequest);
+  }
+  for (const p of problems) await ctx.events.record(eventTarget(cluster), 'Warning', p.reason, p.message);
+
+  const status = computeStatus({
+    cluster,
+    views: plan.views.filter((v) => !removed.has(v.id)),
+    actions: plan.actions,
+    drainingNodes: plan.drainingNodes.filter((id) => !removed.has(id)),
+    problems,
+    ...(plan.handledSwitchoverRequest !== undefined ? { handledSwitchoverRequest: plan.handledSwitchoverRequest } : {}),
+    now,
+  });
+  await writeStatus(ctx, namespace, name, raw.status, status);
+
+  if (problems.length > 0) return { failed: true };
+  const waiting = plan.actions.some((a) => a.type === 'wait' || a.type === 'start-drain');
+  return waiting ? { requeueAfterMs: WAIT_RECHECK_MS } : {};
+}

@@ -1,0 +1,80 @@
+// The operator process: health/metrics server, leader election, and the controller
+// while leading. SIGTERM/SIGINT stop the controller, release the Lease and exit.
+import os from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { startHealthServer } from './health-server.ts';
+import { KubeClient } from './kube-client.ts';
+import { OperatorController } from './operator-controller.ts';
+import { OperatorLeadership } from './operator-leadership.ts';
+import { OperatorMetrics } from './operator-metrics.ts';
+
+export interface OperatorOptions {
+  kubeconfig?: string;
+  leaseNamespace: string;
+  leaseName: string;
+  identity?: string;
+  metricsHost: string;
+  metricsPort: number;
+  workers: number;
+  watchNamespace?: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  logLevel: string;
+}
+
+export function loadKubeConfig(file?: string): KubeConfig {
+  const config = new KubeConfig();
+  if (file) config.loadFromFile(file);
+  else config.loadFromDefault();
+  return config;
+}
+
+export async function runOperator(options: OperatorOptions): Promise<{ stop: () => Promise<void>; port: number }> {
+  const log = pino({ level: options.logLevel, base: { component: 'ors-operator' } });
+  const kubeConfig = loadKubeConfig(options.kubeconfig);
+  const client = new KubeClient(kubeConfig);
+  const metrics = new OperatorMetrics();
+  const identity = options.identity ?? `${os.hostname()}-${process.pid}`;
+  const controller = new OperatorController({
+    client, log, metrics, workers: options.workers, ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
+  });
+
+  const leadership = new OperatorLeadership({
+    kubeConfig,
+    namespace: options.leaseNamespace,
+    leaseName: options.leaseName,
+    identity,
+    leaseDurationMs: options.leaseDurationSeconds * 1000,
+    renewDeadlineMs: options.renewDeadlineSeconds * 1000,
+    retryPeriodMs: options.retryPeriodSeconds * 1000,
+    log,
+    onStartedLeading: async () => {
+      metrics.leader.set(1);
+      await controller.start();
+    },
+    onStoppedLeading: async () => {
+      metrics.leader.set(0);
+      await controller.stop();
+    },
+  });
+
+  const health = await startHealthServer(options.metricsHost, options.metricsPort, {
+    registry: metrics.registry,
+    ready: () => !leadership.isLeader() || controller.isSynced(),
+    describe: () => ({ identity, leader: leadership.isLeader(), synced: controller.isSynced() }),
+  });
+  log.info({ identity, metricsPort: health.port, lease: `${options.leaseNamespace}/${options.leaseName}` }, 'operator started');
+  leadership.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping');
+      await leadership.stop();
+      await controller.stop();
+      await new Promise<void>((resolve) => health.server.close(() => resolve()));
+    })());
+  return { stop, port: health.port };
+}

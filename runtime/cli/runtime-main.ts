@@ -1,0 +1,44 @@
+// What `ors runtime` does once its flags are parsed: resolve the configuration (exit 2
+// with the offending option on error), start, and stop gracefully on SIGTERM/SIGINT.
+import { ConfigError, optionsFromEnv, readConfigFile, resolveConfig } from '../config/load-config.ts';
+import { optionNames } from '../config/runtime-options.ts';
+import { startRuntime } from '../runtime-process.ts';
+import { createScxmlEngine } from '../sessions/scxml-engine.ts';
+
+/** commander camel-cases flag names; the configuration keeps the ORS kebab-case ones. */
+function kebabFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of optionNames) {
+    const camel = name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (flags[camel] !== undefined) out[name] = flags[camel];
+  }
+  return out;
+}
+
+export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise<number> {
+  let config;
+  try {
+    const file = typeof flags.config === 'string' ? await readConfigFile(flags.config) : undefined;
+    config = resolveConfig({ file, env: optionsFromEnv(process.env), flags: kebabFlags(flags) });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ors runtime: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const runtime = await startRuntime({ config, engine: createScxmlEngine() });
+  process.stdout.write(`ors runtime: node ${config['node-id']} listening on ${runtime.url}\n`);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.stderr.write(`ors runtime: ${signal}: shutting down\n`);
+      runtime.stop().then(resolve, (error: unknown) => {
+        process.stderr.write(`ors runtime: shutdown failed: ${String(error)}\n`);
+        resolve();
+      });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  return 0;
+}

@@ -1,0 +1,112 @@
+// The runtime's configuration: ORS option names (kebab-case, ORS defaults) plus what a
+// process needs to run (node id, ports, strategies, log level, role input, limits).
+// One flat schema so every option can come, by the same name, from a file, from an
+// environment variable (ORS_<NAME_IN_UPPER_SNAKE>) or from a flag (--<name>). Other
+// areas (HA, persistence) add their options by extending `optionGroups` below.
+import { z } from 'zod';
+
+/** Booleans given as strings ("true", "false", "1", "0", "yes", "no") by env and flags. */
+const flag = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+}, z.boolean());
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** "name=value,name=value" from env/flags, or a JSON object, or an object from a file. */
+const stringMap = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text === '') return {};
+  if (text.startsWith('{')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return value;
+    }
+  }
+  const entries = text.split(',').map((pair) => {
+    const at = pair.indexOf('=');
+    return at < 0 ? [pair.trim(), ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+  });
+  return Object.fromEntries(entries);
+}, z.record(z.string().min(1), z.string().min(1)));
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** A node id goes into session ids and DNS names: a DNS label. */
+export const NodeIdSchema = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS label: lowercase letters, digits and "-", at most 63');
+
+/** ORS options: same names and defaults as ORS (DESIGN §3.3). */
+const orsOptions = {
+  'call-watching-timeout': integer(0).default(5000).describe('ms a backup or reserved node watches a call for its session'),
+  'backup-synch-max-buffer': integer(1).default(100).describe('KB of sync data batched before it is sent to the backup'),
+  'backup-synch-max-age': integer(1).default(600).describe('s sync data may wait before it is sent to the backup'),
+  'heartbeat-backup-status': integer(200, 599).default(503).describe('HTTP status of /heartbeat on a backup'),
+  'restart-session-on-switchover': flag.default(false).describe('a new primary restarts the sessions of its calls'),
+  'session-restart-timeout': integer(10).default(50).describe('ms between batches of restarted sessions (min 10)'),
+  'session-processing-threads': integer(1, 1024).default(8).describe('sessions executing a macrostep at once'),
+  'sessionid-with-nodeid': flag.default(true).describe('session ids embed the owning node id'),
+  'external-url': httpUrl.optional().describe("this node's base URL as clients reach it (target of 307s)"),
+  'new-session-on-reroute': flag.default(false).describe('a rerouted call gets a new session'),
+  'same-node-for-cons-prim-calls': flag.default(false).describe('a consult call goes to its primary call\'s node'),
+} as const;
+
+/** What one runtime process needs beyond the ORS options. */
+const processOptions = {
+  'node-id': NodeIdSchema.default('node-0').describe('the ORS node (primary/backup pair) this process belongs to'),
+  'http-host': z.string().min(1).default('127.0.0.1').describe('address the REST API listens on'),
+  'http-port': integer(0, 65535).default(8080).describe('port of the REST API (0: any free port)'),
+  'sync-port': integer(0, 65535).default(8081).describe('port of the primary-to-backup sync channel'),
+  'log-level': z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
+  applications: stringMap
+    .default({})
+    .describe('named strategies: name=path-or-url, usable as src of a session start'),
+  'strategies-dir': z.string().min(1).optional().describe('directory that relative src paths are resolved in'),
+  'node-urls': stringMap
+    .default({})
+    .describe('external URL of every node by node id: node-id=url (targets of 307 for sessions of other nodes)'),
+  role: z.enum(['primary', 'backup']).default('primary').describe('static role when no role file is given'),
+  'role-file': z.string().min(1).optional().describe('JSON file with {role, epoch, primaryUrl}; re-read on change'),
+  'primary-url': httpUrl.optional().describe("the primary's URL a static backup redirects to"),
+} as const;
+
+/** Limits that keep a node answering under overload (429/503, never a crash). */
+const limitOptions = {
+  'max-sessions': integer(1).default(100_000).describe('live sessions on this node; beyond it starts get 503'),
+  'max-queue-length': integer(1).default(1000).describe('pending events of one session; beyond it events get 429'),
+  'max-body-size': integer(1).default(64 * 1024).describe('bytes of a request body; beyond it 413'),
+  'request-timeout': integer(1).default(10_000).describe('ms a /request waits for the session\'s <response>'),
+  'document-cache-size': integer(1).default(256).describe('compiled SCXML documents kept'),
+  'fetch-timeout': integer(1).default(10_000).describe('ms for fetching an http(s) src or <session:fetch>'),
+  'shutdown-timeout': integer(0).default(10_000).describe('ms SIGTERM waits for in-flight requests'),
+} as const;
+
+/** Every option group; HA and persistence add theirs here. */
+export const optionGroups = {
+  ors: orsOptions,
+  process: processOptions,
+  limits: limitOptions,
+} as const;
+
+export const RuntimeConfigSchema = z
+  .object({ ...orsOptions, ...processOptions, ...limitOptions })
+  .strict();
+
+export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
+export type OptionName = keyof RuntimeConfig;
+
+export const optionNames = Object.keys(RuntimeConfigSchema.shape) as OptionName[];
+
+export function describeOption(name: OptionName): string {
+  return RuntimeConfigSchema.shape[name].description ?? '';
+}

@@ -1,0 +1,244 @@
+// The leader-election loop (client-go's LeaderElector) over any LeaseLock. Candidates
+// retry every retry period (with jitter); the leader renews every retry period and steps
+// down — synchronously, by its own clock — once its renew deadline passes without a
+// successful renewal, which is before the lease can expire for anyone else. `isLeader()`
+// re-checks that deadline on every call, so a process frozen (SIGSTOP, GC pause, VM
+// stall) past its lease learns it is no longer leader the moment it runs again, before
+// it serves or writes anything. On clean shutdown the leader releases the lease so a
+// candidate takes over at its next retry instead of waiting for expiry.
+import {
+  candidateDelay,
+  decideAttempt,
+  leadershipValidUntil,
+  observe,
+  releasedRecord,
+  validateTimings,
+  type ElectionTimings,
+  type Observation,
+} from './election-decision.ts';
+import { LeaseConflictError, type LeaseLock } from './lease-lock.ts';
+import type { LeaseRecord, VersionedLeaseRecord } from './lease-record.ts';
+
+export interface LeadershipState {
+  leading: boolean;
+  /** leaseTransitions when this elector last became leader; 0 if never. */
+  epoch: number;
+  /** The lease as last observed (holder, annotations), if it exists. */
+  observed?: LeaseRecord;
+  /** Whether the observed holder's lease is still valid by our clock. */
+  observedHolderValid: boolean;
+}
+
+export interface ElectionLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface LeaderElectorOptions {
+  lock: LeaseLock;
+  identity: string;
+  timings: ElectionTimings;
+  /** Published on the lease while leading (e.g. where to reach this process). */
+  annotations?: Record<string, string>;
+  now?: () => number;
+  random?: () => number;
+  log?: ElectionLogger;
+}
+
+const silent: ElectionLogger = { info() {}, warn() {} };
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class LeaderElector {
+  readonly identity: string;
+  private readonly lock: LeaseLock;
+  private readonly timings: ElectionTimings;
+  private readonly annotations: Record<string, string>;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly log: ElectionLogger;
+  private readonly listeners = new Set<(state: LeadershipState) => void>();
+
+  private leading = false;
+  private epoch = 0;
+  private validUntil = 0;
+  private observation: Observation | undefined;
+  private running = false;
+  private loopTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private holdOffUntil = 0;
+  private lastEmitted = '';
+
+  constructor(options: LeaderElectorOptions) {
+    const problems = validateTimings(options.timings);
+    if (problems.length > 0) throw new Error(`leader election timings: ${problems.join('; ')}`);
+    this.lock = options.lock;
+    this.identity = options.identity;
+    this.timings = options.timings;
+    this.annotations = options.annotations ?? {};
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.log = options.log ?? silent;
+  }
+
+  /** True only while leading and within the renew deadline; steps down (and notifies) if the deadline has passed. */
+  isLeader(): boolean {
+    this.enforceDeadline();
+    return this.leading;
+  }
+
+  state(): LeadershipState {
+    this.enforceDeadline();
+    const observed = this.observation?.current.record;
+    const holderValid = this.observation !== undefined && observed !== undefined && observed.holderIdentity !== ''
+      && this.now() < this.observation.observedAt + observed.leaseDurationSeconds * 1000;
+    return { leading: this.leading, epoch: this.epoch, observed, observedHolderValid: holderValid };
+  }
+
+  onChange(listener: (state: LeadershipState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops the loop; a leader releases the lease so the next candidate need not wait for it to expire. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.loopTimer);
+    await this.inFlight;
+    await this.release('shutdown');
+  }
+
+  /** Voluntary hand-over (e.g. the operator asked): release, and do not try again for `holdOffMs`. */
+  async stepDown(holdOffMs: number, reason: string): Promise<void> {
+    this.holdOffUntil = this.now() + holdOffMs;
+    await this.inFlight;
+    await this.release(reason);
+  }
+
+  private async release(reason: string): Promise<void> {
+    const wasLeading = this.leading;
+    this.loseLeadership(reason);
+    if (!wasLeading) return;
+    try {
+      const current = await withTimeout(this.lock.get(), this.timings.renewDeadlineMs, 'reading the lease');
+      if (current && current.record.holderIdentity === this.identity) {
+        const written = await withTimeout(
+          this.lock.update(releasedRecord(current.record, this.now(), Object.keys(this.annotations)), current.version),
+          this.timings.renewDeadlineMs,
+          'releasing the lease',
+        );
+        this.observation = { current: written, observedAt: this.now() };
+        this.log.info({ lease: this.lock.describe(), reason }, 'released the lease');
+      }
+    } catch (error) {
+      this.log.warn({ lease: this.lock.describe(), err: String(error) }, 'could not release the lease; it will expire');
+    }
+    this.emit();
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    clearTimeout(this.loopTimer);
+    this.loopTimer = setTimeout(() => {
+      this.inFlight = this.attempt().finally(() => {
+        this.inFlight = undefined;
+        this.schedule(this.leading ? this.timings.retryPeriodMs : candidateDelay(this.timings, this.random()));
+      });
+    }, delayMs);
+  }
+
+  private async attempt(): Promise<void> {
+    const started = this.now();
+    try {
+      const current = await withTimeout(this.lock.get(), this.timings.renewDeadlineMs, 'reading the lease');
+      this.observation = observe(this.observation, current, this.now());
+      const leading = this.isLeader();
+      if (!leading && this.now() < this.holdOffUntil) return;
+      const decision = decideAttempt({
+        identity: this.identity,
+        now: this.now(),
+        leading,
+        timings: this.timings,
+        annotations: this.annotations,
+        observation: this.observation,
+      });
+      if (decision.kind === 'held-by-other') {
+        if (leading) this.loseLeadership(`lease is held by ${decision.holder}`);
+        return;
+      }
+      let written: VersionedLeaseRecord;
+      if (decision.kind === 'create') {
+        written = await withTimeout(this.lock.create(decision.record), this.timings.renewDeadlineMs, 'creating the lease');
+      } else {
+        written = await withTimeout(this.lock.update(decision.record, decision.version), this.timings.renewDeadlineMs, 'writing the lease');
+      }
+      this.observation = { current: written, observedAt: this.now() };
+      if (!this.running) {
+        // Stopped while the write was in flight: stop() will release what we just wrote.
+        if (decision.kind !== 'renew') this.leading = true;
+        this.epoch = written.record.leaseTransitions;
+        return;
+      }
+      if (decision.kind === 'renew') {
+        // If the deadline passed while the write was in flight we already stepped down;
+        // a late renewal does not resurrect that tenure (the next attempt starts a new one).
+        if (this.isLeader()) this.armDeadline(started);
+      } else {
+        this.leading = true;
+        this.epoch = written.record.leaseTransitions;
+        this.armDeadline(started);
+        this.log.info({ lease: this.lock.describe(), identity: this.identity, epoch: this.epoch }, 'became leader');
+      }
+    } catch (error) {
+      if (error instanceof LeaseConflictError) {
+        this.log.info({ lease: this.lock.describe(), detail: error.message }, 'lost a lease write race');
+      } else {
+        this.log.warn({ lease: this.lock.describe(), err: String(error) }, 'lease attempt failed');
+      }
+      this.enforceDeadline();
+    } finally {
+      this.emit();
+    }
+  }
+
+  private armDeadline(renewAttemptStart: number): void {
+    this.validUntil = leadershipValidUntil(renewAttemptStart, this.timings);
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(() => this.enforceDeadline(), Math.max(0, this.validUntil - this.now()));
+  }
+
+  private enforceDeadline(): void {
+    if (this.leading && this.now() >= this.validUntil) {
+      this.loseLeadership('could not renew the lease within the renew deadline');
+    }
+  }
+
+  private loseLeadership(reason: string): void {
+    if (!this.leading) return;
+    this.leading = false;
+    clearTimeout(this.deadlineTimer);
+    this.log.warn({ lease: this.lock.describe(), identity: this.identity, epoch: this.epoch, reason }, 'stepped down');
+    this.emit();
+  }
+
+  private emit(): void {
+    const state = this.state();
+    const key = JSON.stringify([state.leading, state.epoch, state.observed?.holderIdentity, state.observed?.annotations, state.observedHolderValid]);
+    if (key === this.lastEmitted) return;
+    this.lastEmitted = key;
+    for (const listener of this.listeners) listener(state);
+  }
+}

@@ -1,0 +1,192 @@
+// The backup's side of the sync port: connects to its primary's sync address (it follows
+// the lease holder), authenticates, keeps a replica of the primary's sync state, and
+// reconnects with backoff, receiving a full snapshot each time. Frames stamped with an
+// epoch older than one already seen (a deposed primary) are refused and the connection
+// dropped; so is anything that is not valid protocol.
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { encodeFrame, FrameDecoder } from './frame-codec.ts';
+import { reconnectDelay } from './sync-batcher.ts';
+import { silentSyncLogger, type SyncLogger } from './sync-logger.ts';
+import { handshakeMac, macsEqual, parseFrame, SYNC_PROTOCOL_VERSION, type SyncEvent, type SyncFrame } from './sync-protocol.ts';
+import { applySyncEvent, emptySyncState, stateFromSnapshot, type SyncState } from './sync-state.ts';
+
+const MAX_FRAME = 64 * 1024 * 1024;
+
+export interface SyncClientOptions {
+  nodeId: string;
+  identity: string;
+  key: Buffer;
+  /** The lowest epoch acceptable from a primary (e.g. the lease's current transition count). */
+  minimumEpoch?: () => number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  log?: SyncLogger;
+}
+
+export interface SyncClientListener {
+  /** A full snapshot replaced the replica (after every connect). */
+  onSnapshot?(replica: SyncState, epoch: number): void;
+  /** Events were applied to the replica. */
+  onEvents?(events: SyncEvent[], epoch: number): void;
+}
+
+export class SyncClient {
+  private readonly options: Required<Omit<SyncClientOptions, 'minimumEpoch'>> & { minimumEpoch: () => number };
+  private readonly listeners = new Set<SyncClientListener>();
+  private replicaState: SyncState = emptySyncState();
+  private address: string | undefined;
+  private socket: net.Socket | undefined;
+  private synced = false;
+  private highestEpoch = 0;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(options: SyncClientOptions) {
+    this.options = {
+      ...options,
+      minimumEpoch: options.minimumEpoch ?? (() => 0),
+      reconnectInitialMs: options.reconnectInitialMs ?? 100,
+      reconnectMaxMs: options.reconnectMaxMs ?? 5000,
+      log: options.log ?? silentSyncLogger,
+    };
+  }
+
+  replica(): SyncState {
+    return this.replicaState;
+  }
+
+  /** Connected, authenticated, and holding a snapshot of the current primary. */
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  epochSeen(): number {
+    return this.highestEpoch;
+  }
+
+  subscribe(listener: SyncClientListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Follows the primary: connects to `address` ("host:port"), or disconnects when undefined. */
+  follow(address: string | undefined): void {
+    if (this.stopped || address === this.address) return;
+    this.address = address;
+    this.attempt = 0;
+    this.disconnect();
+    if (address) this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.address = undefined;
+    this.disconnect();
+  }
+
+  private disconnect(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.synced = false;
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.destroy();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || !this.address || this.retryTimer) return;
+    const delay = reconnectDelay(this.attempt++, this.options.reconnectInitialMs, this.options.reconnectMaxMs, Math.random());
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private connect(): void {
+    const address = this.address;
+    if (!address || this.stopped) return;
+    const separator = address.lastIndexOf(':');
+    const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
+    const port = Number(address.slice(separator + 1));
+    const socket = net.connect({ host, port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    const decoder = new FrameDecoder(MAX_FRAME);
+    const challenge = randomBytes(16).toString('hex');
+    let primaryChallenge: string | undefined;
+    let authenticated = false;
+    let lastSeq = 0;
+    const drop = (reason: string) => {
+      this.options.log.warn({ primary: address, reason }, 'dropping sync connection');
+      socket.destroy();
+    };
+    socket.on('error', (error) => this.options.log.info({ primary: address, err: String(error) }, 'sync connection error'));
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.synced = false;
+      this.scheduleReconnect();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const decoded = decoder.push(chunk);
+      if (!decoded.ok) return drop(decoded.reason);
+      for (const raw of decoded.frames) {
+        if (socket.destroyed || this.socket !== socket) return;
+        const parsed = parseFrame(raw);
+        if (!parsed.ok) return drop(`invalid frame: ${parsed.reason}`);
+        const frame = parsed.frame;
+        if (!primaryChallenge) {
+          if (frame.type !== 'hello') return drop(`expected hello, got ${frame.type}`);
+          if (frame.nodeId !== this.options.nodeId) return drop(`primary is for node ${frame.nodeId}`);
+          primaryChallenge = frame.challenge;
+          this.send(socket, {
+            v: SYNC_PROTOCOL_VERSION,
+            type: 'auth',
+            nodeId: this.options.nodeId,
+            identity: this.options.identity,
+            challenge,
+            mac: handshakeMac(this.options.key, 'backup', this.options.nodeId, primaryChallenge, challenge),
+          });
+          continue;
+        }
+        if (!authenticated) {
+          if (frame.type !== 'welcome') return drop(`expected welcome, got ${frame.type}`);
+          const expected = handshakeMac(this.options.key, 'primary', this.options.nodeId, primaryChallenge, challenge);
+          if (!macsEqual(expected, frame.mac)) return drop('primary failed authentication (wrong sync key?)');
+          if (!this.acceptEpoch(frame.epoch)) return drop(`primary epoch ${frame.epoch} is stale (seen ${this.highestEpoch})`);
+          authenticated = true;
+          continue;
+        }
+        if (frame.type !== 'snapshot' && frame.type !== 'batch') return drop(`unexpected ${frame.type} from the primary`);
+        if (!this.acceptEpoch(frame.epoch)) return drop(`stale frame: epoch ${frame.epoch}, seen ${this.highestEpoch}`);
+        if (frame.type === 'snapshot') {
+          lastSeq = frame.seq;
+          this.replicaState = stateFromSnapshot(frame.snapshot);
+          this.synced = true;
+          this.attempt = 0;
+          this.options.log.info({ primary: address, sessions: frame.snapshot.sessions.length, epoch: frame.epoch }, 'synced with the primary');
+          for (const listener of this.listeners) listener.onSnapshot?.(this.replicaState, frame.epoch);
+        } else {
+          if (!this.synced) return drop('batch before snapshot');
+          if (frame.seq !== lastSeq + 1) return drop(`sequence gap: got ${frame.seq} after ${lastSeq}`);
+          lastSeq = frame.seq;
+          for (const event of frame.events) applySyncEvent(this.replicaState, event);
+          for (const listener of this.listeners) listener.onEvents?.(frame.events, frame.epoch);
+        }
+        this.send(socket, { v: SYNC_PROTOCOL_VERSION, type: 'ack', seq: lastSeq });
+      }
+    });
+  }
+
+  private acceptEpoch(epoch: number): boolean {
+    if (epoch < this.highestEpoch || epoch < this.options.minimumEpoch()) return false;
+    this.highestEpoch = epoch;
+    return true;
+  }
+
+  private send(socket: net.Socket, frame: SyncFrame): void {
+    if (!socket.destroyed) socket.write(encodeFrame(frame));
+  }
+}

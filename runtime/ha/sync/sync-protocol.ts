@@ -1,0 +1,102 @@
+// The sync port's protocol, version 1. The backup connects to its primary; both prove
+// they hold the node's shared key (HMAC-SHA256 over both sides' random challenges, so
+// neither a replay nor a fake primary passes); then the primary sends a full snapshot of
+// what it is doing and afterwards batches of changes. Every frame after the handshake
+// carries the primary's lease epoch; a backup refuses frames from an older epoch than one
+// it has seen, so a deposed primary cannot feed it. Frames are length-prefixed JSON
+// (see frame-codec.ts), validated here with zod: anything else closes the connection.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+export const SYNC_PROTOCOL_VERSION = 1;
+
+const epoch = z.number().int().nonnegative();
+const id = z.string().min(1).max(512);
+
+export const TreatmentSchema = z.object({
+  sessionId: id,
+  interactionId: id.optional(),
+  treatmentId: id,
+  /** e.g. "playsound"; the event the session waits for is dialog.<kind>.done */
+  kind: z.string().min(1).max(64),
+  startedAt: z.number(),
+  /** When the primary expects it to end (the backup completes it itself after failover). */
+  expectedEndAt: z.number().optional(),
+});
+export type Treatment = z.infer<typeof TreatmentSchema>;
+
+export const InteractionEventSchema = z.object({
+  name: z.string().min(1).max(256),
+  data: z.unknown().optional(),
+  at: z.number(),
+});
+export type InteractionEvent = z.infer<typeof InteractionEventSchema>;
+
+export const SyncedSessionSchema = z.object({
+  sessionId: id,
+  interactionId: id.optional(),
+  src: z.string().max(64 * 1024),
+  /** Parameters the session was started with (ORS <data _type="parameter">). */
+  params: z.record(z.string(), z.unknown()).optional(),
+  createdAt: z.number(),
+  /** `<scxml _persist="true">`: recovered from the store, not restarted. */
+  persisted: z.boolean(),
+  /** Version of the last snapshot the primary wrote to the store, if any. */
+  persistedVersion: z.number().int().nonnegative().optional(),
+});
+export type SyncedSession = z.infer<typeof SyncedSessionSchema>;
+
+export const SyncEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('session-created'), at: z.number(), session: SyncedSessionSchema }),
+  z.object({ type: z.literal('session-terminated'), at: z.number(), sessionId: id, interactionId: id.optional() }),
+  z.object({ type: z.literal('treatment-started'), at: z.number(), treatment: TreatmentSchema }),
+  z.object({ type: z.literal('treatment-ended'), at: z.number(), sessionId: id, treatmentId: id }),
+  z.object({ type: z.literal('session-persisted'), at: z.number(), sessionId: id, version: z.number().int().nonnegative() }),
+  /** An event of an interaction (call), kept so a restarted session can be replayed from the start. */
+  z.object({ type: z.literal('interaction-event'), at: z.number(), interactionId: id, event: InteractionEventSchema }),
+]);
+export type SyncEvent = z.infer<typeof SyncEventSchema>;
+
+export const SyncSnapshotSchema = z.object({
+  sessions: z.array(SyncedSessionSchema),
+  treatments: z.array(TreatmentSchema),
+  interactionEvents: z.array(z.object({ interactionId: id, events: z.array(InteractionEventSchema) })),
+});
+export type SyncSnapshot = z.infer<typeof SyncSnapshotSchema>;
+
+const hex = z.string().regex(/^[0-9a-f]{32,128}$/);
+
+export const SyncFrameSchema = z.discriminatedUnion('type', [
+  // primary -> backup, first frame
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('hello'), nodeId: id, challenge: hex }),
+  // backup -> primary
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('auth'), nodeId: id, identity: id, challenge: hex, mac: hex }),
+  // primary -> backup: proves the primary knows the key too
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('welcome'), epoch, identity: id, mac: hex }),
+  // primary -> backup: the complete state, after every (re)connect
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('snapshot'), epoch, seq: z.number().int().nonnegative(), at: z.number(), snapshot: SyncSnapshotSchema }),
+  // primary -> backup: changes since the previous frame
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('batch'), epoch, seq: z.number().int().nonnegative(), events: z.array(SyncEventSchema).min(1) }),
+  // backup -> primary: applied up to seq
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('ack'), seq: z.number().int().nonnegative() }),
+]);
+export type SyncFrame = z.infer<typeof SyncFrameSchema>;
+
+export type ParsedFrame = { ok: true; frame: SyncFrame } | { ok: false; reason: string };
+
+export function parseFrame(raw: unknown): ParsedFrame {
+  const result = SyncFrameSchema.safeParse(raw);
+  if (result.success) return { ok: true, frame: result.data };
+  return { ok: false, reason: result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ') };
+}
+
+/** The MAC each side sends: bound to the direction, the node, and both challenges. */
+export function handshakeMac(key: Buffer, direction: 'backup' | 'primary', nodeId: string, primaryChallenge: string, backupChallenge: string): string {
+  return createHmac('sha256', key).update(`ors-sync-v1|${direction}|${nodeId}|${primaryChallenge}|${backupChallenge}`).digest('hex');
+}
+
+export function macsEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,256 @@
+// The primary's side of the sync port: authenticates connecting backups, sends each a full
+// snapshot and then batched changes. Anything unexpected from a peer — garbage, an
+// oversized frame, a bad MAC, a slow handshake — closes that connection and is logged;
+// it never affects the primary or its other connections.
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { encodeFrame, FrameDecoder } from './frame-codec.ts';
+import { decideFlush, type BatchLimits } from './sync-batcher.ts';
+import { silentSyncLogger, type SyncLogger } from './sync-logger.ts';
+import {
+  handshakeMac,
+  macsEqual,
+  parseFrame,
+  SYNC_PROTOCOL_VERSION,
+  type SyncEvent,
+  type SyncFrame,
+} from './sync-protocol.ts';
+import { applySyncEvent, emptySyncState, snapshotOf, type SyncState } from './sync-state.ts';
+
+const PRE_AUTH_MAX_FRAME = 4 * 1024;
+const POST_AUTH_MAX_FRAME = 1024 * 1024;
+
+export interface SyncServerOptions {
+  nodeId: string;
+  identity: string;
+  key: Buffer;
+  /** The primary's current lease epoch, stamped on every frame. */
+  epoch: () => number;
+  limits: BatchLimits;
+  host?: string;
+  port?: number;
+  handshakeTimeoutMs?: number;
+  log?: SyncLogger;
+  now?: () => number;
+}
+
+interface BackupConnection {
+  socket: net.Socket;
+  remote: string;
+  authenticated: boolean;
+  identity?: string;
+  buffer: SyncEvent[];
+  bufferBytes: number;
+  oldestAt: number | undefined;
+  linkBusy: boolean;
+  seq: number;
+  ackedSeq: number;
+  ageTimer?: NodeJS.Timeout;
+  flushScheduled: boolean;
+}
+
+export interface BackupStatus {
+  identity: string;
+  remote: string;
+  sentSeq: number;
+  ackedSeq: number;
+}
+
+export class SyncServer {
+  private readonly options: Required<Omit<SyncServerOptions, 'host' | 'port'>> & { host: string; port: number };
+  private readonly server: net.Server;
+  private readonly connections = new Set<BackupConnection>();
+  private readonly state: SyncState = emptySyncState();
+  private readonly ackListeners = new Set<(identity: string, seq: number) => void>();
+
+  constructor(options: SyncServerOptions) {
+    this.options = {
+      ...options,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
+      log: options.log ?? silentSyncLogger,
+      now: options.now ?? Date.now,
+    };
+    this.server = net.createServer((socket) => this.accept(socket));
+    this.server.on('error', (error) => this.options.log.warn({ err: String(error) }, 'sync server error'));
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address() as net.AddressInfo;
+    return { host: address.address, port: address.port };
+  }
+
+  /** Records a change and queues it for every connected backup. */
+  publish(event: SyncEvent): void {
+    applySyncEvent(this.state, event);
+    const bytes = JSON.stringify(event).length;
+    for (const connection of this.connections) {
+      if (!connection.authenticated) continue;
+      connection.buffer.push(event);
+      connection.bufferBytes += bytes;
+      connection.oldestAt ??= this.options.now();
+      this.considerFlush(connection);
+    }
+  }
+
+  syncState(): SyncState {
+    return this.state;
+  }
+
+  backups(): BackupStatus[] {
+    return [...this.connections]
+      .filter((c) => c.authenticated)
+      .map((c) => ({ identity: c.identity!, remote: c.remote, sentSeq: c.seq, ackedSeq: c.ackedSeq }));
+  }
+
+  onAck(listener: (identity: string, seq: number) => void): () => void {
+    this.ackListeners.add(listener);
+    return () => this.ackListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections) {
+      clearTimeout(connection.ageTimer);
+      connection.socket.destroy();
+    }
+    this.connections.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const connection: BackupConnection = {
+      socket,
+      remote,
+      authenticated: false,
+      buffer: [],
+      bufferBytes: 0,
+      oldestAt: undefined,
+      linkBusy: false,
+      seq: 0,
+      ackedSeq: 0,
+      flushScheduled: false,
+    };
+    this.connections.add(connection);
+    socket.setNoDelay(true);
+    const decoder = new FrameDecoder(PRE_AUTH_MAX_FRAME);
+    const challenge = randomBytes(16).toString('hex');
+    const reject = (reason: string) => {
+      this.options.log.warn({ remote, reason, authenticated: connection.authenticated }, 'closing sync connection');
+      socket.destroy();
+    };
+    const handshakeTimer = setTimeout(() => reject('no valid authentication within the handshake timeout'), this.options.handshakeTimeoutMs);
+    socket.on('close', () => {
+      clearTimeout(handshakeTimer);
+      clearTimeout(connection.ageTimer);
+      this.connections.delete(connection);
+    });
+    socket.on('error', (error) => this.options.log.info({ remote, err: String(error) }, 'sync connection error'));
+    socket.on('drain', () => {
+      connection.linkBusy = false;
+      this.considerFlush(connection);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const decoded = decoder.push(chunk);
+      if (!decoded.ok) return reject(decoded.reason);
+      for (const raw of decoded.frames) {
+        if (socket.destroyed) return;
+        const parsed = parseFrame(raw);
+        if (!parsed.ok) return reject(`invalid frame: ${parsed.reason}`);
+        const frame = parsed.frame;
+        if (!connection.authenticated) {
+          if (frame.type !== 'auth') return reject(`expected auth, got ${frame.type}`);
+          if (frame.nodeId !== this.options.nodeId) return reject(`backup is for node ${frame.nodeId}, this is ${this.options.nodeId}`);
+          const expected = handshakeMac(this.options.key, 'backup', this.options.nodeId, challenge, frame.challenge);
+          if (!macsEqual(expected, frame.mac)) return reject('authentication failed (wrong sync key?)');
+          clearTimeout(handshakeTimer);
+          connection.authenticated = true;
+          connection.identity = frame.identity;
+          decoder.maxFrameBytes = POST_AUTH_MAX_FRAME;
+          this.options.log.info({ remote, backup: frame.identity }, 'backup connected to the sync port');
+          this.send(connection, {
+            v: SYNC_PROTOCOL_VERSION,
+            type: 'welcome',
+            epoch: this.options.epoch(),
+            identity: this.options.identity,
+            mac: handshakeMac(this.options.key, 'primary', this.options.nodeId, challenge, frame.challenge),
+          });
+          this.send(connection, {
+            v: SYNC_PROTOCOL_VERSION,
+            type: 'snapshot',
+            epoch: this.options.epoch(),
+            seq: ++connection.seq,
+            at: this.options.now(),
+            snapshot: snapshotOf(this.state),
+          });
+        } else {
+          if (frame.type !== 'ack') return reject(`unexpected ${frame.type} from a backup`);
+          connection.ackedSeq = Math.max(connection.ackedSeq, frame.seq);
+          for (const listener of this.ackListeners) listener(connection.identity!, frame.seq);
+        }
+      }
+    });
+    this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'hello', nodeId: this.options.nodeId, challenge });
+  }
+
+  private send(connection: BackupConnection, frame: SyncFrame): void {
+    if (connection.socket.destroyed) return;
+    if (!connection.socket.write(encodeFrame(frame))) connection.linkBusy = true;
+  }
+
+  private considerFlush(connection: BackupConnection): void {
+    const decision = decideFlush(
+      { bytes: connection.bufferBytes, oldestAt: connection.oldestAt, linkBusy: connection.linkBusy },
+      this.options.limits,
+      this.options.now(),
+    );
+    if (decision.flush) {
+      // Events published in the same tick go out together.
+      if (!connection.flushScheduled) {
+        connection.flushScheduled = true;
+        setImmediate(() => {
+          connection.flushScheduled = false;
+          this.flush(connection);
+        });
+      }
+    } else if (decision.recheckInMs !== undefined && !connection.ageTimer) {
+      connection.ageTimer = setTimeout(() => {
+        connection.ageTimer = undefined;
+        this.considerFlush(connection);
+      }, decision.recheckInMs);
+    }
+  }
+
+  private flush(connection: BackupConnection): void {
+    if (connection.buffer.length === 0) return;
+    const events = connection.buffer;
+    connection.buffer = [];
+    connection.bufferBytes = 0;
+    connection.oldestAt = undefined;
+    clearTimeout(connection.ageTimer);
+    connection.ageTimer = undefined;
+    // No batch larger than backup-synch-max-buffer (but at least one event).
+    let batch: SyncEvent[] = [];
+    let bytes = 0;
+    const epoch = this.options.epoch();
+    for (const event of events) {
+      const size = JSON.stringify(event).length;
+      if (batch.length > 0 && bytes + size > this.options.limits.maxBufferBytes) {
+        this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch, seq: ++connection.seq, events: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(event);
+      bytes += size;
+    }
+    this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch, seq: ++connection.seq, events: batch });
+  }
+}

@@ -1,0 +1,118 @@
+// One ORS runtime process: configuration in, a listening REST API out. Wires the role
+// source, the strategy loader, the session host and the HTTP server, and shuts them
+// down gracefully (stop accepting, finish in-flight requests, drain queues, stop).
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import type { RuntimeConfig } from './config/runtime-options.ts';
+import { FileRoleSource } from './ha/file-role-source.ts';
+import type { RoleSource } from './ha/role-source.ts';
+import { StaticRoleSource } from './ha/static-role-source.ts';
+import { createApiServer } from './http/api-server.ts';
+import type { ApiContext } from './http/session-api.ts';
+import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
+import { SessionHost } from './sessions/session-host.ts';
+import type { StrategyEngine } from './sessions/strategy-engine.ts';
+import { StrategyLoader } from './sessions/strategy-loader.ts';
+
+export interface RuntimeProcessOptions {
+  config: RuntimeConfig;
+  engine: StrategyEngine;
+  /** Replaces the role source the configuration describes (the HA issue passes a Lease one). */
+  roles?: RoleSource;
+  logger?: Logger;
+}
+
+export interface RuntimeProcess {
+  readonly config: RuntimeConfig;
+  readonly host: SessionHost;
+  readonly roles: RoleSource;
+  readonly metrics: RuntimeMetrics;
+  readonly server: Server;
+  /** The base URL the API listens on (http://host:port). */
+  readonly url: string;
+  /** Graceful: stop accepting, finish in-flight requests, drain, stop. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export function roleSourceFromConfig(config: RuntimeConfig, logger: Logger): RoleSource {
+  if (config['role-file']) {
+    return new FileRoleSource(config['role-file'], { onInvalid: (message) => logger.warn(message) });
+  }
+  return new StaticRoleSource({
+    role: config.role,
+    epoch: 0,
+    ...(config['primary-url'] ? { primaryUrl: config['primary-url'] } : {}),
+  });
+}
+
+export async function startRuntime(options: RuntimeProcessOptions): Promise<RuntimeProcess> {
+  const { config, engine } = options;
+  const logger = options.logger ?? pino({ level: config['log-level'], base: { node: config['node-id'] } });
+  const metrics = createRuntimeMetrics({ node: config['node-id'] });
+  const roles = options.roles ?? roleSourceFromConfig(config, logger);
+  await roles.start();
+  roles.subscribe((state) => logger.info({ role: state.role, epoch: state.epoch }, 'role changed'));
+
+  const loader = new StrategyLoader({
+    engine,
+    applications: config.applications,
+    strategiesDir: config['strategies-dir'],
+    cacheSize: config['document-cache-size'],
+    fetchTimeoutMs: config['fetch-timeout'],
+  });
+  const host = new SessionHost({
+    nodeId: config['node-id'],
+    sessionIdWithNodeId: config['sessionid-with-nodeid'],
+    maxSessions: config['max-sessions'],
+    maxQueueLength: config['max-queue-length'],
+    requestTimeoutMs: config['request-timeout'],
+    fetchTimeoutMs: config['fetch-timeout'],
+    loader,
+    metrics,
+    logger,
+  });
+  const nodeUrls = { ...config['node-urls'] };
+  if (config['external-url']) nodeUrls[config['node-id']] = config['external-url'];
+  const ctx: ApiContext = {
+    host,
+    roles,
+    table: { nodeId: config['node-id'], nodeUrls },
+    maxBodySize: config['max-body-size'],
+    heartbeatBackupStatus: config['heartbeat-backup-status'],
+    metrics,
+    logger,
+  };
+  const server = createApiServer(ctx);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config['http-port'], config['http-host'], () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${hostPart}:${address.port}`;
+  logger.info({ url, role: roles.current().role }, 'ors runtime listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('shutting down: no new connections, finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timeout = config['shutdown-timeout'];
+      const forced = setTimeout(() => server.closeAllConnections(), timeout);
+      await host.drain(timeout);
+      await closed;
+      clearTimeout(forced);
+      // The HA issue flushes session snapshots to the store here (stable-point listeners).
+      host.close();
+      await roles.stop();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { config, host, roles, metrics, server, url, stop };
+}

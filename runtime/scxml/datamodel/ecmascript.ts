@@ -1,0 +1,198 @@
+// Compiles the ECMAScript of a document (expressions, locations, scripts) once into
+// functions of the shared realm (see realm.ts). acorn parses each piece (modern syntax,
+// positions for errors); magic-string inserts `__scxml_rt.tick()` at every loop body and
+// function entry, which is what bounds evaluation time without a watchdog.
+//
+// Each compiled function has the shape
+//   (function (__scxml_scope, __scxml_data, __scxml_rt[, __scxml_value]) {
+//      with (__scxml_scope) { ... } })
+// where __scxml_scope is the session's Proxy: identifiers resolve to datamodel variables
+// first, to the realm's frozen globals next, and unknown names read as ReferenceError and
+// write as new datamodel variables (so `var x` / `x = 1` in a <script> create variables,
+// as in a browser's global scope).
+import * as acorn from 'acorn';
+import * as walk from 'acorn-walk';
+import MagicString from 'magic-string';
+import { getRealm } from './realm.ts';
+
+export type CompiledFunction = (scope: object, data: object, rt: object, value?: unknown) => unknown;
+
+export type SnippetKind = 'expression' | 'script' | 'location';
+
+/** One piece of ECMAScript of a document; `fn` is filled when the document is linked. */
+export interface Snippet {
+  readonly source: string;
+  readonly kind: SnippetKind;
+  fn: CompiledFunction | undefined;
+  /** Syntax error message, when the snippet is invalid (evaluating it raises error.execution). */
+  error: string | undefined;
+  /** For locations: the root variable name, which must exist before assignment. */
+  root: string | undefined;
+  /** Realm source of the function, until linked. */
+  wrapped: string | undefined;
+}
+
+const SYSTEM_NAMES = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
+const PARSE_OPTIONS: acorn.Options = { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: false };
+const TICK = '__scxml_rt.tick();';
+
+type AnyNode = acorn.Node & Record<string, unknown>;
+
+function instrument(ms: MagicString, ast: acorn.Node): void {
+  const addToBlockOrWrap = (body: AnyNode) => {
+    if (body.type === 'BlockStatement') ms.appendLeft(body.start + 1, TICK);
+    else {
+      ms.prependLeft(body.start, '{' + TICK);
+      ms.appendRight(body.end, '}');
+    }
+  };
+  walk.full(ast, (n) => {
+    const node = n as AnyNode;
+    switch (node.type) {
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'ForStatement':
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        addToBlockOrWrap(node.body as AnyNode);
+        break;
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression': {
+        const body = node.body as AnyNode;
+        if (body.type === 'BlockStatement') ms.appendLeft(body.start + 1, TICK);
+        else {
+          ms.prependLeft(body.start, '(__scxml_rt.tick(), ');
+          ms.appendRight(body.end, ')');
+        }
+        break;
+      }
+    }
+  });
+}
+
+function syntaxMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const HEAD = '(function (__scxml_scope, __scxml_data, __scxml_rt, __scxml_value) { with (__scxml_scope) {';
+
+function makeSnippet(source: string, kind: SnippetKind): Snippet {
+  return { source, kind, fn: undefined, error: undefined, root: undefined, wrapped: undefined };
+}
+
+export function compileExpression(source: string): Snippet {
+  const snippet = makeSnippet(source, 'expression');
+  const text = '(' + source + '\n)';
+  try {
+    const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
+    const body = ast.body as AnyNode[];
+    if (body.length !== 1 || body[0]!.type !== 'ExpressionStatement' || source.trim() === '') {
+      throw new SyntaxError('not a single expression');
+    }
+    const ms = new MagicString(text);
+    instrument(ms, ast);
+    snippet.wrapped = HEAD + ' return ' + ms.toString() + '; } })';
+  } catch (e) {
+    snippet.error = syntaxMessage(e);
+  }
+  return snippet;
+}
+
+export function compileLocation(source: string): Snippet {
+  const snippet = makeSnippet(source, 'location');
+  const text = '(' + source + '\n)';
+  try {
+    const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
+    const body = ast.body as AnyNode[];
+    if (body.length !== 1 || body[0]!.type !== 'ExpressionStatement') throw new SyntaxError('not a location');
+    let target = (body[0] as AnyNode).expression as AnyNode;
+    if (target.type !== 'Identifier' && target.type !== 'MemberExpression') {
+      throw new SyntaxError('not a location: ' + source);
+    }
+    while (target.type === 'MemberExpression') target = target.object as AnyNode;
+    if (target.type !== 'Identifier') throw new SyntaxError('not a location: ' + source);
+    snippet.root = target.name as string;
+    const ms = new MagicString(text);
+    instrument(ms, ast);
+    snippet.wrapped = HEAD + ms.toString() + ' = __scxml_value; } })';
+  } catch (e) {
+    snippet.error = syntaxMessage(e);
+  }
+  return snippet;
+}
+
+export function compileScript(source: string): Snippet {
+  const snippet = makeSnippet(source, 'script');
+  try {
+    const ast = acorn.parse(source, PARSE_OPTIONS) as unknown as AnyNode;
+    const ms = new MagicString(source);
+    instrument(ms, ast);
+    let prologue = '';
+    const declareVar = (name: string) => {
+      if (SYSTEM_NAMES.has(name)) return;
+      const key = JSON.stringify(name);
+      prologue += `if (!(${key} in __scxml_data)) __scxml_data[${key}] = undefined;`;
+    };
+    const declarePattern = (pattern: AnyNode) => {
+      collectPatternNames(pattern).forEach(declareVar);
+    };
+    for (const statement of ast.body as AnyNode[]) {
+      if (statement.type === 'FunctionDeclaration') {
+        const name = (statement.id as AnyNode).name as string;
+        prologue += `__scxml_scope[${JSON.stringify(name)}] = ${name};`;
+      } else if (statement.type === 'ClassDeclaration') {
+        const name = (statement.id as AnyNode).name as string;
+        ms.appendRight(statement.end, `;__scxml_scope[${JSON.stringify(name)}] = ${name};`);
+      } else if (statement.type === 'VariableDeclaration') {
+        if (statement.kind !== 'var') ms.overwrite(statement.start, statement.start + (statement.kind as string).length, 'var');
+        for (const d of statement.declarations as AnyNode[]) declarePattern(d.id as AnyNode);
+      } else if (
+        (statement.type === 'ForStatement' || statement.type === 'ForInStatement' || statement.type === 'ForOfStatement') &&
+        (statement.init ?? statement.left) &&
+        ((statement.init ?? statement.left) as AnyNode).type === 'VariableDeclaration' &&
+        ((statement.init ?? statement.left) as AnyNode).kind === 'var'
+      ) {
+        for (const d of ((statement.init ?? statement.left) as AnyNode).declarations as AnyNode[]) {
+          declarePattern(d.id as AnyNode);
+        }
+      }
+    }
+    snippet.wrapped = HEAD + prologue + '\n' + ms.toString() + '\n} })';
+  } catch (e) {
+    snippet.error = syntaxMessage(e);
+  }
+  return snippet;
+}
+
+function collectPatternNames(pattern: AnyNode): string[] {
+  switch (pattern.type) {
+    case 'Identifier':
+      return [pattern.name as string];
+    case 'ObjectPattern':
+      return (pattern.properties as AnyNode[]).flatMap((p) =>
+        collectPatternNames((p.type === 'RestElement' ? p.argument : p.value) as AnyNode),
+      );
+    case 'ArrayPattern':
+      return (pattern.elements as Array<AnyNode | null>).flatMap((e) => (e ? collectPatternNames(e) : []));
+    case 'AssignmentPattern':
+      return collectPatternNames(pattern.left as AnyNode);
+    case 'RestElement':
+      return collectPatternNames(pattern.argument as AnyNode);
+    default:
+      return [];
+  }
+}
+
+/** Compiles all pending snippets of a document in one realm evaluation. */
+export function linkSnippets(snippets: Snippet[]): void {
+  const pending = snippets.filter((s) => s.wrapped !== undefined && s.fn === undefined && s.error === undefined);
+  if (pending.length === 0) return;
+  const compiled = getRealm().compileAll(pending.map((s) => s.wrapped!));
+  pending.forEach((s, i) => {
+    const fn = compiled[i];
+    if (typeof fn === 'function') s.fn = fn as CompiledFunction;
+    else s.error = fn ?? 'compilation failed';
+    s.wrapped = undefined;
+  });
+}

@@ -1,0 +1,354 @@
+// The one JavaScript realm in which every session's ECMAScript datamodel lives.
+//
+// Why one shared realm and not a `vm` context per session: a context costs ~0.5 ms and
+// ~145 KB, which is what makes SCION slow and heavy. Here every document's expressions
+// are compiled once into functions of this realm, and a session is just a scope object
+// (a Proxy over its own data object) passed to those functions. Isolation comes from:
+//  - the realm is a fresh `vm` context: no `require`, `process`, host globals;
+//  - its intrinsics and global object are deep-frozen after set-up, so one session cannot
+//    pollute prototypes or globals seen by another;
+//  - everything strategy code can touch (scope handler, errors it throws, `_event`,
+//    imported event data) is created inside the realm, so no constructor chain leads to
+//    the host's `Function`;
+//  - every loop body and function entry calls `tick()`, which throws once the
+//    evaluation's deadline has passed (and always outside an evaluation), so an infinite
+//    loop becomes `error.execution` without a watchdog thread.
+import vm from 'node:vm';
+
+/** Functions created inside the realm; the host calls them, strategy code never sees them. */
+export interface RealmApi {
+  /** Creates a session scope: [proxy given to compiled code, raw data object]. */
+  createScope(isActive: (id: string) => boolean): [object, Record<string, unknown>];
+  /** Object handed to compiled code as `__scxml_rt`: `tick()` only. */
+  runtime: object;
+  setDeadline(deadline: number): void;
+  clearDeadline(): void;
+  /** Deep copy of a host value into realm objects (for event data, parameters). */
+  importValue(value: unknown): unknown;
+  makeEvent(
+    name: string,
+    type: string,
+    sendid: unknown,
+    origin: unknown,
+    origintype: unknown,
+    invokeid: unknown,
+    data: unknown,
+  ): object;
+  /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
+  encode(value: unknown): unknown;
+  decode(encoded: unknown, scope: object, data: object): unknown;
+  /** Compiles many function sources at once (`(function(...){...})` each); a string entry is a SyntaxError message. */
+  compileAll(sources: string[]): Array<((...args: unknown[]) => unknown) | string>;
+  setSession(now: () => number, random: () => number): void;
+  /** Names of the realm's global object (resolve there, not in the datamodel). */
+  isGlobal(name: string): boolean;
+  /** Makes a value (from evaluation) into a string the host can log safely. */
+  describe(value: unknown): string;
+}
+
+// Runs inside the realm. Plain JavaScript in a string because it must be created by the
+// realm's own Function, not the host's.
+const REALM_SOURCE = String.raw`
+(function (hostNow, hostSessionNow, hostSessionRandom) {
+  'use strict';
+  const G = globalThis;
+  const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
+  function put(o, k, v) {
+    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  }
+  let deadline = -Infinity;
+  let counter = 0;
+  let expired = true;
+
+  function TimeLimitExceeded() {
+    return new RangeError('evaluation time limit exceeded');
+  }
+  const runtime = Object.freeze({
+    tick() {
+      if (expired) throw TimeLimitExceeded();
+      if ((++counter & 1023) === 0 && hostNow() > deadline) {
+        expired = true;
+        throw TimeLimitExceeded();
+      }
+    },
+  });
+
+  const handler = {
+    has(data, key) {
+      if (typeof key !== 'string') return false;
+      if (key in data) return true;
+      if (key.startsWith('__scxml_')) return false;
+      return !(key in G);
+    },
+    get(data, key) {
+      if (typeof key !== 'string') return undefined;
+      if (key in data) return data[key];
+      throw new ReferenceError(key + ' is not defined');
+    },
+    set(data, key, value) {
+      if (typeof key !== 'string') return false;
+      if (SYSTEM.has(key)) throw new TypeError('cannot assign to system variable ' + key);
+      data[key] = value;
+      return true;
+    },
+    deleteProperty(data, key) {
+      if (SYSTEM.has(key)) throw new TypeError('cannot delete system variable ' + key);
+      return delete data[key];
+    },
+    defineProperty(data, key, desc) {
+      if (SYSTEM.has(key)) throw new TypeError('cannot redefine system variable ' + key);
+      return Reflect.defineProperty(data, key, desc);
+    },
+  };
+
+  function createScope(isActive) {
+    const data = Object.create(null);
+    Object.defineProperty(data, 'In', {
+      value: function In(id) { return isActive(String(id)) === true; },
+      enumerable: false, writable: false, configurable: false,
+    });
+    return [new Proxy(data, handler), data];
+  }
+
+  function importValue(v, seen) {
+    if (v === null || typeof v !== 'object') {
+      return typeof v === 'function' ? undefined : v;
+    }
+    seen = seen || new Map();
+    if (seen.has(v)) return seen.get(v);
+    let out;
+    if (Array.isArray(v)) {
+      out = [];
+      seen.set(v, out);
+      for (let i = 0; i < v.length; i++) out.push(importValue(v[i], seen));
+      return out;
+    }
+    const tag = Object.prototype.toString.call(v);
+    if (tag === '[object Date]') return new Date(Date.prototype.getTime.call(v));
+    if (tag === '[object RegExp]') return new RegExp(v.source, v.flags);
+    if (tag === '[object Map]') {
+      out = new Map();
+      seen.set(v, out);
+      for (const [k, val] of Map.prototype.entries.call(v)) out.set(importValue(k, seen), importValue(val, seen));
+      return out;
+    }
+    if (tag === '[object Set]') {
+      out = new Set();
+      seen.set(v, out);
+      for (const val of Set.prototype.values.call(v)) out.add(importValue(val, seen));
+      return out;
+    }
+    out = {};
+    seen.set(v, out);
+    for (const k of Object.keys(v)) put(out, k, importValue(v[k], seen));
+    return out;
+  }
+
+  function makeEvent(name, type, sendid, origin, origintype, invokeid, data) {
+    return { name, type, sendid, origin, origintype, invokeid, data };
+  }
+
+  // Snapshot encoding: plain JSON values stay as they are, except objects/arrays get
+  // their identity recorded so shared references and cycles survive; everything else
+  // is a tagged object {"$t": tag, ...}. Plain objects that happen to own a "$t" key
+  // are wrapped too, so decoding is unambiguous.
+  function encode(value) {
+    const ids = new Map();
+    function enc(v) {
+      switch (typeof v) {
+        case 'undefined': return { $t: 'u' };
+        case 'number':
+          if (Number.isFinite(v)) return Object.is(v, -0) ? { $t: 'n', v: '-0' } : v;
+          return { $t: 'n', v: String(v) };
+        case 'bigint': return { $t: 'b', v: v.toString() };
+        case 'string': case 'boolean': return v;
+        case 'symbol': return { $t: 'u' };
+        case 'function': {
+          if (ids.has(v)) return { $t: 'r', id: ids.get(v) };
+          const id = ids.size; ids.set(v, id);
+          return { $t: 'f', id, src: Function.prototype.toString.call(v) };
+        }
+      }
+      if (v === null) return null;
+      if (ids.has(v)) return { $t: 'r', id: ids.get(v) };
+      const id = ids.size; ids.set(v, id);
+      if (Array.isArray(v)) return { $t: 'a', id, v: v.map(enc) };
+      const tag = Object.prototype.toString.call(v);
+      if (tag === '[object Date]') return { $t: 'd', id, v: Date.prototype.getTime.call(v) };
+      if (tag === '[object RegExp]') return { $t: 'x', id, s: v.source, f: v.flags, l: v.lastIndex };
+      if (tag === '[object Map]') {
+        const entries = [];
+        for (const [k, val] of Map.prototype.entries.call(v)) entries.push([enc(k), enc(val)]);
+        return { $t: 'm', id, v: entries };
+      }
+      if (tag === '[object Set]') {
+        const items = [];
+        for (const val of Set.prototype.values.call(v)) items.push(enc(val));
+        return { $t: 's', id, v: items };
+      }
+      const props = {};
+      for (const k of Object.keys(v)) put(props, k, enc(v[k]));
+      return { $t: 'o', id, v: props };
+    }
+    return enc(value);
+  }
+
+  function decode(value, scope, data) {
+    const byId = new Map();
+    const rebuild = [];
+    function dec(e) {
+      if (e === null || typeof e !== 'object') return e;
+      switch (e.$t) {
+        case 'u': return undefined;
+        case 'n': return e.v === '-0' ? -0 : Number(e.v);
+        case 'b': return BigInt(e.v);
+        case 'r': return byId.get(e.id);
+        case 'd': { const d = new Date(e.v); byId.set(e.id, d); return d; }
+        case 'x': { const r = new RegExp(e.s, e.f); r.lastIndex = e.l; byId.set(e.id, r); return r; }
+        case 'f': {
+          // Functions come back from their source, re-created in the session's scope
+          // (closed-over locals other than datamodel variables are not preserved).
+          let f;
+          try {
+            f = Function('__scxml_scope', 'with (__scxml_scope) { return (' + e.src + '\n); }')(scope);
+          } catch (err) {
+            f = undefined;
+          }
+          byId.set(e.id, f);
+          return f;
+        }
+        case 'a': { const a = []; byId.set(e.id, a); for (const x of e.v) a.push(dec(x)); return a; }
+        case 'm': { const m = new Map(); byId.set(e.id, m); for (const [k, x] of e.v) m.set(dec(k), dec(x)); return m; }
+        case 's': { const s = new Set(); byId.set(e.id, s); for (const x of e.v) s.add(dec(x)); return s; }
+        case 'o': { const o = {}; byId.set(e.id, o); for (const k of Object.keys(e.v)) put(o, k, dec(e.v[k])); return o; }
+      }
+      throw new TypeError('bad snapshot value');
+    }
+    return dec(value);
+  }
+
+  function compileAll(sources) {
+    return sources.map((s) => {
+      try {
+        return (0, eval)(s);
+      } catch (e) {
+        return String(e && e.message || e);
+      }
+    });
+  }
+
+  function describe(v) {
+    try {
+      if (typeof v === 'string') return v;
+      if (v === undefined) return 'undefined';
+      if (typeof v === 'function') return '[function]';
+      const s = JSON.stringify(v);
+      return s === undefined ? String(v) : s;
+    } catch (e) {
+      try { return String(v); } catch (e2) { return '[unprintable]'; }
+    }
+  }
+
+  // Determinism: Math.random and argument-less Date use the current session's injected
+  // sources.
+  const OriginalDate = Date;
+  function SessionDate(...args) {
+    if (!new.target) return new OriginalDate(hostSessionNow()).toString();
+    if (args.length === 0) return Reflect.construct(OriginalDate, [hostSessionNow()], new.target);
+    return Reflect.construct(OriginalDate, args, new.target);
+  }
+  SessionDate.prototype = OriginalDate.prototype;
+  Object.defineProperty(OriginalDate.prototype, 'constructor', { value: SessionDate });
+  SessionDate.now = function now() { return hostSessionNow(); };
+  SessionDate.parse = OriginalDate.parse;
+  SessionDate.UTC = OriginalDate.UTC;
+  Object.defineProperty(G, 'Date', { value: SessionDate, writable: false, configurable: false });
+  Object.defineProperty(Math, 'random', { value: function random() { return hostSessionRandom(); } });
+
+  // Harden: freeze every intrinsic reachable from the global object, then the global.
+  const seen = new Set();
+  function deepFreeze(o) {
+    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) return;
+    seen.add(o);
+    try {
+      Object.freeze(o);
+    } catch (e) {
+      // The context's global object refuses freeze(); lock its properties one by one.
+      for (const k of Reflect.ownKeys(o)) {
+        const d = Object.getOwnPropertyDescriptor(o, k);
+        if (d && d.configurable) {
+          try {
+            Object.defineProperty(o, k, 'value' in d
+              ? { value: d.value, writable: false, enumerable: d.enumerable, configurable: false }
+              : { get: d.get, set: d.set, enumerable: d.enumerable, configurable: false });
+          } catch (e2) { /* ignore */ }
+        }
+      }
+      try { Object.preventExtensions(o); } catch (e3) { /* the host locks the sandbox */ }
+    }
+    for (const k of Reflect.ownKeys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (!d) continue;
+      if ('value' in d) deepFreeze(d.value);
+      else { deepFreeze(d.get); deepFreeze(d.set); }
+    }
+    deepFreeze(Object.getPrototypeOf(o));
+  }
+  deepFreeze(G);
+  // Intrinsics not reachable by name from the global object.
+  for (const x of [
+    Object.getPrototypeOf(function* () {}),
+    Object.getPrototypeOf(async function () {}),
+    Object.getPrototypeOf(async function* () {}),
+    Object.getPrototypeOf([][Symbol.iterator]()),
+    Object.getPrototypeOf(new Map()[Symbol.iterator]()),
+    Object.getPrototypeOf(new Set()[Symbol.iterator]()),
+    Object.getPrototypeOf(''[Symbol.iterator]()),
+    Object.getPrototypeOf(/x/[Symbol.matchAll]('')),
+    Object.getPrototypeOf(Object.getPrototypeOf(Int8Array.prototype)),
+    (function () { return arguments; })(),
+  ]) deepFreeze(x);
+
+  const api = {
+    createScope, runtime, importValue, makeEvent, encode, decode, compileAll, describe,
+    setDeadline(d) { deadline = d; counter = 0; expired = false; },
+    clearDeadline() { expired = true; },
+    isGlobal(name) { return name in G; },
+  };
+  return api;
+})
+`;
+
+let sessionNow: () => number = Date.now;
+let sessionRandom: () => number = Math.random;
+
+let realm: RealmApi | undefined;
+
+/** The process-wide realm, created on first use. */
+export function getRealm(): RealmApi {
+  if (realm) return realm;
+  // DONT_CONTEXTIFY: an ordinary global object without the host interceptors of a
+  // contextified sandbox, so it can be frozen like any object.
+  const context = vm.createContext(vm.constants.DONT_CONTEXTIFY, {
+    name: 'scxml-datamodel',
+    codeGeneration: { strings: true, wasm: false },
+  });
+  const factory = vm.runInContext(REALM_SOURCE, context, { filename: 'scxml-realm.js' }) as (
+    hostNow: () => number,
+    now: () => number,
+    random: () => number,
+  ) => Omit<RealmApi, 'setSession'>;
+  const api = factory(
+    () => performance.now(),
+    () => sessionNow(),
+    () => sessionRandom(),
+  );
+  realm = {
+    ...api,
+    setSession(now, random) {
+      sessionNow = now;
+      sessionRandom = random;
+    },
+  };
+  return realm;
+}

@@ -1,0 +1,175 @@
+// Binds the StrategyEngine seam to the SCXML interpreter of runtime/scxml: compiles with
+// the ORS extensions, fills `<data _type="parameter">` items from start parameters, and
+// lets the session host schedule each session's run() (the interpreter's scheduler hook).
+import {
+  compile,
+  createSession,
+  ScxmlCompileError,
+  type ScxmlDocument,
+  type Session,
+  type SessionHandle,
+  type SessionRegistry,
+} from '../scxml/index.ts';
+import { orsExtensions } from './ors-extensions.ts';
+import { extractParameterData } from './parameter-data.ts';
+import {
+  StrategyCompileError,
+  type CompiledStrategy,
+  type ExternalEvent,
+  type SessionInit,
+  type StrategyEngine,
+  type StrategySession,
+} from './strategy-engine.ts';
+
+/** One registry per engine: `#_scxml_<id>` targets reach any session of this node. */
+class NodeRegistry implements SessionRegistry {
+  readonly #sessions = new Map<string, SessionHandle>();
+  get(id: string) {
+    return this.#sessions.get(id);
+  }
+  add(session: SessionHandle) {
+    this.#sessions.set(session.id, session);
+  }
+  delete(id: string) {
+    this.#sessions.delete(id);
+  }
+}
+
+function plain(value: unknown): unknown {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch {
+    return String(value);
+  }
+}
+
+class ScxmlStrategySession implements StrategySession {
+  readonly id: string;
+  readonly #session: Session;
+  readonly #document: ScxmlDocument;
+  #hostIsRunning = false;
+  readonly #topLevelFinals: ReadonlySet<string>;
+
+  constructor(
+    document: ScxmlDocument,
+    parameterIds: ReadonlySet<string>,
+    init: SessionInit,
+    registry: SessionRegistry,
+    logger?: (line: string) => void,
+  ) {
+    this.#document = document;
+    this.id = init.sessionId;
+    this.#topLevelFinals = new Set(
+      document.model.root.children.filter((state) => state.kind === 'final').map((state) => state.id),
+    );
+    const data: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(init.parameters)) if (parameterIds.has(key)) data[key] = value;
+    this.#session = createSession(document, {
+      sessionId: init.sessionId,
+      data,
+      registry,
+      services: init.services,
+      // Work announced while the host itself runs this session is done by that run.
+      scheduler: () => {
+        if (!this.#hostIsRunning) init.onWork();
+      },
+      logger: logger ? (label, value) => logger(`${label ?? 'log'}: ${JSON.stringify(plain(value))}`) : undefined,
+    });
+  }
+
+  get finished(): boolean {
+    return this.#session.done;
+  }
+
+  start(): void {
+    this.#hostRun(() => this.#session.start());
+  }
+
+  send(event: ExternalEvent): void {
+    this.#hostRun(() => {
+      this.#session.enqueue(event);
+      this.#session.run();
+    });
+  }
+
+  runPending(): void {
+    this.#hostRun(() => this.#session.run());
+  }
+
+  configuration(): string[] {
+    return this.#session.configuration;
+  }
+
+  datamodel(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const { id } of this.#document.data) out[id] = plain(this.#session.getData(id));
+    return out;
+  }
+
+  snapshot(): unknown {
+    return this.#session.snapshot();
+  }
+
+  cancel(): void {
+    this.#session.terminate();
+  }
+
+  #hostRun(work: () => void): void {
+    this.#hostIsRunning = true;
+    try {
+      work();
+    } finally {
+      this.#hostIsRunning = false;
+    }
+    // Works around an interpreter bug (runtime/scxml, reported): when an *external* event
+    // enters a top-level <final>, run() stops without exiting the interpreter, so `done`
+    // stays false. Finish such a session here.
+    if (!this.#session.done && this.#session.configuration.some((id) => this.#topLevelFinals.has(id))) {
+      this.#session.terminate();
+      return;
+    }
+    // The interpreter's fairness budget may leave events queued: ask for another turn.
+    if (this.#session.hasWork) this.#onWorkLater();
+  }
+
+  #onWorkLater: () => void = () => {};
+  bindOnWork(onWork: () => void): void {
+    this.#onWorkLater = onWork;
+  }
+}
+
+export function createScxmlEngine(options: { log?: (sessionId: string, line: string) => void } = {}): StrategyEngine {
+  const registry = new NodeRegistry();
+  const extensions = orsExtensions();
+  return {
+    compile(source: string, origin: string): CompiledStrategy {
+      let document: ScxmlDocument;
+      const marked = extractParameterData(source);
+      const parameterIds = new Set(marked.parameterIds);
+      try {
+        document = compile(marked.source, { sourceName: origin, extensions });
+        for (const d of document.data) if (d.attributes._type === 'parameter') parameterIds.add(d.id);
+      } catch (error) {
+        if (error instanceof ScxmlCompileError) throw new StrategyCompileError(error.message);
+        throw error;
+      }
+      return {
+        name: document.name,
+        persist: document.attributes._persist === 'true',
+        createSession(init: SessionInit): StrategySession {
+          const log = options.log;
+          const session = new ScxmlStrategySession(
+            document,
+            parameterIds,
+            init,
+            registry,
+            log ? (line) => log(init.sessionId, line) : undefined,
+          );
+          session.bindOnWork(init.onWork);
+          return session;
+        },
+      };
+    },
+  };
+}

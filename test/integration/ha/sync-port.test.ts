@@ -1,0 +1,186 @@
+// The sync port over real TCP on loopback: handshake, snapshot + batches, reconnect with
+// full resync, and that garbage, unauthenticated or stale peers are cut off and logged
+// while the primary keeps serving its real backup.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder } from '../../../runtime/ha/sync/frame-codec.ts';
+import { SyncClient } from '../../../runtime/ha/sync/sync-client.ts';
+import type { SyncLogger } from '../../../runtime/ha/sync/sync-logger.ts';
+import { SyncServer } from '../../../runtime/ha/sync/sync-server.ts';
+import type { SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
+
+const key = Buffer.from('a shared sync key for the tests');
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+function recordingLogger(): SyncLogger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, info() {}, warn(fields, message) { warnings.push(`${message}: ${JSON.stringify(fields)}`); } };
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function startPrimary(options: { epoch?: () => number; log?: SyncLogger; maxAgeMs?: number; handshakeTimeoutMs?: number; port?: number } = {}) {
+  const server = new SyncServer({
+    nodeId: 'node-0',
+    identity: 'primary-a',
+    key,
+    epoch: options.epoch ?? (() => 3),
+    limits: { maxBufferBytes: 100 * 1024, maxAgeMs: options.maxAgeMs ?? 600_000 },
+    log: options.log,
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+    port: options.port,
+  });
+  const address = await server.listen();
+  closers.push(() => server.close());
+  return { server, address: `${address.host}:${address.port}`, port: address.port };
+}
+
+function startBackup(clientKey = key, log?: SyncLogger) {
+  const client = new SyncClient({ nodeId: 'node-0', identity: 'backup-b', key: clientKey, reconnectInitialMs: 20, reconnectMaxMs: 200, log });
+  closers.push(() => client.stop());
+  return client;
+}
+
+const created = (n: number): SyncEvent => ({
+  type: 'session-created',
+  at: Date.now(),
+  session: { sessionId: `s${n}`, interactionId: `call-${n}`, src: 'a.scxml', createdAt: Date.now(), persisted: false },
+});
+
+/** A raw TCP peer that records whether the server closed on it. */
+async function rawPeer(port: number) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  const received: unknown[] = [];
+  const decoder = new FrameDecoder(1 << 20);
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => {
+    const out = decoder.push(chunk);
+    if (out.ok) received.push(...out.frames);
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => { closed = true; });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  closers.push(() => socket.destroy());
+  return { socket, received, isClosed: () => closed };
+}
+
+describe('sync port', () => {
+  it('a backup receives the snapshot on connect and every change afterwards, promptly when idle', async () => {
+    const { server, address } = await startPrimary();
+    server.publish(created(1));
+    const backup = startBackup();
+    backup.follow(address);
+    await until(() => backup.isSynced(), 'sync');
+    expect([...backup.replica().sessions.keys()]).toEqual(['s1']);
+    // max-age is 10 minutes: this arrives only because an idle link is flushed at once.
+    server.publish(created(2));
+    server.publish({ type: 'treatment-started', at: Date.now(), treatment: { sessionId: 's2', treatmentId: 't', kind: 'playsound', startedAt: Date.now() } });
+    await until(() => backup.replica().sessions.has('s2') && backup.replica().treatments.get('s2')?.size === 1, 'batched events');
+    server.publish({ type: 'session-terminated', at: Date.now(), sessionId: 's1', interactionId: 'call-1' });
+    await until(() => !backup.replica().sessions.has('s1'), 'termination');
+    await until(() => server.backups()[0]?.ackedSeq === server.backups()[0]?.sentSeq, 'acks');
+    expect(backup.epochSeen()).toBe(3);
+  });
+
+  it('reconnects after the primary restarts and resyncs fully, dropping what ended meanwhile', async () => {
+    const first = await startPrimary();
+    first.server.publish(created(1));
+    first.server.publish(created(2));
+    const backup = startBackup();
+    backup.follow(first.address);
+    await until(() => backup.replica().sessions.size === 2, 'first sync');
+    await first.server.close();
+    await until(() => !backup.isSynced(), 'disconnect noticed');
+    const second = await startPrimary({ port: first.port });
+    second.server.publish(created(2));
+    second.server.publish(created(3));
+    await until(() => backup.isSynced() && backup.replica().sessions.has('s3'), 'resync', 10_000);
+    expect([...backup.replica().sessions.keys()].sort()).toEqual(['s2', 's3']);
+  });
+
+  it('garbage on the sync port closes that connection, is logged, and the real backup keeps syncing', async () => {
+    const log = recordingLogger();
+    const { server, address, port } = await startPrimary({ log });
+    const backup = startBackup();
+    backup.follow(address);
+    await until(() => backup.isSynced(), 'sync');
+
+    const garbage = await rawPeer(port);
+    garbage.socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await until(garbage.isClosed, 'garbage peer closed');
+
+    const random = await rawPeer(port);
+    random.socket.write(Buffer.from(Array.from({ length: 4096 }, () => Math.floor(Math.random() * 256))));
+    await until(random.isClosed, 'random-bytes peer closed');
+
+    const invalid = await rawPeer(port);
+    invalid.socket.write(encodeFrame({ v: 1, type: 'batch', epoch: 99, seq: 1, events: [{ type: 'session-created' }] }));
+    await until(invalid.isClosed, 'invalid-frame peer closed');
+
+    const unauthenticated = await rawPeer(port);
+    unauthenticated.socket.write(encodeFrame({ v: 1, type: 'ack', seq: 1 }));
+    await until(unauthenticated.isClosed, 'unauthenticated peer closed');
+
+    const wrongKey = startBackup(Buffer.from('not the right key, but long enough'));
+    wrongKey.follow(address);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(wrongKey.isSynced()).toBe(false);
+
+    expect(log.warnings.some((w) => /exceeds the limit|not JSON/.test(w))).toBe(true);
+    expect(log.warnings.some((w) => /invalid frame: events/.test(w))).toBe(true);
+    expect(log.warnings.some((w) => /expected auth, got ack/.test(w))).toBe(true);
+    expect(log.warnings.some((w) => /authentication failed/.test(w))).toBe(true);
+    server.publish(created(9));
+    await until(() => backup.replica().sessions.has('s9'), 'the real backup still syncs');
+    expect(server.backups().map((b) => b.identity)).toEqual(['backup-b']);
+  });
+
+  it('a peer that never authenticates is cut off after the handshake timeout', async () => {
+    const log = recordingLogger();
+    const { port } = await startPrimary({ log, handshakeTimeoutMs: 200 });
+    const silent = await rawPeer(port);
+    await until(silent.isClosed, 'silent peer closed', 3000);
+    expect(log.warnings.some((w) => /handshake timeout/.test(w))).toBe(true);
+  });
+
+  it('a backup does not accept a fake primary that lacks the key', async () => {
+    const fake = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write(encodeFrame({ v: 1, type: 'hello', nodeId: 'node-0', challenge: 'c'.repeat(32) }));
+      socket.on('data', () => socket.write(encodeFrame({ v: 1, type: 'welcome', epoch: 5, identity: 'evil', mac: 'd'.repeat(64) })));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise((r) => fake.close(r)));
+    const log = recordingLogger();
+    const backup = startBackup(key, log);
+    backup.follow(`127.0.0.1:${(fake.address() as net.AddressInfo).port}`);
+    await until(() => log.warnings.some((w) => /primary failed authentication/.test(w)), 'rejection');
+    expect(backup.isSynced()).toBe(false);
+  });
+
+  it('refuses frames from a primary with an older epoch than one already seen', async () => {
+    let epoch = 5;
+    const newer = await startPrimary({ epoch: () => epoch });
+    const log = recordingLogger();
+    const backup = startBackup(key, log);
+    backup.follow(newer.address);
+    await until(() => backup.isSynced(), 'sync with epoch 5');
+    const stale = await startPrimary({ epoch: () => 4 });
+    stale.server.publish(created(66));
+    backup.follow(stale.address);
+    await until(() => log.warnings.some((w) => /epoch 4 is stale/.test(w)), 'stale epoch refused');
+    expect(backup.replica().sessions.has('s66')).toBe(false);
+    epoch = 6;
+    backup.follow(newer.address);
+    await until(() => backup.isSynced() && backup.epochSeen() === 6, 'back on the newer primary');
+  });
+});

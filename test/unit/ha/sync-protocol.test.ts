@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder } from '../../../runtime/ha/sync/frame-codec.ts';
+import { decideFlush, reconnectDelay } from '../../../runtime/ha/sync/sync-batcher.ts';
+import { parseSyncKey } from '../../../runtime/ha/sync/sync-key.ts';
+import { handshakeMac, macsEqual, parseFrame } from '../../../runtime/ha/sync/sync-protocol.ts';
+import { applySyncEvent, emptySyncState, snapshotOf, stateFromSnapshot } from '../../../runtime/ha/sync/sync-state.ts';
+
+describe('frame codec', () => {
+  it('reassembles frames split across and merged into arbitrary chunks', () => {
+    const bytes = Buffer.concat([encodeFrame({ a: 1 }), encodeFrame({ b: 'ü' }), encodeFrame([3])]);
+    for (const size of [1, 2, 5, 7, bytes.length]) {
+      const decoder = new FrameDecoder(1024);
+      const frames: unknown[] = [];
+      for (let i = 0; i < bytes.length; i += size) {
+        const out = decoder.push(bytes.subarray(i, i + size));
+        expect(out.ok).toBe(true);
+        if (out.ok) frames.push(...out.frames);
+      }
+      expect(frames).toEqual([{ a: 1 }, { b: 'ü' }, [3]]);
+    }
+  });
+
+  it('fails for good on an oversized frame or non-JSON payload', () => {
+    const big = new FrameDecoder(10);
+    expect(big.push(encodeFrame('x'.repeat(20)))).toMatchObject({ ok: false, reason: expect.stringMatching(/exceeds/) });
+    expect(big.push(encodeFrame(1)).ok).toBe(false);
+    const garbage = new FrameDecoder(100);
+    expect(garbage.push(Buffer.from([0, 0, 0, 3, 0x7b, 0x7b, 0x7b])).ok).toBe(false);
+  });
+});
+
+describe('sync protocol', () => {
+  const key = Buffer.from('0123456789abcdef0123');
+  it('binds the MAC to key, direction, node and both challenges', () => {
+    const mac = handshakeMac(key, 'backup', 'n0', 'a'.repeat(32), 'b'.repeat(32));
+    expect(macsEqual(mac, handshakeMac(key, 'backup', 'n0', 'a'.repeat(32), 'b'.repeat(32)))).toBe(true);
+    expect(macsEqual(mac, handshakeMac(key, 'primary', 'n0', 'a'.repeat(32), 'b'.repeat(32)))).toBe(false);
+    expect(macsEqual(mac, handshakeMac(key, 'backup', 'n1', 'a'.repeat(32), 'b'.repeat(32)))).toBe(false);
+    expect(macsEqual(mac, handshakeMac(Buffer.from('another key of 16+'), 'backup', 'n0', 'a'.repeat(32), 'b'.repeat(32)))).toBe(false);
+    expect(macsEqual(mac, 'abcd')).toBe(false);
+  });
+
+  it('accepts valid frames and explains invalid ones', () => {
+    expect(parseFrame({ v: 1, type: 'ack', seq: 3 }).ok).toBe(true);
+    expect(parseFrame({ v: 2, type: 'ack', seq: 3 })).toMatchObject({ ok: false });
+    expect(parseFrame({ v: 1, type: 'batch', epoch: 1, seq: 1, events: [] })).toMatchObject({ ok: false, reason: expect.stringMatching(/events/) });
+    expect(parseFrame('hello')).toMatchObject({ ok: false });
+  });
+
+  it('refuses short sync keys', () => {
+    expect(() => parseSyncKey('short', 'test')).toThrow(/at least 16/);
+    expect(parseSyncKey('  sixteen-bytes-key \n', 'test').toString()).toBe('sixteen-bytes-key');
+  });
+});
+
+describe('sync state', () => {
+  it('tracks sessions, treatments and interaction events, and forgets them on termination', () => {
+    const state = emptySyncState();
+    applySyncEvent(state, { type: 'session-created', at: 1, session: { sessionId: 's1', interactionId: 'c1', src: 'a.scxml', createdAt: 1, persisted: false } });
+    applySyncEvent(state, { type: 'interaction-event', at: 2, interactionId: 'c1', event: { name: 'interaction.added', at: 2 } });
+    applySyncEvent(state, { type: 'treatment-started', at: 3, treatment: { sessionId: 's1', interactionId: 'c1', treatmentId: 't1', kind: 'playsound', startedAt: 3, expectedEndAt: 10 } });
+    applySyncEvent(state, { type: 'session-persisted', at: 4, sessionId: 's1', version: 7 });
+    const copy = stateFromSnapshot(JSON.parse(JSON.stringify(snapshotOf(state))));
+    expect(copy).toEqual(state);
+    expect(state.sessions.get('s1')?.persistedVersion).toBe(7);
+    applySyncEvent(state, { type: 'treatment-ended', at: 5, sessionId: 's1', treatmentId: 't1' });
+    expect(state.treatments.get('s1')?.size).toBe(0);
+    applySyncEvent(state, { type: 'session-terminated', at: 6, sessionId: 's1' });
+    expect(state.sessions.size).toBe(0);
+    expect(state.interactionEvents.size).toBe(0);
+  });
+});
+
+describe('batching policy', () => {
+  const limits = { maxBufferBytes: 100, maxAgeMs: 1000 };
+  it('flushes at once when the link is idle', () => {
+    expect(decideFlush({ bytes: 1, oldestAt: 0, linkBusy: false }, limits, 0)).toEqual({ flush: true });
+  });
+  it('while busy, waits until the buffer is full or old enough', () => {
+    expect(decideFlush({ bytes: 50, oldestAt: 0, linkBusy: true }, limits, 300)).toEqual({ flush: false, recheckInMs: 700 });
+    expect(decideFlush({ bytes: 100, oldestAt: 0, linkBusy: true }, limits, 300)).toEqual({ flush: true });
+    expect(decideFlush({ bytes: 50, oldestAt: 0, linkBusy: true }, limits, 1000)).toEqual({ flush: true });
+  });
+  it('has nothing to do when empty', () => {
+    expect(decideFlush({ bytes: 0, oldestAt: undefined, linkBusy: false }, limits, 0)).toEqual({ flush: false, recheckInMs: undefined });
+  });
+  it('backs off exponentially up to a cap', () => {
+    expect(reconnectDelay(0, 100, 5000, 0)).toBe(100);
+    expect(reconnectDelay(3, 100, 5000, 0)).toBe(800);
+    expect(reconnectDelay(20, 100, 5000, 0)).toBe(5000);
+    expect(reconnectDelay(20, 100, 5000, 1)).toBe(6000);
+  });
+});
