@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { optionNames, RuntimeConfigSchema, type OptionName, type RuntimeConfig } from './runtime-options.ts';
+import { allowedValues, optionNames, RuntimeConfigSchema, type OptionName, type RuntimeConfig } from './runtime-options.ts';
 
 export type OptionSource = 'file' | 'environment' | 'flag';
 
@@ -60,11 +60,8 @@ function describeIssue(issue: z.core.$ZodIssue, sourceOf: (name: string) => Opti
   const where = sourceOf(name);
   const origin =
     where === 'flag' ? `--${name}` : where === 'environment' ? `${envVarName(name as OptionName)}` : name;
-  let allowed = issue.message;
-  if (issue.code === 'invalid_value' && 'values' in issue) {
-    allowed = `allowed values: ${issue.values.map(String).join(', ')}`;
-  }
-  return `option ${name} (from ${where}: ${origin}): ${allowed}`;
+  const allowed = optionNames.includes(name as OptionName) ? `; allowed: ${allowedValues(name as OptionName)}` : '';
+  return `option ${name} (from ${where}: ${origin}): ${issue.message}${allowed}`;
 }
 
 /** Later sources win: defaults < file < environment < flags. */

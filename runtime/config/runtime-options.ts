@@ -110,3 +110,27 @@ export const optionNames = Object.keys(RuntimeConfigSchema.shape) as OptionName[
 export function describeOption(name: OptionName): string {
   return RuntimeConfigSchema.shape[name].description ?? '';
 }
+
+/** What an option accepts, in words, for error messages ("an integer from 200 to 599"). */
+export function allowedValues(name: OptionName): string {
+  // Walk through default/optional/preprocess wrappers to the schema that validates.
+  let schema = RuntimeConfigSchema.shape[name] as unknown as z.ZodType;
+  for (;;) {
+    const def = schema.def as { innerType?: z.ZodType; out?: z.ZodType };
+    const next = def.innerType ?? def.out;
+    if (!next) break;
+    schema = next;
+  }
+  if (schema instanceof z.ZodNumber) {
+    const kind = schema.isInt ? 'an integer' : 'a number';
+    const min = schema.minValue ?? -Infinity;
+    const max = schema.maxValue ?? Infinity;
+    if (max >= Number.MAX_SAFE_INTEGER) return `${kind} >= ${min}`;
+    return `${kind} from ${min} to ${max}`;
+  }
+  if (schema instanceof z.ZodEnum) return `one of ${schema.options.join(', ')}`;
+  if (schema instanceof z.ZodBoolean) return 'true or false';
+  if (schema instanceof z.ZodRecord) return 'name=value pairs separated by commas, or a JSON object';
+  if (name === 'external-url' || name === 'primary-url') return 'an http(s) URL';
+  return 'a non-empty string';
+}

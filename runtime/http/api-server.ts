@@ -1,5 +1,5 @@
 // The runtime's HTTP front. A lean node:http dispatcher serves the hot session routes
-// (event and request POSTs) itself — express 5 costs ~60% of raw throughput on an empty
+// (session start, event and request POSTs) itself — express 5 costs ~60% of raw throughput on an empty
 // handler — and hands every other request to the express app. Both paths share the
 // handlers of session-api.ts, so answers are identical.
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -26,9 +26,7 @@ export function createExpressApp(ctx: ApiContext): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
 
-  app.post('/scxml/session/start', (req, res) => {
-    handleStart(ctx, req, res).then((status) => count(ctx, 'start', status), bug(ctx, res, 'start'));
-  });
+  // POST is served by the lean dispatcher (createRequestListener); other methods land here.
   app.all('/scxml/session/start', (req, res) => {
     count(ctx, 'start', methodNotAllowed(res, 'POST', req.method));
   });
@@ -87,6 +85,10 @@ export function createRequestListener(ctx: ApiContext): (req: IncomingMessage, r
   return (req, res) => {
     const url = req.url ?? '/';
     if (req.method === 'POST' && url.startsWith('/scxml/session/')) {
+      if (url === '/scxml/session/start' || url.startsWith('/scxml/session/start?')) {
+        handleStart(ctx, req, res).then((status) => count(ctx, 'start', status), bug(ctx, res, 'start'));
+        return;
+      }
       let match;
       try {
         match = matchSessionPath(url);

@@ -47,13 +47,20 @@ export function mediaType(contentType: string | undefined): string {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
+/** Sets an own property even for keys like "__proto__", so no input can change a prototype. */
+function setOwn(into: Record<string, unknown>, key: string, value: unknown): void {
+  // Only "__proto__" is an accessor on a plain object; plain assignment is faster for the rest.
+  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
+}
+
 function fromSearchParams(params: URLSearchParams, into: Record<string, unknown>): void {
   for (const [key, value] of params) {
-    const existing = into[key];
+    const existing = Object.hasOwn(into, key) ? into[key] : undefined;
     // A repeated key becomes an array, as form posts of multi-valued fields expect.
-    if (existing === undefined) into[key] = value;
+    if (existing === undefined) setOwn(into, key, value);
     else if (Array.isArray(existing)) existing.push(value);
-    else into[key] = [existing, value];
+    else setOwn(into, key, [existing, value]);
   }
 }
 
@@ -80,7 +87,8 @@ export function parseParameters(
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new HttpError(400, 'invalid-json', 'a JSON request body must be an object of parameters');
     }
-    return Object.assign(out, parsed);
+    for (const [key, value] of Object.entries(parsed)) setOwn(out, key, value);
+    return out;
   }
   if (type === 'application/x-www-form-urlencoded') {
     fromSearchParams(new URLSearchParams(body.toString('utf8')), out);

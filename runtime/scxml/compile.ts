@@ -14,6 +14,7 @@ import type {
   StateKind,
   StateModel,
   TransitionModel,
+  XmlTree,
 } from './model.ts';
 import type { CompileOptions, CompiledBlock, CompiledExpression, CompileTools, XmlElement, XmlNode } from './types.ts';
 import { parseXml, SCXML_NS, ScxmlCompileError, serializeXml, textOf } from './xml.ts';
@@ -41,6 +42,40 @@ export function parseDelay(text: string): number {
       return value * 86_400_000;
     default:
       return value;
+  }
+}
+
+/** The element children of XML content as a tree (one root element expected). */
+function xmlTree(node: XmlElement): XmlTree {
+  return {
+    n: node.localName,
+    a: { ...node.attributes },
+    c: node.children.map((c) => (typeof c === 'string' ? c : xmlTree(c))),
+  };
+}
+
+function xmlContent(children: XmlNode[]): XmlTree | undefined {
+  const elements = children.filter((c): c is XmlElement => typeof c !== 'string');
+  if (elements.length !== 1) return undefined;
+  return xmlTree(elements[0]!);
+}
+
+/** Text loaded from a src that is an XML document becomes XML content. */
+function xmlFromText(text: string): XmlTree | undefined {
+  if (!text.trim().startsWith('<')) return undefined;
+  try {
+    return xmlTree(parseXml(text));
+  } catch {
+    return undefined;
+  }
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -77,7 +112,8 @@ class Compiler {
 
   private checkAttributes(el: XmlElement, allowed: string[]): void {
     for (const name of Object.keys(el.attributes)) {
-      if (name.includes(':')) continue; // foreign attributes are allowed everywhere
+      // Foreign (namespaced) attributes and `_`-prefixed vendor attributes (ORS: _type, _persist) are allowed everywhere.
+      if (name.includes(':') || name.startsWith('_')) continue;
       if (!allowed.includes(name)) throw this.error(`unknown attribute "${name}"`, el);
     }
   }
@@ -110,8 +146,9 @@ class Compiler {
   buildRoot(el: XmlElement): StateModel {
     if (!this.isScxml(el) || el.localName !== 'scxml') throw this.error('the root element must be <scxml>', el);
     const datamodel = el.attributes.datamodel;
-    if (datamodel !== undefined && datamodel !== 'ecmascript') {
-      throw this.error(`datamodel "${datamodel}" is not supported (only "ecmascript")`, el);
+    // The null datamodel's only expressions are In() predicates, which the ECMAScript one evaluates too.
+    if (datamodel !== undefined && datamodel !== 'ecmascript' && datamodel !== 'null') {
+      throw this.error(`datamodel "${datamodel}" is not supported (only "ecmascript" and "null")`, el);
     }
     const binding = el.attributes.binding;
     if (binding !== undefined && binding !== 'early' && binding !== 'late') {
@@ -336,27 +373,35 @@ class Compiler {
     if (hasContent && (el.attributes.src !== undefined || el.attributes.expr !== undefined)) {
       throw this.error('<data> takes either src, expr or content', el);
     }
-    const spec: DataSpec = { id, expr: undefined, content: undefined, text: undefined, attributes: { ...el.attributes } };
+    const spec: DataSpec = { id, expr: undefined, content: undefined, text: undefined, xml: undefined, attributes: { ...el.attributes } };
     if (el.attributes.expr !== undefined) spec.expr = this.expr(el.attributes.expr, el);
     else if (el.attributes.src !== undefined) {
       const text = this.load(el.attributes.src, el);
-      if (text !== undefined) this.contentValue(spec, text, el);
+      if (text !== undefined) {
+        spec.xml = xmlFromText(text);
+        if (!spec.xml) Object.assign(spec, this.contentValue(text));
+      }
       else spec.content = this.snippet(compileExpression(''), el); // evaluating it fails -> error.execution
     } else if (hasContent) {
       const elements = this.elements(el);
-      if (elements.length > 0) spec.text = el.children.map(serializeXml).join('').trim();
-      else this.contentValue(spec, textOf(el), el);
+      if (elements.length > 0) {
+        spec.xml = xmlContent(el.children);
+        if (!spec.xml) spec.text = el.children.map(serializeXml).join('').trim();
+      }
+      else Object.assign(spec, this.contentValue(textOf(el)));
     }
     return spec;
   }
 
-  /** Content that parses as an expression is evaluated (JSON, arrays, numbers); otherwise it is a string. */
-  private contentValue(spec: { content: Snippet | undefined; text: string | undefined }, text: string, _at: XmlElement) {
+  /** Content that is JSON becomes that value (SCXML B.2.2); any other text is a space-normalised string. */
+  private contentValue(text: string): { content: Snippet | undefined; text: string | undefined } {
+    const isJson = isJsonText(text);
     const candidate = compileExpression(text.trim());
-    if (text.trim() !== '' && candidate.error === undefined) {
+    if (isJson && candidate.error === undefined) {
       this.snippets.push(candidate);
-      spec.content = candidate;
-    } else spec.text = text.trim().replace(/\s+/g, ' ');
+      return { content: candidate, text: undefined };
+    }
+    return { content: undefined, text: text.trim().replace(/\s+/g, ' ') };
   }
 
   private load(src: string, at: XmlElement): string | undefined {
@@ -390,13 +435,17 @@ class Compiler {
     if (c.attributes.expr !== undefined && c.children.some((x) => typeof x !== 'string' || x.trim() !== '')) {
       throw this.error('<content> takes either expr or children', c);
     }
-    const spec: ContentSpec = { expr: this.expr(c.attributes.expr, c), text: undefined, document: undefined };
+    const spec: ContentSpec = { expr: this.expr(c.attributes.expr, c), xml: undefined, text: undefined, document: undefined };
     if (elements.length === 1 && forInvoke && this.isScxml(elements[0]!) && elements[0]!.localName === 'scxml') {
       spec.document = compileModel(elements[0]!, this.options, this.warnings);
     } else if (elements.length > 0) {
       spec.text = c.children.map(serializeXml).join('').trim();
+      if (!forInvoke) spec.xml = xmlContent(c.children);
     } else if (c.attributes.expr === undefined) {
-      spec.text = textOf(c).trim().replace(/\s+/g, ' ');
+      // Text that parses as an expression (JSON, numbers) becomes that value; other text stays a string.
+      const value = this.contentValue(textOf(c));
+      spec.expr = value.content;
+      spec.text = value.text;
     }
     return spec;
   }
@@ -485,10 +534,14 @@ class Compiler {
         const hasChildren = el.children.some((c) => typeof c !== 'string' || c.trim() !== '');
         if (expr && hasChildren) throw this.error('<assign> takes either expr or content', el);
         if (expr) return (r) => r.assignLocation(location, r.evaluate(expr));
-        const holder: { content: Snippet | undefined; text: string | undefined } = { content: undefined, text: undefined };
-        if (this.elements(el).length > 0) holder.text = el.children.map(serializeXml).join('').trim();
-        else if (hasChildren) this.contentValue(holder, textOf(el), el);
-        return (r) => r.assignLocation(location, holder.content ? r.evaluate(holder.content) : holder.text);
+        const holder: { content: Snippet | undefined; text: string | undefined; xml?: XmlTree } = { content: undefined, text: undefined };
+        if (this.elements(el).length > 0) {
+          holder.xml = xmlContent(el.children);
+          holder.text = el.children.map(serializeXml).join('').trim();
+        }
+        else if (hasChildren) Object.assign(holder, this.contentValue(textOf(el)));
+        return (r) =>
+          r.assignLocation(location, holder.content ? r.evaluate(holder.content) : holder.xml ? r.xmlValue(holder.xml) : holder.text);
       }
       case 'script': {
         this.checkAttributes(el, ['src']);
@@ -575,9 +628,6 @@ class Compiler {
     const params = this.params(el);
     const nl = this.namelist(el);
     if (content && (params.length > 0 || nl.names.length > 0)) throw this.error('<send> takes <content> or namelist/<param>', el);
-    if (content && (el.attributes.event !== undefined || el.attributes.eventexpr !== undefined)) {
-      throw this.error('<send> takes either event/eventexpr or <content>', el);
-    }
     let delay: number | undefined;
     if (el.attributes.delay !== undefined) {
       delay = parseDelay(el.attributes.delay);
@@ -691,7 +741,7 @@ export function compileDocumentModel(
 }
 
 function linkAll(model: DocumentModel): void {
-  linkSnippets(model.snippets);
+  linkSnippets(model.snippets, model.allData.map((d) => d.id));
   for (const s of model.states) {
     for (const inv of s.invokes) if (inv.content?.document) linkAll(inv.content.document);
   }

@@ -9,6 +9,8 @@ export type StateKind = 'scxml' | 'state' | 'parallel' | 'final' | 'history';
 /** The interpreter as executable content sees it (implemented by Session). */
 export interface Runner {
   evaluate(snippet: Snippet): unknown;
+  /** Makes the DOM-like datamodel value of XML content. */
+  xmlValue(tree: XmlTree): unknown;
   /** A boolean condition: an error is reported as error.execution and counts as false. */
   condition(snippet: Snippet): boolean;
   assignLocation(location: Snippet, value: unknown): void;
@@ -30,8 +32,16 @@ export interface ParamSpec {
   location: Snippet | undefined;
 }
 
+/** XML content kept as a tree; the datamodel turns it into a DOM-like object (SCXML B.2.2). */
+export interface XmlTree {
+  n: string;
+  a: Record<string, string>;
+  c: Array<XmlTree | string>;
+}
+
 export interface ContentSpec {
   expr: Snippet | undefined;
+  xml: XmlTree | undefined;
   /** Inline content: text (trimmed as the spec's tests expect) or a nested document's XML. */
   text: string | undefined;
   /** A nested <scxml> inside <content> (for <invoke>). */
@@ -85,6 +95,7 @@ export interface DataSpec {
   /** Inline or `src` content, already loaded: evaluated as an expression if it parses, else kept as text. */
   content: Snippet | undefined;
   text: string | undefined;
+  xml: XmlTree | undefined;
   attributes: Record<string, string>;
 }
 

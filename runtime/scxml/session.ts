@@ -12,6 +12,8 @@ import type { Snippet } from './datamodel/ecmascript.ts';
 import { getRealm } from './datamodel/realm.ts';
 import type { RealmApi } from './datamodel/realm.ts';
 import { compile, ScxmlDocument } from './document.ts';
+import type { XmlTree } from './model.ts';
+import { serializeTree } from './xml.ts';
 import type { Action, ContentSpec, ForeachSpec, InvokeSpec, ParamSpec, Runner, SendSpec, StateModel, TransitionModel } from './model.ts';
 import type {
   Clock,
@@ -37,7 +39,9 @@ const MAX_MICROSTEPS_PER_MACROSTEP = 100_000;
 const MAX_EVENTS_PER_RUN = 1000;
 
 /** Executable content failed: becomes error.execution. */
-class ExecutionError extends Error {}
+class ExecutionError extends Error {
+  sendid: string | undefined;
+}
 
 interface QueuedEvent {
   name: string;
@@ -48,6 +52,7 @@ interface QueuedEvent {
   invokeid: string | undefined;
   /** A realm value. */
   data: unknown;
+  raw?: string;
 }
 
 interface PendingSend {
@@ -139,6 +144,10 @@ function isDescendant(s: StateModel, ancestor: StateModel | null | undefined): b
   return s.index > ancestor.index && s.index <= ancestor.lastDescendant;
 }
 
+type DefaultHistoryContent = Array<{ state: StateModel; actions: Action[] }>;
+
+const byDocumentOrder = (a: StateModel, b: StateModel) => a.index - b.index;
+
 interface ParentLink {
   session: Session;
   invokeid: string;
@@ -163,6 +172,7 @@ export class Session implements SessionHandle, Runner {
   private running = false;
   private started = false;
   private inRun = false;
+  private starting = false;
   private scheduled = false;
   private finished = false;
   private doneDataValue: unknown = undefined;
@@ -171,7 +181,8 @@ export class Session implements SessionHandle, Runner {
   private readonly options: SessionOptions;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly registry: SessionRegistry;
+  /** Shared with invoked children; created on first need when the host gives none. */
+  private registry: SessionRegistry | undefined;
   private readonly observer: SessionObserver | undefined;
   private readonly parent: ParentLink | undefined;
   private readonly timeLimit: number;
@@ -187,7 +198,7 @@ export class Session implements SessionHandle, Runner {
     this.now = () => this.clock.now();
     this.random = options.random ?? Math.random;
     this.id = options.sessionId ?? randomId(this.random);
-    this.registry = options.registry ?? new MapRegistry();
+    this.registry = options.registry;
     this.observer = options.observer;
     this.parent = parent;
     this.timeLimit = options.evaluationTimeLimitMs ?? 1000;
@@ -198,7 +209,7 @@ export class Session implements SessionHandle, Runner {
     this.data = data;
     this.active = new Uint8Array(this.states.length);
     this.initialised = new Uint8Array(this.states.length);
-    this.registry.add(this);
+    this.registry?.add(this);
   }
 
   // ---- public API -------------------------------------------------------------------
@@ -219,9 +230,18 @@ export class Session implements SessionHandle, Runner {
       this.initializeData(this.model.root.data);
       this.initialised[0] = 1;
     }
-    if (this.model.script.length > 0) this.executeContent(this.model.script);
-    this.enterStates([this.model.root.initial!]);
-    this.macrostep();
+    this.starting = true;
+    try {
+      if (this.model.script.length > 0) this.executeContent(this.model.script);
+      this.enterStates([this.model.root.initial!]);
+      if (this.observer?.step) {
+        const configuration = this.configuration;
+        this.observer.step({ sessionId: this.id, event: undefined, exited: [], entered: configuration, configuration });
+      }
+      this.macrostep();
+    } finally {
+      this.starting = false;
+    }
   }
 
   /** Puts an event on the external queue; the scheduler is told the session has work. */
@@ -235,6 +255,7 @@ export class Session implements SessionHandle, Runner {
       origintype: event.origintype,
       invokeid: event.invokeid,
       data: event.data === undefined ? undefined : this.realm.importValue(event.data),
+      raw: event.raw,
     });
     this.notify();
   }
@@ -260,7 +281,7 @@ export class Session implements SessionHandle, Runner {
       while (this.running && this.externalQueue.length > 0 && budget-- > 0) {
         const event = this.externalQueue.shift()!;
         this.processExternalEvent(event);
-        if (this.running) this.macrostep();
+        this.macrostep();
       }
     } finally {
       this.inRun = false;
@@ -348,10 +369,6 @@ export class Session implements SessionHandle, Runner {
   }
 
   private processExternalEvent(externalEvent: QueuedEvent): void {
-    if (externalEvent.invokeid !== undefined && externalEvent.name !== 'done.invoke.' + externalEvent.invokeid) {
-      // Events from an invocation that has been cancelled are dropped (SCXML 6.4).
-      if (!this.invoked.has(externalEvent.invokeid) && externalEvent.origintype === SCXML_PROCESSOR) return;
-    }
     this.setEvent(externalEvent);
     for (const inv of this.invoked.values()) {
       if (inv.invokeid === externalEvent.invokeid) this.applyFinalize(inv);
@@ -380,6 +397,7 @@ export class Session implements SessionHandle, Runner {
       event.origintype,
       event.invokeid,
       event.data,
+      event.raw,
     );
   }
 
@@ -414,7 +432,7 @@ export class Session implements SessionHandle, Runner {
     this.invoked.clear();
     this.externalQueue = [];
     this.internalQueue = [];
-    this.registry.delete(this.id);
+    this.registry?.delete(this.id);
   }
 
   // ---- Appendix D: transition selection ----------------------------------------------
@@ -541,11 +559,11 @@ export class Session implements SessionHandle, Runner {
   }
 
   private enterStates(enabledTransitions: TransitionModel[]): void {
-    const statesToEnter = new Set<StateModel>();
-    const statesForDefaultEntry = new Set<StateModel>();
-    const defaultHistoryContent = new Map<StateModel, Action[]>();
+    const statesToEnter: StateModel[] = [];
+    const statesForDefaultEntry: StateModel[] = [];
+    const defaultHistoryContent: DefaultHistoryContent = [];
     this.computeEntrySet(enabledTransitions, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
-    const ordered = [...statesToEnter].sort((a, b) => a.index - b.index);
+    const ordered = statesToEnter.length > 1 ? statesToEnter.sort(byDocumentOrder) : statesToEnter;
     for (const s of ordered) {
       if (this.active[s.index]) continue;
       this.active[s.index] = 1;
@@ -556,8 +574,8 @@ export class Session implements SessionHandle, Runner {
         this.initializeData(s.data);
       }
       for (const content of s.onentry) this.executeContent(content);
-      if (statesForDefaultEntry.has(s) && s.initial && s.initial.actions.length > 0) this.executeContent(s.initial.actions);
-      const historyContent = defaultHistoryContent.get(s);
+      if (statesForDefaultEntry.includes(s) && s.initial && s.initial.actions.length > 0) this.executeContent(s.initial.actions);
+      const historyContent = defaultHistoryContent.find((h) => h.state === s)?.actions;
       if (historyContent) this.executeContent(historyContent);
       if (s.kind === 'final') {
         const parent = s.parent!;
@@ -577,9 +595,9 @@ export class Session implements SessionHandle, Runner {
 
   private computeEntrySet(
     transitions: TransitionModel[],
-    statesToEnter: Set<StateModel>,
-    statesForDefaultEntry: Set<StateModel>,
-    defaultHistoryContent: Map<StateModel, Action[]>,
+    statesToEnter: StateModel[],
+    statesForDefaultEntry: StateModel[],
+    defaultHistoryContent: DefaultHistoryContent,
   ): void {
     for (const t of transitions) {
       if (!t.targets || t.targets.length === 0) continue;
@@ -598,9 +616,9 @@ export class Session implements SessionHandle, Runner {
 
   private addDescendantStatesToEnter(
     state: StateModel,
-    statesToEnter: Set<StateModel>,
-    statesForDefaultEntry: Set<StateModel>,
-    defaultHistoryContent: Map<StateModel, Action[]>,
+    statesToEnter: StateModel[],
+    statesForDefaultEntry: StateModel[],
+    defaultHistoryContent: DefaultHistoryContent,
   ): void {
     if (state.kind === 'history') {
       const recorded = this.historyValue.get(state.index);
@@ -610,7 +628,7 @@ export class Session implements SessionHandle, Runner {
           this.addAncestorStatesToEnter(s, state.parent!, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
         }
       } else {
-        if (state.initial && state.initial.actions.length > 0) defaultHistoryContent.set(state.parent!, state.initial.actions);
+        if (state.initial && state.initial.actions.length > 0) defaultHistoryContent.push({ state: state.parent!, actions: state.initial.actions });
         const targets = this.historyDefault(state);
         for (const s of targets) this.addDescendantStatesToEnter(s, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
         for (const s of targets) {
@@ -619,15 +637,15 @@ export class Session implements SessionHandle, Runner {
       }
       return;
     }
-    statesToEnter.add(state);
+    if (!statesToEnter.includes(state)) statesToEnter.push(state);
     if (state.compound) {
-      statesForDefaultEntry.add(state);
+      if (!statesForDefaultEntry.includes(state)) statesForDefaultEntry.push(state);
       const targets = state.initial!.targets!;
       for (const s of targets) this.addDescendantStatesToEnter(s, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
       for (const s of targets) this.addAncestorStatesToEnter(s, state, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
     } else if (state.kind === 'parallel') {
       for (const child of state.properChildren) {
-        if (![...statesToEnter].some((s) => isDescendant(s, child) || s === child)) {
+        if (!statesToEnter.some((s) => s === child || isDescendant(s, child))) {
           this.addDescendantStatesToEnter(child, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
         }
       }
@@ -637,16 +655,16 @@ export class Session implements SessionHandle, Runner {
   private addAncestorStatesToEnter(
     state: StateModel,
     ancestor: StateModel | null | undefined,
-    statesToEnter: Set<StateModel>,
-    statesForDefaultEntry: Set<StateModel>,
-    defaultHistoryContent: Map<StateModel, Action[]>,
+    statesToEnter: StateModel[],
+    statesForDefaultEntry: StateModel[],
+    defaultHistoryContent: DefaultHistoryContent,
   ): void {
     for (const anc of state.ancestors) {
       if (ancestor && anc === ancestor) break;
-      statesToEnter.add(anc);
+      if (!statesToEnter.includes(anc)) statesToEnter.push(anc);
       if (anc.kind === 'parallel') {
         for (const child of anc.properChildren) {
-          if (![...statesToEnter].some((s) => isDescendant(s, child) || s === child)) {
+          if (!statesToEnter.some((s) => s === child || isDescendant(s, child))) {
             this.addDescendantStatesToEnter(child, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
           }
         }
@@ -717,7 +735,7 @@ export class Session implements SessionHandle, Runner {
     try {
       for (const action of block) action(this);
     } catch (e) {
-      this.raiseError('error.execution', e);
+      this.raiseError('error.execution', e, e instanceof ExecutionError ? e.sendid : undefined);
     }
   }
 
@@ -729,12 +747,16 @@ export class Session implements SessionHandle, Runner {
     const fn = snippet.fn;
     if (fn === undefined) throw new ExecutionError(snippet.error ?? 'not compiled');
     const realm = this.realm;
-    realm.setDeadline(performance.now() + this.timeLimit);
+    realm.setDeadline(this.timeLimit);
     try {
       return fn(this.scope, this.data, realm.runtime);
     } finally {
       realm.clearDeadline();
     }
+  }
+
+  xmlValue(tree: XmlTree): unknown {
+    return this.realm.makeDom(tree);
   }
 
   condition(snippet: Snippet): boolean {
@@ -756,7 +778,7 @@ export class Session implements SessionHandle, Runner {
     if (SYSTEM_NAMES.has(root)) throw new ExecutionError(`cannot assign to system variable ${root}`);
     if (!(root in this.data)) throw new ExecutionError(`location ${location.source} is not declared`);
     const realm = this.realm;
-    realm.setDeadline(performance.now() + this.timeLimit);
+    realm.setDeadline(this.timeLimit);
     try {
       location.fn(this.scope, this.data, realm.runtime, value);
     } finally {
@@ -834,14 +856,16 @@ export class Session implements SessionHandle, Runner {
     d._sessionid = this.id;
     d._name = this.model.name;
     d._event = undefined;
-    const io: Record<string, { location: string }> = {};
-    io[SCXML_PROCESSOR] = { location: '#_scxml_' + this.id };
-    io.scxml = io[SCXML_PROCESSOR]!;
-    for (const [type, p] of Object.entries(this.options.ioProcessors ?? {})) {
-      io[type] = { location: p.location(this.id) };
-      if (type === BASIC_HTTP_PROCESSOR) io.basichttp = io[type]!;
+    const extra = this.options.ioProcessors;
+    if (!extra) d._ioprocessors = this.realm.makeIoProcessors(this.id, undefined);
+    else {
+      const io: Record<string, { location: string }> = {};
+      for (const [type, p] of Object.entries(extra)) {
+        io[type] = { location: p.location(this.id) };
+        if (type === BASIC_HTTP_PROCESSOR) io.basichttp = io[type]!;
+      }
+      d._ioprocessors = this.realm.makeIoProcessors(this.id, io);
     }
-    d._ioprocessors = this.realm.importValue(io);
   }
 
   private initializeData(items: StateModel['data']): void {
@@ -854,6 +878,7 @@ export class Session implements SessionHandle, Runner {
       try {
         if (item.expr) this.data[item.id] = this.evaluate(item.expr);
         else if (item.content) this.data[item.id] = this.evaluate(item.content);
+        else if (item.xml) this.data[item.id] = this.realm.makeDom(item.xml);
         else this.data[item.id] = item.text;
       } catch (e) {
         this.data[item.id] = undefined;
@@ -875,6 +900,7 @@ export class Session implements SessionHandle, Runner {
 
   private evaluateContent(content: ContentSpec): unknown {
     if (content.expr) return this.evaluate(content.expr);
+    if (content.xml) return this.realm.makeDom(content.xml);
     return content.text;
   }
 
@@ -895,14 +921,24 @@ export class Session implements SessionHandle, Runner {
   // ---- <send>, <cancel> ---------------------------------------------------------------
 
   sendAction(spec: SendSpec): void {
-    const name = spec.eventexpr ? String(this.evaluate(spec.eventexpr)) : spec.event;
-    const target = spec.targetexpr ? String(this.evaluate(spec.targetexpr)) : spec.target;
-    const type = spec.typeexpr ? String(this.evaluate(spec.typeexpr)) : (spec.type ?? SCXML_PROCESSOR);
     let sendid = spec.id;
     if (sendid === undefined) {
       sendid = `${this.id}.send.${++this.counter}`;
       if (spec.idlocation) this.assignLocation(spec.idlocation, sendid);
     }
+    try {
+      this.sendWithId(spec, sendid);
+    } catch (e) {
+      const error = e instanceof ExecutionError ? e : new ExecutionError(e instanceof Error ? e.message : String(e));
+      error.sendid = sendid;
+      throw error;
+    }
+  }
+
+  private sendWithId(spec: SendSpec, sendid: string): void {
+    const name = spec.eventexpr ? String(this.evaluate(spec.eventexpr)) : spec.event;
+    const target = spec.targetexpr ? String(this.evaluate(spec.targetexpr)) : spec.target;
+    const type = spec.typeexpr ? String(this.evaluate(spec.typeexpr)) : (spec.type ?? SCXML_PROCESSOR);
     let delay = spec.delay ?? 0;
     if (spec.delayexpr) {
       const raw = this.evaluate(spec.delayexpr);
@@ -983,7 +1019,8 @@ export class Session implements SessionHandle, Runner {
       recipient = this.parent?.session;
       if (this.parent) event.invokeid = this.parent.invokeid;
     } else if (target.startsWith('#_scxml_')) {
-      recipient = this.registry.get(target.slice('#_scxml_'.length));
+      const id = target.slice('#_scxml_'.length);
+      recipient = id === this.id ? this : this.registry?.get(id);
     } else if (target.startsWith('#_')) {
       const inv = this.invoked.get(target.slice(2));
       recipient = inv && !inv.child.done ? inv.child : undefined;
@@ -1001,8 +1038,9 @@ export class Session implements SessionHandle, Runner {
     else recipient.enqueue({ ...event, data: event.data });
   }
 
+  /** Whether we are inside start()/run(), so errors can go to the internal queue. */
   private inMacrostepContext(): boolean {
-    return this.running && (this.inRun || !this.scheduled);
+    return this.running && (this.inRun || this.starting);
   }
 
   /** Delivery between sessions of this library (event data is already a realm value). */
@@ -1036,7 +1074,9 @@ export class Session implements SessionHandle, Runner {
         document = ScxmlDocument.fromModel(spec.content.document, this.document.options);
         documentRef = { kind: 'inline', state: state.id, invoke: state.invokes.indexOf(spec) };
       } else if (spec.content) {
-        const xml = String(this.evaluateContent(spec.content));
+        const value = this.evaluateContent(spec.content);
+        const tree = this.realm.domTree(value);
+        const xml = tree ? serializeTree(tree) : String(value);
         document = compile(xml, this.document.options);
         documentRef = { kind: 'text', xml };
       } else {
@@ -1065,17 +1105,28 @@ export class Session implements SessionHandle, Runner {
     const childOptions: SessionOptions = {
       ...this.options,
       sessionId: `${this.id}.${invokeid}`,
-      registry: this.registry,
+      registry: this.sharedRegistry(),
       data: params ? Object.fromEntries(Object.entries(params).filter(([k]) => document.model.allData.some((d) => d.id === k))) : undefined,
     };
     return new Session(document, childOptions, { session: this, invokeid });
+  }
+
+  private sharedRegistry(): SessionRegistry {
+    if (!this.registry) {
+      this.registry = new MapRegistry();
+      this.registry.add(this);
+    }
+    return this.registry;
   }
 
   private cancelInvoke(spec: InvokeSpec, state: StateModel): void {
     for (const inv of this.invoked.values()) {
       if (inv.spec === spec && inv.state === state) {
         this.invoked.delete(inv.invokeid);
+        if (inv.child.done) continue; // completed on its own: its events (done.invoke) still count
         inv.child.terminate();
+        // Events the cancelled invocation already sent are not processed (SCXML 6.4).
+        this.externalQueue = this.externalQueue.filter((e) => e.invokeid !== inv.invokeid);
       }
     }
   }
@@ -1168,14 +1219,14 @@ export class Session implements SessionHandle, Runner {
       if (inv.document.kind === 'inline') document = ScxmlDocument.fromModel(spec.content!.document!, this.document.options);
       else if (inv.document.kind === 'text') document = compile(inv.document.xml, this.document.options);
       else document = this.loadChildDocument(inv.document.src);
-      const child = new Session(document, { ...this.options, sessionId: inv.child.sessionId, registry: this.registry }, {
+      const child = new Session(document, { ...this.options, sessionId: inv.child.sessionId, registry: this.sharedRegistry() }, {
         session: this,
         invokeid: inv.invokeid,
       });
       child.restoreFrom(inv.child);
       this.invoked.set(inv.invokeid, { invokeid: inv.invokeid, state, spec, child, documentRef: inv.document });
     }
-    if (this.finished) this.registry.delete(this.id);
+    if (this.finished) this.registry?.delete(this.id);
     if (this.externalQueue.length > 0) this.notify();
   }
 }

@@ -13,6 +13,8 @@ export interface EventInput {
   origintype?: string;
   sendid?: string;
   invokeid?: string;
+  /** The raw message as received (Basic HTTP: the HTTP request text). */
+  raw?: string;
 }
 
 /** The `_event` a session sees (SCXML 5.10.1). */
@@ -24,6 +26,7 @@ export interface ScxmlEvent {
   origintype: string | undefined;
   invokeid: string | undefined;
   data: unknown;
+  raw?: string;
 }
 
 /**

@@ -47,8 +47,8 @@ export function parseXml(text: string, sourceName?: string): XmlElement {
       attributes,
       children: [],
       line: startLine,
-      // saxes reports the column after `<name`; point at the `<`.
-      column: Math.max(1, startColumn - tag.name.length),
+      // saxes reports the (0-based) column after `<name` and one more character; point at the `<` (1-based).
+      column: Math.max(1, startColumn - tag.name.length - 1),
     };
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(element);
@@ -96,4 +96,16 @@ export function serializeXml(node: XmlNode): string {
 
 export function textOf(element: XmlElement): string {
   return element.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
+}
+
+/** Serialises a content tree (model XmlTree) back to XML text. */
+export function serializeTree(tree: { n: string; a: Record<string, string>; c: unknown[] }): string {
+  const escape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  const attrs = Object.entries(tree.a)
+    .map(([k, v]) => ` ${k}="${escape(v)}"`)
+    .join('');
+  const body = tree.c
+    .map((c) => (typeof c === 'string' ? escape(c) : serializeTree(c as { n: string; a: Record<string, string>; c: unknown[] })))
+    .join('');
+  return `<${tree.n}${attrs}>${body}</${tree.n}>`;
 }

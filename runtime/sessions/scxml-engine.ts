@@ -4,11 +4,14 @@
 import {
   compile,
   createSession,
+  restoreSession,
   ScxmlCompileError,
   type ScxmlDocument,
   type Session,
   type SessionHandle,
+  type SessionOptions,
   type SessionRegistry,
+  type SessionSnapshot,
 } from '../scxml/index.ts';
 import { orsExtensions } from './ors-extensions.ts';
 import { extractParameterData } from './parameter-data.ts';
@@ -44,30 +47,22 @@ function plain(value: unknown): unknown {
   }
 }
 
+/** Makes the interpreter session, fresh or restored, given the options the adapter needs. */
+type SessionFactory = (options: SessionOptions) => Session;
+
 class ScxmlStrategySession implements StrategySession {
   readonly id: string;
   readonly #session: Session;
   readonly #document: ScxmlDocument;
+  readonly #onWork: () => void;
   #hostIsRunning = false;
-  readonly #topLevelFinals: ReadonlySet<string>;
 
-  constructor(
-    document: ScxmlDocument,
-    parameterIds: ReadonlySet<string>,
-    init: SessionInit,
-    registry: SessionRegistry,
-    logger?: (line: string) => void,
-  ) {
+  constructor(document: ScxmlDocument, init: SessionInit, registry: SessionRegistry, make: SessionFactory, logger?: (line: string) => void) {
     this.#document = document;
     this.id = init.sessionId;
-    this.#topLevelFinals = new Set(
-      document.model.root.children.filter((state) => state.kind === 'final').map((state) => state.id),
-    );
-    const data: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(init.parameters)) if (parameterIds.has(key)) data[key] = value;
-    this.#session = createSession(document, {
+    this.#onWork = init.onWork;
+    this.#session = make({
       sessionId: init.sessionId,
-      data,
       registry,
       services: init.services,
       // Work announced while the host itself runs this session is done by that run.
@@ -122,20 +117,8 @@ class ScxmlStrategySession implements StrategySession {
     } finally {
       this.#hostIsRunning = false;
     }
-    // Works around an interpreter bug (runtime/scxml, reported): when an *external* event
-    // enters a top-level <final>, run() stops without exiting the interpreter, so `done`
-    // stays false. Finish such a session here.
-    if (!this.#session.done && this.#session.configuration.some((id) => this.#topLevelFinals.has(id))) {
-      this.#session.terminate();
-      return;
-    }
     // The interpreter's fairness budget may leave events queued: ask for another turn.
-    if (this.#session.hasWork) this.#onWorkLater();
-  }
-
-  #onWorkLater: () => void = () => {};
-  bindOnWork(onWork: () => void): void {
-    this.#onWorkLater = onWork;
+    if (this.#session.hasWork) this.#onWork();
   }
 }
 
@@ -154,20 +137,22 @@ export function createScxmlEngine(options: { log?: (sessionId: string, line: str
         if (error instanceof ScxmlCompileError) throw new StrategyCompileError(error.message);
         throw error;
       }
+      const logFor = (sessionId: string) => (options.log ? (line: string) => options.log!(sessionId, line) : undefined);
       return {
         name: document.name,
         persist: document.attributes._persist === 'true',
+        sendSessionRecovered: document.attributes._sendSessionRecovered === 'true',
         createSession(init: SessionInit): StrategySession {
-          const log = options.log;
-          const session = new ScxmlStrategySession(
-            document,
-            parameterIds,
-            init,
-            registry,
-            log ? (line) => log(init.sessionId, line) : undefined,
-          );
-          session.bindOnWork(init.onWork);
-          return session;
+          // Only `<data _type="parameter">` items take start parameters.
+          const data: Record<string, unknown> = {};
+          for (const [key, value] of Object.entries(init.parameters)) if (parameterIds.has(key)) data[key] = value;
+          const make: SessionFactory = (sessionOptions) => createSession(document, { ...sessionOptions, data });
+          return new ScxmlStrategySession(document, init, registry, make, logFor(init.sessionId));
+        },
+        restoreSession(init: SessionInit, snapshot: unknown): StrategySession {
+          const make: SessionFactory = (sessionOptions) =>
+            restoreSession(document, snapshot as SessionSnapshot, sessionOptions);
+          return new ScxmlStrategySession(document, init, registry, make, logFor(init.sessionId));
         },
       };
     },

@@ -4,8 +4,17 @@
 // Scheduling: sessions with pending work wait in one FIFO run queue. The scheduler runs
 // one macrostep of the session at the head, puts it back at the tail if it has more
 // work, and yields to the event loop (setImmediate) every `sliceMs`, so a session that
-// keeps sending itself events cannot starve the others or the HTTP server. Macrosteps
-// run on the main thread: see bench/runtime-http.bench.ts for why not in workers.
+// keeps sending itself events cannot starve the others or the HTTP server (a looping
+// script is cut by the interpreter's evaluation time limit).
+//
+// Macrosteps run on the main thread, one at a time, so `session-processing-threads` is
+// respected trivially. Worker threads were measured (bench/runtime-http.bench.ts) and
+// rejected for now: an event's round trip to a worker costs ~40-70 µs, more than the
+// SCXML macrostep itself (~6-30 µs for a typical transition on this machine), and pipelined throughput
+// through one worker was 0.3x of running the same macrosteps in-thread; sessions also
+// call back into the host synchronously (<response>, child sessions, #_scxml_ sends),
+// which a worker would turn into cross-thread messages. To use more cores, run more
+// nodes (one process per node is the deployment unit anyway).
 //
 // Stable points: whenever a session's queue drains, listeners of `onStablePoint` are
 // told — the hook where HA takes snapshots for persistence.
@@ -180,6 +189,7 @@ export class SessionHost {
       this.#begin(hosted);
     }
     this.#options.metrics.createSessionSeconds.observe((performance.now() - started) / 1000);
+    this.#options.logger.debug({ sessionId: id, src, parentId: options.parentId, startAt: options.startAt }, 'session created');
     return this.#summary(hosted);
   }
 
@@ -387,6 +397,7 @@ export class SessionHost {
     this.#finished.set(hosted.id, Date.now());
     const memory = this.#options.finishedMemory ?? 100_000;
     while (this.#finished.size > memory) this.#finished.delete(this.#finished.keys().next().value!);
+    this.#options.logger.debug({ sessionId: hosted.id, reason }, 'session finished');
     this.#options.metrics.sessionsFinished.inc({ reason });
     this.#options.metrics.activeSessions.set(this.#sessions.size);
     for (const listener of this.#lifecycleListeners) listener({ sessionId: hosted.id, kind: 'finished' });

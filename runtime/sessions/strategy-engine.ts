@@ -89,7 +89,15 @@ export interface CompiledStrategy {
   readonly name?: string;
   /** `<scxml _persist="true">`: snapshots go to the session store at stable points. */
   readonly persist: boolean;
+  /** `<scxml _sendSessionRecovered="true">`: a recovered session gets `session.recovered`. */
+  readonly sendSessionRecovered?: boolean;
   createSession(init: SessionInit): StrategySession;
+  /**
+   * Re-creates a session from `snapshot()` taken in this or another process: same state,
+   * datamodel and pending delayed sends (re-armed at their remaining delay). Engines
+   * without it cannot recover persisted sessions (HA then restarts or drops them).
+   */
+  restoreSession?(init: SessionInit, snapshot: unknown): StrategySession;
 }
 
 export class StrategyCompileError extends Error {

@@ -32,13 +32,24 @@ export class StrategyLoader {
     this.#options = options;
   }
 
-  /** Resolves names and relative paths; does not touch the file system or network. */
+  /**
+   * Resolves names and relative paths; does not touch the file system or network. With a
+   * `strategies-dir`, a file src from a client must stay inside it (named applications,
+   * set by the operator, may point anywhere).
+   */
   resolve(src: string): string {
     const named = this.#options.applications[src];
     const target = named ?? src;
     if (/^https?:\/\//i.test(target)) return target;
-    if (target.startsWith('file://')) return new URL(target).pathname;
-    return path.resolve(this.#options.strategiesDir ?? process.cwd(), target);
+    const dir = this.#options.strategiesDir;
+    const file = target.startsWith('file://') ? new URL(target).pathname : path.resolve(dir ?? process.cwd(), target);
+    if (named === undefined && dir !== undefined) {
+      const inside = path.relative(path.resolve(dir), file);
+      if (inside.startsWith('..') || path.isAbsolute(inside)) {
+        throw new HttpError(400, 'bad-src', `src ${JSON.stringify(src)} is outside strategies-dir`);
+      }
+    }
+    return file;
   }
 
   async load(src: string): Promise<LoadedStrategy> {

@@ -30,6 +30,13 @@ export interface Snippet {
   root: string | undefined;
   /** Realm source of the function, until linked. */
   wrapped: string | undefined;
+  /**
+   * A faster form without `with`, for expressions whose identifiers can be resolved
+   * statically (no functions, classes or patterns inside): datamodel variables become
+   * `__scxml_data.x`. `globalRefs` are the names it leaves to the realm's globals; it is
+   * used only if no datamodel variable of the document shadows one of them.
+   */
+  fast: { wrapped: string; globalRefs: string[] } | undefined;
 }
 
 const SYSTEM_NAMES = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
@@ -78,12 +85,75 @@ function syntaxMessage(e: unknown): string {
 const HEAD = '(function (__scxml_scope, __scxml_data, __scxml_rt, __scxml_value) { with (__scxml_scope) {';
 
 function makeSnippet(source: string, kind: SnippetKind): Snippet {
-  return { source, kind, fn: undefined, error: undefined, root: undefined, wrapped: undefined };
+  return { source, kind, fn: undefined, error: undefined, root: undefined, wrapped: undefined, fast: undefined };
+}
+
+const FAST_HEAD = '(function (__scxml_scope, __scxml_data, __scxml_rt, __scxml_value) { ';
+const UNSUPPORTED_IN_FAST_PATH = new Set([
+  'FunctionExpression', 'ArrowFunctionExpression', 'ClassExpression', 'ObjectPattern', 'ArrayPattern',
+  'AssignmentPattern', 'RestElement', 'MetaProperty', 'Super', 'AwaitExpression', 'YieldExpression', 'ImportExpression',
+]);
+let realmGlobalNames: Set<string> | undefined;
+
+/**
+ * Rewrites the free identifiers of a function-free expression: reads become
+ * `("x" in __scxml_data ? __scxml_data.x : __scxml_rt.missing("x"))` (a ReferenceError
+ * like JavaScript's), writes become `__scxml_data.x`, realm globals stay as they are.
+ * Returns undefined when the expression needs real scoping (the `with` form is used).
+ */
+function fastForm(text: string, ast: acorn.Node, wrap: (body: string) => string): Snippet['fast'] {
+  let unsupported = false;
+  walk.full(ast, (n) => {
+    if (UNSUPPORTED_IN_FAST_PATH.has(n.type)) unsupported = true;
+  });
+  if (unsupported) return undefined;
+  realmGlobalNames ??= new Set(getRealm().globalNames());
+  const ms = new MagicString(text);
+  const globalRefs = new Set<string>();
+  let bad = false;
+  walk.ancestor(ast, {
+    Identifier(n, _state, ancestors) {
+      const node = n as unknown as AnyNode;
+      const name = node.name as string;
+      const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
+      if (parent?.type === 'MemberExpression' && parent.property === node && !parent.computed) return;
+      if (parent?.type === 'Property' && parent.key === node && !parent.computed && !parent.shorthand) return;
+      if (parent?.type === 'PropertyDefinition' || parent?.type === 'MethodDefinition' || parent?.type === 'LabeledStatement') {
+        bad = true;
+        return;
+      }
+      if (name === 'eval' || name === 'arguments') {
+        bad = true;
+        return;
+      }
+      const isWrite =
+        (parent?.type === 'AssignmentExpression' && parent.left === node) ||
+        (parent?.type === 'UpdateExpression' && parent.argument === node) ||
+        (parent?.type === 'UnaryExpression' && parent.operator === 'delete');
+      let replacement: string;
+      if (SYSTEM_NAMES.has(name)) {
+        replacement = isWrite ? `__scxml_rt.readonly(${JSON.stringify(name)}).x` : `__scxml_data.${name}`;
+      } else if (!isWrite && realmGlobalNames!.has(name)) {
+        globalRefs.add(name);
+        return;
+      } else if (isWrite || (parent?.type === 'UnaryExpression' && parent.operator === 'typeof')) {
+        replacement = `__scxml_data.${name}`;
+      } else {
+        const key = JSON.stringify(name);
+        replacement = `(${key} in __scxml_data ? __scxml_data.${name} : __scxml_rt.missing(${key}))`;
+      }
+      if (parent?.type === 'Property' && parent.shorthand) replacement = `${name}: ${replacement}`;
+      ms.overwrite(node.start, node.end, replacement);
+    },
+  });
+  if (bad) return undefined;
+  return { wrapped: wrap(ms.toString()), globalRefs: [...globalRefs] };
 }
 
 export function compileExpression(source: string): Snippet {
   const snippet = makeSnippet(source, 'expression');
-  const text = '(' + source + '\n)';
+  // Authors often end an expression with ';' (e.g. expr="new Foo();"): tolerate it.
+  const text = '(' + source.replace(/;\s*$/, '') + '\n)';
   try {
     const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
     const body = ast.body as AnyNode[];
@@ -93,6 +163,7 @@ export function compileExpression(source: string): Snippet {
     const ms = new MagicString(text);
     instrument(ms, ast);
     snippet.wrapped = HEAD + ' return ' + ms.toString() + '; } })';
+    snippet.fast = fastForm(text, ast, (body) => FAST_HEAD + 'return ' + body + '; })');
   } catch (e) {
     snippet.error = syntaxMessage(e);
   }
@@ -116,6 +187,14 @@ export function compileLocation(source: string): Snippet {
     const ms = new MagicString(text);
     instrument(ms, ast);
     snippet.wrapped = HEAD + ms.toString() + ' = __scxml_value; } })';
+    // A location's root is checked before assignment, so it can be written directly.
+    const expr = (body[0] as AnyNode).expression as AnyNode;
+    if (expr.type === 'Identifier' && !SYSTEM_NAMES.has(snippet.root)) {
+      snippet.fast = { wrapped: `${FAST_HEAD}__scxml_data.${snippet.root} = __scxml_value; })`, globalRefs: [] };
+    } else if (expr.type === 'MemberExpression') {
+      const member = fastForm(text, ast, (b) => b);
+      if (member) snippet.fast = { wrapped: `${FAST_HEAD}${member.wrapped} = __scxml_value; })`, globalRefs: member.globalRefs };
+    }
   } catch (e) {
     snippet.error = syntaxMessage(e);
   }
@@ -185,9 +264,14 @@ function collectPatternNames(pattern: AnyNode): string[] {
 }
 
 /** Compiles all pending snippets of a document in one realm evaluation. */
-export function linkSnippets(snippets: Snippet[]): void {
+export function linkSnippets(snippets: Snippet[], dataIds: Iterable<string>): void {
   const pending = snippets.filter((s) => s.wrapped !== undefined && s.fn === undefined && s.error === undefined);
   if (pending.length === 0) return;
+  const shadowing = new Set(dataIds);
+  for (const s of pending) {
+    if (s.fast && !s.fast.globalRefs.some((g) => shadowing.has(g))) s.wrapped = s.fast.wrapped;
+    s.fast = undefined;
+  }
   const compiled = getRealm().compileAll(pending.map((s) => s.wrapped!));
   pending.forEach((s, i) => {
     const fn = compiled[i];

@@ -21,8 +21,16 @@ export interface RealmApi {
   createScope(isActive: (id: string) => boolean): [object, Record<string, unknown>];
   /** Object handed to compiled code as `__scxml_rt`: `tick()` only. */
   runtime: object;
-  setDeadline(deadline: number): void;
+  /** Starts an evaluation that may run for `limitMs`. */
+  setDeadline(limitMs: number): void;
+  globalNames(): string[];
   clearDeadline(): void;
+  /** A DOM-like object (getElementsByTagName, getAttribute, childNodes, textContent) for XML content. */
+  makeDom(tree: unknown): unknown;
+  /** The tree of a DOM-like value made by makeDom, or undefined for other values. */
+  domTree(value: unknown): { n: string; a: Record<string, string>; c: unknown[] } | undefined;
+  /** The `_ioprocessors` value of a session. */
+  makeIoProcessors(sessionId: string, extra: Record<string, { location: string }> | undefined): object;
   /** Deep copy of a host value into realm objects (for event data, parameters). */
   importValue(value: unknown): unknown;
   makeEvent(
@@ -33,6 +41,7 @@ export interface RealmApi {
     origintype: unknown,
     invokeid: unknown,
     data: unknown,
+    raw: string | undefined,
   ): object;
   /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
   encode(value: unknown): unknown;
@@ -42,6 +51,8 @@ export interface RealmApi {
   setSession(now: () => number, random: () => number): void;
   /** Names of the realm's global object (resolve there, not in the datamodel). */
   isGlobal(name: string): boolean;
+  /** Whether a promise was created by strategy code (in this realm). */
+  isRealmPromise(promise: unknown): boolean;
   /** Makes a value (from evaluation) into a string the host can log safely. */
   describe(value: unknown): string;
 }
@@ -53,8 +64,19 @@ const REALM_SOURCE = String.raw`
   'use strict';
   const G = globalThis;
   const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
+  // Plain assignment, except for names an object inherits read-only from the frozen
+  // Object.prototype (the "override mistake") and __proto__.
+  const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
   function put(o, k, v) {
-    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    if (INHERITED.has(k)) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    else o[k] = v;
+  }
+  const SCXML_TYPE = 'http://www.w3.org/TR/scxml/#SCXMLEventProcessor';
+  function makeIoProcessors(sessionId, extra) {
+    const scxml = { location: '#_scxml_' + sessionId };
+    const io = { [SCXML_TYPE]: scxml, scxml };
+    if (extra) for (const k of Object.keys(extra)) put(io, k, { location: String(extra[k].location) });
+    return io;
   }
   let deadline = -Infinity;
   let counter = 0;
@@ -63,13 +85,26 @@ const REALM_SOURCE = String.raw`
   function TimeLimitExceeded() {
     return new RangeError('evaluation time limit exceeded');
   }
+  // The clock is read only every 1024 ticks, and the evaluation's start only then: code
+  // without loops never pays for a clock read.
+  let started = -1;
   const runtime = Object.freeze({
     tick() {
       if (expired) throw TimeLimitExceeded();
-      if ((++counter & 1023) === 0 && hostNow() > deadline) {
-        expired = true;
-        throw TimeLimitExceeded();
+      if ((++counter & 1023) === 0) {
+        const now = hostNow();
+        if (started < 0) started = now;
+        else if (now - started > deadline) {
+          expired = true;
+          throw TimeLimitExceeded();
+        }
       }
+    },
+    missing(name) {
+      throw new ReferenceError(name + ' is not defined');
+    },
+    readonly(name) {
+      throw new TypeError('cannot assign to system variable ' + name);
     },
   });
 
@@ -116,6 +151,7 @@ const REALM_SOURCE = String.raw`
     }
     seen = seen || new Map();
     if (seen.has(v)) return seen.get(v);
+    if (v instanceof XmlDocument) return makeDom(domTree(v.documentElement));
     let out;
     if (Array.isArray(v)) {
       out = [];
@@ -144,8 +180,60 @@ const REALM_SOURCE = String.raw`
     return out;
   }
 
-  function makeEvent(name, type, sendid, origin, origintype, invokeid, data) {
-    return { name, type, sendid, origin, origintype, invokeid, data };
+  // A small read-mostly DOM for XML content in the datamodel (SCXML B.2.2): enough for
+  // strategies that walk XML data; not a full W3C DOM.
+  class XmlNode {}
+  class XmlText extends XmlNode {
+    constructor(text) { super(); this.nodeType = 3; this.nodeName = '#text'; this.nodeValue = text; }
+    get textContent() { return this.nodeValue; }
+  }
+  class XmlElement extends XmlNode {
+    constructor(name, attributes, children) {
+      super();
+      this.nodeType = 1;
+      this.nodeName = name;
+      this.tagName = name;
+      this.attributes = attributes;
+      this.childNodes = children;
+    }
+    getAttribute(name) { return Object.prototype.hasOwnProperty.call(this.attributes, name) ? this.attributes[name] : null; }
+    hasAttribute(name) { return Object.prototype.hasOwnProperty.call(this.attributes, name); }
+    setAttribute(name, value) { put(this.attributes, name, String(value)); }
+    get children() { return this.childNodes.filter((c) => c.nodeType === 1); }
+    get firstChild() { return this.childNodes[0] || null; }
+    get textContent() { return this.childNodes.map((c) => c.textContent).join(''); }
+    getElementsByTagName(name) {
+      const out = [];
+      const visit = (el) => {
+        for (const c of el.childNodes) {
+          if (c.nodeType !== 1) continue;
+          if (name === '*' || c.tagName === name) out.push(c);
+          visit(c);
+        }
+      };
+      visit(this);
+      return out;
+    }
+  }
+  class XmlDocument extends XmlElement {
+    constructor(root) { super('#document', {}, [root]); this.nodeType = 9; this.documentElement = root; }
+  }
+  function makeElement(tree) {
+    const attributes = {};
+    for (const k of Object.keys(tree.a)) put(attributes, k, String(tree.a[k]));
+    return new XmlElement(String(tree.n), attributes,
+      tree.c.map((c) => (typeof c === 'string' ? new XmlText(c) : makeElement(c))));
+  }
+  function makeDom(tree) { return new XmlDocument(makeElement(tree)); }
+  function domTree(el) {
+    return { n: el.tagName, a: Object.assign({}, el.attributes),
+      c: el.childNodes.map((c) => (c.nodeType === 3 ? c.nodeValue : domTree(c))) };
+  }
+
+  function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
+    return raw === undefined
+      ? { name, type, sendid, origin, origintype, invokeid, data }
+      : { name, type, sendid, origin, origintype, invokeid, data, raw };
   }
 
   // Snapshot encoding: plain JSON values stay as they are, except objects/arrays get
@@ -173,6 +261,7 @@ const REALM_SOURCE = String.raw`
       if (ids.has(v)) return { $t: 'r', id: ids.get(v) };
       const id = ids.size; ids.set(v, id);
       if (Array.isArray(v)) return { $t: 'a', id, v: v.map(enc) };
+      if (v instanceof XmlDocument) return { $t: 'X', id, v: domTree(v.documentElement) };
       const tag = Object.prototype.toString.call(v);
       if (tag === '[object Date]') return { $t: 'd', id, v: Date.prototype.getTime.call(v) };
       if (tag === '[object RegExp]') return { $t: 'x', id, s: v.source, f: v.flags, l: v.lastIndex };
@@ -217,6 +306,7 @@ const REALM_SOURCE = String.raw`
           byId.set(e.id, f);
           return f;
         }
+        case 'X': { const d = makeDom(e.v); byId.set(e.id, d); return d; }
         case 'a': { const a = []; byId.set(e.id, a); for (const x of e.v) a.push(dec(x)); return a; }
         case 'm': { const m = new Map(); byId.set(e.id, m); for (const [k, x] of e.v) m.set(dec(k), dec(x)); return m; }
         case 's': { const s = new Set(); byId.set(e.id, s); for (const x of e.v) s.add(dec(x)); return s; }
@@ -307,13 +397,17 @@ const REALM_SOURCE = String.raw`
     Object.getPrototypeOf(/x/[Symbol.matchAll]('')),
     Object.getPrototypeOf(Object.getPrototypeOf(Int8Array.prototype)),
     (function () { return arguments; })(),
+    XmlDocument, XmlElement, XmlText, XmlNode, runtime,
   ]) deepFreeze(x);
 
   const api = {
-    createScope, runtime, importValue, makeEvent, encode, decode, compileAll, describe,
-    setDeadline(d) { deadline = d; counter = 0; expired = false; },
+    createScope, runtime, importValue, makeIoProcessors, makeDom,
+    domTree(v) { return v instanceof XmlDocument ? domTree(v.documentElement) : v instanceof XmlElement ? domTree(v) : undefined; }, makeEvent, encode, decode, compileAll, describe,
+    setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
     isGlobal(name) { return name in G; },
+    globalNames() { return Object.getOwnPropertyNames(G); },
+    isRealmPromise(p) { return p instanceof Promise; },
   };
   return api;
 })
@@ -323,6 +417,19 @@ let sessionNow: () => number = Date.now;
 let sessionRandom: () => number = Math.random;
 
 let realm: RealmApi | undefined;
+
+/**
+ * A promise that strategy code rejects and never handles (`Promise.reject()`, a failed
+ * `import()`) must not take the host process down (Node's default for unhandled
+ * rejections is to crash). Rejections of realm promises are ignored; any other keeps the
+ * default behaviour unless the host has its own handler.
+ */
+function guardUnhandledRejections(isRealmPromise: (p: unknown) => boolean): void {
+  process.on('unhandledRejection', (reason, promise) => {
+    if (isRealmPromise(promise)) return;
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
+  });
+}
 
 /** The process-wide realm, created on first use. */
 export function getRealm(): RealmApi {
@@ -343,6 +450,7 @@ export function getRealm(): RealmApi {
     () => sessionNow(),
     () => sessionRandom(),
   );
+  guardUnhandledRejections(api.isRealmPromise);
   realm = {
     ...api,
     setSession(now, random) {

@@ -52,7 +52,9 @@ describe('runtime configuration', () => {
 
   it('names the option, its source and the allowed values when invalid', () => {
     expect(() => resolveConfig({ flags: { 'session-restart-timeout': '5' } })).toThrow(/session-restart-timeout \(from flag: --session-restart-timeout\).*10/);
-    expect(() => resolveConfig({ env: { 'log-level': 'loud' } })).toThrow(/log-level \(from environment: ORS_LOG_LEVEL\): allowed values: fatal, error/);
+    expect(() => resolveConfig({ env: { 'log-level': 'loud' } })).toThrow(/log-level \(from environment: ORS_LOG_LEVEL\).*allowed: one of fatal, error/);
+    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': 'abc' } })).toThrow(/allowed: an integer from 200 to 599/);
+    expect(() => resolveConfig({ file: { 'sessionid-with-nodeid': 'maybe' } })).toThrow(/allowed: true or false/);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(ConfigError);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(/unknown option\(s\) no-such-option/);
   });

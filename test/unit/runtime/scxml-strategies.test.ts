@@ -1,6 +1,7 @@
 // The runtime with the real SCXML interpreter over real HTTP: the example strategies,
 // `<data _type="parameter">`, `<session:response>`, delayed sends, and the ORS session
 // extensions (start, fetch, terminate).
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -40,7 +41,10 @@ const spinner = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" da
     <onentry><send event="again"/></onentry>
     <transition event="again" target="a"><assign location="n" expr="n + 1"/></transition>
     <transition event="hang"><script>while (true) {}</script></transition>
+    <transition event="cycle" target="ping"/>
   </state>
+  <state id="ping"><transition target="pong"/></state>
+  <state id="pong"><transition target="ping"/></state>
 </scxml>`;
 
 let node: RuntimeProcess;
@@ -129,10 +133,12 @@ describe('SCXML strategies over HTTP', () => {
     await expect.poll(async () => (await get(node.url, `/scxml/session/${id}/query`)).status).toBe(409);
   });
 
-  it('sessions that loop forever (self-sent events, a looping script) do not stall others', async () => {
+  it('sessions that loop forever (self-sent events, a looping script, eventless cycles) do not stall others', async () => {
     const spin = (await post(node.url, '/scxml/session/start', { src: 'spinner.scxml' })).json.sessionid as string;
     const hang = (await post(node.url, '/scxml/session/start', { src: 'spinner.scxml' })).json.sessionid as string;
+    const cycle = (await post(node.url, '/scxml/session/start', { src: 'spinner.scxml' })).json.sessionid as string;
     await post(node.url, `/scxml/session/${hang}/event/hang`);
+    await post(node.url, `/scxml/session/${cycle}/event/cycle`);
     const survey = (await post(node.url, '/scxml/session/start', { src: 'survey', customer: 'dan' })).json.sessionid as string;
     for (let i = 0; i < 10; i++) {
       await post(node.url, `/scxml/session/${survey}/event/answer`, { question: `q${i}`, value: String(i) });
@@ -142,6 +148,7 @@ describe('SCXML strategies over HTTP', () => {
     expect(((await query(spin)).datamodel as { n: number }).n).toBeGreaterThan(100);
     await post(node.url, `/scxml/session/${spin}/terminate`);
     await post(node.url, `/scxml/session/${hang}/terminate`);
+    await post(node.url, `/scxml/session/${cycle}/terminate`);
   });
 
   it('starts a session from an http(s) URL src; an unreachable URL is a 400', async () => {
@@ -154,11 +161,19 @@ describe('SCXML strategies over HTTP', () => {
   });
 
   it('an invalid document is a 400 naming line and column', async () => {
-    const bad = await strategyDir({ 'bad.scxml': '<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0">\n  <state id="a"><bogus/></state>\n</scxml>' });
-    const r = await post(node.url, '/scxml/session/start', { src: path.join(bad, 'bad.scxml') });
+    await writeFile(path.join(dir, 'bad.scxml'), '<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0">\n  <state id="a"><bogus/></state>\n</scxml>');
+    const r = await post(node.url, '/scxml/session/start', { src: 'bad.scxml' });
     expect(r.status).toBe(400);
     expect(r.json.error).toBe('invalid-document');
     expect(r.json.message).toMatch(/:2:\d+:/);
+  });
+
+  it('a file src from a client stays inside strategies-dir', async () => {
+    for (const src of ['../outside.scxml', '/etc/hostname', 'file:///etc/hostname']) {
+      const r = await post(node.url, '/scxml/session/start', { src });
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(/outside strategies-dir/);
+    }
   });
 });
 
