@@ -8,6 +8,7 @@ import type { RuntimeConfig } from './config/runtime-options.ts';
 import { FileRoleSource } from './ha/file-role-source.ts';
 import type { RoleSource } from './ha/role-source.ts';
 import { StaticRoleSource } from './ha/static-role-source.ts';
+import type { HighAvailability } from './ha/high-availability.ts';
 import { createApiServer } from './http/api-server.ts';
 import type { ApiContext } from './http/session-api.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
@@ -31,6 +32,8 @@ export interface RuntimeProcess {
   readonly server: Server;
   /** The base URL the API listens on (http://host:port). */
   readonly url: string;
+  /** Leader election, sync and recovery, when the configuration asks for a lease. */
+  readonly ha?: HighAvailability;
   /** Graceful: stop accepting, finish in-flight requests, drain, stop. Idempotent. */
   stop(): Promise<void>;
 }
@@ -50,7 +53,11 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const { config, engine } = options;
   const logger = options.logger ?? pino({ level: config['log-level'], base: { node: config['node-id'] } });
   const metrics = createRuntimeMetrics({ node: config['node-id'] });
-  const roles = options.roles ?? roleSourceFromConfig(config, logger);
+  const prepared =
+    !options.roles && config.lease !== 'none'
+      ? await (await import('./ha/start-high-availability.ts')).prepareHighAvailability(config, logger)
+      : undefined;
+  const roles = options.roles ?? prepared?.roles ?? roleSourceFromConfig(config, logger);
   await roles.start();
   roles.subscribe((state) => logger.info({ role: state.role, epoch: state.epoch }, 'role changed'));
 
@@ -94,6 +101,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
+  const ha = prepared?.attach(host, url);
   logger.info({ url, role: roles.current().role }, 'ors runtime listening');
 
   let stopping: Promise<void> | undefined;
@@ -107,12 +115,14 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       await host.drain(timeout);
       await closed;
       clearTimeout(forced);
-      // The HA issue flushes session snapshots to the store here (stable-point listeners).
+      // Persisted sessions were snapshotted at their last stable point; closing them here
+      // is a hand-over ('shutdown'), not their end, so the backup recovers them.
       host.close();
       await roles.stop();
+      await prepared?.stop();
       logger.info('stopped');
     })();
     return stopping;
   };
-  return { config, host, roles, metrics, server, url, stop };
+  return { config, host, roles, metrics, server, url, ha, stop };
 }

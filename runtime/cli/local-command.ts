@@ -1,11 +1,42 @@
-import { Command } from 'commander';
+// `ors local`: a local cluster of N nodes x (primary, backup) behind HAProxy. Code is
+// loaded only when the command runs.
+import { Command, InvalidArgumentError } from 'commander';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+  return n;
+}
 
 export function localCommand(): Command {
   return new Command('local')
     .description('run a local cluster: N nodes x (primary, backup) runtime processes behind HAProxy')
-    .action(() => {
-      // Filled in by its issue; until then say so plainly instead of pretending.
-      process.stderr.write('ors local: not implemented yet\n');
-      process.exitCode = 2;
+    .option('--nodes <n>', 'number of nodes (primary/backup pairs)', positiveInt, 2)
+    .option('--host <address>', 'loopback address for every listener', '127.0.0.1')
+    .option('--port <port>', 'port of the HAProxy front (0: any free port)', positiveInt, 8080)
+    .option('--data-dir <dir>', 'where leases, session stores and logs go (default: a temporary directory, removed on exit)')
+    .option('--lease-duration <ms>', 'lease duration', positiveInt, 3000)
+    .option('--lease-renew-deadline <ms>', 'renew deadline (< lease duration)', positiveInt, 2000)
+    .option('--lease-retry-period <ms>', 'lease retry period (< renew deadline)', positiveInt, 250)
+    .option('--restart-delay <ms>', 'how long a killed process stays down before it restarts as backup', positiveInt, 2000)
+    .option('--strategies-dir <dir>', 'directory of SCXML strategies (relative src)')
+    .argument('[runtime-flags...]', 'more `ors runtime` flags for every process, after --, e.g. -- --restart-session-on-switchover true')
+    .addHelpText(
+      'after',
+      '\nWhile it runs, type on stdin: kill <n> | freeze <n> | thaw <n> | status | quit (Ctrl-C stops everything).',
+    )
+    .action(async (runtimeFlags: string[], flags: Record<string, unknown>) => {
+      const { runLocalCluster } = await import('../local/run-local-cluster.ts');
+      process.exitCode = await runLocalCluster({
+        nodes: Number(flags.nodes),
+        host: String(flags.host),
+        port: Number(flags.port),
+        dataDir: flags.dataDir as string | undefined,
+        leaseDurationMs: Number(flags.leaseDuration),
+        renewDeadlineMs: Number(flags.leaseRenewDeadline),
+        retryPeriodMs: Number(flags.leaseRetryPeriod),
+        restartDelayMs: Number(flags.restartDelay),
+        runtimeArgs: [...(flags.strategiesDir ? ['--strategies-dir', String(flags.strategiesDir)] : []), ...runtimeFlags],
+      });
     });
 }

@@ -27,7 +27,16 @@ export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise
     }
     throw error;
   }
-  const runtime = await startRuntime({ config, engine: createScxmlEngine() });
+  let runtime;
+  try {
+    runtime = await startRuntime({ config, engine: createScxmlEngine() });
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'HaConfigError' || /sync key/.test(error.message))) {
+      process.stderr.write(`ors runtime: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   process.stdout.write(`ors runtime: node ${config['node-id']} listening on ${runtime.url}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

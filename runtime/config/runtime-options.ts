@@ -90,15 +90,37 @@ const limitOptions = {
   'shutdown-timeout': integer(0).default(10_000).describe('ms SIGTERM waits for in-flight requests'),
 } as const;
 
+/** High availability: leader election, the sync port's key, the session store (runtime/ha). */
+const haOptions = {
+  lease: z
+    .enum(['none', 'file', 'kubernetes'])
+    .default('none')
+    .describe('where the primary is elected: none (static role/role-file), a file lease, or a Kubernetes Lease'),
+  'lease-dir': z.string().min(1).optional().describe('directory of the file lease (shared by the two processes of a node)'),
+  'lease-name': z.string().min(1).optional().describe('name of the Kubernetes Lease (default ors-<node-id>)'),
+  'lease-namespace': z.string().min(1).optional().describe('namespace of the Lease (default: POD_NAMESPACE, else "default")'),
+  'lease-duration': integer(100).default(15_000).describe('ms a lease stays valid for others after its last renewal'),
+  'lease-renew-deadline': integer(50).default(10_000).describe('ms a primary may fail to renew before it steps down (< lease-duration)'),
+  'lease-retry-period': integer(10).default(2_000).describe('ms between lease attempts (< lease-renew-deadline)'),
+  identity: z.string().min(1).optional().describe('this process in the lease (default: the host name, i.e. the pod name)'),
+  'sync-host': z.string().min(1).default('127.0.0.1').describe('address the sync port listens on'),
+  'sync-advertise-address': z.string().min(1).optional().describe('host:port the backup dials for sync (default: sync-host and the bound port)'),
+  'sync-key': z.string().min(16).optional().describe('shared key authenticating the sync port (at least 16 bytes)'),
+  'sync-key-file': z.string().min(1).optional().describe('file holding the sync key (a mounted Secret)'),
+  'session-store': z.enum(['memory', 'file']).default('file').describe('where persisted sessions are kept (with a lease)'),
+  'session-store-dir': z.string().min(1).optional().describe('directory of the file session store (shared by the two processes of a node)'),
+} as const;
+
 /** Every option group; HA and persistence add theirs here. */
 export const optionGroups = {
   ors: orsOptions,
   process: processOptions,
   limits: limitOptions,
+  ha: haOptions,
 } as const;
 
 export const RuntimeConfigSchema = z
-  .object({ ...orsOptions, ...processOptions, ...limitOptions })
+  .object({ ...orsOptions, ...processOptions, ...limitOptions, ...haOptions })
   .strict();
 
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

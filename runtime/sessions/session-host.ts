@@ -63,6 +63,7 @@ interface HostedSession {
   queue: QueuedWork[];
   inRunQueue: boolean;
   requests: Map<string, PendingRequest>;
+  deferred: boolean;
 }
 
 export interface SessionSummary {
@@ -105,7 +106,16 @@ export interface CreateSessionOptions {
   parentId?: string;
   /** When to start (ms since epoch); the session exists (and queues events) until then. */
   startAt?: number;
+  /** HA: reuse this id (a session restarted on a new primary keeps the id its clients know). */
+  sessionId?: string;
+  /** HA: create the session but start it only on `startDeferred()` (a backup's shadow session). */
+  deferStart?: boolean;
 }
+
+/** A session's lifecycle as HA needs it: what to sync to the backup, and why a session ended. */
+export type LifecycleChange =
+  | { kind: 'created'; sessionId: string; src: string; parameters: Record<string, unknown>; persist: boolean; createdAt: number }
+  | { kind: 'finished'; sessionId: string; reason: string };
 
 export class SessionHost {
   readonly #options: SessionHostOptions;
@@ -116,7 +126,8 @@ export class SessionHost {
   #scheduled = false;
   #closed = false;
   readonly #stableListeners = new Set<(point: StablePoint) => void>();
-  readonly #lifecycleListeners = new Set<(change: { sessionId: string; kind: 'created' | 'finished' }) => void>();
+  readonly #lifecycleListeners = new Set<(change: LifecycleChange) => void>();
+  readonly #externalEventListeners = new Set<(sessionId: string, event: ExternalEvent) => void>();
 
   constructor(options: SessionHostOptions) {
     this.#options = options;
@@ -131,9 +142,69 @@ export class SessionHost {
     return () => this.#stableListeners.delete(listener);
   }
 
-  onLifecycle(listener: (change: { sessionId: string; kind: 'created' | 'finished' }) => void): () => void {
+  onLifecycle(listener: (change: LifecycleChange) => void): () => void {
     this.#lifecycleListeners.add(listener);
     return () => this.#lifecycleListeners.delete(listener);
+  }
+
+  /** Events delivered from outside (API, telephony) — HA keeps them to replay a restarted session. */
+  onExternalEvent(listener: (sessionId: string, event: ExternalEvent) => void): () => void {
+    this.#externalEventListeners.add(listener);
+    return () => this.#externalEventListeners.delete(listener);
+  }
+
+  /** HA: starts a session created with `deferStart`, with `events` queued right after its start. */
+  startDeferred(sessionId: string, events: ExternalEvent[]): void {
+    const hosted = this.#live(sessionId);
+    if (!hosted.deferred) return;
+    hosted.deferred = false;
+    for (const event of events) hosted.queue.push({ kind: 'event', event, enqueuedAt: performance.now() });
+    this.#begin(hosted);
+  }
+
+  /**
+   * HA: brings back a persisted session from its snapshot under its old id, already
+   * started (its pending timers re-armed by the engine); `events` are queued first.
+   */
+  async restoreSession(src: string, sessionId: string, snapshot: unknown, events: ExternalEvent[] = []): Promise<SessionSummary> {
+    const { location, compiled } = await this.#options.loader.load(src);
+    if (!compiled.restoreSession) throw new Error(`the strategy engine cannot restore sessions (${src})`);
+    if (this.#sessions.has(sessionId)) return this.#summary(this.#sessions.get(sessionId)!);
+    const hosted: HostedSession = {
+      id: sessionId,
+      src,
+      location,
+      compiled,
+      createdAt: Date.now(),
+      started: true,
+      queue: events.map((event) => ({ kind: 'event' as const, event, enqueuedAt: performance.now() })),
+      inRunQueue: false,
+      requests: new Map(),
+      deferred: false,
+      session: undefined as unknown as StrategySession,
+    };
+    this.#finished.delete(sessionId);
+    hosted.session = compiled.restoreSession(
+      { sessionId, parameters: {}, services: this.#servicesFor(), onWork: () => this.#onWork(hosted) },
+      snapshot,
+    );
+    this.#sessions.set(sessionId, hosted);
+    this.#options.metrics.activeSessions.set(this.#sessions.size);
+    if (hosted.queue.length > 0) this.#makeRunnable(hosted);
+    return this.#summary(hosted);
+  }
+
+  /** Whether a compiled strategy asks for `session.recovered` after recovery. */
+  async sendsSessionRecovered(src: string): Promise<boolean> {
+    return (await this.#options.loader.load(src)).compiled.sendSessionRecovered === true;
+  }
+
+  /** HA: a deposed primary drops every session at once (its successor owns them now). */
+  abandonAll(reason: string): void {
+    for (const hosted of [...this.#sessions.values()]) {
+      hosted.session.cancel();
+      this.#finish(hosted, reason);
+    }
   }
 
   async createSession(
@@ -153,7 +224,9 @@ export class SessionHost {
         { headers: { 'retry-after': '1' } },
       );
     }
-    const id = newSessionId(this.#options.nodeId, this.#options.sessionIdWithNodeId);
+    const id = options.sessionId ?? newSessionId(this.#options.nodeId, this.#options.sessionIdWithNodeId);
+    if (this.#sessions.has(id)) throw new HttpError(409, 'session-exists', `session ${id} already exists`);
+    this.#finished.delete(id);
     const hosted: HostedSession = {
       id,
       src,
@@ -165,6 +238,7 @@ export class SessionHost {
       queue: [],
       inRunQueue: false,
       requests: new Map(),
+      deferred: options.deferStart === true,
       session: undefined as unknown as StrategySession,
     };
     hosted.session = compiled.createSession({
@@ -176,10 +250,14 @@ export class SessionHost {
     this.#sessions.set(id, hosted);
     this.#options.metrics.sessionsCreated.inc();
     this.#options.metrics.activeSessions.set(this.#sessions.size);
-    for (const listener of this.#lifecycleListeners) listener({ sessionId: id, kind: 'created' });
+    for (const listener of this.#lifecycleListeners) {
+      listener({ kind: 'created', sessionId: id, src, parameters, persist: compiled.persist, createdAt: hosted.createdAt });
+    }
 
     const delay = options.startAt === undefined ? 0 : options.startAt - Date.now();
-    if (delay > 0) {
+    if (hosted.deferred) {
+      // Started later by startDeferred().
+    } else if (delay > 0) {
       hosted.startAt = options.startAt;
       hosted.startTimer = setTimeout(() => {
         hosted.startTimer = undefined;
@@ -197,6 +275,7 @@ export class SessionHost {
   sendEvent(sessionId: string, event: ExternalEvent): void {
     const hosted = this.#live(sessionId);
     this.#enqueue(hosted, event);
+    for (const listener of this.#externalEventListeners) listener(sessionId, event);
   }
 
   /** Queues an event with a fresh sendid and waits for the session's `<response>`. */
@@ -400,7 +479,7 @@ export class SessionHost {
     this.#options.logger.debug({ sessionId: hosted.id, reason }, 'session finished');
     this.#options.metrics.sessionsFinished.inc({ reason });
     this.#options.metrics.activeSessions.set(this.#sessions.size);
-    for (const listener of this.#lifecycleListeners) listener({ sessionId: hosted.id, kind: 'finished' });
+    for (const listener of this.#lifecycleListeners) listener({ kind: 'finished', sessionId: hosted.id, reason });
   }
 
   #summary(hosted: HostedSession): SessionSummary {

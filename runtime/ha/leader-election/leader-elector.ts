@@ -59,7 +59,7 @@ export class LeaderElector {
   readonly identity: string;
   private readonly lock: LeaseLock;
   private readonly timings: ElectionTimings;
-  private readonly annotations: Record<string, string>;
+  private annotations: Record<string, string>;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: ElectionLogger;
@@ -86,6 +86,11 @@ export class LeaderElector {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silent;
+  }
+
+  /** Replaces what is published on the lease while leading (written at the next renewal). */
+  setAnnotations(annotations: Record<string, string>): void {
+    this.annotations = { ...annotations };
   }
 
   /** True only while leading and within the renew deadline; steps down (and notifies) if the deadline has passed. */

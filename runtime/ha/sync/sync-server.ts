@@ -60,7 +60,8 @@ export class SyncServer {
   private readonly options: Required<Omit<SyncServerOptions, 'host' | 'port'>> & { host: string; port: number };
   private readonly server: net.Server;
   private readonly connections = new Set<BackupConnection>();
-  private readonly state: SyncState = emptySyncState();
+  private state: SyncState = emptySyncState();
+  private accepting = true;
   private readonly ackListeners = new Set<(identity: string, seq: number) => void>();
 
   constructor(options: SyncServerOptions) {
@@ -101,6 +102,19 @@ export class SyncServer {
     }
   }
 
+  /** Only a primary serves its backup: when disabled, connections are refused and dropped. */
+  setAccepting(accepting: boolean): void {
+    this.accepting = accepting;
+    if (!accepting) {
+      for (const connection of this.connections) connection.socket.destroy();
+    }
+  }
+
+  /** Starts over with an empty state (a new tenure republishes what it runs). */
+  resetState(): void {
+    this.state = emptySyncState();
+  }
+
   syncState(): SyncState {
     return this.state;
   }
@@ -127,6 +141,11 @@ export class SyncServer {
 
   private accept(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (!this.accepting) {
+      this.options.log.info({ remote }, 'refusing a sync connection: not primary');
+      socket.destroy();
+      return;
+    }
     const connection: BackupConnection = {
       socket,
       remote,

@@ -1,0 +1,369 @@
+// High availability of one runtime process: turns role changes into action.
+//
+// As primary (epoch e): fences the session store with e, brings back persisted sessions
+// from it (raising session.recovered where the strategy asks), restarts the sessions its
+// backup replica knows of when restart-session-on-switchover is on (raising
+// session.restart and replaying the interaction's events, throttled), completes
+// treatments that were playing, then serves its own backup over the sync port: session
+// created/terminated, treatments, persisted-snapshot markers and interaction events.
+// Persisted sessions are snapshotted to the store at every stable point with epoch e.
+//
+// As backup: drops everything it was running (a deposed primary stops at once), follows
+// the lease holder's sync address, and keeps unstarted shadow sessions for the sessions
+// its primary reports, dropping them when the primary reports their end.
+import type { Logger } from 'pino';
+import type { RuntimeConfig } from '../config/runtime-options.ts';
+import type { LifecycleChange, SessionHost } from '../sessions/session-host.ts';
+import type { ExternalEvent } from '../sessions/strategy-engine.ts';
+import { StaleEpochError, type SessionStore } from '../store/session-store.ts';
+import type { RoleSource, RoleState } from './role-source.ts';
+import { planRestartBatches } from './restart-throttle.ts';
+import type { SyncClient } from './sync/sync-client.ts';
+import type { SyncEvent, SyncedSession, Treatment } from './sync/sync-protocol.ts';
+import type { SyncServer } from './sync/sync-server.ts';
+import type { SyncState } from './sync/sync-state.ts';
+
+/** Reasons a session ends that are not the session's own end: its successor carries it on. */
+const HANDED_OVER = new Set(['shutdown', 'deposed']);
+
+export function interactionIdOf(parameters: Record<string, unknown>): string | undefined {
+  for (const [name, value] of Object.entries(parameters)) {
+    if (/^interaction[-_]?id$/i.test(name) && typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+/** Events of a restartable session are kept under its interaction, or under its own id. */
+const replayKey = (session: { sessionId: string; interactionId?: string }) => session.interactionId ?? session.sessionId;
+
+export interface HighAvailabilityOptions {
+  config: RuntimeConfig;
+  host: SessionHost;
+  roles: RoleSource;
+  store: SessionStore;
+  syncServer: SyncServer;
+  syncClient: SyncClient;
+  logger: Logger;
+}
+
+export interface RecoveryReport {
+  epoch: number;
+  recovered: number;
+  restarted: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export class HighAvailability {
+  private readonly options: HighAvailabilityOptions;
+  private readonly nodeId: string;
+  private role: RoleState['role'] | undefined;
+  private epoch = 0;
+  private readonly versions = new Map<string, number>();
+  private readonly liveSessions = new Map<string, SyncedSession>();
+  private readonly treatmentTimers = new Set<NodeJS.Timeout>();
+  /** Backup: unstarted sessions mirroring the primary's, with their (async) creation. */
+  private readonly shadows = new Map<string, Promise<boolean>>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private transition: Promise<void> = Promise.resolve();
+  private readonly recoveryListeners = new Set<(report: RecoveryReport) => void>();
+  private stopped = false;
+
+  constructor(options: HighAvailabilityOptions) {
+    this.options = options;
+    this.nodeId = options.config['node-id'];
+  }
+
+  onRecovery(listener: (report: RecoveryReport) => void): () => void {
+    this.recoveryListeners.add(listener);
+    return () => this.recoveryListeners.delete(listener);
+  }
+
+  start(): void {
+    const { host, roles, syncClient } = this.options;
+    this.unsubscribers.push(
+      roles.subscribe((state) => this.onRole(state)),
+      host.onLifecycle((change) => this.onLifecycle(change)),
+      host.onExternalEvent((sessionId, event) => this.onExternalEvent(sessionId, event)),
+      host.onStablePoint((point) => {
+        if (point.persist) void this.persist(point.sessionId, point.src, point.session.snapshot());
+      }),
+      syncClient.subscribe({
+        onSnapshot: (replica) => this.reconcileShadows(replica),
+        onEvents: (events) => this.applyToShadows(events),
+      }),
+    );
+    this.onRole(roles.current());
+  }
+
+  /** Lets in-flight work finish; sessions themselves are closed by the runtime. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    for (const timer of this.treatmentTimers) clearTimeout(timer);
+    this.options.syncClient.stop();
+    await this.transition;
+  }
+
+  /** For the treatment ledger (voice calls): a treatment began / ended on the primary. */
+  treatmentStarted(treatment: Treatment): void {
+    this.publish({ type: 'treatment-started', at: Date.now(), treatment });
+  }
+
+  treatmentEnded(sessionId: string, treatmentId: string): void {
+    this.publish({ type: 'treatment-ended', at: Date.now(), sessionId, treatmentId });
+  }
+
+  private isPrimary(): boolean {
+    return this.role === 'primary' && this.options.roles.current().role === 'primary';
+  }
+
+  private publish(event: SyncEvent): void {
+    if (this.isPrimary()) this.options.syncServer.publish(event);
+  }
+
+  private onRole(state: RoleState): void {
+    if (this.stopped) return;
+    if (state.role === 'backup') this.options.syncClient.follow(state.primarySyncAddress);
+    if (state.role === this.role && state.epoch === this.epoch) return;
+    const previous = this.role;
+    this.role = state.role;
+    this.epoch = state.epoch;
+    this.transition = this.transition.then(() =>
+      state.role === 'primary' ? this.becomePrimary(state.epoch) : this.becomeBackup(previous, state),
+    ).catch((error: unknown) => this.options.logger.error({ err: error }, 'role transition failed'));
+  }
+
+  private async becomeBackup(previous: RoleState['role'] | undefined, state: RoleState): Promise<void> {
+    const { host, syncServer, logger } = this.options;
+    syncServer.setAccepting(false);
+    if (previous === 'primary') {
+      logger.warn({ epoch: this.epoch }, 'no longer primary: dropping every session (the new primary carries them on)');
+      host.abandonAll('deposed');
+      this.liveSessions.clear();
+      for (const timer of this.treatmentTimers) clearTimeout(timer);
+      this.treatmentTimers.clear();
+    }
+    this.options.syncClient.follow(state.primarySyncAddress);
+  }
+
+  private async becomePrimary(epoch: number): Promise<void> {
+    const { host, store, syncServer, syncClient, config, logger } = this.options;
+    const startedAt = Date.now();
+    const replica = syncClient.replica();
+    syncClient.follow(undefined);
+    syncServer.resetState();
+    syncServer.setAccepting(true);
+    try {
+      await store.fence(this.nodeId, epoch);
+    } catch (error) {
+      if (error instanceof StaleEpochError) {
+        logger.warn({ epoch, current: error.currentEpoch }, 'the store has seen a newer primary: not recovering');
+        return;
+      }
+      throw error;
+    }
+    // Sessions this process runs already (it was primary before and kept them? never: a
+    // backup runs only shadows) are republished so a backup gets a complete picture.
+    let recovered = 0;
+    for await (const stored of store.listByNode(this.nodeId)) {
+      if (!this.isPrimary() || this.epoch !== epoch) return;
+      this.shadowDrop(stored.sessionId);
+      try {
+        const events: ExternalEvent[] = (await host.sendsSessionRecovered(stored.src))
+          ? [{ name: 'session.recovered', data: { sessionid: stored.sessionId, interactionid: stored.interactionId } }]
+          : [];
+        await host.restoreSession(stored.src, stored.sessionId, stored.snapshot, events);
+        this.versions.set(stored.sessionId, stored.version);
+        const synced: SyncedSession = {
+          sessionId: stored.sessionId,
+          interactionId: stored.interactionId,
+          src: stored.src,
+          createdAt: stored.savedAt,
+          persisted: true,
+          persistedVersion: stored.version,
+        };
+        this.liveSessions.set(stored.sessionId, synced);
+        this.publish({ type: 'session-created', at: Date.now(), session: synced });
+        recovered++;
+      } catch (error) {
+        logger.error({ err: error, sessionId: stored.sessionId }, 'could not recover a persisted session');
+      }
+    }
+    let restarted = 0;
+    if (config['restart-session-on-switchover']) {
+      restarted = await this.restartFromReplica(replica, epoch);
+    }
+    this.completeTreatments(replica);
+    logger.info({ epoch, recovered, restarted, ms: Date.now() - startedAt }, 'primary: recovery done');
+    const report = { epoch, recovered, restarted, startedAt, finishedAt: Date.now() };
+    for (const listener of this.recoveryListeners) listener(report);
+  }
+
+  private async restartFromReplica(replica: SyncState, epoch: number): Promise<number> {
+    const { host, config, logger } = this.options;
+    const candidates = [...replica.sessions.values()].filter((s) => !s.persisted && !this.liveSessions.has(s.sessionId));
+    const batches = planRestartBatches(candidates.length, config['session-processing-threads']);
+    let restarted = 0;
+    for (const [index, batch] of batches.entries()) {
+      if (index > 0 && config['session-restart-timeout'] > 0) {
+        await new Promise((resolve) => setTimeout(resolve, config['session-restart-timeout']));
+      }
+      if (!this.isPrimary() || this.epoch !== epoch) return restarted;
+      for (const session of candidates.slice(batch.from, batch.to)) {
+        const events = replica.interactionEvents.get(replayKey(session)) ?? [];
+        const replay: ExternalEvent[] = [
+          { name: 'session.restart', data: { interactionid: session.interactionId, sessionid: session.sessionId } },
+          ...events.map((e) => ({ name: e.name, data: e.data })),
+        ];
+        try {
+          const shadowReady = await (this.shadows.get(session.sessionId) ?? Promise.resolve(false));
+          if (!shadowReady) {
+            await host.createSession(session.src, session.params ?? {}, { sessionId: session.sessionId, deferStart: true });
+          }
+          this.shadows.delete(session.sessionId);
+          this.liveSessions.set(session.sessionId, session);
+          this.publish({ type: 'session-created', at: Date.now(), session });
+          for (const event of events) {
+            this.publish({ type: 'interaction-event', at: Date.now(), interactionId: replayKey(session), event });
+          }
+          host.startDeferred(session.sessionId, replay);
+          restarted++;
+        } catch (error) {
+          logger.error({ err: error, sessionId: session.sessionId }, 'could not restart a session');
+        }
+      }
+    }
+    // Shadows whose sessions were not restarted (persisted ones were recovered instead).
+    for (const id of [...this.shadows.keys()]) this.shadowDrop(id);
+    return restarted;
+  }
+
+  /** A treatment that ends after the failover still yields dialog.<kind>.done in its session. */
+  private completeTreatments(replica: SyncState): void {
+    for (const perSession of replica.treatments.values()) {
+      for (const treatment of perSession.values()) {
+        if (treatment.expectedEndAt === undefined) continue;
+        this.publish({ type: 'treatment-started', at: Date.now(), treatment });
+        const timer = setTimeout(() => {
+          this.treatmentTimers.delete(timer);
+          try {
+            this.options.host.sendEvent(treatment.sessionId, {
+              name: `dialog.${treatment.kind}.done`,
+              data: { treatmentid: treatment.treatmentId, interactionid: treatment.interactionId },
+            });
+          } catch (error) {
+            this.options.logger.info({ err: String(error), sessionId: treatment.sessionId }, 'treatment ended for a session that is gone');
+          }
+          this.treatmentEnded(treatment.sessionId, treatment.treatmentId);
+        }, Math.max(0, treatment.expectedEndAt - Date.now()));
+        this.treatmentTimers.add(timer);
+      }
+    }
+  }
+
+  private onLifecycle(change: LifecycleChange): void {
+    if (!this.isPrimary()) return;
+    if (change.kind === 'created') {
+      if (this.liveSessions.has(change.sessionId)) return; // a restart: published by restartFromReplica
+      const session: SyncedSession = {
+        sessionId: change.sessionId,
+        interactionId: interactionIdOf(change.parameters),
+        src: change.src,
+        params: change.parameters,
+        createdAt: change.createdAt,
+        persisted: change.persist,
+      };
+      this.liveSessions.set(change.sessionId, session);
+      this.publish({ type: 'session-created', at: Date.now(), session });
+      return;
+    }
+    if (HANDED_OVER.has(change.reason)) return;
+    const session = this.liveSessions.get(change.sessionId);
+    this.liveSessions.delete(change.sessionId);
+    this.publish({ type: 'session-terminated', at: Date.now(), sessionId: change.sessionId, interactionId: session?.interactionId });
+    if (session?.persisted) {
+      this.versions.delete(change.sessionId);
+      this.options.store.delete(this.nodeId, change.sessionId, this.epoch).catch((error: unknown) => {
+        this.options.logger.warn({ err: String(error), sessionId: change.sessionId }, 'could not delete a persisted session');
+      });
+    }
+  }
+
+  private onExternalEvent(sessionId: string, event: ExternalEvent): void {
+    if (!this.options.config['restart-session-on-switchover'] || !this.isPrimary()) return;
+    const session = this.liveSessions.get(sessionId);
+    if (!session || session.persisted) return;
+    this.publish({ type: 'interaction-event', at: Date.now(), interactionId: replayKey(session), event: { name: event.name, data: event.data, at: Date.now() } });
+  }
+
+  private async persist(sessionId: string, src: string, snapshot: unknown): Promise<void> {
+    if (!this.isPrimary()) return;
+    const epoch = this.epoch;
+    const version = (this.versions.get(sessionId) ?? 0) + 1;
+    this.versions.set(sessionId, version);
+    try {
+      await this.options.store.save({
+        sessionId,
+        nodeId: this.nodeId,
+        epoch,
+        version,
+        savedAt: Date.now(),
+        interactionId: this.liveSessions.get(sessionId)?.interactionId,
+        src,
+        snapshot,
+      });
+      this.publish({ type: 'session-persisted', at: Date.now(), sessionId, version });
+    } catch (error) {
+      if (error instanceof StaleEpochError) {
+        this.options.logger.warn({ sessionId, epoch, current: error.currentEpoch }, 'snapshot refused: a newer primary owns this node');
+      } else {
+        this.options.logger.error({ err: error, sessionId }, 'could not persist a session snapshot');
+      }
+    }
+  }
+
+  // --- backup: shadow sessions (restart-session-on-switchover) ---
+
+  private reconcileShadows(replica: SyncState): void {
+    if (!this.options.config['restart-session-on-switchover'] || this.role !== 'backup') return;
+    for (const id of [...this.shadows.keys()]) if (!replica.sessions.has(id)) this.shadowDrop(id);
+    for (const session of replica.sessions.values()) this.shadowCreate(session);
+  }
+
+  private applyToShadows(events: SyncEvent[]): void {
+    if (!this.options.config['restart-session-on-switchover'] || this.role !== 'backup') return;
+    for (const event of events) {
+      if (event.type === 'session-created') this.shadowCreate(event.session);
+      else if (event.type === 'session-terminated') this.shadowDrop(event.sessionId);
+    }
+  }
+
+  private shadowCreate(session: SyncedSession): void {
+    if (session.persisted || this.shadows.has(session.sessionId)) return;
+    const created = this.options.host
+      .createSession(session.src, session.params ?? {}, { sessionId: session.sessionId, deferStart: true })
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.options.logger.warn({ err: String(error), sessionId: session.sessionId }, 'could not create a shadow session');
+          return false;
+        },
+      );
+    this.shadows.set(session.sessionId, created);
+  }
+
+  private shadowDrop(sessionId: string): void {
+    const created = this.shadows.get(sessionId);
+    if (!created) return;
+    this.shadows.delete(sessionId);
+    void created.then((ok) => {
+      if (!ok) return;
+      try {
+        this.options.host.terminate(sessionId, 'deposed');
+      } catch {
+        // already gone
+      }
+    });
+  }
+}

@@ -1,0 +1,86 @@
+// What `ors local` does once its flags are parsed: install/find HAProxy, start the
+// cluster, print where everything is, take commands on stdin, stop cleanly on Ctrl-C.
+import readline from 'node:readline';
+import { CONTROL_HELP, parseControlCommand } from './control-commands.ts';
+import { ensureHaproxy } from './haproxy-binary.ts';
+import { LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+
+export async function runLocalCluster(options: Omit<LocalClusterOptions, 'haproxyBinary' | 'log'>): Promise<number> {
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const fail = (line: string) => process.stderr.write(`ors local: ${line}\n`);
+  if (options.nodes < 1) {
+    fail('--nodes must be at least 1');
+    return 2;
+  }
+  if (!(options.leaseDurationMs > options.renewDeadlineMs && options.renewDeadlineMs > options.retryPeriodMs)) {
+    fail('need lease-duration > lease-renew-deadline > lease-retry-period');
+    return 2;
+  }
+  let haproxyBinary: string;
+  try {
+    haproxyBinary = ensureHaproxy(print);
+  } catch (error) {
+    fail((error as Error).message);
+    return 1;
+  }
+  const cluster = new LocalCluster({ ...options, haproxyBinary, log: (line) => print(`[ors local] ${line}`) });
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= cluster.stop());
+  const onSignal = () => {
+    print('\n[ors local] stopping...');
+    void stop().then(() => {
+      print('[ors local] stopped');
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await cluster.start();
+  } catch (error) {
+    fail(`could not start: ${(error as Error).message}`);
+    await stop();
+    return 1;
+  }
+  print(`ORS local cluster: ${options.nodes} node(s) x (primary, backup)`);
+  print(`  front (HAProxy): ${cluster.frontUrl}`);
+  print(`  try: curl -i -X POST ${cluster.frontUrl}/scxml/session/start -d src=<strategy>`);
+  print(await cluster.status());
+  print(`  logs: ${cluster.dataDir}/logs`);
+  print(CONTROL_HELP);
+
+  const input = readline.createInterface({ input: process.stdin, terminal: false });
+  input.on('line', (line) => {
+    const command = parseControlCommand(line, options.nodes);
+    if (!command) return;
+    void (async () => {
+      switch (command.kind) {
+        case 'error':
+          print(command.message);
+          break;
+        case 'help':
+          print(CONTROL_HELP);
+          break;
+        case 'status':
+          print(await cluster.status());
+          break;
+        case 'kill':
+          print(await cluster.kill(command.node));
+          break;
+        case 'freeze':
+          print(await cluster.freeze(command.node));
+          break;
+        case 'thaw':
+          print(cluster.thaw(command.node));
+          break;
+        case 'quit':
+          onSignal();
+          break;
+      }
+    })();
+  });
+  await new Promise<void>(() => {
+    // Runs until a signal or `quit` ends the process.
+  });
+  return 0;
+}
