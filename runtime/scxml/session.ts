@@ -14,6 +14,7 @@ import type { RealmApi } from './datamodel/realm.ts';
 import { compile, ScxmlDocument } from './document.ts';
 import type { XmlTree } from './model.ts';
 import { serializeTree } from './xml.ts';
+import { systemClock } from './system-clock.ts';
 import type { Action, ContentSpec, ForeachSpec, InvokeSpec, ParamSpec, Runner, SendSpec, StateModel, TransitionModel } from './model.ts';
 import type {
   Clock,
@@ -98,15 +99,6 @@ export interface SessionSnapshot {
   lastEvent: unknown;
 }
 
-const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer: (due, fire) => {
-    const t = setTimeout(fire, Math.max(0, due - Date.now()));
-    t.unref?.();
-    return t;
-  },
-  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 class MapRegistry implements SessionRegistry {
   private readonly sessions = new Map<string, SessionHandle>();
@@ -144,6 +136,8 @@ function isDescendant(s: StateModel, ancestor: StateModel | null | undefined): b
   return s.index > ancestor.index && s.index <= ancestor.lastDescendant;
 }
 
+const EMPTY_MAP: ReadonlyMap<never, never> = new Map<never, never>();
+
 type DefaultHistoryContent = Array<{ state: StateModel; actions: Action[] }>;
 
 const byDocumentOrder = (a: StateModel, b: StateModel) => a.index - b.index;
@@ -163,12 +157,13 @@ export class Session implements SessionHandle, Runner {
   private readonly data: Record<string, unknown>;
   private readonly active: Uint8Array;
   private readonly initialised: Uint8Array;
-  private readonly historyValue = new Map<number, StateModel[]>();
+  // Created on first use: most sessions never need them, and each Map costs ~100 bytes.
+  private historyValue: Map<number, StateModel[]> | undefined;
   private internalQueue: QueuedEvent[] = [];
   private externalQueue: QueuedEvent[] = [];
   private statesToInvoke: StateModel[] = [];
-  private readonly pendingSends = new Map<string, PendingSend>();
-  private readonly invoked = new Map<string, Invocation>();
+  private pendingSends: Map<string, PendingSend> | undefined;
+  private invoked: Map<string, Invocation> | undefined;
   private running = false;
   private started = false;
   private inRun = false;
@@ -187,7 +182,6 @@ export class Session implements SessionHandle, Runner {
   private readonly parent: ParentLink | undefined;
   private readonly timeLimit: number;
   private readonly logger: Logger | undefined;
-  private readonly now: () => number;
 
   constructor(document: ScxmlDocument, options: SessionOptions = {}, parent?: ParentLink) {
     this.document = document;
@@ -195,7 +189,6 @@ export class Session implements SessionHandle, Runner {
     this.states = this.model.states;
     this.options = options;
     this.clock = options.clock ?? systemClock;
-    this.now = () => this.clock.now();
     this.random = options.random ?? Math.random;
     this.id = options.sessionId ?? randomId(this.random);
     this.registry = options.registry;
@@ -207,8 +200,10 @@ export class Session implements SessionHandle, Runner {
     const [scope, data] = this.realm.createScope((id) => this.isActiveId(id));
     this.scope = scope;
     this.data = data;
-    this.active = new Uint8Array(this.states.length);
-    this.initialised = new Uint8Array(this.states.length);
+    // One allocation for both flag sets: [0, n) active, [n, 2n) initialised (late binding).
+    const flags = new Uint8Array(this.states.length * 2);
+    this.active = flags.subarray(0, this.states.length);
+    this.initialised = flags.subarray(this.states.length);
     this.registry?.add(this);
   }
 
@@ -219,7 +214,7 @@ export class Session implements SessionHandle, Runner {
     if (this.started) throw new Error(`session ${this.id} already started`);
     this.started = true;
     this.running = true;
-    this.realm.setSession(this.now, this.random);
+    this.realm.setSession(this.clock, this.random);
     this.initSystemVariables();
     if (this.model.binding === 'early') {
       for (const d of this.model.allData) this.data[d.id] = undefined;
@@ -275,7 +270,7 @@ export class Session implements SessionHandle, Runner {
     this.scheduled = false;
     if (!this.started || this.finished || this.inRun) return;
     this.inRun = true;
-    this.realm.setSession(this.now, this.random);
+    this.realm.setSession(this.clock, this.random);
     try {
       let budget = MAX_EVENTS_PER_RUN;
       while (this.running && this.externalQueue.length > 0 && budget-- > 0) {
@@ -321,7 +316,7 @@ export class Session implements SessionHandle, Runner {
       this.finishQuietly();
       return;
     }
-    this.realm.setSession(this.now, this.random);
+    this.realm.setSession(this.clock, this.random);
     this.running = false;
     this.exitInterpreter(false);
   }
@@ -370,7 +365,7 @@ export class Session implements SessionHandle, Runner {
 
   private processExternalEvent(externalEvent: QueuedEvent): void {
     this.setEvent(externalEvent);
-    for (const inv of this.invoked.values()) {
+    for (const inv of (this.invoked ?? EMPTY_MAP).values()) {
       if (inv.invokeid === externalEvent.invokeid) this.applyFinalize(inv);
       if (inv.spec.autoforward && !inv.child.done) {
         inv.child.enqueue({
@@ -426,10 +421,10 @@ export class Session implements SessionHandle, Runner {
   private finishQuietly(): void {
     this.finished = true;
     this.running = false;
-    for (const p of this.pendingSends.values()) this.clock.clearTimer(p.timer);
-    this.pendingSends.clear();
-    for (const inv of this.invoked.values()) inv.child.terminate();
-    this.invoked.clear();
+    for (const p of (this.pendingSends ?? EMPTY_MAP).values()) this.clock.clearTimer(p.timer);
+    this.pendingSends = undefined;
+    for (const inv of (this.invoked ?? EMPTY_MAP).values()) inv.child.terminate();
+    this.invoked = undefined;
     this.externalQueue = [];
     this.internalQueue = [];
     this.registry?.delete(this.id);
@@ -544,7 +539,7 @@ export class Session implements SessionHandle, Runner {
           const s0 = this.states[i]!;
           if (h.deep ? s0.atomic : s0.parent === s) recorded.push(s0);
         }
-        this.historyValue.set(h.index, recorded);
+        (this.historyValue ??= new Map()).set(h.index, recorded);
       }
     }
     for (const s of statesToExit) {
@@ -621,7 +616,7 @@ export class Session implements SessionHandle, Runner {
     defaultHistoryContent: DefaultHistoryContent,
   ): void {
     if (state.kind === 'history') {
-      const recorded = this.historyValue.get(state.index);
+      const recorded = this.historyValue?.get(state.index);
       if (recorded) {
         for (const s of recorded) this.addDescendantStatesToEnter(s, statesToEnter, statesForDefaultEntry, defaultHistoryContent);
         for (const s of recorded) {
@@ -691,7 +686,7 @@ export class Session implements SessionHandle, Runner {
     const targets: StateModel[] = [];
     for (const s of t.targets!) {
       if (s.kind === 'history') {
-        const recorded = this.historyValue.get(s.index);
+        const recorded = this.historyValue?.get(s.index);
         const list = recorded ?? this.historyDefault(s);
         for (const x of list) {
           if (x.kind === 'history') {
@@ -967,7 +962,7 @@ export class Session implements SessionHandle, Runner {
       if (target === '#_internal') throw new ExecutionError('delayed send to #_internal');
       const due = this.clock.now() + delay;
       const pending: PendingSend = { sendid, due, event, target, type: isScxmlType ? SCXML_PROCESSOR : type, timer: undefined };
-      this.pendingSends.set(sendid, pending);
+      (this.pendingSends ??= new Map()).set(sendid, pending);
       this.armTimer(pending);
       return;
     }
@@ -976,9 +971,9 @@ export class Session implements SessionHandle, Runner {
 
   private armTimer(pending: PendingSend): void {
     pending.timer = this.clock.setTimer(pending.due, () => {
-      if (this.pendingSends.get(pending.sendid) !== pending) return;
-      this.pendingSends.delete(pending.sendid);
-      this.realm.setSession(this.now, this.random);
+      if (this.pendingSends?.get(pending.sendid) !== pending) return;
+      this.pendingSends?.delete(pending.sendid);
+      this.realm.setSession(this.clock, this.random);
       this.dispatch(pending.event, pending.target, pending.type, pending.sendid);
     });
   }
@@ -1022,7 +1017,7 @@ export class Session implements SessionHandle, Runner {
       const id = target.slice('#_scxml_'.length);
       recipient = id === this.id ? this : this.registry?.get(id);
     } else if (target.startsWith('#_')) {
-      const inv = this.invoked.get(target.slice(2));
+      const inv = this.invoked?.get(target.slice(2));
       recipient = inv && !inv.child.done ? inv.child : undefined;
     }
     if (!recipient) {
@@ -1051,10 +1046,10 @@ export class Session implements SessionHandle, Runner {
   }
 
   cancel(sendid: string): void {
-    const pending = this.pendingSends.get(sendid);
+    const pending = this.pendingSends?.get(sendid);
     if (!pending) return;
     this.clock.clearTimer(pending.timer);
-    this.pendingSends.delete(sendid);
+    this.pendingSends?.delete(sendid);
   }
 
   // ---- <invoke> ------------------------------------------------------------------------
@@ -1087,7 +1082,7 @@ export class Session implements SessionHandle, Runner {
       }
       const params = this.evaluateParams(spec.params, spec.namelist, spec.namelistNames) as Record<string, unknown> | undefined;
       const child = this.createChild(document, invokeid, params);
-      this.invoked.set(invokeid, { invokeid, state, spec, child, documentRef });
+      (this.invoked ??= new Map()).set(invokeid, { invokeid, state, spec, child, documentRef });
       child.start();
     } catch (e) {
       this.raiseError('error.execution', e);
@@ -1120,9 +1115,9 @@ export class Session implements SessionHandle, Runner {
   }
 
   private cancelInvoke(spec: InvokeSpec, state: StateModel): void {
-    for (const inv of this.invoked.values()) {
+    for (const inv of (this.invoked ?? EMPTY_MAP).values()) {
       if (inv.spec === spec && inv.state === state) {
-        this.invoked.delete(inv.invokeid);
+        this.invoked?.delete(inv.invokeid);
         if (inv.child.done) continue; // completed on its own: its events (done.invoke) still count
         inv.child.terminate();
         // Events the cancelled invocation already sent are not processed (SCXML 6.4).
@@ -1147,7 +1142,7 @@ export class Session implements SessionHandle, Runner {
     }
     const encodeEvent = (e: QueuedEvent) => ({ ...e, data: realm.encode(e.data) });
     const history: Record<string, string[]> = {};
-    for (const [index, states] of this.historyValue) history[this.states[index]!.id] = states.map((s) => s.id);
+    for (const [index, states] of this.historyValue ?? EMPTY_MAP) history[this.states[index]!.id] = states.map((s) => s.id);
     return {
       version: 1,
       sessionId: this.id,
@@ -1157,14 +1152,14 @@ export class Session implements SessionHandle, Runner {
       datamodel,
       internalQueue: this.internalQueue.map(encodeEvent),
       externalQueue: this.externalQueue.map(encodeEvent),
-      pendingSends: [...this.pendingSends.values()].map((p) => ({
+      pendingSends: [...(this.pendingSends ?? EMPTY_MAP).values()].map((p) => ({
         sendid: p.sendid,
         due: p.due,
         event: encodeEvent(p.event),
         target: p.target,
         type: p.type,
       })),
-      invoked: [...this.invoked.values()].map((inv) => ({
+      invoked: [...(this.invoked ?? EMPTY_MAP).values()].map((inv) => ({
         invokeid: inv.invokeid,
         state: inv.state.id,
         invoke: inv.state.invokes.indexOf(inv.spec),
@@ -1194,7 +1189,7 @@ export class Session implements SessionHandle, Runner {
     this.initSystemVariables();
     for (const id of snapshot.configuration) this.active[byId(id).index] = 1;
     for (const id of snapshot.initialisedStates) this.initialised[byId(id).index] = 1;
-    for (const [id, states] of Object.entries(snapshot.history)) this.historyValue.set(byId(id).index, states.map(byId));
+    for (const [id, states] of Object.entries(snapshot.history)) (this.historyValue ??= new Map()).set(byId(id).index, states.map(byId));
     for (const d of this.model.allData) if (!(d.id in this.data)) this.data[d.id] = undefined;
     for (const [key, value] of Object.entries(snapshot.datamodel)) this.data[key] = realm.decode(value, this.scope, this.data);
     const decodeEvent = (e: unknown): QueuedEvent => {
@@ -1208,7 +1203,7 @@ export class Session implements SessionHandle, Runner {
     if (snapshot.lastEvent) this.setEvent(decodeEvent(snapshot.lastEvent));
     for (const p of snapshot.pendingSends) {
       const pending: PendingSend = { sendid: p.sendid, due: p.due, event: decodeEvent(p.event), target: p.target, type: p.type, timer: undefined };
-      this.pendingSends.set(p.sendid, pending);
+      (this.pendingSends ??= new Map()).set(p.sendid, pending);
       this.armTimer(pending);
     }
     for (const inv of snapshot.invoked) {
@@ -1224,7 +1219,7 @@ export class Session implements SessionHandle, Runner {
         invokeid: inv.invokeid,
       });
       child.restoreFrom(inv.child);
-      this.invoked.set(inv.invokeid, { invokeid: inv.invokeid, state, spec, child, documentRef: inv.document });
+      (this.invoked ??= new Map()).set(inv.invokeid, { invokeid: inv.invokeid, state, spec, child, documentRef: inv.document });
     }
     if (this.finished) this.registry?.delete(this.id);
     if (this.externalQueue.length > 0) this.notify();

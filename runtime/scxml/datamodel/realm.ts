@@ -48,7 +48,8 @@ export interface RealmApi {
   decode(encoded: unknown, scope: object, data: object): unknown;
   /** Compiles many function sources at once (`(function(...){...})` each); a string entry is a SyntaxError message. */
   compileAll(sources: string[]): Array<((...args: unknown[]) => unknown) | string>;
-  setSession(now: () => number, random: () => number): void;
+  /** Whose clock and random source `Date`/`Math.random` use from now on. */
+  setSession(clock: { now(): number }, random: () => number): void;
   /** Names of the realm's global object (resolve there, not in the datamodel). */
   isGlobal(name: string): boolean;
   /** Whether a promise was created by strategy code (in this realm). */
@@ -242,7 +243,17 @@ const REALM_SOURCE = String.raw`
   // are wrapped too, so decoding is unambiguous.
   function encode(value) {
     const ids = new Map();
+    // Strategy code never runs here (tick() throws outside evaluations), so getters,
+    // proxies and toJSON of strategy objects fail; such values are recorded as undefined
+    // rather than failing the whole snapshot.
     function enc(v) {
+      try {
+        return encValue(v);
+      } catch (e) {
+        return { $t: 'u' };
+      }
+    }
+    function encValue(v) {
       switch (typeof v) {
         case 'undefined': return { $t: 'u' };
         case 'number':
@@ -276,7 +287,11 @@ const REALM_SOURCE = String.raw`
         return { $t: 's', id, v: items };
       }
       const props = {};
-      for (const k of Object.keys(v)) put(props, k, enc(v[k]));
+      for (const k of Object.keys(v)) {
+        let x;
+        try { x = v[k]; } catch (e) { x = undefined; }
+        put(props, k, enc(x));
+      }
       return { $t: 'o', id, v: props };
     }
     return enc(value);
@@ -413,7 +428,7 @@ const REALM_SOURCE = String.raw`
 })
 `;
 
-let sessionNow: () => number = Date.now;
+let sessionClock: { now(): number } = Date;
 let sessionRandom: () => number = Math.random;
 
 let realm: RealmApi | undefined;
@@ -447,14 +462,14 @@ export function getRealm(): RealmApi {
   ) => Omit<RealmApi, 'setSession'>;
   const api = factory(
     () => performance.now(),
-    () => sessionNow(),
+    () => sessionClock.now(),
     () => sessionRandom(),
   );
   guardUnhandledRejections(api.isRealmPromise);
   realm = {
     ...api,
-    setSession(now, random) {
-      sessionNow = now;
+    setSession(clock, random) {
+      sessionClock = clock;
       sessionRandom = random;
     },
   };

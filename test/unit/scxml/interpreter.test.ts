@@ -383,3 +383,20 @@ describe('snapshot and restore', () => {
     ]);
   });
 });
+
+describe('snapshot robustness', () => {
+  it('records values it cannot read (getters, proxies of strategy code) as undefined instead of failing', () => {
+    const doc = compile(`<scxml ${NS} initial="s"><state id="s"><onentry><script>
+      var tricky = { plain: 1, get boom() { throw new Error('no'); } };
+      var proxied = new Proxy({}, { ownKeys() { while (true) {} } });
+      var when = new Date(0);
+    </script></onentry></state></scxml>`);
+    const s = createSession(doc, { scheduler: () => {} });
+    s.start();
+    const snap = JSON.parse(JSON.stringify(s.snapshot()));
+    const r = restoreSession(doc, snap, { scheduler: () => {} });
+    expect((r.getData('tricky') as { plain: number }).plain).toBe(1);
+    expect(r.getData('proxied')).toBeUndefined();
+    expect((r.getData('when') as Date).getTime()).toBe(0);
+  });
+});
