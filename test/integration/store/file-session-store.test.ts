@@ -29,7 +29,17 @@ async function segmentOf(dir: string): Promise<string> {
   return path.join(nodeDir, names.at(-1)!);
 }
 
-describeSessionStoreContract('file', async () => openStore(await tempDir()));
+const storeDirs = new WeakMap<object, string>();
+describeSessionStoreContract(
+  'file',
+  async () => {
+    const dir = await tempDir();
+    const store = await openStore(dir);
+    storeDirs.set(store, dir);
+    return store;
+  },
+  { reopen: async (store) => openStore(storeDirs.get(store)!) },
+);
 
 describe('file session store durability', () => {
   it('a reopened store has everything that was acknowledged', async () => {

@@ -1,0 +1,126 @@
+// Cassandra stopped for 30 s while the runtime keeps writing, then started again: writes
+// wait in the bounded backlog (reads see them), the backlog sheds past its bound with a
+// clear error and a metric, health reports the outage, and once Cassandra is back every
+// write lands — nothing acknowledged before, and nothing accepted during the outage, is lost.
+// This test stops its server, so it runs its own instead of the run's shared one.
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CassandraSessionStore } from '../../runtime/store/cassandra-store.ts';
+import type { CassandraStoreConfigInput } from '../../runtime/store/cassandra-store-config.ts';
+import type { StoredSession } from '../../runtime/store/session-store.ts';
+import { BacklogFullError } from '../../runtime/store/write-backlog.ts';
+import { CassandraServer } from '../infra/cassandra.ts';
+import { session } from '../contracts/session-store-contract.ts';
+
+const server = new CassandraServer();
+let config: CassandraStoreConfigInput;
+const stores: CassandraSessionStore[] = [];
+
+beforeAll(async () => {
+  const endpoint = await server.start();
+  config = {
+    contactPoints: [endpoint.contactPoint],
+    localDataCenter: endpoint.localDataCenter,
+    keyspace: 'ors_outage',
+    replication: { class: 'NetworkTopologyStrategy', dataCenters: { [endpoint.localDataCenter]: 1 } },
+    maxPendingWrites: 50,
+    maxRetryDelayMs: 1000,
+    requestTimeoutMs: 2000,
+  };
+});
+
+afterAll(async () => {
+  for (const store of stores) await store.close().catch(() => undefined);
+  await server.stop();
+  console.log(`outage test Cassandra log: ${server.logFile}`);
+});
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('Cassandra stopped for 30 s and started again: nothing acknowledged or accepted is lost', async () => {
+  const registry = new Registry();
+  const store = new CassandraSessionStore(config, { registry });
+  stores.push(store);
+  await store.open();
+  const node = 'node-0';
+  const id = (i: number) => `session-${i}`;
+
+  // Acknowledged before the outage.
+  const before = Array.from({ length: 20 }, (_, i) => session({ sessionId: id(i), nodeId: node, snapshot: { i, step: 1 } }));
+  await Promise.all(before.map((s) => store.save(s)));
+
+  await server.stop();
+  const stoppedAt = Date.now();
+
+  // During the outage: updates, terminations and new sessions; none is acknowledged yet.
+  const outcomes = new Map<string, Promise<'applied' | Error>>();
+  const track = (key: string, write: Promise<void>) =>
+    outcomes.set(key, write.then(() => 'applied' as const, (error: Error) => error));
+  const updated: StoredSession[] = [];
+  for (let i = 0; i < 15; i++) {
+    const s = session({ sessionId: id(i), nodeId: node, version: 2, snapshot: { i, step: 2 } });
+    updated.push(s);
+    track(`update-${i}`, store.save(s));
+  }
+  for (let i = 15; i < 20; i++) track(`delete-${i}`, store.delete(node, id(i), 1));
+  const created: StoredSession[] = [];
+  for (let i = 20; i < 50; i++) {
+    const s = session({ sessionId: id(i), nodeId: node, snapshot: { i, step: 1 } });
+    created.push(s);
+    track(`create-${i}`, store.save(s));
+  }
+  // A newer snapshot of a session already waiting replaces it in the backlog (no new entry).
+  const latest = session({ sessionId: id(0), nodeId: node, version: 3, snapshot: { i: 0, step: 3 } });
+  updated[0] = latest;
+  track('update-0-again', store.save(latest));
+
+  await until(() => !store.health().available, 20_000, 'the store to notice the outage');
+  expect(store.health().pending).toBe(50);
+
+  // The backlog is full: the next new session is shed at once, with a clear error and a metric.
+  const shed = await store.save(session({ sessionId: id(99), nodeId: node })).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(shed).toBeInstanceOf(BacklogFullError);
+  expect((shed as Error).message).toMatch(/backlog full.*shed/);
+
+  // Reads see the writes that are waiting.
+  expect(await store.load(node, id(0))).toEqual(latest);
+  expect(await store.load(node, id(15))).toBeUndefined();
+  expect(await store.load(node, id(30))).toEqual(created[10]);
+
+  const metrics = await registry.metrics();
+  expect(metrics).toMatch(/^ors_cassandra_available 0$/m);
+  expect(metrics).toMatch(/^ors_cassandra_pending_writes 50$/m);
+  expect(metrics).toMatch(/^ors_cassandra_shed_writes_total 1$/m);
+  expect(store.health().lastError).toBeTruthy();
+  for (const outcome of outcomes.values()) {
+    await expect(Promise.race([outcome, new Promise((r) => setTimeout(() => r('pending'), 0))])).resolves.toBe('pending');
+  }
+
+  await new Promise((r) => setTimeout(r, Math.max(0, stoppedAt + 30_000 - Date.now())));
+  await server.start();
+
+  // Every write accepted during the outage lands once Cassandra is back.
+  const results = await Promise.all(outcomes.values());
+  expect(results.every((r) => r === 'applied')).toBe(true);
+  expect(store.health()).toMatchObject({ available: true, pending: 0 });
+  expect(await registry.metrics()).toMatch(/^ors_cassandra_available 1$/m);
+
+  // A fresh store (another runtime) reads everything from Cassandra itself.
+  const reader = new CassandraSessionStore(config);
+  stores.push(reader);
+  await reader.open();
+  const listed: StoredSession[] = [];
+  for await (const s of reader.listByNode(node)) listed.push(s);
+  const expected = [...updated, ...created].sort((a, b) => a.sessionId.localeCompare(b.sessionId));
+  expect(listed.sort((a, b) => a.sessionId.localeCompare(b.sessionId))).toEqual(expected);
+  for (let i = 15; i < 20; i++) expect(await reader.load(node, id(i))).toBeUndefined();
+}, 240_000);
