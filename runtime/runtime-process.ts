@@ -15,6 +15,8 @@ import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-met
 import { SessionHost } from './sessions/session-host.ts';
 import type { StrategyEngine } from './sessions/strategy-engine.ts';
 import { StrategyLoader } from './sessions/strategy-loader.ts';
+import { TelephonyActions } from './telephony/telephony-actions.ts';
+import { startTelephonyClient, type TelephonyClient } from './telephony/telephony-client.ts';
 
 export interface RuntimeProcessOptions {
   config: RuntimeConfig;
@@ -22,6 +24,8 @@ export interface RuntimeProcessOptions {
   /** Replaces the role source the configuration describes (the HA issue passes a Lease one). */
   roles?: RoleSource;
   logger?: Logger;
+  /** Bound to the telephony client when `telephony-url` is set (the engine's dialog/ixn elements use it). */
+  telephony?: TelephonyActions;
 }
 
 export interface RuntimeProcess {
@@ -34,6 +38,8 @@ export interface RuntimeProcess {
   readonly url: string;
   /** Leader election, sync and recovery, when the configuration asks for a lease. */
   readonly ha?: HighAvailability;
+  /** The connection to the telephony server, when `telephony-url` is set. */
+  readonly telephony: TelephonyClient | undefined;
   /** Graceful: stop accepting, finish in-flight requests, drain, stop. Idempotent. */
   stop(): Promise<void>;
 }
@@ -79,6 +85,16 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     metrics,
     logger,
   });
+  const telephony = config['telephony-url']
+    ? startTelephonyClient({
+        config,
+        url: config['telephony-url'],
+        host,
+        roles,
+        actions: options.telephony ?? new TelephonyActions(),
+        logger,
+      })
+    : undefined;
   const nodeUrls = { ...config['node-urls'] };
   if (config['external-url']) nodeUrls[config['node-id']] = config['external-url'];
   const ctx: ApiContext = {
@@ -112,6 +128,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       server.closeIdleConnections();
       const timeout = config['shutdown-timeout'];
       const forced = setTimeout(() => server.closeAllConnections(), timeout);
+      await telephony?.stop();
       await host.drain(timeout);
       await closed;
       clearTimeout(forced);
@@ -124,5 +141,5 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     })();
     return stopping;
   };
-  return { config, host, roles, metrics, server, url, ha, stop };
+  return { config, host, roles, metrics, server, url, ha, telephony, stop };
 }

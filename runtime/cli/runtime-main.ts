@@ -4,6 +4,8 @@ import { ConfigError, optionsFromEnv, readConfigFile, resolveConfig } from '../c
 import { optionNames } from '../config/runtime-options.ts';
 import { startRuntime } from '../runtime-process.ts';
 import { createScxmlEngine } from '../sessions/scxml-engine.ts';
+import { TelephonyActions } from '../telephony/telephony-actions.ts';
+import { telephonyExtensions } from '../telephony/dialog-extensions.ts';
 
 /** commander camel-cases flag names; the configuration keeps the ORS kebab-case ones. */
 function kebabFlags(flags: Record<string, unknown>): Record<string, unknown> {
@@ -27,9 +29,11 @@ export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise
     }
     throw error;
   }
+  const telephony = new TelephonyActions();
+  const engine = createScxmlEngine({ extensions: telephonyExtensions(telephony) });
   let runtime;
   try {
-    runtime = await startRuntime({ config, engine: createScxmlEngine() });
+    runtime = await startRuntime({ config, engine, telephony });
   } catch (error) {
     if (error instanceof Error && (error.name === 'HaConfigError' || /sync key/.test(error.message))) {
       process.stderr.write(`ors runtime: ${error.message}\n`);

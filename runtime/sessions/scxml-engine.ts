@@ -7,6 +7,7 @@ import {
   restoreSession,
   ScxmlCompileError,
   type ScxmlDocument,
+  type ExtensionRegistry,
   type Session,
   type SessionHandle,
   type SessionOptions,
@@ -122,9 +123,12 @@ class ScxmlStrategySession implements StrategySession {
   }
 }
 
-export function createScxmlEngine(options: { log?: (sessionId: string, line: string) => void } = {}): StrategyEngine {
+export function createScxmlEngine(
+  options: { log?: (sessionId: string, line: string) => void; extensions?: ExtensionRegistry } = {},
+): StrategyEngine {
   const registry = new NodeRegistry();
-  const extensions = orsExtensions();
+  // More extension namespaces (the telephony module's dialog/interaction elements) join ORS's session ones.
+  const extensions: ExtensionRegistry = { ...orsExtensions(), ...(options.extensions ?? {}) };
   return {
     compile(source: string, origin: string): CompiledStrategy {
       let document: ScxmlDocument;

@@ -322,6 +322,24 @@ export class SessionHost {
     return { ...this.#summary(hosted), state: 'finished' };
   }
 
+  /**
+   * Starts a session created with a later `startAt` now. Voice calls use it: the session
+   * is created, the call is claimed for it at the telephony server, then it starts.
+   */
+  startNow(sessionId: string): void {
+    const hosted = this.#live(sessionId);
+    if (hosted.started) return;
+    if (hosted.startTimer) clearTimeout(hosted.startTimer);
+    hosted.startTimer = undefined;
+    hosted.startAt = undefined;
+    this.#begin(hosted);
+  }
+
+  /** Whether the id names a live (not finished) session. */
+  isLive(sessionId: string): boolean {
+    return this.#sessions.has(sessionId);
+  }
+
   /** Whether the id names a session this host knows of (live or recently finished). */
   has(sessionId: string): boolean {
     return this.#sessions.has(sessionId) || this.#finished.has(sessionId);

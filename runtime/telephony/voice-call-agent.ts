@@ -1,0 +1,400 @@
+// The voice side of a runtime process (primary or backup): follows every call the
+// telephony server reports, decides per call whether to create a session now, watch, or
+// ignore (call-watching.ts), creates sessions through the node's session host, claims
+// the call for them, feeds them the call's events, and turns treatments into requests.
+// The backup runs the same agent: it records every call's events and creates sessions
+// only once it has become primary.
+import type { Logger } from 'pino';
+import type { Role } from '../ha/role-source.ts';
+import type { TelephonyConnection } from './telephony-connection.ts';
+import { TelephonyRequestError } from './telephony-connection.ts';
+import type { CallEvent, Treatment } from './voice-messages.ts';
+import { applyCallEvent, claimedSinceRinging, isReroute, newTrackedCall } from './tracked-call.ts';
+import type { TrackedCall } from './tracked-call.ts';
+import { placeCall } from './rendezvous.ts';
+import { placementKey } from './call-key.ts';
+import { decideCallWatching } from './call-watching.ts';
+import { decideReroute } from './reroute-policy.ts';
+import { sessionEventFor } from './session-event-names.ts';
+import type { CallSessionPort } from './call-session-port.ts';
+import { TreatmentLedger } from './treatment-ledger.ts';
+import type { TreatmentSyncSink } from './treatment-ledger.ts';
+
+export interface VoiceCallAgentOptions {
+  nodeId: string;
+  /** Every node of the cluster (the placement is computed over these). */
+  clusterNodeIds: readonly string[];
+  connection: TelephonyConnection;
+  sessions: CallSessionPort;
+  role: { current(): { role: Role }; subscribe(listener: (state: { role: Role }) => void): () => void };
+  callWatchingTimeoutMs: number;
+  newSessionOnReroute: boolean;
+  sameNodeForConsultAndPrimary: boolean;
+  /** `restart-session-on-switchover`: on promotion, restart the node's calls' sessions and replay their events. */
+  restartSessionOnSwitchover: boolean;
+  /** Restarts go in batches of `session-processing-threads` every `session-restart-timeout` ms. */
+  restartBatchSize?: number;
+  restartIntervalMs?: number;
+  /** Where treatment starts/ends go for the backup (the HA sync port); optional. */
+  treatmentSync?: TreatmentSyncSink;
+  log: Logger;
+}
+
+export interface VoiceAgentCounters {
+  sessionsCreated: number;
+  sessionsRestarted: number;
+  claimsRefused: number;
+  callsSeen: number;
+}
+
+/** Calls are forgotten this long after release (late duplicates are then ignored by seq anyway). */
+const FORGET_RELEASED_AFTER_MS = 10_000;
+
+export class VoiceCallAgent {
+  private readonly o: VoiceCallAgentOptions;
+  private readonly calls = new Map<string, TrackedCall>();
+  /** callId -> the local session handling it. */
+  private readonly sessionByCall = new Map<string, string>();
+  private readonly callBySession = new Map<string, string>();
+  private readonly creating = new Set<string>();
+  /** Sessions of this node that claimed a call (from call.session-attached), for recovery. */
+  private readonly claimedBy = new Map<string, string>();
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private role: Role;
+  readonly treatments: TreatmentLedger;
+  readonly counters: VoiceAgentCounters = { sessionsCreated: 0, sessionsRestarted: 0, claimsRefused: 0, callsSeen: 0 };
+
+  constructor(options: VoiceCallAgentOptions) {
+    this.o = options;
+    this.role = options.role.current().role;
+    this.treatments = new TreatmentLedger(options.treatmentSync);
+  }
+
+  start(): void {
+    this.unsubscribe.push(
+      this.o.connection.onCallEvent((event) => this.onEvent(event)),
+      this.o.connection.onWelcome(() => void this.resynchronise()),
+      this.o.role.subscribe((state) => this.onRole(state.role)),
+      this.o.sessions.onSessionEnded((sessionId) => this.onSessionEnded(sessionId)),
+    );
+    if (this.o.sessions.onSessionCreated) this.unsubscribe.push(this.o.sessions.onSessionCreated((sessionId) => this.sessionAppeared(sessionId)));
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+    for (const t of this.rechecks.values()) clearTimeout(t);
+    this.rechecks.clear();
+  }
+
+  /** The call's events as this process saw them (for `session.restart` replay by HA). */
+  callEvents(callId: string): CallEvent[] {
+    return [...(this.calls.get(callId)?.events ?? [])];
+  }
+
+  sessionForCall(callId: string): string | undefined {
+    return this.sessionByCall.get(callId);
+  }
+
+  /** HA recovered a persisted session serving this call: route the call's events to it. */
+  bindRecoveredSession(callId: string, sessionId: string): void {
+    this.bind(callId, sessionId);
+  }
+
+  /**
+   * A session appeared in this process's host. When it is the one that claimed a call for
+   * this node (HA recovered it from the store after a switchover, same id), the call's
+   * events go to it from now on, and treatment ends it missed are delivered.
+   */
+  sessionAppeared(sessionId: string): void {
+    const callId = this.claimedBy.get(sessionId);
+    if (callId && this.sessionByCall.get(callId) !== sessionId && this.calls.get(callId)?.released === false) this.bind(callId, sessionId);
+  }
+
+  /**
+   * `<dialog:playsound>`: asks the telephony server to play a treatment on the session's
+   * call; the end comes back as `dialog.playsound.done` (or `error.dialog.playsound`).
+   */
+  async applyTreatment(sessionId: string, treatment: Treatment): Promise<string> {
+    const callId = this.callBySession.get(sessionId);
+    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const treatmentId = this.treatments.newId(sessionId);
+    this.treatments.started({ treatmentId, sessionId, callId, kind: treatment.kind, startedAt: Date.now(), durationMs: treatment.durationMs });
+    try {
+      await this.o.connection.request({ type: 'call.treatment.apply', callId, treatmentId, treatment, sessionId });
+    } catch (err) {
+      this.treatments.ended(treatmentId);
+      throw err;
+    }
+    return treatmentId;
+  }
+
+  async cancelTreatment(sessionId: string, treatmentId: string): Promise<void> {
+    const callId = this.callBySession.get(sessionId);
+    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    await this.o.connection.request({ type: 'call.treatment.cancel', callId, treatmentId });
+  }
+
+  async routeCall(sessionId: string, target: string): Promise<void> {
+    const callId = this.callBySession.get(sessionId);
+    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    await this.o.connection.request({ type: 'call.route', callId, target, sessionId });
+  }
+
+  async updateAttachedData(sessionId: string, set: Record<string, string | number | boolean | null>, remove: string[] = []): Promise<void> {
+    const callId = this.callBySession.get(sessionId);
+    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    await this.o.connection.request({ type: 'call.attached-data.update', callId, set, remove });
+  }
+
+  // ---- events -------------------------------------------------------------------------
+
+  private onEvent(event: CallEvent): void {
+    const before = this.calls.get(event.callId);
+    if (!before) this.counters.callsSeen++;
+    const call = applyCallEvent(before ?? newTrackedCall(event.callId), event, Date.now());
+    if (call === before) return;
+    this.calls.set(event.callId, call);
+
+    if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimedBy.set(event.sessionId, event.callId);
+    const sessionId = this.sessionByCall.get(event.callId);
+    // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
+    // replays on switchover. Treatment ends a backup sees are held (when the sync told
+    // it about the treatment) until the promotion, in case the old primary died first.
+    const live = this.role === 'primary';
+    if (event.type === 'call.treatment-ended') {
+      if (sessionId && live) this.treatments.ended(event.treatmentId);
+      else this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq);
+    }
+    const mapped = sessionEventFor(event);
+    // A session hears its call's events; a ringing is delivered to an existing session
+    // only when the reroute policy keeps it (decided in evaluate).
+    if (live && sessionId && mapped && event.type !== 'call.ringing') this.o.sessions.deliver(sessionId, mapped);
+
+    if (call.released) {
+      this.forgetLater(event.callId);
+      this.clearRecheck(event.callId);
+      return;
+    }
+    if (event.type === 'call.ringing' || event.type === 'call.session-attached') this.evaluate(event.callId);
+    else if (call.offRoutingPoint) this.clearRecheck(event.callId);
+  }
+
+  private onRole(role: Role): void {
+    if (role === this.role) return;
+    const promoted = this.role === 'backup' && role === 'primary';
+    this.role = role;
+    this.o.connection.setRole(role);
+    this.o.log.info({ role }, 'voice agent: role changed');
+    if (promoted) {
+      this.adoptNodeSessions();
+      for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+    }
+    if (promoted && this.o.restartSessionOnSwitchover) this.restartNodeSessions();
+    for (const callId of this.calls.keys()) this.evaluate(callId);
+  }
+
+  private onSessionEnded(sessionId: string): void {
+    const callId = this.callBySession.get(sessionId);
+    if (!callId) return;
+    this.callBySession.delete(sessionId);
+    if (this.sessionByCall.get(callId) === sessionId) this.sessionByCall.delete(callId);
+  }
+
+  /** After a (re)connection: catch up with calls that rang while we were away. */
+  private async resynchronise(): Promise<void> {
+    try {
+      const result = (await this.o.connection.request({ type: 'calls.list' })) as { calls: { callId: string; events: CallEvent[] }[] };
+      for (const c of result.calls) for (const e of c.events) this.onEvent(e);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'voice agent: could not list calls after connecting');
+    }
+  }
+
+  // ---- decisions ----------------------------------------------------------------------
+
+  private evaluate(callId: string): void {
+    const call = this.calls.get(callId);
+    if (!call?.ringing || call.offRoutingPoint) return;
+    let ranking = placeCall(placementKey(call.ringing, this.o.sameNodeForConsultAndPrimary), this.o.clusterNodeIds).ranking;
+
+    if (isReroute(call) && call.attachment) {
+      const localSession = this.sessionByCall.get(callId);
+      const reroute = decideReroute({
+        newSessionOnReroute: this.o.newSessionOnReroute,
+        selfNodeId: this.o.nodeId,
+        previousOwnerNodeId: call.attachment.nodeId,
+        previousSessionAliveHere: localSession !== undefined && this.o.sessions.isAlive(localSession),
+        ranking,
+      });
+      if (reroute.action === 'keep-existing-session') {
+        if (this.role === 'primary') void this.keepSession(call, localSession!);
+        return;
+      }
+      ranking = reroute.ranking;
+    }
+
+    const decision = decideCallWatching({
+      now: Date.now(),
+      ringingSeenAt: call.ringingSeenAt,
+      role: this.role,
+      selfNodeId: this.o.nodeId,
+      ranking,
+      sessionAttached: claimedSinceRinging(call),
+      localSessionExists: this.creating.has(callId),
+      callEnded: call.offRoutingPoint,
+      callWatchingTimeoutMs: this.o.callWatchingTimeoutMs,
+    });
+    this.clearRecheck(callId);
+    if (decision.action === 'create') {
+      this.o.log.debug({ callId, reason: decision.reason }, 'creating a session for the call');
+      void this.createSession(call);
+    } else if (decision.action === 'watch' && decision.recheckAt !== undefined) {
+      const timer = setTimeout(() => {
+        this.rechecks.delete(callId);
+        this.evaluate(callId);
+      }, Math.max(0, decision.recheckAt - Date.now()));
+      this.rechecks.set(callId, timer);
+    }
+  }
+
+  private async keepSession(call: TrackedCall, sessionId: string): Promise<void> {
+    const mapped = call.ringing && sessionEventFor(call.ringing);
+    if (mapped) this.o.sessions.deliver(sessionId, mapped);
+    try {
+      await this.o.connection.request({ type: 'call.session.attach', callId: call.callId, sessionId, nodeId: this.o.nodeId });
+    } catch (err) {
+      this.o.log.warn({ callId: call.callId, err: (err as Error).message }, 'could not re-claim a rerouted call');
+    }
+  }
+
+  private strategyFor(routingPoint: string): string | undefined {
+    return this.o.connection.welcome?.routingPoints.find((rp) => rp.dn === routingPoint)?.strategy;
+  }
+
+  private async createSession(call: TrackedCall, restart = false): Promise<void> {
+    const callId = call.callId;
+    const ringing = call.ringing!;
+    const strategy = this.strategyFor(ringing.routingPoint);
+    if (!strategy) {
+      this.o.log.warn({ callId, routingPoint: ringing.routingPoint }, 'no strategy for the routing point; call ignored');
+      return;
+    }
+    this.creating.add(callId);
+    let prepared;
+    try {
+      prepared = await this.o.sessions.prepare(strategy, {
+        InteractionId: callId,
+        RoutingPoint: ringing.routingPoint,
+        ANI: ringing.ani ?? '',
+        DNIS: ringing.dnis ?? '',
+        CallType: ringing.callType,
+        ...ringing.attachedData,
+      });
+    } catch (err) {
+      this.creating.delete(callId);
+      this.o.log.error({ callId, err: (err as Error).message }, 'could not create a session for the call');
+      return;
+    }
+    try {
+      // The claim goes out before the session starts: whatever the strategy does next
+      // (treatments, routing) reaches the server after it, on the same connection.
+      await this.o.connection.request({ type: 'call.session.attach', callId, sessionId: prepared.sessionId, nodeId: this.o.nodeId });
+    } catch (err) {
+      prepared.discard();
+      this.creating.delete(callId);
+      if (err instanceof TelephonyRequestError && err.code === 'session-already-attached') {
+        this.counters.claimsRefused++;
+        this.o.log.info({ callId }, 'another session claimed the call first; ours is dropped');
+      } else {
+        this.o.log.warn({ callId, err: (err as Error).message }, 'could not claim the call; will re-evaluate');
+        setTimeout(() => this.evaluate(callId), 200).unref();
+      }
+      return;
+    }
+    this.creating.delete(callId);
+    this.bind(callId, prepared.sessionId);
+    prepared.start();
+    if (restart) {
+      this.counters.sessionsRestarted++;
+      this.o.sessions.deliver(prepared.sessionId, { name: 'session.restart', data: { interactionid: callId } });
+      for (const e of call.events) {
+        const mapped = sessionEventFor(e);
+        if (mapped) this.o.sessions.deliver(prepared.sessionId, mapped);
+      }
+    } else {
+      this.counters.sessionsCreated++;
+    }
+  }
+
+  /**
+   * On promotion: calls our node's old primary held whose session now lives here
+   * (recovered from persistence with the same id) are bound to it again.
+   */
+  private adoptNodeSessions(): void {
+    for (const call of this.calls.values()) {
+      const held = call.attachment;
+      if (call.released || !held || held.nodeId !== this.o.nodeId || this.sessionByCall.has(call.callId)) continue;
+      if (this.o.sessions.isAlive(held.sessionId)) this.bind(call.callId, held.sessionId);
+    }
+  }
+
+  /**
+   * On promotion: the calls our node's old primary held get a restarted session each,
+   * throttled to `restartBatchSize` sessions every `restartIntervalMs` (ORS's
+   * session-processing-threads / session-restart-timeout).
+   */
+  private restartNodeSessions(): void {
+    const due = [...this.calls.values()].filter(
+      (call) =>
+        !call.offRoutingPoint &&
+        call.attachment?.nodeId === this.o.nodeId &&
+        !this.sessionByCall.has(call.callId) &&
+        !this.creating.has(call.callId),
+    );
+    const batch = Math.max(1, this.o.restartBatchSize ?? 8);
+    const interval = this.o.restartIntervalMs ?? 50;
+    due.forEach((call, i) => {
+      const restart = () => {
+        const current = this.calls.get(call.callId);
+        if (!current || current.offRoutingPoint || this.role !== 'primary' || this.sessionByCall.has(call.callId)) return;
+        this.o.log.info({ callId: call.callId }, 'restarting the session of a call after switchover');
+        void this.createSession(current, true);
+      };
+      const wave = Math.floor(i / batch);
+      if (wave === 0) restart();
+      else setTimeout(restart, wave * interval).unref();
+    });
+  }
+
+  private bind(callId: string, sessionId: string): void {
+    const previous = this.sessionByCall.get(callId);
+    if (previous) this.callBySession.delete(previous);
+    this.sessionByCall.set(callId, sessionId);
+    this.callBySession.set(sessionId, callId);
+    if (this.role === 'primary') this.flushHeldTreatmentEnds(callId, sessionId);
+  }
+
+  /** Treatments that ended while the session was not being fed here (failover) are told now. */
+  private flushHeldTreatmentEnds(callId: string, sessionId: string): void {
+    for (const t of this.treatments.takeUndelivered(sessionId)) {
+      const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
+      if (mapped) this.o.sessions.deliver(sessionId, mapped);
+    }
+  }
+
+  private clearRecheck(callId: string): void {
+    const t = this.rechecks.get(callId);
+    if (t) clearTimeout(t);
+    this.rechecks.delete(callId);
+  }
+
+  private forgetLater(callId: string): void {
+    setTimeout(() => {
+      const call = this.calls.get(callId);
+      if (!call?.released) return;
+      this.calls.delete(callId);
+      for (const e of call.events) if (e.type === 'call.session-attached') this.claimedBy.delete(e.sessionId);
+    }, FORGET_RELEASED_AFTER_MS).unref();
+  }
+}

@@ -1,0 +1,101 @@
+// Multimedia interactions on a 2-node cluster (2 x primary + backup): pulled only by
+// primaries, in proportion to capacity, each processed exactly once, and carried on by
+// the backup after its primary dies.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSim } from './sim-helpers.ts';
+import { startCluster, waitFor, workFor } from '../../support/voice-test-cluster.ts';
+import type { TestCluster } from '../../support/voice-test-cluster.ts';
+import type { PullLogEntry } from '../../../runtime/sim/sim-statistics.ts';
+
+const NODES = ['node-0', 'node-1'];
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function setup(leaseExpiry?: { enabled: boolean; leaseMs: number }) {
+  const s = await startSim({
+    queues: [{ name: 'chat', strategy: 'chat.scxml' }, { name: 'email', strategy: 'email.scxml' }],
+    ...(leaseExpiry ? { leaseExpiry } : {}),
+  });
+  cleanup.push(() => s.sim.close());
+  const cluster = await startCluster(s.url, NODES, {
+    script: workFor(20),
+    maxPerPull: 8,
+    perNode: (nodeId) => ({ maxSessions: nodeId === 'node-0' ? 10 : 20 }),
+  });
+  cleanup.push(() => cluster.stop());
+  return { ...s, cluster };
+}
+
+/** Sessions that were started for an interaction (a recovered session is the same one, continued). */
+function sessionsPerInteraction(cluster: TestCluster): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const p of cluster.processes) {
+    for (const s of p.port.all) {
+      if (!s.started || s.recovered) continue;
+      const id = String(s.parameters['InteractionId']);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+describe('multimedia interactions on a 2-node cluster', () => {
+  it('processes 1,000 interactions exactly once, spread by pull in proportion to capacity; backups never pull', async () => {
+    const { api, sim, cluster } = await setup();
+    await api('POST', '/interactions', { queue: 'chat', count: 500 });
+    await api('POST', '/interactions', { queue: 'email', count: 500 });
+    await waitFor(() => sim.report().interactions.completed === 1000, 60_000, '1,000 completions');
+    const report = sim.report().interactions;
+    expect(report).toMatchObject({ enqueued: 1000, pulled: 1000, completed: 1000, returned: 0, waiting: 0, inProgress: 0, pullsRefusedFromBackups: 0 });
+    const counts = sessionsPerInteraction(cluster);
+    expect(counts.size).toBe(1000);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    // node-1 has twice node-0's capacity.
+    const ratio = report.byNode['node-1']!.completed / report.byNode['node-0']!.completed;
+    expect(ratio).toBeGreaterThan(1.5);
+    expect(ratio).toBeLessThan(2.6);
+    // From the simulator's pull log: only primaries pulled, and no interaction twice.
+    const { body: log } = (await api('GET', '/pull-log')) as { body: PullLogEntry[] };
+    expect(new Set(log.map((e) => e.processId))).toEqual(new Set(['node-0-primary', 'node-1-primary']));
+    expect(log.every((e) => e.role === 'primary' && !e.refused)).toBe(true);
+    const pulledIds = log.flatMap((e) => e.interactionIds);
+    expect(pulledIds).toHaveLength(1000);
+    expect(new Set(pulledIds).size).toBe(1000);
+    for (const node of NODES) expect(cluster.backup(node).port.all).toHaveLength(0);
+  }, 90_000);
+
+  it('killing a primary mid-processing: its sessions continue on its backup, nothing is processed twice', async () => {
+    // Lease expiry on: interactions the dying primary had pulled but not yet started a
+    // session for go back to the queue (once), instead of being held forever.
+    const { api, sim, cluster } = await setup({ enabled: true, leaseMs: 1000 });
+    await api('POST', '/interactions', { queue: 'chat', count: 1000 });
+    await waitFor(() => sim.report().interactions.completed >= 200, 30_000, '200 completions');
+    const primary = cluster.primary('node-0'), backup = cluster.backup('node-0');
+    await waitFor(() => primary.port.sessions.size >= 5, 10_000, 'node-0 to be mid-processing');
+    const persisted = [...primary.port.sessions.values()];
+    expect(persisted.length).toBeGreaterThan(0);
+    await primary.kill();
+    // HA recovery on the backup: the persisted sessions exist again there, with their interactions.
+    for (const s of persisted) {
+      const recovered = backup.port.adoptRecovered(s);
+      backup.puller.bindRecoveredSession(String(s.parameters['InteractionId']), s.id);
+      setTimeout(() => recovered.end(), 20);
+    }
+    backup.role.set('primary');
+    await waitFor(() => sim.report().interactions.completed === 1000, 60_000, '1,000 completions');
+    const report = sim.report().interactions;
+    expect(report).toMatchObject({ enqueued: 1000, completed: 1000, waiting: 0, inProgress: 0 });
+    const counts = sessionsPerInteraction(cluster);
+    expect(counts.size).toBe(1000);
+    expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+    // The recovered sessions completed on node-0, from its new primary.
+    expect(backup.puller.counters.completed).toBeGreaterThanOrEqual(persisted.length);
+    const { body: log } = (await api('GET', '/pull-log')) as { body: PullLogEntry[] };
+    // Each pull came from a process that was primary at the time: the backup pulled only after promotion.
+    expect(log.every((e) => e.role === 'primary' && !e.refused)).toBe(true);
+    const firstBackupPull = log.findIndex((e) => e.processId === 'node-0-backup');
+    expect(firstBackupPull).toBeGreaterThan(log.findIndex((e) => e.processId === 'node-0-primary'));
+  }, 90_000);
+});

@@ -1,0 +1,61 @@
+// Real `ors sim` and `ors runtime` processes for end-to-end tests: spawned through the
+// CLI, on free ports, stopped (or killed) by the test.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export interface OrsProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the first stdout line matching. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnOrs(args: string[], env: Record<string, string> = {}): OrsProcess {
+  const child = spawn(process.execPath, ['runtime/cli/ors.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) {
+      const m = out.match(w.pattern);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => `${out}\n--- stderr ---\n${err}`,
+    line: (pattern, timeoutMs = 20_000) => {
+      const m = out.match(pattern);
+      if (m) return Promise.resolve(m);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${out}\n${err}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (mm) => (clearTimeout(t), resolve(mm)) });
+      });
+    },
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function writeRole(file: string, role: 'primary' | 'backup', epoch: number): void {
+  writeFileSync(file, JSON.stringify({ role, epoch }));
+}
