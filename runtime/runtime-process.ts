@@ -9,6 +9,7 @@ import { FileRoleSource } from './ha/file-role-source.ts';
 import type { RoleSource } from './ha/role-source.ts';
 import { StaticRoleSource } from './ha/static-role-source.ts';
 import type { HighAvailability } from './ha/high-availability.ts';
+import { withPodEnvironment } from './ha/pod-environment.ts';
 import { createApiServer } from './http/api-server.ts';
 import type { ApiContext } from './http/session-api.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
@@ -59,9 +60,10 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const { config, engine } = options;
   const logger = options.logger ?? pino({ level: config['log-level'], base: { node: config['node-id'] } });
   const metrics = createRuntimeMetrics({ node: config['node-id'] });
+  const haConfig = withPodEnvironment(config, process.env);
   const prepared =
-    !options.roles && config.lease !== 'none'
-      ? await (await import('./ha/start-high-availability.ts')).prepareHighAvailability(config, logger)
+    !options.roles && haConfig.lease !== 'none'
+      ? await (await import('./ha/start-high-availability.ts')).prepareHighAvailability(haConfig, logger)
       : undefined;
   const roles = options.roles ?? prepared?.roles ?? roleSourceFromConfig(config, logger);
   await roles.start();

@@ -11,6 +11,12 @@ import type { SessionStore } from '../store/session-store.ts';
 import { HighAvailability } from './high-availability.ts';
 import { FileLeaseLock } from './leader-election/file-lease-lock.ts';
 import { LeaderElector } from './leader-election/leader-elector.ts';
+import {
+  ACTIVE_SESSIONS_ANNOTATION,
+  DRAIN_ANNOTATION,
+  STEP_DOWN_ANNOTATION,
+  SYNC_STATE_ANNOTATION,
+} from './leader-election/lease-record.ts';
 import type { LeaseLock } from './leader-election/lease-lock.ts';
 import { holderAnnotations, LeaseRoleSource } from './lease-role-source.ts';
 import { loadSyncKey, parseSyncKey } from './sync/sync-key.ts';
@@ -62,8 +68,9 @@ export async function prepareHighAvailability(config: RuntimeConfig, logger: Log
   }
   const identity = config.identity ?? `${os.hostname()}-${process.pid}`;
   const haLog = logger.child({ component: 'ha' });
+  const lock = await leaseLock(config);
   const elector = new LeaderElector({
-    lock: await leaseLock(config),
+    lock,
     identity,
     timings: {
       leaseDurationMs: config['lease-duration'],
@@ -94,6 +101,8 @@ export async function prepareHighAvailability(config: RuntimeConfig, logger: Log
   const syncClient = new SyncClient({ nodeId: config['node-id'], identity, key, log: haLog });
   elector.setAnnotations(holderAnnotations(undefined, syncAddress));
   let ha: HighAvailability | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const unsubscribers: (() => void)[] = [];
   return {
     roles,
     elector,
@@ -107,12 +116,91 @@ export async function prepareHighAvailability(config: RuntimeConfig, logger: Log
       elector.setAnnotations(holderAnnotations(httpUrl, syncAddress));
       ha = new HighAvailability({ config, host, roles, store, syncServer, syncClient, logger: haLog });
       ha.start();
+      const contract = new PodContract({ lock, roles, syncClient, host, identity, holdOffMs: config['lease-duration'], log: haLog });
+      unsubscribers.push(roles.subscribe(() => contract.onLeaseChange(elector.state().observed?.annotations ?? {})));
+      unsubscribers.push(syncClient.subscribe({ onSnapshot: () => contract.reportSyncState() }));
+      timers.push(setInterval(() => {
+        contract.reportSyncState();
+        contract.onLeaseChange(elector.state().observed?.annotations ?? {});
+      }, config['lease-retry-period']));
       return ha;
     },
     async stop() {
+      for (const timer of timers) clearInterval(timer);
+      for (const unsubscribe of unsubscribers) unsubscribe();
       await ha?.stop();
       await syncServer.close();
       await store.close();
     },
   };
+}
+
+/**
+ * The pod side of the operator contract (operator/api/pod-contract.md): a backup reports
+ * on the Lease whether it is synced with the current holder; a primary named in the
+ * step-down annotation hands over (stops serving, flushes sync, releases, holds off for a
+ * lease duration); a draining primary stops taking new sessions and reports how many it
+ * still runs.
+ */
+class PodContract {
+  private readonly options: {
+    lock: LeaseLock;
+    roles: LeaseRoleSource;
+    syncClient: SyncClient;
+    host: SessionHost;
+    identity: string;
+    holdOffMs: number;
+    log: Logger;
+  };
+  private lastSyncState = '';
+  private steppingDown = false;
+  private drainStarted = false;
+  private lastActive = '';
+
+  constructor(options: PodContract['options']) {
+    this.options = options;
+  }
+
+  reportSyncState(): void {
+    const { roles, syncClient, identity, lock, log } = this.options;
+    const role = roles.current();
+    if (role.role !== 'backup' || !role.primaryIdentity) return;
+    const state = { backup: identity, primary: role.primaryIdentity, synced: syncClient.isSynced() };
+    const key = JSON.stringify(state);
+    if (key === this.lastSyncState) return;
+    this.lastSyncState = key;
+    lock.patchAnnotations({ [SYNC_STATE_ANNOTATION]: JSON.stringify({ ...state, at: new Date().toISOString() }) }).catch((error: unknown) => {
+      this.lastSyncState = '';
+      log.warn({ err: String(error) }, 'could not report the sync state on the lease');
+    });
+  }
+
+  onLeaseChange(annotations: Record<string, string>): void {
+    const { roles, identity, holdOffMs, host, lock, log } = this.options;
+    const role = roles.current();
+    if (role.role !== 'primary') {
+      this.steppingDown = false;
+      return;
+    }
+    if (annotations[STEP_DOWN_ANNOTATION] === identity && !this.steppingDown) {
+      this.steppingDown = true;
+      log.info({ identity }, 'the operator asked this primary to step down: handing over to the backup');
+      void roles.stepDown(holdOffMs, 'step-down requested by the operator');
+      return;
+    }
+    if (annotations[DRAIN_ANNOTATION]) {
+      if (!this.drainStarted) {
+        this.drainStarted = true;
+        log.info({ since: annotations[DRAIN_ANNOTATION] }, 'node is draining: no new sessions');
+        void host.drain(0);
+      }
+      const active = String(host.size);
+      if (active !== this.lastActive) {
+        this.lastActive = active;
+        lock.patchAnnotations({ [ACTIVE_SESSIONS_ANNOTATION]: active }).catch(() => {
+          this.lastActive = '';
+        });
+      }
+    }
+  }
 }

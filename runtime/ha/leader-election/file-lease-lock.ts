@@ -70,6 +70,27 @@ export class FileLeaseLock implements LeaseLock {
     return this.write(record, generation + 1, parent);
   }
 
+  async patchAnnotations(annotations: Record<string, string | null>): Promise<void> {
+    // No merge patch on a file: compare-and-swap until it lands (conflicts are short-lived).
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const current = await this.get();
+      const base = current?.record ?? { holderIdentity: '', acquireTime: 0, renewTime: 0, leaseDurationSeconds: 1, leaseTransitions: 0, annotations: {} };
+      const merged = { ...base.annotations };
+      for (const [key, value] of Object.entries(annotations)) {
+        if (value === null) delete merged[key];
+        else merged[key] = value;
+      }
+      try {
+        if (current) await this.update({ ...base, annotations: merged }, current.version);
+        else await this.create({ ...base, annotations: merged });
+        return;
+      } catch (error) {
+        if (!(error instanceof LeaseConflictError)) throw error;
+      }
+    }
+    throw new LeaseConflictError(this.describe(), 'could not patch annotations: too much contention');
+  }
+
   private async write(record: LeaseRecord, generation: number, parent: string): Promise<VersionedLeaseRecord> {
     const nonce = randomBytes(8).toString('hex');
     const temp = path.join(this.directory, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);

@@ -92,6 +92,15 @@ export class KubernetesLeaseLock implements LeaseLock {
     }
   }
 
+  async patchAnnotations(annotations: Record<string, string | null>): Promise<void> {
+    const { namespace, name } = this.options;
+    const { setHeaderOptions, PatchStrategy } = await import('@kubernetes/client-node');
+    await this.api.patchNamespacedLease(
+      { name, namespace, body: { metadata: { annotations } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
   async update(record: LeaseRecord, version: string): Promise<VersionedLeaseRecord> {
     const { namespace, name } = this.options;
     try {

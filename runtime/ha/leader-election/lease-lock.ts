@@ -9,6 +9,12 @@ export interface LeaseLock {
   create(record: LeaseRecord): Promise<VersionedLeaseRecord>;
   /** Replaces the lease if it is still at `version`; otherwise LeaseConflictError. */
   update(record: LeaseRecord, version: string): Promise<VersionedLeaseRecord>;
+  /**
+   * Sets (string) or removes (null) annotations without touching the election fields and
+   * without a version check (a JSON merge patch in Kubernetes), so a non-holder (the
+   * backup, the operator) can write them without racing the holder's renewals.
+   */
+  patchAnnotations(annotations: Record<string, string | null>): Promise<void>;
   /** For logs: which lease this is. */
   describe(): string;
 }

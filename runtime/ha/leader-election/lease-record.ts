@@ -26,3 +26,13 @@ export interface VersionedLeaseRecord {
 /** Annotation keys the runtime writes on its node's lease when it becomes primary. */
 export const HOLDER_HTTP_URL_ANNOTATION = 'ors.dev/http-url';
 export const HOLDER_SYNC_ADDRESS_ANNOTATION = 'ors.dev/sync-address';
+
+/**
+ * The operator <-> pod contract on the Lease (operator/api/pod-contract.md; the same
+ * names as operator/api/pod-contract.ts): the backup's sync state, the operator's
+ * step-down request, and draining.
+ */
+export const SYNC_STATE_ANNOTATION = 'ors.dev/sync-state';
+export const STEP_DOWN_ANNOTATION = 'ors.dev/step-down';
+export const DRAIN_ANNOTATION = 'ors.dev/drain';
+export const ACTIVE_SESSIONS_ANNOTATION = 'ors.dev/active-sessions';

@@ -106,7 +106,12 @@ export class SyncServer {
   setAccepting(accepting: boolean): void {
     this.accepting = accepting;
     if (!accepting) {
-      for (const connection of this.connections) connection.socket.destroy();
+      // Hand over what is buffered first (a switchover flushes sync data), then hang up.
+      for (const connection of this.connections) {
+        if (connection.authenticated) this.flush(connection);
+        connection.socket.end();
+        setTimeout(() => connection.socket.destroy(), 1000).unref();
+      }
     }
   }
 

@@ -15,6 +15,7 @@ class PartitionableLock implements LeaseLock {
   async get() { this.check(); return this.inner.get(); }
   async create(r: LeaseRecord) { this.check(); return this.inner.create(r); }
   async update(r: LeaseRecord, v: string) { this.check(); return this.inner.update(r, v); }
+  async patchAnnotations(a: Record<string, string | null>) { this.check(); return this.inner.patchAnnotations(a); }
 }
 
 class MemoryLeaseLock implements LeaseLock {
@@ -34,6 +35,15 @@ class MemoryLeaseLock implements LeaseLock {
     if (this.current?.version !== version) throw new LeaseConflictError('memory', 'stale');
     this.current = { record, version: String(++this.generation) };
     return this.current;
+  }
+  async patchAnnotations(annotations: Record<string, string | null>) {
+    if (!this.current) return;
+    const merged = { ...this.current.record.annotations };
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
+    }
+    this.current = { record: { ...this.current.record, annotations: merged }, version: String(++this.generation) };
   }
 }
 
