@@ -4,6 +4,7 @@
 // runtime sets, health-checked with GET /heartbeat expecting 200 (so only primaries get
 // traffic even before the EndpointSlice follows). Pure.
 import type { V1EndpointSlice, V1Ingress, V1Service } from '@kubernetes/client-node';
+import { reachableAddress } from '../process-node/pod-network.ts';
 
 export interface IngressInputs {
   ingresses: readonly V1Ingress[];
@@ -32,7 +33,7 @@ function backendFor(namespace: string, service: string, servicePort: number, inp
     for (const endpoint of slice.endpoints ?? []) {
       if (endpoint.conditions?.ready === false) continue;
       for (const address of endpoint.addresses) {
-        servers.push({ name: ident(endpoint.targetRef?.name ?? address), address, port: slicePort.port });
+        servers.push({ name: ident(endpoint.targetRef?.name ?? address), address: reachableAddress(address), port: slicePort.port });
       }
     }
   }

@@ -5,7 +5,7 @@
 // stop it (SIGTERM, SIGKILL after the grace period) and confirm the deletion.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
@@ -15,6 +15,7 @@ import { containerMounts, type VolumeSources } from './pod-volumes.ts';
 import { sandboxedCommand, sandboxScript, type SandboxMount } from './pod-sandbox.ts';
 import { podStatus, type ObservedPod } from './pod-status.ts';
 import { runHttpProbe } from './probe.ts';
+import { podIPFor } from './pod-network.ts';
 
 export interface PodRunnerContext {
   client: KubeClient;
@@ -39,7 +40,6 @@ export interface ProcessExit {
   at: number;
 }
 
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** The kubelet backs off 10 s doubling to 5 min; compressed here so tests stay short. */
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 4000];
 
@@ -47,7 +47,9 @@ export class PodRunner {
   readonly name: string;
   readonly namespace: string;
   readonly uid: string;
+  /** status.podIP (10.x) and the loopback address the process listens on (pod-network.ts). */
   readonly podIP: string;
+  readonly listenAddress: string;
   readonly dir: string;
   readonly exits: ProcessExit[] = [];
   private pod: V1Pod;
@@ -61,12 +63,14 @@ export class PodRunner {
   private readonly loops: Promise<void>[] = [];
   private generation = 0;
 
-  constructor(pod: V1Pod, podIP: string, dir: string, context: PodRunnerContext) {
+  constructor(pod: V1Pod, listenAddress: string, dir: string, context: PodRunnerContext) {
+    const podIP = podIPFor(listenAddress);
     this.pod = pod;
     this.name = pod.metadata!.name!;
     this.namespace = pod.metadata!.namespace!;
     this.uid = pod.metadata!.uid!;
     this.podIP = podIP;
+    this.listenAddress = listenAddress;
     this.dir = dir;
     this.context = context;
     const containers = pod.spec?.containers ?? [];
@@ -167,7 +171,9 @@ export class PodRunner {
       const secret = await this.context.client.find<{ data?: Record<string, string> }>(`/api/v1/namespaces/${this.namespace}/secrets/${name}`);
       if (secret) secrets.set(name, Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
     }
-    return { configMaps, secrets, configMap: (n) => configMaps.get(n), secret: (n) => secrets.get(n) };
+    const needsToken = (this.pod.spec?.volumes ?? []).some((v) => v.projected?.sources?.some((s) => s.serviceAccountToken));
+    const serviceAccountToken = needsToken ? await this.serviceAccountToken() : '';
+    return { configMaps, secrets, serviceAccountToken, configMap: (n) => configMaps.get(n), secret: (n) => secrets.get(n) };
   }
 
   /** A bound token for the pod's ServiceAccount, as the kubelet projects it. */
@@ -203,20 +209,12 @@ export class PodRunner {
       }
       mounts.push({ source, target: mount.mountPath, readOnly: mount.content.kind === 'files' });
     }
-    if (this.pod.spec?.automountServiceAccountToken !== false) {
-      const tokenDir = path.join(volumesDir, 'kube-api-access');
-      await mkdir(tokenDir, { recursive: true });
-      await writeFile(path.join(tokenDir, 'token'), await this.serviceAccountToken());
-      await writeFile(path.join(tokenDir, 'ca.crt'), await readFile(this.context.caFile));
-      await writeFile(path.join(tokenDir, 'namespace'), this.namespace);
-      mounts.push({ source: tokenDir, target: SERVICE_ACCOUNT_DIR, readOnly: true });
-    }
     const podEnv = containerEnvironment({ ...this.pod, status: { ...this.pod.status, podIP: this.podIP, hostIP: this.context.hostIP } }, this.container, {
       configMapKey: (name, key) => sources.configMap(name)?.[key],
       secretKey: (name, key) => sources.secret(name)?.[key],
     });
     // The pod has no network namespace of its own: "every interface" means its address.
-    for (const [key, value] of Object.entries(podEnv)) if (value === '0.0.0.0') podEnv[key] = this.podIP;
+    for (const [key, value] of Object.entries(podEnv)) if (value === '0.0.0.0') podEnv[key] = this.listenAddress;
     const env = {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       HOME: '/home/nonroot',
@@ -282,7 +280,7 @@ export class PodRunner {
       if (this.stopping) return;
       const startedAt = Date.now();
       this.spawnProcess(prepared.env, prepared.argv);
-      this.context.log(`pod ${this.name}: started pid ${this.child?.pid} on ${this.podIP}`);
+      this.context.log(`pod ${this.name}: started pid ${this.child?.pid} on ${this.listenAddress} (pod IP ${this.podIP})`);
       const generation = ++this.generation;
       await this.writeStatus();
       void this.probeLoop(generation);
@@ -336,7 +334,7 @@ export class PodRunner {
     let failures = 0;
     await sleep((probe.initialDelaySeconds ?? 0) * 1000);
     while (alive()) {
-      if (await runHttpProbe(probe, this.container, this.podIP)) {
+      if (await runHttpProbe(probe, this.container, this.listenAddress)) {
         if (untilSuccess) return true;
         failures = 0;
       } else if (++failures >= (probe.failureThreshold ?? 3)) return false;
@@ -350,7 +348,7 @@ export class PodRunner {
     let failures = 0;
     await sleep((probe.initialDelaySeconds ?? 0) * 1000);
     while (alive()) {
-      const ok = await runHttpProbe(probe, this.container, this.podIP);
+      const ok = await runHttpProbe(probe, this.container, this.listenAddress);
       if (!alive()) return;
       if (ok) {
         failures = 0;

@@ -2,12 +2,14 @@
 // and projected volumes as files, emptyDir as an empty writable directory. Pure: it
 // returns what to write; pod-sandbox.ts writes it and bind-mounts it at mountPath.
 import type { V1Container, V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { ContainerConfigError } from './container-environment.ts';
+import { ContainerConfigError, fieldPathValue } from './container-environment.ts';
 
 export interface VolumeSources {
   configMap(name: string): Record<string, string> | undefined;
   /** Secret data, decoded. */
   secret(name: string): Record<string, string> | undefined;
+  /** A bound token of the pod's ServiceAccount (projected serviceAccountToken sources). */
+  serviceAccountToken: string;
 }
 
 export type VolumeContent =
@@ -34,7 +36,7 @@ function pick(data: Record<string, string>, items: V1KeyToPath[] | undefined, wh
   return files;
 }
 
-function volumeFiles(volume: V1Volume, sources: VolumeSources): VolumeContent {
+function volumeFiles(pod: V1Pod, volume: V1Volume, sources: VolumeSources): VolumeContent {
   if (volume.emptyDir) return { kind: 'emptyDir' };
   if (volume.configMap) {
     const { name = '', items, optional } = volume.configMap;
@@ -61,6 +63,13 @@ function volumeFiles(volume: V1Volume, sources: VolumeSources): VolumeContent {
         const data = sources.secret(name);
         if (!data && !optional) throw new ContainerConfigError(`volume ${volume.name}: Secret ${name} not found`);
         Object.assign(files, pick(data ?? {}, items, `Secret ${name}`, optional));
+      } else if (source.serviceAccountToken) {
+        files[source.serviceAccountToken.path] = sources.serviceAccountToken;
+      } else if (source.downwardAPI) {
+        for (const item of source.downwardAPI.items ?? []) {
+          if (!item.fieldRef) throw new ContainerConfigError(`volume ${volume.name}: only fieldRef downwardAPI items are supported`);
+          files[item.path] = fieldPathValue(pod, item.fieldRef.fieldPath);
+        }
       } else {
         throw new ContainerConfigError(`volume ${volume.name}: unsupported projected source ${Object.keys(source).join(', ')}`);
       }
@@ -76,6 +85,6 @@ export function containerMounts(pod: V1Pod, container: V1Container, sources: Vol
     const volume = volumes.get(mount.name);
     if (!volume) throw new ContainerConfigError(`volumeMount ${mount.name}: no such volume in the pod`);
     if (mount.subPath) throw new ContainerConfigError(`volumeMount ${mount.name}: subPath is not supported by the process node`);
-    return { volume: mount.name, mountPath: mount.mountPath, content: volumeFiles(volume, sources) };
+    return { volume: mount.name, mountPath: mount.mountPath, content: volumeFiles(pod, volume, sources) };
   });
 }

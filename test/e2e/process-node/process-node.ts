@@ -6,7 +6,7 @@
 // pods, EndpointSlices following readiness, garbage collection — is the real
 // kube-controller-manager's work.
 import { randomInt } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
@@ -14,6 +14,7 @@ import { KubeApiError, type KubeClient } from '../../../operator/controller/kube
 import { hostsFile } from './cluster-dns.ts';
 import { PodRunner } from './pod-runner.ts';
 import { chooseNode } from './pod-scheduling.ts';
+import { reachableAddress } from './pod-network.ts';
 
 export interface ProcessNodeOptions {
   /** Admin client (the kubelet's and scheduler's rights). */
@@ -83,11 +84,11 @@ export class ProcessNode {
       await this.options.client.delete(`/api/v1/nodes/${name}`).catch(() => undefined);
       await this.options.client.delete(`/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases/${name}`).catch(() => undefined);
     }
-    await rm(this.options.dir, { recursive: true, force: true }).catch(() => undefined);
+    // The pod folders (container logs) stay for post-mortems.
   }
 
   private get hostIP(): string {
-    return `127.${this.addressOctet}.255.1`;
+    return `10.${this.addressOctet}.255.1`;
   }
 
   private allocateAddress(): string {
@@ -194,9 +195,9 @@ export class ProcessNode {
   private async updateHosts(pods: V1Pod[]): Promise<void> {
     const withAddresses = pods.map((pod) => {
       const runner = this.runners.get(pod.metadata!.uid!);
-      return runner ? { ...pod, status: { ...pod.status, podIP: runner.podIP } } : pod;
+      return runner ? { ...pod, status: { ...pod.status, podIP: runner.listenAddress } } : pod;
     });
-    const text = hostsFile(withAddresses);
+    const text = hostsFile(withAddresses.map((pod) => ({ ...pod, status: { ...pod.status, podIP: pod.status?.podIP ? reachableAddress(pod.status.podIP) : undefined } })));
     if (text === this.lastHosts) return;
     // Written in place: the sandboxes bind-mount this very file (inode) as /etc/hosts.
     await writeFile(this.hosts, text);

@@ -1,0 +1,37 @@
+// The OrsCluster the e2e tests apply: small, with short lease timings so failovers take
+// seconds, the counter strategy inline, Ingress routing on a test host.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const COUNTER_STRATEGY = 'counter.scxml';
+
+export interface ManifestOptions {
+  name: string;
+  namespace: string;
+  nodes: number;
+  image: string;
+  httpPort: number;
+  syncPort: number;
+  host: string;
+  annotations?: Record<string, string>;
+}
+
+export function orsClusterManifest(o: ManifestOptions): Record<string, unknown> {
+  return {
+    apiVersion: 'ors.dev/v1alpha1',
+    kind: 'OrsCluster',
+    metadata: { name: o.name, namespace: o.namespace, ...(o.annotations ? { annotations: o.annotations } : {}) },
+    spec: {
+      nodes: o.nodes,
+      image: o.image,
+      httpPort: o.httpPort,
+      syncPort: o.syncPort,
+      strategies: [{ name: COUNTER_STRATEGY, scxml: readFileSync(path.join(import.meta.dirname, 'fixtures/counter.scxml'), 'utf8') }],
+      options: { backupSynchMaxAge: 1 },
+      persistence: { type: 'none' },
+      routing: { host: o.host, scheme: 'http', ingress: { enabled: true } },
+      leaderElection: { leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 1 },
+      scaleDown: { drainTimeoutSeconds: 5 },
+    },
+  };
+}
