@@ -186,7 +186,7 @@ function statefulSetSpec(cluster: OrsCluster, node: number): V1StatefulSetSpec {
             name: RUNTIME_CONTAINER,
             image: spec.image,
             imagePullPolicy: spec.imagePullPolicy,
-            args: ['runtime'],
+            args: ['runtime', '--config', OPTIONS_FILE],
             env: env(cluster, node),
             ports: [
               { name: 'http', containerPort: spec.httpPort, protocol: 'TCP' },

@@ -15,7 +15,7 @@ export function operatorCommand(): Command {
     .option('--lease-name <name>', 'name of the leader-election Lease', 'ors-operator')
     .option('--identity <id>', 'leader-election identity (default: <hostname>-<pid>)')
     .option('--metrics-bind-address <host:port>', 'where /metrics, /healthz and /readyz listen (port 0: any free port)', '0.0.0.0:8080')
-    .option('--workers <n>', 'OrsClusters reconciled in parallel', positiveInt, 4)
+    .option('--workers <n>', 'OrsClusters reconciled in parallel', positiveInt, 8)
     .option('--lease-duration <s>', 'leader-election lease duration (seconds)', positiveInt, 15)
     .option('--renew-deadline <s>', 'leader-election renew deadline (seconds)', positiveInt, 10)
     .option('--retry-period <s>', 'leader-election retry period (seconds)', positiveInt, 2)

@@ -3,7 +3,7 @@
 // object identical to the one last applied, and unchanged since, is not sent again, so
 // a quiet cluster costs no writes. Optional objects the spec no longer wants are deleted.
 import { createHash } from 'node:crypto';
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { API_VERSION, KIND } from '../api/ors-cluster.ts';
 import { buildClusterObjects, buildNodeObjects } from '../builders/desired-objects.ts';
@@ -89,9 +89,7 @@ export async function ensureFinalizer(ctx: ReconcileContext, raw: KubernetesObje
 }
 
 async function ensureSyncKeySecret(ctx: ReconcileContext, cluster: OrsCluster): Promise<void> {
-  const path = pathOf('v1', 'Secret', cluster.metadata.namespace, syncKeySecretName(cluster.metadata.name));
-  const existing = await ctx.client.find<V1Secret>(path);
-  if (existing) return;
+  // Create, never update: a 409 means the key exists and is kept as it is.
   try {
     await ctx.client.request('POST', collectionPath(resourceType('v1', 'Secret'), cluster.metadata.namespace), {
       body: buildSyncKeySecret(cluster, generateSyncKey()),

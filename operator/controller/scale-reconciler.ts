@@ -1,7 +1,7 @@
 // Scale-down decisions: mark a node as draining on its Lease, and remove a drained node
 // with everything that belongs to it (its Lease is not owned, so it is deleted here).
 import type { OrsCluster } from '../api/ors-cluster.ts';
-import { DRAIN_ANNOTATION } from '../api/pod-contract.ts';
+import { ACTIVE_SESSIONS_ANNOTATION, DRAIN_ANNOTATION } from '../api/pod-contract.ts';
 import { leaseName, nodeName, syncServiceName } from '../builders/names.ts';
 import type { Action } from '../planning/actions.ts';
 import { annotateLease } from './lease-annotations.ts';
@@ -9,10 +9,10 @@ import { KubeApiError } from './kube-client.ts';
 import { pathOf } from './resource-paths.ts';
 import { eventTarget, type ReconcileContext } from './reconcile-context.ts';
 
-type ScaleAction = Extract<Action, { type: 'start-drain' | 'delete-node' }>;
+type ScaleAction = Extract<Action, { type: 'start-drain' | 'cancel-drain' | 'delete-node' }>;
 
 export function isScaleAction(a: Action): a is ScaleAction {
-  return a.type === 'start-drain' || a.type === 'delete-node';
+  return a.type === 'start-drain' || a.type === 'cancel-drain' || a.type === 'delete-node';
 }
 
 export async function deleteNodeObjects(ctx: ReconcileContext, namespace: string, cluster: string, node: number): Promise<void> {
@@ -39,6 +39,11 @@ export async function carryOutScaleAction(ctx: ReconcileContext, cluster: OrsClu
   if (action.type === 'start-drain') {
     await annotateLease(ctx, cluster, action.node, { [DRAIN_ANNOTATION]: ctx.now().toISOString() });
     await ctx.events.record(target, 'Normal', 'NodeDraining', `node ${action.node}: draining before removal (timeout ${cluster.spec.scaleDown.drainTimeoutSeconds}s)`);
+    return;
+  }
+  if (action.type === 'cancel-drain') {
+    await annotateLease(ctx, cluster, action.node, { [DRAIN_ANNOTATION]: null, [ACTIVE_SESSIONS_ANNOTATION]: null });
+    await ctx.events.record(target, 'Normal', 'NodeDrainCancelled', `node ${action.node}: kept (scaled back up while draining)`);
     return;
   }
   await deleteNodeObjects(ctx, cluster.metadata.namespace, cluster.metadata.name, action.node);

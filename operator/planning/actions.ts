@@ -5,6 +5,7 @@ export type Action =
   | { type: 'request-switchover'; node: number; primary: string; reason: 'Rollout' | 'Drain' | 'Manual' }
   | { type: 'clear-step-down'; node: number }
   | { type: 'start-drain'; node: number }
+  | { type: 'cancel-drain'; node: number }
   | { type: 'delete-node'; node: number; reason: 'Drained' | 'DrainTimeout' | 'NoPrimary' }
   | { type: 'wait'; node: number; reason: WaitReason; message: string };
 

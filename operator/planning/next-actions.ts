@@ -44,6 +44,10 @@ export function planNextActions(cluster: OrsCluster, state: ObservedState, now: 
     if (!busy.has(view.id)) take(planScaleDown(view, cluster.spec.scaleDown.drainTimeoutSeconds, now));
   }
   const active = views.filter((v) => v.id < desired);
+  // Scaled back up while draining: the node serves again.
+  for (const view of active) {
+    if (view.lease?.drainSince) actions.push({ type: 'cancel-drain', node: view.id });
+  }
 
   const plan: Plan = { actions, views, drainingNodes: draining.map((v) => v.id) };
   const manual = planManualSwitchover(

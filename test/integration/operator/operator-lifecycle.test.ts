@@ -2,7 +2,7 @@
 // under the Helm chart's ClusterRole: create -> every object with owner references;
 // status from Leases and readiness; a spec change rolled out backup-first with one
 // switchover per node; manual switchover; drain of a cordoned node; scale-down; delete.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubernetesObject, V1Lease, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseOrsCluster } from '../../../operator/api/parse-ors-cluster.ts';
@@ -44,8 +44,13 @@ beforeAll(async () => {
   player = new PodPlayer(admin, namespace, NAME, () => nodes);
 });
 
+afterEach(({ task }) => {
+  if (task.result?.state === 'fail') console.error(`pod player journal:\n${player?.journal.slice(-40).join('\n')}`);
+});
+
 afterAll(async () => {
   await player?.stop();
+  for (const suffix of ['a', 'b']) await admin?.delete(`/api/v1/nodes/${namespace}-${suffix}`);
   await operator?.stop();
   if (operator && process.env.ORS_TEST_VERBOSE) console.log(operator.logs.join('\n'));
   await removeNamespace?.();
@@ -111,7 +116,7 @@ describe('ors operator on a real control plane', () => {
     const done = await waitFor('every pod on the new revision', async () => {
       const sets = await Promise.all([0, 1].map((n) => admin.get<V1StatefulSet>(pathOf('apps/v1', 'StatefulSet', namespace, `demo-node-${n}`))));
       const pods = (await admin.get<{ items: V1Pod[] }>(`/api/v1/namespaces/${namespace}/pods`)).items;
-      const updated = sets.every((s) => s.spec!.template.spec!.containers[0]!.image === 'ghcr.io/ors/runtime:2' && pods.filter((p) => p.metadata!.labels!['ors.dev/node'] === s.metadata!.labels!['ors.dev/node']).every((p) => p.metadata!.labels!['controller-revision-hash'] === s.status?.updateRevision));
+      const updated = sets.every((s) => s.spec!.template.spec!.containers[0]!.image === 'ghcr.io/ors/runtime:2' && s.status?.observedGeneration === s.metadata!.generation && pods.filter((p) => p.metadata!.labels!['ors.dev/node'] === s.metadata!.labels!['ors.dev/node']).every((p) => p.metadata!.labels!['controller-revision-hash'] === s.status?.updateRevision));
       const status = (await getCluster()).status;
       return updated && pods.length === 4 && status?.phase === 'Running' && status.nodes?.every((n) => n.synced) ? status : undefined;
     }, 120_000);
@@ -150,7 +155,8 @@ describe('ors operator on a real control plane', () => {
 
   it('moves a primary off a cordoned Kubernetes node', async () => {
     // Put node 1's pods on two Kubernetes nodes (binding, as a scheduler would), then cordon the primary's.
-    for (const [kubeNode, pod] of [['kn-a', 'demo-node-1-1'], ['kn-b', 'demo-node-1-0']] as const) {
+    // (Deleting these Nodes before the end would let the pod GC delete pods bound to them.)
+    for (const [kubeNode, pod] of [[`${namespace}-a`, 'demo-node-1-1'], [`${namespace}-b`, 'demo-node-1-0']] as const) {
       await admin.apply(`/api/v1/nodes/${kubeNode}`, { apiVersion: 'v1', kind: 'Node', metadata: { name: kubeNode } }, 'test');
       await admin.request('POST', `/api/v1/namespaces/${namespace}/pods/${pod}/binding`, {
         body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod }, target: { apiVersion: 'v1', kind: 'Node', name: kubeNode } },
@@ -163,14 +169,15 @@ describe('ors operator on a real control plane', () => {
       return pdb.status?.currentHealthy === 1 ? true : undefined;
     });
     await expect(evict('demo-node-1-1')).rejects.toThrow(/429.*disruption budget/);
-    await admin.mergePatch('/api/v1/nodes/kn-a', { spec: { unschedulable: true } }, 'test');
+    await admin.mergePatch(`/api/v1/nodes/${namespace}-a`, { spec: { unschedulable: true } }, 'test');
     await waitFor('primary of node 1 off the cordoned node', async () => ((await getCluster()).status?.nodes?.[1]?.primary === 'demo-node-1-0' ? true : undefined));
     expect(player.journal).toContain('step-down demo-node-1-1');
     // ...and once it is the (never Ready) backup, the drain's eviction goes through.
+    const replacedBefore = player.journal.filter((l) => l === 'replaced demo-node-1-1').length;
     await evict('demo-node-1-1');
-    await waitFor('evicted pod recreated', async () => (player.journal.includes('replaced demo-node-1-1') ? true : undefined));
-    await admin.delete('/api/v1/nodes/kn-a');
-    await admin.delete('/api/v1/nodes/kn-b');
+    // Play the kubelet: the pod is on a Node, so deletion waits for it to confirm termination.
+    await admin.request('DELETE', `/api/v1/namespaces/${namespace}/pods/demo-node-1-1`, { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } });
+    await waitFor('evicted pod recreated', async () => (player.journal.filter((l) => l === 'replaced demo-node-1-1').length > replacedBefore ? true : undefined));
   });
 
   it('scales down by draining the removed node, then deleting it and its Lease', async () => {

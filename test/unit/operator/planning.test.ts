@@ -217,6 +217,14 @@ describe('scale down', () => {
   });
 });
 
+describe('scale back up', () => {
+  it('cancels the drain of a node that is wanted again', () => {
+    const s = state(2);
+    s.leases[1]!.drainSince = T0.toISOString();
+    expect(planNextActions(cluster({ nodes: 2 }), s, T0).actions).toEqual([{ type: 'cancel-drain', node: 1 }]);
+  });
+});
+
 describe('status', () => {
   it('reports roles, readiness, sync and conditions from the observed state', () => {
     const c = cluster();

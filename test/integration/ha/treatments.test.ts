@@ -1,0 +1,75 @@
+// A treatment (e.g. a prompt being played) that ends after a switchover still yields
+// dialog.<kind>.done in the recovered session, at the time the old primary expected.
+// Two runtime processes of one node in this test process (file lease, file store, sync).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../runtime/config/load-config.ts';
+import { startRuntime, type RuntimeProcess } from '../../../runtime/runtime-process.ts';
+import { strategyDir } from '../../support/runtime-harness.ts';
+import { TimerTableEngine } from '../../support/timer-table-engine.ts';
+
+const running: RuntimeProcess[] = [];
+let dir = '';
+afterAll(async () => {
+  for (const runtime of running) await runtime.stop().catch(() => {});
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('treatments across a switchover', () => {
+  it('the new primary completes a treatment that the old one started', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ors-treatment-'));
+    const strategies = await strategyDir({ 'call.json': JSON.stringify({ initial: 'playing', persist: true, transitions: { playing: { 'dialog.playsound.done': 'done' } } }) });
+    const start = async (identity: string) => {
+      const config = resolveConfig({
+        flags: {
+          'node-id': 'node-0', 'http-host': '127.0.0.1', 'http-port': 0, 'sync-port': 0, identity,
+          lease: 'file', 'lease-dir': path.join(dir, 'lease'), 'lease-duration': 1500, 'lease-renew-deadline': 1000, 'lease-retry-period': 100,
+          'session-store': 'file', 'session-store-dir': path.join(dir, 'store'), 'sync-key': 'treatment test sync key', 'strategies-dir': strategies, 'log-level': 'silent',
+        },
+      });
+      const runtime = await startRuntime({ config, engine: new TimerTableEngine(), logger: pino({ level: 'silent' }) });
+      running.push(runtime);
+      return runtime;
+    };
+    const a = await start('a');
+    await until(() => (a.roles.current().role === 'primary' ? true : undefined), 'a to lead');
+    const b = await start('b');
+    await until(() => (b.roles.current().primarySyncAddress ? true : undefined), 'b to see a');
+
+    const summary = await a.host.createSession('call.json', { interactionid: 'call-7' });
+    const expectedEndAt = Date.now() + 2500;
+    a.ha!.treatmentStarted({ sessionId: summary.sessionId, interactionId: 'call-7', treatmentId: 't1', kind: 'playsound', startedAt: Date.now(), expectedEndAt });
+    await new Promise((r) => setTimeout(r, 300)); // synced and persisted
+
+    await a.stop(); // releases the lease: b takes over at once
+    await until(() => (b.roles.current().role === 'primary' ? true : undefined), 'b to take over');
+    const recovered = await until(() => {
+      try {
+        return b.host.query(summary.sessionId);
+      } catch {
+        return undefined;
+      }
+    }, 'the session on b');
+    expect(recovered.configuration).toEqual(['playing']);
+    const done = await until(() => {
+      const q = b.host.query(summary.sessionId);
+      return q.configuration[0] === 'done' ? q : undefined;
+    }, 'dialog.playsound.done', 10_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(expectedEndAt);
+    expect((done.datamodel as { events: string[] }).events).toContain('dialog.playsound.done');
+    expect((done.datamodel as { lastData: unknown }).lastData).toMatchObject({ treatmentid: 't1', interactionid: 'call-7' });
+  });
+});
