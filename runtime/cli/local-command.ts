@@ -1,6 +1,11 @@
 // `ors local`: a local cluster of N nodes x (primary, backup) behind HAProxy. Code is
 // loaded only when the command runs.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+
+/** The repository's example strategies, served by default so a fresh `ors local` can run something. */
+const exampleStrategies = path.resolve(import.meta.dirname, '../../examples/strategies');
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -19,7 +24,7 @@ export function localCommand(): Command {
     .option('--lease-renew-deadline <ms>', 'renew deadline (< lease duration)', positiveInt, 2000)
     .option('--lease-retry-period <ms>', 'lease retry period (< renew deadline)', positiveInt, 250)
     .option('--restart-delay <ms>', 'how long a killed process stays down before it restarts as backup', positiveInt, 2000)
-    .option('--strategies-dir <dir>', 'directory of SCXML strategies (relative src)')
+    .option('--strategies-dir <dir>', 'directory of SCXML strategies (relative src; default: examples/strategies)')
     .argument('[runtime-flags...]', 'more `ors runtime` flags for every process, after --, e.g. -- --restart-session-on-switchover true')
     .addHelpText(
       'after',
@@ -36,7 +41,13 @@ export function localCommand(): Command {
         renewDeadlineMs: Number(flags.leaseRenewDeadline),
         retryPeriodMs: Number(flags.leaseRetryPeriod),
         restartDelayMs: Number(flags.restartDelay),
-        runtimeArgs: [...(flags.strategiesDir ? ['--strategies-dir', String(flags.strategiesDir)] : []), ...runtimeFlags],
+        runtimeArgs: [...strategyFlags(flags.strategiesDir as string | undefined), ...runtimeFlags],
       });
     });
+}
+
+function strategyFlags(dir: string | undefined): string[] {
+  if (dir) return ['--strategies-dir', dir];
+  if (!existsSync(exampleStrategies)) return [];
+  return ['--strategies-dir', exampleStrategies, '--applications', 'survey=http-survey.scxml,routing=call-routing.scxml'];
 }

@@ -44,7 +44,7 @@ export async function runLocalCluster(options: Omit<LocalClusterOptions, 'haprox
   }
   print(`ORS local cluster: ${options.nodes} node(s) x (primary, backup)`);
   print(`  front (HAProxy): ${cluster.frontUrl}`);
-  print(`  try: curl -i -X POST ${cluster.frontUrl}/scxml/session/start -d src=<strategy>`);
+  print(`  try: curl -i ${cluster.frontUrl}/scxml/session/start -d src=survey -d customer=alice   (examples/strategies/README.md)`);
   print(await cluster.status());
   print(`  logs: ${cluster.dataDir}/logs`);
   print(CONTROL_HELP);

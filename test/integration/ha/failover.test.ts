@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileLeaseLock } from '../../../runtime/ha/leader-election/file-lease-lock.ts';
+import { FileSessionStore } from '../../../runtime/store/file-session-store.ts';
 import { HaPair, type HaProcess } from '../../support/ha-pair.ts';
 import { strategyDir } from '../../support/runtime-harness.ts';
 
@@ -267,6 +268,12 @@ describe('HA with real processes', () => {
     const id = await startSession(a.url, 'persisted.json');
     expect((await call(a.url, `/scxml/session/${id}/event/still-fine`)).status).toBe(200);
     expect(a.exited).toBe(false);
+    // Persistence is asynchronous: wait until the snapshot with that event is in the store.
+    const store = new FileSessionStore({ directory: String(node.flags['session-store-dir']) });
+    await until(async () => {
+      const saved = await store.load('node-0', id);
+      return (saved?.snapshot as { data?: { events?: string[] } } | undefined)?.data?.events?.includes('still-fine') ? true : undefined;
+    }, 'the snapshot in the store');
     // The real backup still follows: kill the primary and the session is recovered.
     a.signal('SIGKILL');
     expect(await node.primary()).toBe(b);

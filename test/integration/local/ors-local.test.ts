@@ -66,6 +66,10 @@ describe('ors local', () => {
     await new Promise((r) => setTimeout(r, 300));
 
     child.stdin!.write(`kill ${node}\n`);
+    while (!output.includes(`killed node-${node}-`)) {
+      if (child.exitCode !== null) throw new Error(`ors local exited:\n${output}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const killedAt = Date.now();
     let status = 0;
     for (let n = 0; status !== 200; n++) {
