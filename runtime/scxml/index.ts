@@ -26,6 +26,8 @@
 //     observer: { step: (s) => metrics.step(s), done: (id, data) => forget(id) },
 //     scheduler: (s) => workQueue.push(s),     // the host later calls s.run() with a free worker
 //     services: orsServices,                   // handed to extension elements
+//     loadDocument: (src) => strategyCache.get(src),   // <invoke src>: a document or a Promise of one
+//     evaluationTimeLimitMs: 1000,             // per script/expression; beyond it: error.execution
 //   });
 //   session.start();                           // initial macrostep, synchronously
 //   session.send({ name: 'call.answered', data: { id: 7 } });   // queues; scheduler is called

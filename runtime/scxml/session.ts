@@ -75,8 +75,12 @@ interface Invocation {
   invokeid: string;
   state: StateModel;
   spec: InvokeSpec;
-  child: Session;
+  /** Undefined while an asynchronous `loadDocument` is still loading the child's document. */
+  child: Session | undefined;
   documentRef: ChildDocumentRef;
+  /** While loading: the data for the child, and events forwarded to it meanwhile. */
+  params?: Record<string, unknown> | undefined;
+  waiting?: EventInput[];
 }
 
 /** The JSON-serialisable state of a session at a stable point. */
@@ -85,13 +89,21 @@ export interface SessionSnapshot {
   sessionId: string;
   configuration: string[];
   history: Record<string, string[]>;
-  /** States whose late-bound data is initialised. */
+  /** States whose late-bound data is initialised (['*']: all, early binding). */
   initialisedStates: string[];
   datamodel: Record<string, unknown>;
   internalQueue: unknown[];
   externalQueue: unknown[];
   pendingSends: Array<{ sendid: string; due: number; event: unknown; target: string | undefined; type: string }>;
-  invoked: Array<{ invokeid: string; state: string; invoke: number; document: ChildDocumentRef; child: SessionSnapshot }>;
+  /** `child` is null for an invocation whose document was still loading (it is loaded again on restore). */
+  invoked: Array<{
+    invokeid: string;
+    state: string;
+    invoke: number;
+    document: ChildDocumentRef;
+    child: SessionSnapshot | null;
+    params?: unknown;
+  }>;
   counter: number;
   running: boolean;
   done: boolean;
@@ -136,6 +148,8 @@ function isDescendant(s: StateModel, ancestor: StateModel | null | undefined): b
   return s.index > ancestor.index && s.index <= ancestor.lastDescendant;
 }
 
+/** System variables are rebuilt on restore, not stored. */
+const NOT_SNAPSHOTTED = ['_sessionid', '_name', '_ioprocessors', '_event'];
 const EMPTY_MAP: ReadonlyMap<never, never> = new Map<never, never>();
 
 type DefaultHistoryContent = Array<{ state: StateModel; actions: Action[] }>;
@@ -367,8 +381,8 @@ export class Session implements SessionHandle, Runner {
     this.setEvent(externalEvent);
     for (const inv of (this.invoked ?? EMPTY_MAP).values()) {
       if (inv.invokeid === externalEvent.invokeid) this.applyFinalize(inv);
-      if (inv.spec.autoforward && !inv.child.done) {
-        inv.child.enqueue({
+      if (inv.spec.autoforward && !inv.child?.done) {
+        this.forwardToInvocation(inv, {
           name: externalEvent.name,
           data: externalEvent.data,
           sendid: externalEvent.sendid,
@@ -423,7 +437,7 @@ export class Session implements SessionHandle, Runner {
     this.running = false;
     for (const p of (this.pendingSends ?? EMPTY_MAP).values()) this.clock.clearTimer(p.timer);
     this.pendingSends = undefined;
-    for (const inv of (this.invoked ?? EMPTY_MAP).values()) inv.child.terminate();
+    for (const inv of (this.invoked ?? EMPTY_MAP).values()) inv.child?.terminate();
     this.invoked = undefined;
     this.externalQueue = [];
     this.internalQueue = [];
@@ -742,6 +756,7 @@ export class Session implements SessionHandle, Runner {
     const fn = snippet.fn;
     if (fn === undefined) throw new ExecutionError(snippet.error ?? 'not compiled');
     const realm = this.realm;
+    realm.setSession(this.clock, this.random);
     realm.setDeadline(this.timeLimit);
     try {
       return fn(this.scope, this.data, realm.runtime);
@@ -773,6 +788,7 @@ export class Session implements SessionHandle, Runner {
     if (SYSTEM_NAMES.has(root)) throw new ExecutionError(`cannot assign to system variable ${root}`);
     if (!(root in this.data)) throw new ExecutionError(`location ${location.source} is not declared`);
     const realm = this.realm;
+    realm.setSession(this.clock, this.random);
     realm.setDeadline(this.timeLimit);
     try {
       location.fn(this.scope, this.data, realm.runtime, value);
@@ -1018,7 +1034,11 @@ export class Session implements SessionHandle, Runner {
       recipient = id === this.id ? this : this.registry?.get(id);
     } else if (target.startsWith('#_')) {
       const inv = this.invoked?.get(target.slice(2));
-      recipient = inv && !inv.child.done ? inv.child : undefined;
+      if (inv && !inv.child) {
+        this.forwardToInvocation(inv, { ...event });
+        return;
+      }
+      recipient = inv && !inv.child!.done ? inv.child : undefined;
     }
     if (!recipient) {
       const error = new Error(`target ${target} is unreachable`);
@@ -1063,7 +1083,7 @@ export class Session implements SessionHandle, Runner {
       }
       const type = spec.typeexpr ? String(this.evaluate(spec.typeexpr)) : (spec.type ?? 'http://www.w3.org/TR/scxml/');
       if (!SCXML_INVOKE_TYPES.has(type)) throw new ExecutionError(`unsupported invoke type ${type}`);
-      let document: ScxmlDocument;
+      let document: ScxmlDocument | Promise<ScxmlDocument>;
       let documentRef: ChildDocumentRef;
       if (spec.content?.document) {
         document = ScxmlDocument.fromModel(spec.content.document, this.document.options);
@@ -1081,15 +1101,56 @@ export class Session implements SessionHandle, Runner {
         documentRef = { kind: 'src', src };
       }
       const params = this.evaluateParams(spec.params, spec.namelist, spec.namelistNames) as Record<string, unknown> | undefined;
-      const child = this.createChild(document, invokeid, params);
-      (this.invoked ??= new Map()).set(invokeid, { invokeid, state, spec, child, documentRef });
-      child.start();
+      const id = invokeid;
+      const inv: Invocation = { invokeid: id, state, spec, child: undefined, documentRef, params };
+      (this.invoked ??= new Map()).set(id, inv);
+      this.whenLoaded(inv, document, (doc) => {
+        inv.child = this.createChild(doc, id, params);
+        inv.child.start();
+      });
     } catch (e) {
       this.raiseError('error.execution', e);
     }
   }
 
-  private loadChildDocument(src: string): ScxmlDocument {
+  /** Runs `attach` now for a loaded document, or when an asynchronous load completes (if the invocation is still active). */
+  private whenLoaded(inv: Invocation, document: ScxmlDocument | Promise<ScxmlDocument>, attach: (doc: ScxmlDocument) => void): void {
+    if (!(document instanceof Promise)) {
+      attach(document);
+      return;
+    }
+    document.then(
+      (doc) => {
+        if (this.invoked?.get(inv.invokeid) !== inv || this.finished) return;
+        attach(doc);
+        inv.params = undefined;
+        for (const e of inv.waiting ?? []) inv.child!.enqueue(e);
+        inv.waiting = undefined;
+      },
+      (error: unknown) => {
+        if (this.invoked?.get(inv.invokeid) !== inv || this.finished) return;
+        this.invoked.delete(inv.invokeid);
+        this.observer?.error?.(this.id, 'error.execution', error);
+        this.externalQueue.push({
+          name: 'error.execution',
+          type: 'platform',
+          sendid: undefined,
+          origin: undefined,
+          origintype: undefined,
+          invokeid: inv.invokeid,
+          data: error instanceof Error ? error.message : String(error),
+        });
+        this.notify();
+      },
+    );
+  }
+
+  private forwardToInvocation(inv: Invocation, event: EventInput): void {
+    if (inv.child) inv.child.enqueue(event);
+    else (inv.waiting ??= []).push(event);
+  }
+
+  private loadChildDocument(src: string): ScxmlDocument | Promise<ScxmlDocument> {
     if (this.options.loadDocument) return this.options.loadDocument(src);
     const load = this.document.options.loadSource;
     if (!load) throw new ExecutionError(`cannot load ${src}: no loader`);
@@ -1118,6 +1179,7 @@ export class Session implements SessionHandle, Runner {
     for (const inv of (this.invoked ?? EMPTY_MAP).values()) {
       if (inv.spec === spec && inv.state === state) {
         this.invoked?.delete(inv.invokeid);
+        if (!inv.child) continue; // still loading: the load result is ignored
         if (inv.child.done) continue; // completed on its own: its events (done.invoke) still count
         inv.child.terminate();
         // Events the cancelled invocation already sent are not processed (SCXML 6.4).
@@ -1135,20 +1197,17 @@ export class Session implements SessionHandle, Runner {
   snapshot(): SessionSnapshot {
     if (this.inRun) throw new Error('snapshot() is only possible between macrosteps');
     const realm = this.realm;
-    const datamodel: Record<string, unknown> = {};
-    for (const key of Object.keys(this.data)) {
-      if (key === '_sessionid' || key === '_name' || key === '_ioprocessors' || key === '_event') continue;
-      datamodel[key] = realm.encode(this.data[key]);
-    }
+    const datamodel = realm.encodeVariables(this.data, NOT_SNAPSHOTTED);
     const encodeEvent = (e: QueuedEvent) => ({ ...e, data: realm.encode(e.data) });
     const history: Record<string, string[]> = {};
     for (const [index, states] of this.historyValue ?? EMPTY_MAP) history[this.states[index]!.id] = states.map((s) => s.id);
     return {
       version: 1,
       sessionId: this.id,
-      configuration: this.states.filter((s) => this.active[s.index]).map((s) => (s.kind === 'scxml' ? '' : s.id)),
+      configuration: this.flaggedStateIds(this.active),
       history,
-      initialisedStates: this.states.filter((s) => this.initialised[s.index]).map((s) => (s.kind === 'scxml' ? '' : s.id)),
+      // With early binding every state is initialised at start: nothing to record.
+      initialisedStates: this.model.binding === 'early' ? ['*'] : this.flaggedStateIds(this.initialised),
       datamodel,
       internalQueue: this.internalQueue.map(encodeEvent),
       externalQueue: this.externalQueue.map(encodeEvent),
@@ -1164,7 +1223,8 @@ export class Session implements SessionHandle, Runner {
         state: inv.state.id,
         invoke: inv.state.invokes.indexOf(inv.spec),
         document: inv.documentRef,
-        child: inv.child.snapshot(),
+        child: inv.child ? inv.child.snapshot() : null,
+        ...(inv.child ? {} : { params: realm.encode(inv.params) }),
       })),
       counter: this.counter,
       running: this.running,
@@ -1172,6 +1232,13 @@ export class Session implements SessionHandle, Runner {
       doneData: realm.encode(this.doneDataValue),
       lastEvent: this.currentEvent ? encodeEvent(this.currentEvent) : null,
     };
+  }
+
+  /** Ids of the states whose flag is set ('' stands for the <scxml> root). */
+  private flaggedStateIds(flags: Uint8Array): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < flags.length; i++) if (flags[i]) out.push(i === 0 ? '' : this.states[i]!.id);
+    return out;
   }
 
   /** @internal Used by restoreSession. */
@@ -1188,10 +1255,11 @@ export class Session implements SessionHandle, Runner {
     this.finished = snapshot.done;
     this.initSystemVariables();
     for (const id of snapshot.configuration) this.active[byId(id).index] = 1;
-    for (const id of snapshot.initialisedStates) this.initialised[byId(id).index] = 1;
+    if (snapshot.initialisedStates[0] === '*') this.initialised.fill(1);
+    else for (const id of snapshot.initialisedStates) this.initialised[byId(id).index] = 1;
     for (const [id, states] of Object.entries(snapshot.history)) (this.historyValue ??= new Map()).set(byId(id).index, states.map(byId));
     for (const d of this.model.allData) if (!(d.id in this.data)) this.data[d.id] = undefined;
-    for (const [key, value] of Object.entries(snapshot.datamodel)) this.data[key] = realm.decode(value, this.scope, this.data);
+    realm.decodeVariables(snapshot.datamodel, this.scope, this.data);
     const decodeEvent = (e: unknown): QueuedEvent => {
       const q = e as QueuedEvent;
       return { ...q, data: realm.decode(q.data, this.scope, this.data) };
@@ -1210,16 +1278,27 @@ export class Session implements SessionHandle, Runner {
       const state = byId(inv.state);
       const spec = state.invokes[inv.invoke];
       if (!spec) throw new Error(`snapshot names unknown invoke ${inv.invoke} of "${inv.state}"`);
-      let document: ScxmlDocument;
+      let document: ScxmlDocument | Promise<ScxmlDocument>;
       if (inv.document.kind === 'inline') document = ScxmlDocument.fromModel(spec.content!.document!, this.document.options);
       else if (inv.document.kind === 'text') document = compile(inv.document.xml, this.document.options);
       else document = this.loadChildDocument(inv.document.src);
-      const child = new Session(document, { ...this.options, sessionId: inv.child.sessionId, registry: this.sharedRegistry() }, {
-        session: this,
-        invokeid: inv.invokeid,
+      const childSnapshot = inv.child;
+      const params = childSnapshot ? undefined : (realm.decode(inv.params, this.scope, this.data) as Record<string, unknown> | undefined);
+      const invocation: Invocation = { invokeid: inv.invokeid, state, spec, child: undefined, documentRef: inv.document, params };
+      (this.invoked ??= new Map()).set(inv.invokeid, invocation);
+      this.whenLoaded(invocation, document, (doc) => {
+        if (!childSnapshot) {
+          invocation.child = this.createChild(doc, inv.invokeid, params);
+          invocation.child.start();
+          return;
+        }
+        const child = new Session(doc, { ...this.options, sessionId: childSnapshot.sessionId, registry: this.sharedRegistry() }, {
+          session: this,
+          invokeid: inv.invokeid,
+        });
+        child.restoreFrom(childSnapshot);
+        invocation.child = child;
       });
-      child.restoreFrom(inv.child);
-      (this.invoked ??= new Map()).set(inv.invokeid, { invokeid: inv.invokeid, state, spec, child, documentRef: inv.document });
     }
     if (this.finished) this.registry?.delete(this.id);
     if (this.externalQueue.length > 0) this.notify();

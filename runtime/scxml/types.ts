@@ -203,6 +203,10 @@ export interface SessionOptions {
   evaluationTimeLimitMs?: number;
   /** Host services that extension actions receive. */
   services?: unknown;
-  /** Resolves `<invoke src>` of SCXML type to a compiled document (e.g. from a strategy cache). */
-  loadDocument?: (src: string) => ScxmlDocument;
+  /**
+   * Resolves `<invoke src>` of SCXML type to a compiled document (e.g. from a strategy
+   * cache), synchronously or asynchronously. Without it, the document's `loadSource`
+   * compile option is used.
+   */
+  loadDocument?: (src: string) => ScxmlDocument | Promise<ScxmlDocument>;
 }

@@ -13,6 +13,7 @@
 //  - every loop body and function entry calls `tick()`, which throws once the
 //    evaluation's deadline has passed (and always outside an evaluation), so an infinite
 //    loop becomes `error.execution` without a watchdog thread.
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** Functions created inside the realm; the host calls them, strategy code never sees them. */
@@ -46,6 +47,9 @@ export interface RealmApi {
   /** JSON-safe encoding of a realm value (Date, Map, Set, RegExp, undefined, NaN, BigInt, functions by source, cycles). */
   encode(value: unknown): unknown;
   decode(encoded: unknown, scope: object, data: object): unknown;
+  /** Encodes all variables of a datamodel at once, so references shared between variables survive. */
+  encodeVariables(data: object, skip: string[]): Record<string, unknown>;
+  decodeVariables(encoded: Record<string, unknown>, scope: object, data: object): void;
   /** Compiles many function sources at once (`(function(...){...})` each); a string entry is a SyntaxError message. */
   compileAll(sources: string[]): Array<((...args: unknown[]) => unknown) | string>;
   /** Whose clock and random source `Date`/`Math.random` use from now on. */
@@ -61,7 +65,7 @@ export interface RealmApi {
 // Runs inside the realm. Plain JavaScript in a string because it must be created by the
 // realm's own Function, not the host's.
 const REALM_SOURCE = String.raw`
-(function (hostNow, hostSessionNow, hostSessionRandom) {
+(function (hostNow, hostSessionNow, hostSessionRandom, hostCompile) {
   'use strict';
   const G = globalThis;
   const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
@@ -242,6 +246,15 @@ const REALM_SOURCE = String.raw`
   // is a tagged object {"$t": tag, ...}. Plain objects that happen to own a "$t" key
   // are wrapped too, so decoding is unambiguous.
   function encode(value) {
+    return makeEncoder()(value);
+  }
+  function encodeVariables(data, skip) {
+    const enc = makeEncoder();
+    const out = {};
+    for (const k of Object.keys(data)) if (!skip.includes(k)) put(out, k, enc(data[k]));
+    return out;
+  }
+  function makeEncoder() {
     const ids = new Map();
     // Strategy code never runs here (tick() throws outside evaluations), so getters,
     // proxies and toJSON of strategy objects fail; such values are recorded as undefined
@@ -294,10 +307,17 @@ const REALM_SOURCE = String.raw`
       }
       return { $t: 'o', id, v: props };
     }
-    return enc(value);
+    return enc;
   }
 
   function decode(value, scope, data) {
+    return makeDecoder(scope, data)(value);
+  }
+  function decodeVariables(encoded, scope, data) {
+    const dec = makeDecoder(scope, data);
+    for (const k of Object.keys(encoded)) data[k] = dec(encoded[k]);
+  }
+  function makeDecoder(scope, data) {
     const byId = new Map();
     const rebuild = [];
     function dec(e) {
@@ -314,7 +334,9 @@ const REALM_SOURCE = String.raw`
           // (closed-over locals other than datamodel variables are not preserved).
           let f;
           try {
-            f = Function('__scxml_scope', 'with (__scxml_scope) { return (' + e.src + '\n); }')(scope);
+            // The source is already instrumented (it calls __scxml_rt.tick()).
+            const make = hostCompile('(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (' + e.src + '\n); } })');
+            f = make(scope, data, runtime);
           } catch (err) {
             f = undefined;
           }
@@ -329,13 +351,13 @@ const REALM_SOURCE = String.raw`
       }
       throw new TypeError('bad snapshot value');
     }
-    return dec(value);
+    return dec;
   }
 
   function compileAll(sources) {
     return sources.map((s) => {
       try {
-        return (0, eval)(s);
+        return hostCompile(s);
       } catch (e) {
         return String(e && e.message || e);
       }
@@ -369,6 +391,11 @@ const REALM_SOURCE = String.raw`
   SessionDate.UTC = OriginalDate.UTC;
   Object.defineProperty(G, 'Date', { value: SessionDate, writable: false, configurable: false });
   Object.defineProperty(Math, 'random', { value: function random() { return hostSessionRandom(); } });
+
+  // Blocking primitives that would stall the thread without ticking.
+  delete G.Atomics;
+  delete G.SharedArrayBuffer;
+  delete G.WebAssembly;
 
   // Harden: freeze every intrinsic reachable from the global object, then the global.
   const seen = new Set();
@@ -416,7 +443,7 @@ const REALM_SOURCE = String.raw`
   ]) deepFreeze(x);
 
   const api = {
-    createScope, runtime, importValue, makeIoProcessors, makeDom,
+    createScope, runtime, importValue, makeIoProcessors, makeDom, encodeVariables, decodeVariables,
     domTree(v) { return v instanceof XmlDocument ? domTree(v.documentElement) : v instanceof XmlElement ? domTree(v) : undefined; }, makeEvent, encode, decode, compileAll, describe,
     setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
@@ -451,19 +478,28 @@ export function getRealm(): RealmApi {
   if (realm) return realm;
   // DONT_CONTEXTIFY: an ordinary global object without the host interceptors of a
   // contextified sandbox, so it can be frozen like any object.
+  // Catastrophic regular-expression backtracking (ReDoS) would block without ticking:
+  // let V8 switch such a match to its linear-time engine. Process-wide, and harmless for
+  // the host's own expressions (same results, only a different engine when a match
+  // backtracks excessively; patterns with backreferences or lookarounds cannot switch).
+  v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
   const context = vm.createContext(vm.constants.DONT_CONTEXTIFY, {
     name: 'scxml-datamodel',
-    codeGeneration: { strings: true, wasm: false },
+    // No eval/Function from strategy code: code it generated would escape the loop
+    // instrumentation. The host compiles (instrumented) code into the context instead.
+    codeGeneration: { strings: false, wasm: false },
   });
   const factory = vm.runInContext(REALM_SOURCE, context, { filename: 'scxml-realm.js' }) as (
     hostNow: () => number,
     now: () => number,
     random: () => number,
+    compile: (source: string) => (...args: unknown[]) => unknown,
   ) => Omit<RealmApi, 'setSession'>;
   const api = factory(
     () => performance.now(),
     () => sessionClock.now(),
     () => sessionRandom(),
+    (source: string) => vm.runInContext(source, context, { filename: 'scxml-strategy.js' }) as (...args: unknown[]) => unknown,
   );
   guardUnhandledRejections(api.isRealmPromise);
   realm = {

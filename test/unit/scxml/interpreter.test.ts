@@ -238,6 +238,33 @@ describe('ECMAScript datamodel isolation', () => {
     }
   });
 
+  it('has no blocking primitives and survives catastrophic regular expressions', () => {
+    const { session } = harness(`<scxml ${NS} initial="s"><datamodel>
+      <data id="atomics" expr="typeof Atomics"/><data id="sab" expr="typeof SharedArrayBuffer"/>
+      <data id="redos" expr="/(a+)+$/.test('a'.repeat(40) + 'b')"/></datamodel><state id="s"/></scxml>`);
+    const t0 = performance.now();
+    session.start();
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(session.getData('atomics')).toBe('undefined');
+    expect(session.getData('sab')).toBe('undefined');
+    expect(session.getData('redos')).toBe(false);
+  });
+
+  it('refuses code generation from strings (it would escape the time bound)', () => {
+    const { session, errors } = harness(`<scxml ${NS} initial="s"><state id="s"><onentry>
+      <script>Function('while (true) {}')()</script></onentry>
+      <transition event="error.execution" target="t"/></state><state id="t"/></scxml>`);
+    session.start();
+    expect(session.configuration).toEqual(['t']);
+    expect(errors[0]).toMatch(/Code generation from strings disallowed/);
+    const evalDoc = compile(`<scxml ${NS} initial="s"><state id="s"><onentry>
+      <script>eval('while (true) {}')</script></onentry>
+      <transition event="error.execution" target="t"/></state><state id="t"/></scxml>`);
+    const e = createSession(evalDoc, { scheduler: () => {} });
+    e.start();
+    expect(e.configuration).toEqual(['t']);
+  });
+
   it('bounds evaluation time: an infinite loop becomes error.execution and the session goes on', () => {
     const { session, errors, scheduler } = harness(
       `<scxml ${NS} initial="s">
@@ -398,5 +425,118 @@ describe('snapshot robustness', () => {
     expect((r.getData('tricky') as { plain: number }).plain).toBe(1);
     expect(r.getData('proxied')).toBeUndefined();
     expect((r.getData('when') as Date).getTime()).toBe(0);
+  });
+
+  it('restores functions defined by scripts, still time-bounded', () => {
+    const doc = compile(`<scxml ${NS} initial="s"><datamodel><data id="out" expr="0"/></datamodel>
+      <state id="s"><onentry><script>function twice(x) { return 2 * x; } var spin = () => { while (true) {} };</script></onentry>
+      <transition event="use"><assign location="out" expr="twice(21)"/></transition>
+      <transition event="spin"><script>spin()</script></transition>
+      <transition event="error.execution" target="t"/></state><state id="t"/></scxml>`);
+    const s = createSession(doc, { scheduler: () => {} });
+    s.start();
+    const r = restoreSession(doc, JSON.parse(JSON.stringify(s.snapshot())), { scheduler: () => {}, evaluationTimeLimitMs: 50 });
+    r.send({ name: 'use' });
+    r.run();
+    expect(r.getData('out')).toBe(42);
+    r.send({ name: 'spin' });
+    r.run();
+    expect(r.configuration).toEqual(['t']);
+  });
+
+  it('keeps references shared between variables, and cycles', () => {
+    const doc = compile(`<scxml ${NS} initial="s"><state id="s"><onentry><script>
+      var a = { n: 1 }; var b = { inner: a }; a.self = a;
+    </script></onentry><transition event="bump"><script>a.n++</script></transition></state></scxml>`);
+    const s = createSession(doc, { scheduler: () => {} });
+    s.start();
+    const r = restoreSession(doc, JSON.parse(JSON.stringify(s.snapshot())), { scheduler: () => {} });
+    r.send({ name: 'bump' });
+    r.run();
+    const b = r.getData('b') as { inner: { n: number; self: unknown } };
+    expect(b.inner.n).toBe(2);
+    expect(b.inner.self).toBe(b.inner);
+  });
+});
+
+describe('bad input never crashes the compiler', () => {
+  const inputs = [
+    '',
+    'not xml at all',
+    '<foo/>',
+    `<scxml ${NS}><state id="a"></scxml>`,
+    `<scxml ${NS}><state id="a" initial="nope"><state id="b"/></state></scxml>`,
+    `<scxml ${NS}><state id="a"/><state id="a"/></scxml>`,
+    `<scxml ${NS}><state id="a"><onentry><bogus/></onentry></state></scxml>`,
+    `<scxml ${NS}><state id="a"><transition type="sideways"/></state></scxml>`,
+    `<scxml ${NS}><state id="a"><onentry><send delay="soon"/></onentry></state></scxml>`,
+    `<scxml ${NS}><final id="f"><state id="x"/></final></scxml>`,
+    `<scxml ${NS} datamodel="xpath"/>`,
+    `<scxml ${NS}><datamodel><data/></datamodel></scxml>`,
+    `<scxml ${NS}><state id="a"><onentry><elseif/></onentry></state></scxml>`,
+  ];
+  for (const xml of inputs) {
+    it(`rejects ${JSON.stringify(xml.slice(0, 60))} with a positioned error`, () => {
+      let error: unknown;
+      try {
+        compile(xml);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ScxmlCompileError);
+      expect((error as ScxmlCompileError).line).toBeGreaterThanOrEqual(1);
+      expect((error as ScxmlCompileError).column).toBeGreaterThanOrEqual(1);
+    });
+  }
+});
+
+describe('<invoke src> with an asynchronous document loader', () => {
+  const child = compile(`<scxml ${NS} initial="c"><datamodel><data id="greeting" expr="'none'"/></datamodel>
+    <state id="c"><transition event="finish" target="f"/></state>
+    <final id="f"><donedata><param name="greeting" expr="greeting"/></donedata></final></scxml>`);
+  const parentXml = `<scxml ${NS} initial="p"><datamodel><data id="got" expr="null"/></datamodel>
+    <state id="p"><invoke id="kid" src="child.scxml" autoforward="true"><param name="greeting" expr="'hello'"/></invoke>
+      <transition event="done.invoke.kid" target="end"><assign location="got" expr="_event.data.greeting"/></transition>
+      <transition event="error.execution" target="failed"/></state>
+    <final id="end"/><final id="failed"/></scxml>`;
+
+  it('starts the child when the document arrives and hands it the events forwarded meanwhile', async () => {
+    let release: (d: typeof child) => void = () => {};
+    const loaded = new Promise<typeof child>((resolve) => (release = resolve));
+    const { session, scheduler } = harness(parentXml, { loadDocument: () => loaded });
+    session.start();
+    session.send({ name: 'finish' }); // autoforwarded while the child is still loading
+    scheduler.drain();
+    expect(session.done).toBe(false);
+    const snapshot = JSON.parse(JSON.stringify(session.snapshot()));
+    expect(snapshot.invoked[0].child).toBeNull();
+    release(child);
+    await loaded;
+    await Promise.resolve();
+    scheduler.drain();
+    expect(session.done).toBe(true);
+    expect(session.getData('got')).toBe('hello');
+
+    // The snapshot taken while loading: the restored session loads the document again.
+    const scheduler2 = new ManualScheduler();
+    const restored = restoreSession(compile(parentXml), snapshot, {
+      scheduler: scheduler2.schedule,
+      loadDocument: async () => child,
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    restored.send({ name: 'finish' });
+    scheduler2.drain();
+    expect(restored.done).toBe(true);
+    expect(restored.getData('got')).toBe('hello');
+  });
+
+  it('turns a failed load into error.execution', async () => {
+    const { session, scheduler, steps } = harness(parentXml, { loadDocument: () => Promise.reject(new Error('404')) });
+    session.start();
+    await new Promise((r) => setTimeout(r, 0));
+    scheduler.drain();
+    expect(session.done).toBe(true);
+    expect(steps.at(-1)!.configuration).toEqual(['failed']);
   });
 });
