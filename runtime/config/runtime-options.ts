@@ -4,6 +4,7 @@
 // environment variable (ORS_<NAME_IN_UPPER_SNAKE>) or from a flag (--<name>). Other
 // areas (HA, persistence) add their options by extending `optionGroups` below.
 import { z } from 'zod';
+import { cassandraOptions } from '../store/cassandra-options.ts';
 
 /** Booleans given as strings ("true", "false", "1", "0", "yes", "no") by env and flags. */
 const flag = z.preprocess((value) => {
@@ -107,7 +108,7 @@ const haOptions = {
   'sync-advertise-address': z.string().min(1).optional().describe('host:port the backup dials for sync (default: sync-host and the bound port)'),
   'sync-key': z.string().min(16).optional().describe('shared key authenticating the sync port (at least 16 bytes)'),
   'sync-key-file': z.string().min(1).optional().describe('file holding the sync key (a mounted Secret)'),
-  'session-store': z.enum(['memory', 'file']).default('file').describe('where persisted sessions are kept (with a lease)'),
+  'session-store': z.enum(['memory', 'file', 'cassandra']).default('file').describe('where persisted sessions are kept (with a lease)'),
   'session-store-dir': z.string().min(1).optional().describe('directory of the file session store (shared by the two processes of a node)'),
 } as const;
 
@@ -136,10 +137,11 @@ export const optionGroups = {
   limits: limitOptions,
   ha: haOptions,
   telephony: telephonyOptions,
+  cassandra: cassandraOptions,
 } as const;
 
 export const RuntimeConfigSchema = z
-  .object({ ...orsOptions, ...processOptions, ...limitOptions, ...haOptions, ...telephonyOptions })
+  .object({ ...orsOptions, ...processOptions, ...limitOptions, ...haOptions, ...telephonyOptions, ...cassandraOptions })
   .strict();
 
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

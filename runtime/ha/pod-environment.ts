@@ -30,7 +30,8 @@ export function withPodEnvironment(config: RuntimeConfig, env: Record<string, st
     'sync-host': config['sync-host'] === '127.0.0.1' && env.ORS_HTTP_HOST ? env.ORS_HTTP_HOST : config['sync-host'],
     'sync-advertise-address': ownPeer ?? config['sync-advertise-address'],
     'sync-key-file': env.ORS_SYNC_KEY_FILE ?? config['sync-key-file'],
-    // Without Cassandra a pod keeps persisted sessions in memory only (no shared disk).
-    'session-store': persistence === 'none' ? 'memory' : config['session-store'],
+    // Without Cassandra a pod keeps persisted sessions in memory only (no shared disk); with
+    // it, the cassandra-* options (ORS_CASSANDRA_CONTACT_POINTS, ...) say where it is.
+    'session-store': persistence === 'none' ? 'memory' : persistence === 'cassandra' ? 'cassandra' : config['session-store'],
   };
 }

@@ -6,7 +6,8 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-options.ts';
 import type { SessionHost } from '../sessions/session-host.ts';
-import { createSessionStore } from '../store/create-session-store.ts';
+import { cassandraStoreConfigFromOptions } from '../store/cassandra-options.ts';
+import { createSessionStore, type SessionStoreConfig } from '../store/create-session-store.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import { HighAvailability } from './high-availability.ts';
 import { FileLeaseLock } from './leader-election/file-lease-lock.ts';
@@ -60,6 +61,21 @@ async function leaseLock(config: RuntimeConfig): Promise<LeaseLock> {
   });
 }
 
+function sessionStoreConfig(config: RuntimeConfig): SessionStoreConfig {
+  switch (config['session-store']) {
+    case 'file':
+      return { kind: 'file', directory: config['session-store-dir']! };
+    case 'cassandra':
+      try {
+        return { kind: 'cassandra', ...cassandraStoreConfigFromOptions(config) };
+      } catch (error) {
+        throw new HaConfigError((error as Error).message);
+      }
+    case 'memory':
+      return { kind: 'memory' };
+  }
+}
+
 export async function prepareHighAvailability(config: RuntimeConfig, logger: Logger): Promise<PreparedHighAvailability> {
   if (config.lease === 'none') throw new HaConfigError('prepareHighAvailability needs lease=file or lease=kubernetes');
   const key = config['sync-key'] ? parseSyncKey(config['sync-key'], 'option sync-key') : loadSyncKey({ file: config['sync-key-file'] });
@@ -80,10 +96,7 @@ export async function prepareHighAvailability(config: RuntimeConfig, logger: Log
     log: haLog,
   });
   const roles = new LeaseRoleSource(elector);
-  const store = createSessionStore(
-    config['session-store'] === 'file' ? { kind: 'file', directory: config['session-store-dir']! } : { kind: 'memory' },
-    haLog,
-  );
+  const store = createSessionStore(sessionStoreConfig(config), haLog);
   await store.open();
   const syncServer = new SyncServer({
     nodeId: config['node-id'],

@@ -38,7 +38,8 @@ import { WriteBacklog, type BacklogStats } from './write-backlog.ts';
 const { types, errors, policies } = cassandra;
 
 export interface CassandraStoreHealth extends BacklogStats {
-  /** Moving average of request latency in ms (ORS's cassandra-latency figure). */
+  /** Moving average of request latency in ms (ORS's cassandra-latency figure); failed
+   *  requests count with the time they took, so an outage shows as rising latency. */
   'cassandra-latency': number;
 }
 
@@ -154,6 +155,7 @@ export class CassandraSessionStore implements SessionStore {
     pendingBytes: Gauge;
     shed: Counter;
     available: Gauge;
+    oldest: Gauge;
     stale: Counter;
   };
 
@@ -185,6 +187,14 @@ export class CassandraSessionStore implements SessionStore {
       pendingBytes: new Gauge({ name: 'ors_cassandra_pending_bytes', help: 'Bytes of session writes waiting for Cassandra', registers }),
       shed: new Counter({ name: 'ors_cassandra_shed_writes_total', help: 'Session writes refused because the backlog was full', registers }),
       available: new Gauge({ name: 'ors_cassandra_available', help: '1 while Cassandra accepts writes, 0 during an outage', registers }),
+      oldest: new Gauge({
+        name: 'ors_cassandra_oldest_pending_write_seconds',
+        help: 'How long the oldest session write waiting for Cassandra has waited',
+        registers,
+        collect: () => {
+          this.metrics?.oldest.set(this.backlog ? this.backlog.stats().oldestPendingMs / 1000 : 0);
+        },
+      }),
       stale: new Counter({ name: 'ors_cassandra_stale_epoch_writes_total', help: 'Writes refused because a newer primary fenced the node', registers }),
     };
     this.metrics.available.set(1);
@@ -301,6 +311,11 @@ export class CassandraSessionStore implements SessionStore {
   async schemaVersion(): Promise<number> {
     const rs = await this.client.execute(`SELECT version FROM ${this.config.keyspace}.schema_migrations`);
     return Math.max(0, ...rs.rows.map((r) => r.get('version') as number));
+  }
+
+  /** The Cassandra hosts this store holds connections to (only the local data center's). */
+  connectedHosts(): string[] {
+    return this.client.getState().getConnectedHosts().map((host) => host.address);
   }
 
   health(): CassandraStoreHealth {
@@ -433,11 +448,13 @@ export class CassandraSessionStore implements SessionStore {
 
   private async timed<T>(request: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
-    const result = await request();
-    const ms = performance.now() - t0;
-    this.latencyMs = this.latencyMs === 0 ? ms : this.latencyMs * 0.9 + ms * 0.1;
-    this.metrics.latency.set(this.latencyMs);
-    return result;
+    try {
+      return await request();
+    } finally {
+      const ms = performance.now() - t0;
+      this.latencyMs = this.latencyMs === 0 ? ms : this.latencyMs * 0.9 + ms * 0.1;
+      this.metrics.latency.set(this.latencyMs);
+    }
   }
 
   private async ensureFenced(nodeId: string, epoch: number): Promise<void> {

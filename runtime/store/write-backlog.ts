@@ -45,6 +45,7 @@ export interface WriteBacklogOptions {
   onAvailabilityChange?(available: boolean, error?: unknown): void;
   onShed?(error: BacklogFullError): void;
   setTimer?(fn: () => void, ms: number): unknown;
+  now?(): number;
 }
 
 interface Waiter {
@@ -60,6 +61,8 @@ interface Write {
 
 interface Entry {
   key: string;
+  /** When the oldest write still waiting under this key was submitted. */
+  since: number;
   current: Write;
   /** A newer write that arrived while `current` was in flight. */
   next: Write | undefined;
@@ -73,6 +76,8 @@ export interface BacklogStats {
   available: boolean;
   shed: number;
   lastError: string | undefined;
+  /** How long the oldest waiting write has waited (ms): how far persistence is behind. */
+  oldestPendingMs: number;
 }
 
 export class WriteBacklog {
@@ -125,7 +130,7 @@ export class WriteBacklog {
         return;
       }
       this.bytes += bytes;
-      this.entries.set(key, { key, current: { run, bytes, waiters: [waiter] }, next: undefined, inFlight: false });
+      this.entries.set(key, { key, since: this.now(), current: { run, bytes, waiters: [waiter] }, next: undefined, inFlight: false });
       this.ready.push(key);
       this.pump();
     });
@@ -136,8 +141,15 @@ export class WriteBacklog {
     return this.entries.has(key);
   }
 
+  private now(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
+
   stats(): BacklogStats {
+    // Entries are kept in submission order, so the first is the oldest.
+    const oldest = this.entries.values().next().value;
     return {
+      oldestPendingMs: oldest ? Math.max(0, this.now() - oldest.since) : 0,
       pending: this.entries.size,
       pendingBytes: this.bytes,
       inFlight: this.inFlight,
@@ -235,6 +247,10 @@ export class WriteBacklog {
       }
       entry.current = entry.next;
       entry.next = undefined;
+      // Re-queue at the back of the submission order, aged from now.
+      this.entries.delete(entry.key);
+      entry.since = this.now();
+      this.entries.set(entry.key, entry);
       this.ready.push(entry.key);
     } else {
       this.entries.delete(entry.key);

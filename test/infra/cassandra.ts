@@ -47,11 +47,26 @@ export interface CassandraServerOptions {
   ownerPid?: number;
   /** Client TLS only (no plain CQL): a PKCS12 keystore with the server's key and certificate. */
   clientTls?: { keystore: string; password: string };
+  /** For a cluster of several nodes on loopback (127.0.0.x). */
+  cluster?: ClusterMember;
+}
+
+/** One node of a multi-node (multi-data-center) test cluster: every node listens on its own
+ *  loopback address with the same ports, and gossips with the seed. */
+export interface ClusterMember {
+  address: string;
+  dataCenter: string;
+  rack?: string;
+  seedAddress: string;
+  nativePort: number;
+  storagePort: number;
+  initialToken: string;
 }
 
 export interface CassandraYamlOptions {
   passwordAuth?: boolean;
   clientTls?: { keystore: string; password: string };
+  cluster?: ClusterMember;
 }
 
 /** SimpleSnitch puts the single node here. */
@@ -87,12 +102,12 @@ const JAVA17_MODULE_FLAGS = [
   '--add-opens', 'java.base/java.net=ALL-UNNAMED',
 ];
 
-export async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
@@ -100,6 +115,8 @@ export async function freePort(): Promise<number> {
 }
 
 export function cassandraYaml(dir: string, nativePort: number, storagePort: number, options: CassandraYamlOptions = {}): string {
+  const address = options.cluster?.address ?? '127.0.0.1';
+  const seed = options.cluster?.seedAddress ?? '127.0.0.1';
   // Settings chosen for a throwaway single node on a shared 2-core machine: one token, small
   // memtables and caches, few threads, no snapshots, no JMX-driven features, periodic commit
   // log sync (a clean stop drains it, so stop/start loses nothing).
@@ -107,13 +124,13 @@ export function cassandraYaml(dir: string, nativePort: number, storagePort: numb
   return `cluster_name: ors-test
 num_tokens: 1
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-endpoint_snitch: SimpleSnitch
+endpoint_snitch: ${options.cluster ? 'GossipingPropertyFileSnitch' : 'SimpleSnitch'}
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "127.0.0.1:${storagePort}"
-listen_address: 127.0.0.1
-rpc_address: 127.0.0.1
+      - seeds: "${seed}:${storagePort}"
+listen_address: ${address}
+rpc_address: ${address}
 storage_port: ${storagePort}
 native_transport_port: ${nativePort}
 start_native_transport: true
@@ -193,6 +210,8 @@ export class CassandraServer {
   private readonly yamlOptions: CassandraYamlOptions;
   private nativePort = 0;
   private storagePort = 0;
+  private readonly cluster: ClusterMember | undefined;
+  private readonly address: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
@@ -203,20 +222,23 @@ export class CassandraServer {
     this.heap = options.heap ?? '768m';
     this.startTimeoutMs = options.startTimeoutMs ?? 240_000;
     this.detached = options.detached ?? false;
+    this.cluster = options.cluster;
+    this.address = options.cluster?.address ?? '127.0.0.1';
     // A server started for one process goes with it, even when that process is killed.
     this.ownerPid = options.ownerPid ?? (this.detached ? undefined : process.pid);
     this.yamlOptions = {
       ...(options.passwordAuth ? { passwordAuth: true } : {}),
       ...(options.clientTls ? { clientTls: options.clientTls } : {}),
+      ...(options.cluster ? { cluster: options.cluster } : {}),
     };
   }
 
   get endpoint(): CassandraEndpoint {
     return {
-      contactPoint: `127.0.0.1:${this.nativePort}`,
-      host: '127.0.0.1',
+      contactPoint: `${this.address}:${this.nativePort}`,
+      host: this.address,
       port: this.nativePort,
-      localDataCenter: TEST_DATA_CENTER,
+      localDataCenter: this.cluster?.dataCenter ?? TEST_DATA_CENTER,
     };
   }
 
@@ -233,7 +255,16 @@ export class CassandraServer {
     if (this.running) return this.endpoint;
     const libDir = path.join(this.home, 'lib');
     if (!existsSync(path.join(this.home, '.installed'))) throw missingServerError(this.home);
-    if (this.nativePort === 0) {
+    if (this.cluster) {
+      this.nativePort = this.cluster.nativePort;
+      this.storagePort = this.cluster.storagePort;
+      const conf = path.join(this.dir, 'conf');
+      mkdirSync(conf, { recursive: true });
+      writeFileSync(
+        path.join(conf, 'cassandra-rackdc.properties'),
+        `dc=${this.cluster.dataCenter}\nrack=${this.cluster.rack ?? 'rack1'}\n`,
+      );
+    } else if (this.nativePort === 0) {
       this.nativePort = await freePort();
       this.storagePort = await freePort();
     }
@@ -267,11 +298,12 @@ export class CassandraServer {
       '-Dcassandra.ring_delay_ms=100',
       '-Dcassandra.superuser_setup_delay_ms=0',
       '-Dcassandra.auto_bootstrap=false',
-      '-Dcassandra.initial_token=0',
+      `-Dcassandra.initial_token=${this.cluster?.initialToken ?? '0'}`,
       '-Dcassandra.load_ring_state=false',
       '-Dcassandra.migration_task_wait_in_seconds=1',
       '-cp',
-      jars.map((f) => path.join(libDir, f)).join(':'),
+      // The snitch reads cassandra-rackdc.properties from the class path.
+      [...(this.cluster ? [path.join(this.dir, 'conf')] : []), ...jars.map((f) => path.join(libDir, f))].join(':'),
       'org.apache.cassandra.service.CassandraDaemon',
     ];
     const log = openSync(this.logFile, 'a');
@@ -297,7 +329,7 @@ export class CassandraServer {
     const deadline = Date.now() + this.startTimeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`Cassandra exited during start-up (exit code ${this.child?.exitCode})`);
-      if (await canConnect('127.0.0.1', this.nativePort)) return;
+      if (await canConnect(this.address, this.nativePort)) return;
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`Cassandra did not open its CQL port ${this.nativePort} within ${this.startTimeoutMs} ms`);

@@ -100,6 +100,8 @@ test('Cassandra stopped for 30 s and started again: nothing acknowledged or acce
   expect(metrics).toMatch(/^ors_cassandra_available 0$/m);
   expect(metrics).toMatch(/^ors_cassandra_pending_writes 50$/m);
   expect(metrics).toMatch(/^ors_cassandra_shed_writes_total 1$/m);
+  expect(Number(/^ors_cassandra_oldest_pending_write_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+  expect(store.health().oldestPendingMs).toBeGreaterThan(0);
   expect(store.health().lastError).toBeTruthy();
   for (const outcome of outcomes.values()) {
     await expect(Promise.race([outcome, new Promise((r) => setTimeout(() => r('pending'), 0))])).resolves.toBe('pending');
@@ -111,7 +113,7 @@ test('Cassandra stopped for 30 s and started again: nothing acknowledged or acce
   // Every write accepted during the outage lands once Cassandra is back.
   const results = await Promise.all(outcomes.values());
   expect(results.every((r) => r === 'applied')).toBe(true);
-  expect(store.health()).toMatchObject({ available: true, pending: 0 });
+  expect(store.health()).toMatchObject({ available: true, pending: 0, oldestPendingMs: 0 });
   expect(await registry.metrics()).toMatch(/^ors_cassandra_available 1$/m);
 
   // A fresh store (another runtime) reads everything from Cassandra itself.

@@ -73,6 +73,22 @@ describe('WriteBacklog', () => {
     expect(b.stats()).toMatchObject({ pending: 0, available: true, lastError: undefined });
   });
 
+  test('reports how long the oldest waiting write has waited', async () => {
+    let now = 1000;
+    const store = fakeStore();
+    store.setUp(false);
+    const { b } = backlog({ now: () => now });
+    expect(b.stats().oldestPendingMs).toBe(0);
+    const first = settled(b.submit('a', 1, store.write('a')));
+    now = 1500;
+    const second = settled(b.submit('b', 1, store.write('b')));
+    now = 4000;
+    expect(b.stats().oldestPendingMs).toBe(3000);
+    store.setUp(true);
+    await Promise.all([first, second]);
+    expect(b.stats().oldestPendingMs).toBe(0);
+  });
+
   test('a newer write for a waiting key replaces the older; both callers resolve when it lands', async () => {
     const store = fakeStore();
     store.setUp(false);

@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { PersistenceOptionsSchema, persistenceStoreConfig } from '../../../runtime/store/persistence-options.ts';
+import { CassandraOptionsSchema, cassandraStoreConfigFromOptions } from '../../../runtime/store/cassandra-options.ts';
 import { createSessionStore } from '../../../runtime/store/create-session-store.ts';
+import { optionsFromEnv, resolveConfig } from '../../../runtime/config/load-config.ts';
+import { withPodEnvironment } from '../../../runtime/ha/pod-environment.ts';
 import { CassandraSessionStore } from '../../../runtime/store/cassandra-store.ts';
 
-describe('persistence options', () => {
+describe('Cassandra options', () => {
   test('strings from the environment or flags become the Cassandra store configuration', () => {
-    const options = PersistenceOptionsSchema.parse({
-      persistence: 'cassandra',
+    const options = CassandraOptionsSchema.parse({
       'cassandra-contact-points': 'cassandra-0.cassandra:9042, cassandra-1.cassandra:9042',
       'cassandra-local-dc': 'east',
       'cassandra-replication': 'east=3,west=2',
@@ -16,8 +17,7 @@ describe('persistence options', () => {
       'cassandra-tls': 'true',
       'cassandra-tls-ca-file': '/etc/ors/ca.pem',
     });
-    expect(persistenceStoreConfig(options)).toMatchObject({
-      kind: 'cassandra',
+    expect(cassandraStoreConfigFromOptions(options)).toMatchObject({
       contactPoints: ['cassandra-0.cassandra:9042', 'cassandra-1.cassandra:9042'],
       localDataCenter: 'east',
       keyspace: 'ors',
@@ -30,27 +30,43 @@ describe('persistence options', () => {
   });
 
   test('names the missing or bad option', () => {
-    expect(() => persistenceStoreConfig(PersistenceOptionsSchema.parse({ persistence: 'cassandra' }))).toThrow(
-      'persistence=cassandra needs cassandra-contact-points and cassandra-local-dc',
+    expect(() => cassandraStoreConfigFromOptions(CassandraOptionsSchema.parse({}))).toThrow(
+      'session-store=cassandra needs cassandra-contact-points and cassandra-local-dc',
     );
-    expect(() => persistenceStoreConfig(PersistenceOptionsSchema.parse({ persistence: 'file' }))).toThrow(/persistence-dir/);
-    expect(PersistenceOptionsSchema.safeParse({ 'cassandra-replication': 'east=three' }).success).toBe(false);
+    expect(CassandraOptionsSchema.safeParse({ 'cassandra-replication': 'east=three' }).success).toBe(false);
     expect(() =>
-      persistenceStoreConfig(
-        PersistenceOptionsSchema.parse({
-          persistence: 'cassandra',
+      cassandraStoreConfigFromOptions(
+        CassandraOptionsSchema.parse({
           'cassandra-contact-points': 'c',
           'cassandra-local-dc': 'dc1',
           'cassandra-keyspace': 'no-dashes',
         }),
       ),
     ).toThrow(/keyspace/);
-    expect(persistenceStoreConfig(PersistenceOptionsSchema.parse({}))).toEqual({ kind: 'none' });
   });
 
   test('createSessionStore builds a Cassandra store from its configuration (without connecting)', async () => {
     const store = createSessionStore({ kind: 'cassandra', contactPoints: ['127.0.0.1:1'], localDataCenter: 'dc1' });
     expect(store).toBeInstanceOf(CassandraSessionStore);
     await store.close();
+  });
+});
+
+describe('Cassandra options in the runtime configuration', () => {
+  test('come from ORS_CASSANDRA_* variables, and ORS_PERSISTENCE=cassandra selects the store in a pod', () => {
+    const config = resolveConfig({
+      env: optionsFromEnv({
+        ORS_CASSANDRA_CONTACT_POINTS: 'cassandra.db:9042',
+        ORS_CASSANDRA_LOCAL_DC: 'dc1',
+        ORS_CASSANDRA_REPLICATION: 'dc1=3',
+      }),
+    });
+    const pod = withPodEnvironment(config, { ORS_LEASE_NAME: 'ors-node-0', ORS_POD_NAME: 'ors-node-0-0', ORS_PERSISTENCE: 'cassandra' });
+    expect(pod['session-store']).toBe('cassandra');
+    expect(cassandraStoreConfigFromOptions(pod)).toMatchObject({
+      contactPoints: ['cassandra.db:9042'],
+      localDataCenter: 'dc1',
+      replication: { class: 'NetworkTopologyStrategy', dataCenters: { dc1: 3 } },
+    });
   });
 });
