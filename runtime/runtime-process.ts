@@ -18,6 +18,7 @@ import type { StrategyEngine } from './sessions/strategy-engine.ts';
 import { StrategyLoader } from './sessions/strategy-loader.ts';
 import { TelephonyActions } from './telephony/telephony-actions.ts';
 import { startTelephonyClient, type TelephonyClient } from './telephony/telephony-client.ts';
+import { haTreatmentSink } from './telephony/treatment-sync.ts';
 
 export interface RuntimeProcessOptions {
   config: RuntimeConfig;
@@ -87,16 +88,6 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     metrics,
     logger,
   });
-  const telephony = config['telephony-url']
-    ? startTelephonyClient({
-        config,
-        url: config['telephony-url'],
-        host,
-        roles,
-        actions: options.telephony ?? new TelephonyActions(),
-        logger,
-      })
-    : undefined;
   const nodeUrls = { ...config['node-urls'] };
   if (config['external-url']) nodeUrls[config['node-id']] = config['external-url'];
   const ctx: ApiContext = {
@@ -120,6 +111,21 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
   const ha = prepared?.attach(host, url);
+  // Every process (primary and backup) follows the telephony server; with HA, treatment
+  // state goes to the backup over the sync port and HA restarts sessions on switchover.
+  const telephony = config['telephony-url']
+    ? startTelephonyClient({
+        config,
+        url: config['telephony-url'],
+        host,
+        roles,
+        actions: options.telephony ?? new TelephonyActions(),
+        logger,
+        haManagesRecovery: ha !== undefined,
+        ...(ha ? { treatmentSync: haTreatmentSink(ha) } : {}),
+      })
+    : undefined;
+  if (ha && telephony) ha.onRecovery(() => telephony.agent.adoptRecoveredSessions());
   logger.info({ url, role: roles.current().role }, 'ors runtime listening');
 
   let stopping: Promise<void> | undefined;

@@ -73,6 +73,11 @@ export class TreatmentLedger {
     return mine;
   }
 
+  /** Whether this process started the treatment or heard of it from its primary's sync. */
+  knows(treatmentId: string): boolean {
+    return this.playing.has(treatmentId);
+  }
+
   playingFor(sessionId: string): TreatmentRecord[] {
     return [...this.playing.values()].filter((r) => r.sessionId === sessionId);
   }

@@ -4,6 +4,7 @@
 // events it receives with `applyTreatmentSync`, so after a switchover it knows which
 // session each playing treatment belongs to and still delivers dialog.playsound.done.
 import type { SyncEvent, Treatment as SyncedTreatment } from '../ha/sync/sync-protocol.ts';
+import type { HighAvailability } from '../ha/high-availability.ts';
 import type { TreatmentLedger, TreatmentRecord, TreatmentSyncSink } from './treatment-ledger.ts';
 
 export function treatmentStartedEvent(record: TreatmentRecord): SyncEvent {
@@ -54,4 +55,15 @@ export function applyTreatmentSync(ledger: TreatmentLedger, event: SyncEvent): v
   } else if (event.type === 'treatment-ended') {
     ledger.endedFromSync(event.treatmentId);
   }
+}
+
+/** On a primary with HA: the ledger's changes go out through HA's sync server. */
+export function haTreatmentSink(ha: Pick<HighAvailability, 'treatmentStarted' | 'treatmentEnded'>): TreatmentSyncSink {
+  return {
+    treatmentStarted: (record) => {
+      const event = treatmentStartedEvent(record);
+      if (event.type === 'treatment-started') ha.treatmentStarted(event.treatment);
+    },
+    treatmentEnded: (record) => ha.treatmentEnded(record.sessionId, record.treatmentId),
+  };
 }

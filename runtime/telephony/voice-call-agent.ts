@@ -161,9 +161,13 @@ export class VoiceCallAgent {
     // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
     // replays on switchover. Treatment ends a backup sees are held (when the sync told
     // it about the treatment) until the promotion, in case the old primary died first.
-    const live = this.role === 'primary';
+    let live = this.role === 'primary';
     if (event.type === 'call.treatment-ended') {
-      if (sessionId && live) this.treatments.ended(event.treatmentId);
+      // The end of a treatment goes to the session once, by whoever knows the treatment:
+      // the process that started it, or one that heard of it over the sync port. One
+      // started by a dead primary that nobody synced here is completed by HA's recovery.
+      if (!this.treatments.knows(event.treatmentId)) live = false;
+      else if (sessionId && live) this.treatments.ended(event.treatmentId);
       else this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq);
     }
     const mapped = sessionEventFor(event);
@@ -331,6 +335,12 @@ export class VoiceCallAgent {
    * On promotion: calls our node's old primary held whose session now lives here
    * (recovered from persistence with the same id) are bound to it again.
    */
+  /** HA finished recovering sessions after a promotion: bind those that serve our calls. */
+  adoptRecoveredSessions(): void {
+    this.adoptNodeSessions();
+    if (this.role === 'primary') for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+  }
+
   private adoptNodeSessions(): void {
     for (const call of this.calls.values()) {
       const held = call.attachment;
