@@ -14,6 +14,8 @@ export interface ManifestOptions {
   syncPort: number;
   host: string;
   annotations?: Record<string, string>;
+  /** Persist sessions to this Cassandra (a one-replica keyspace); none when unset. */
+  cassandra?: { host: string; port: number; localDataCenter: string; keyspace: string };
 }
 
 export function orsClusterManifest(o: ManifestOptions): Record<string, unknown> {
@@ -28,7 +30,18 @@ export function orsClusterManifest(o: ManifestOptions): Record<string, unknown> 
       syncPort: o.syncPort,
       strategies: [{ name: COUNTER_STRATEGY, scxml: readFileSync(path.join(import.meta.dirname, 'fixtures/counter.scxml'), 'utf8') }],
       options: { backupSynchMaxAge: 1 },
-      persistence: { type: 'none' },
+      persistence: o.cassandra
+        ? {
+            type: 'cassandra',
+            cassandra: {
+              contactPoints: [o.cassandra.host],
+              port: o.cassandra.port,
+              keyspace: o.cassandra.keyspace,
+              localDataCenter: o.cassandra.localDataCenter,
+              replication: { [o.cassandra.localDataCenter]: 1 },
+            },
+          }
+        : { type: 'none' },
       routing: { host: o.host, scheme: 'http', ingress: { enabled: true } },
       leaderElection: { leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 1 },
       scaleDown: { drainTimeoutSeconds: 5 },

@@ -1,8 +1,8 @@
 // The Ingress stand-in's HAProxy sections, rendered from the cluster's Ingresses and the
 // EndpointSlices of the Services they point at: one frontend routing on the Host header,
-// one backend per Service with its ready endpoints, sticky on the ORSSESSIONID cookie the
-// runtime sets, health-checked with GET /heartbeat expecting 200 (so only primaries get
-// traffic even before the EndpointSlice follows). Pure.
+// one backend per Service with its endpoints (ready or not, terminating ones left out),
+// sticky on the ORSSESSIONID cookie the runtime sets, health-checked with GET /heartbeat
+// expecting 200, so only primaries get traffic and a new primary gets it at once. Pure.
 import type { V1EndpointSlice, V1Ingress, V1Service } from '@kubernetes/client-node';
 import { reachableAddress } from '../process-node/pod-network.ts';
 
@@ -31,7 +31,10 @@ function backendFor(namespace: string, service: string, servicePort: number, inp
     const slicePort = slice.ports?.find((p) => (port?.name ? p.name === port.name : true)) ?? slice.ports?.[0];
     if (!slicePort?.port) continue;
     for (const endpoint of slice.endpoints ?? []) {
-      if (endpoint.conditions?.ready === false) continue;
+      // Not-ready endpoints stay in (only terminating ones go): the /heartbeat health
+      // check lets a new primary in within one check interval, sooner than its readiness
+      // probe, the EndpointSlice update and a reload would.
+      if (endpoint.conditions?.terminating === true) continue;
       for (const address of endpoint.addresses) {
         servers.push({ name: ident(endpoint.targetRef?.name ?? address), address: reachableAddress(address), port: slicePort.port });
       }
