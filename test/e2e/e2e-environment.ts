@@ -36,8 +36,14 @@ export interface E2eEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startE2eEnvironment(prefix: string): Promise<E2eEnvironment> {
-  const plane = sharedControlPlane();
+/** The control plane an environment runs on: the run's shared one by default. */
+export interface PlaneAccess {
+  kubeconfig: string;
+  server: string;
+  caFile: string;
+}
+
+export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = sharedControlPlane()): Promise<E2eEnvironment> {
   const client = new KubeClient(loadKubeConfig(plane.kubeconfig));
   const ns = await createTestNamespace(client.config, prefix);
   await installCrd(client);

@@ -145,12 +145,12 @@ describe('an OrsCluster applied with kubectl', () => {
     await waitUntil(() => observer.allNodesServing(3), { what: 'every node serving again', timeoutMs: 30_000 });
   });
 
-  it('rolls a new image tag out with one switchover per node and no request failing beyond a retry', async () => {
+  it('rolls a new image tag out with one switchover per node and no request failing beyond its retries (5 x 2 s)', async () => {
     onTestFailed(() => console.error(env.report()));
     await waitUntil(() => observer.allNodesServing(3), { what: 'all nodes serving before the rollout', timeoutMs: 30_000 });
     const before = await observer.nodes(3);
     const requestedBefore = await switchoverRequests();
-    const load = new RetryingLoad(client, { sessions: 4, retries: 3, retryDelayMs: 1500, thinkMs: 100 });
+    const load = new RetryingLoad(client, { sessions: 4, retries: 5, retryDelayMs: 2000, thinkMs: 100 });
     load.start();
     await sleep(1000);
     await env.apply(manifest({ image: 'ors:e2e-2' }));

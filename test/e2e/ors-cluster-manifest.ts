@@ -4,6 +4,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const COUNTER_STRATEGY = 'counter.scxml';
+/**
+ * Short enough for quick failovers, long enough that renewals survive a control plane
+ * slowed down by a busy machine (at 3 s / 2 s primaries stepped down on slow renewals).
+ */
+export const LEASE_DURATION_SECONDS = 6;
 
 export interface ManifestOptions {
   name: string;
@@ -43,7 +48,7 @@ export function orsClusterManifest(o: ManifestOptions): Record<string, unknown> 
           }
         : { type: 'none' },
       routing: { host: o.host, scheme: 'http', ingress: { enabled: true } },
-      leaderElection: { leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 1 },
+      leaderElection: { leaseDurationSeconds: LEASE_DURATION_SECONDS, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
       scaleDown: { drainTimeoutSeconds: 5 },
     },
   };
