@@ -43,6 +43,12 @@ export interface ProcessExit {
 /** The kubelet backs off 10 s doubling to 5 min; compressed here so tests stay short. */
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 4000];
 
+/** Pod processes still running: killed if the test process exits without stopping them. */
+const livePods = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of livePods) child.kill('SIGKILL');
+});
+
 export class PodRunner {
   readonly name: string;
   readonly namespace: string;
@@ -241,6 +247,7 @@ export class PodRunner {
       closeSync(log);
     }
     this.child = child;
+    livePods.add(child);
     const c = this.observed.container;
     c.state = 'running';
     c.startedAt = new Date().toISOString();
@@ -249,6 +256,7 @@ export class PodRunner {
     c.containerID = `process://${child.pid}`;
     this.childExited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        livePods.delete(child);
         this.exits.push({ pod: this.name, pid: child.pid ?? 0, code, signal, at: Date.now() });
         c.state = 'terminated';
         c.exitCode = code ?? 128 + 9;

@@ -80,7 +80,7 @@ describe('container environment', () => {
 describe('volumes and sandbox', () => {
   it('projects ConfigMaps, tokens and downward API fields as files', () => {
     const mounts = containerMounts(pod, pod.spec!.containers[0], {
-      configMap: (name) => (name === 'cc-options' ? { 'options.json': '{}' } : name === 'kube-root-ca.crt' ? { 'ca.crt': 'CA' } : undefined),
+      configMap: (name): Record<string, string> | undefined => (name === 'cc-options' ? { 'options.json': '{}' } : name === 'kube-root-ca.crt' ? { 'ca.crt': 'CA' } : undefined),
       secret: () => undefined,
       serviceAccountToken: 'TOKEN',
     });
