@@ -68,6 +68,13 @@ export class HighAvailability {
   private transition: Promise<void> = Promise.resolve();
   private readonly recoveryListeners = new Set<(report: RecoveryReport) => void>();
   private stopped = false;
+  /**
+   * What this process served when it was last primary. If it steps down (missed its
+   * renew deadline) and wins the lease back before any other primary fed it a snapshot,
+   * that is the newest picture of its node's sessions, so it restarts from it.
+   */
+  private ownLastState: SyncState | undefined;
+  private replicaFresh = false;
 
   constructor(options: HighAvailabilityOptions) {
     this.options = options;
@@ -89,7 +96,10 @@ export class HighAvailability {
         if (point.persist) void this.persist(point.sessionId, point.src, point.session.snapshot());
       }),
       syncClient.subscribe({
-        onSnapshot: (replica) => this.reconcileShadows(replica),
+        onSnapshot: (replica) => {
+          this.replicaFresh = true;
+          this.reconcileShadows(replica);
+        },
         onEvents: (events) => this.applyToShadows(events),
       }),
     );
@@ -138,6 +148,8 @@ export class HighAvailability {
     const { host, syncServer, logger } = this.options;
     syncServer.setAccepting(false);
     if (previous === 'primary') {
+      this.ownLastState = syncServer.syncState();
+      this.replicaFresh = false;
       logger.warn({ epoch: this.epoch }, 'no longer primary: dropping every session (the new primary carries them on)');
       host.abandonAll('deposed');
       this.liveSessions.clear();
@@ -150,7 +162,7 @@ export class HighAvailability {
   private async becomePrimary(epoch: number): Promise<void> {
     const { host, store, syncServer, syncClient, config, logger } = this.options;
     const startedAt = Date.now();
-    const replica = syncClient.replica();
+    const replica = !this.replicaFresh && this.ownLastState ? this.ownLastState : syncClient.replica();
     syncClient.follow(undefined);
     syncServer.resetState();
     syncServer.setAccepting(true);

@@ -307,4 +307,22 @@ describe('HA with real processes', () => {
     expect(a.exited).toBe(false);
     await until(() => (a.role?.role === 'backup' ? true : undefined), 'a stays on as backup');
   });
+
+  it('a lone primary that missed its renew deadline and wins its lease back restarts its own sessions under a new epoch', async () => {
+    const node = await newPair({ 'restart-session-on-switchover': 'true' });
+    const a = await node.start('a');
+    await node.primary();
+    const id = await startSession(a.url, 'restartable.json', { interactionid: 'call-5' });
+    expect((await call(a.url, `/scxml/session/${id}/event/ringing`)).status).toBe(200);
+    a.signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 1250)); // past the 1000 ms renew deadline, within the 1500 ms lease
+    a.signal('SIGCONT');
+    await until(() => (a.roles.some((r) => r.role === 'primary' && r.epoch === 2) ? true : undefined), 'a to lead again with epoch 2');
+    const q = await until(async () => {
+      const result = await query(a.url, id);
+      return result.status === 200 && result.json.datamodel!.events.length >= 2 ? result : undefined;
+    }, 'the session restarted');
+    expect(q.json.datamodel!.events).toEqual(['session.restart', 'ringing']);
+    expect(a.roles.some((r) => r.role === 'backup' && r.epoch === 1)).toBe(true); // it did step down in between
+  });
 });
