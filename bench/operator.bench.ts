@@ -87,8 +87,8 @@ async function timeDirectApply(client: KubeClient, namespace: string, count: num
 
 async function startOperatorProcess(kubeconfig: string, namespace: string, metricsPort: number): Promise<ChildProcess> {
   const child = spawn(node, [path.join(root, 'runtime/cli/ors.ts'), 'operator', '--kubeconfig', kubeconfig, '--watch-namespace', namespace,
-    '--lease-namespace', namespace, '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--lease-duration', '4', '--renew-deadline', '3', '--retry-period', '1',
-    '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    '--lease-namespace', namespace, '--metrics-bind-address', `127.0.0.1:${metricsPort}`,
+    '--log-level', process.env.ORS_BENCH_DEBUG ? 'debug' : 'warn'], { cwd: root, stdio: ['ignore', process.env.ORS_BENCH_DEBUG ? 'inherit' : 'ignore', 'inherit'] });
   return child;
 }
 
@@ -131,6 +131,7 @@ const suite: BenchSuite = {
       const counter = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
       const passes = counter(/^ors_operator_reconciles_total\{result="ok"\} (\d+)/m) + (counter(/^ors_operator_reconciles_total\{result="error"\} (\d+)/m) || 0);
       const applies = counter(/^ors_operator_applies_total (\d+)/m);
+      if (process.env.ORS_BENCH_DEBUG) process.stderr.write(metrics.split('\n').filter((l) => l.startsWith('ors_operator')).join('\n') + '\n');
       const idleRss = rssMiB(idle.pid!);
       const figures: BenchFigure[] = [
         { name: 'create 1 OrsCluster -> its 11 objects present', value: operatorOne, unit: 'ms', better: 'lower', baseline: { name: 'the bench applying the same 11 objects itself', value: directOne } },

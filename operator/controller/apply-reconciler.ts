@@ -57,6 +57,14 @@ export class AppliedObjects {
     });
   }
 
+  /** For debug logs: why `unchanged` said no. */
+  whyChanged(o: KubernetesObject, hash: string): string {
+    const last = this.applied.get(AppliedObjects.key(o));
+    if (!last) return 'never applied';
+    if (last.bodyHash !== hash) return 'desired state changed';
+    return `changed since applied (applied version ${last.resourceVersion}, generation ${last.generation ?? '-'})`;
+  }
+
   forget(o: KubernetesObject): void {
     this.applied.delete(AppliedObjects.key(o));
   }
@@ -134,6 +142,7 @@ export async function applyDesiredObjects(
       const hash = createHash('sha256').update(body).digest('hex');
       const cached = WATCHED_APPLIED_KINDS.has(o.kind!) ? ctx.informers.get(o.kind!, o.metadata!.name!, o.metadata!.namespace) : undefined;
       if (applied.unchanged(o, hash, cached, WATCHED_APPLIED_KINDS.has(o.kind!), now)) return;
+      ctx.log.debug({ kind: o.kind, name: o.metadata!.name, cachedVersion: cached?.metadata?.resourceVersion, cachedGeneration: cached?.metadata?.generation, why: applied.whyChanged(o, hash) }, 'applying');
       try {
         ctx.metrics.applies.inc();
         const result = await ctx.client.apply<KubernetesObject>(pathOf(o.apiVersion!, o.kind!, o.metadata!.namespace, o.metadata!.name!), o, FIELD_MANAGER);

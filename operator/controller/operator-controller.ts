@@ -28,6 +28,8 @@ export class OperatorController {
   private queue: WorkQueue | undefined;
   private workers: Promise<void>[] = [];
   private synced = false;
+  /** Kept across leadership changes: after a re-election, unchanged objects are not re-applied. */
+  private readonly applied = new AppliedObjects();
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -47,7 +49,7 @@ export class OperatorController {
     this.informers = informers;
     this.queue = queue;
     const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client), log, metrics, now: () => new Date() };
-    const applied = new AppliedObjects();
+    const applied = this.applied;
     const lookup = {
       clusterExists: (namespace: string, name: string) => informers.get('OrsCluster', name, namespace) !== undefined,
       pods: () => informers.list<V1Pod>('Pod'),

@@ -3,7 +3,7 @@
 // and clear that request once the holder changed.
 import type { V1Lease } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
-import { STEP_DOWN_ANNOTATION } from '../api/pod-contract.ts';
+import { STEP_DOWN_ANNOTATION, SYNC_STATE_ANNOTATION } from '../api/pod-contract.ts';
 import { leaseName } from '../builders/names.ts';
 import type { Action } from '../planning/actions.ts';
 import { annotateLease } from './lease-annotations.ts';
@@ -22,6 +22,8 @@ export async function carryOutRolloutAction(ctx: ReconcileContext, cluster: OrsC
   switch (action.type) {
     case 'delete-pod': {
       await ctx.client.delete(pathOf('v1', 'Pod', namespace, action.pod));
+      // The sync report is about the pod just deleted; its successor must write its own.
+      await annotateLease(ctx, cluster, action.node, { [SYNC_STATE_ANNOTATION]: null }).catch(() => undefined);
       ctx.metrics.podReplacements.inc();
       ctx.log.info({ cluster: name, node: action.node, pod: action.pod, reason: action.reason }, 'replacing pod');
       await ctx.events.record(target, 'Normal', action.reason, `node ${action.node}: replacing pod ${action.pod} with the new template`);

@@ -12,6 +12,7 @@ export type Action =
 export type WaitReason =
   | 'PodsStarting'
   | 'StatefulSetUpdating'
+  | 'PrimaryNotReady'
   | 'BackupNotSynced'
   | 'SwitchoverPending'
   | 'Draining'

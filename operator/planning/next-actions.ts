@@ -35,8 +35,10 @@ export function planNextActions(cluster: OrsCluster, state: ObservedState, now: 
   for (const view of views) {
     const stepDown = view.lease?.stepDown;
     if (!stepDown) continue;
-    if (stepDown === view.primary?.name) busy.add(view.id); // the switchover is under way
-    else actions.push({ type: 'clear-step-down', node: view.id }); // done (holder changed) or stale; not disruptive
+    // Done once another pod holds the Lease; until then (the primary still holds it, or
+    // has released it and the backup has not taken it yet) the switchover is under way.
+    if (view.primary && view.primary.name !== stepDown) actions.push({ type: 'clear-step-down', node: view.id });
+    else busy.add(view.id);
   }
 
   const draining = views.filter((v) => v.id >= desired && v.statefulSet);
@@ -71,7 +73,8 @@ export function planNextActions(cluster: OrsCluster, state: ObservedState, now: 
 
   // The rollout sees every active node (a node in the middle of a switchover is the one
   // rolling out), but only acts on nodes nothing else acted on in this pass.
-  for (const action of planRollout(active, (node) => podTemplateHash(cluster, node))) {
+  const timing = { now, leaseDurationSeconds: cluster.spec.leaderElection.leaseDurationSeconds };
+  for (const action of planRollout(active, timing, (node) => podTemplateHash(cluster, node))) {
     if (!busy.has(action.node)) take(action);
   }
   return plan;

@@ -73,7 +73,10 @@ export function nodeView(state: ObservedState, id: number, now: Date): NodeView 
   const primary = liveHolder(pods, lease, now);
   const backup = primary ? pods.find((p) => p !== primary && !p.deleting) : undefined;
   const sync = lease?.syncState;
-  const synced = !!(primary && backup && sync?.synced && sync.primary === primary.name && sync.backup === backup.name);
+  // A report written before the backup pod was (re)created is about a previous pod of
+  // the same name: it does not count.
+  const fresh = !!sync && !!backup && Date.parse(sync.at) >= Date.parse(backup.createdAt);
+  const synced = !!(primary && backup && sync?.synced && fresh && sync.primary === primary.name && sync.backup === backup.name);
   return { id, statefulSet: state.statefulSets.find((s) => s.node === id), lease, pods, primary, backup, synced };
 }
 

@@ -14,7 +14,18 @@ export type NodeRolloutStep = Action | { type: 'done'; node: number };
  * first node not done, the nodes after it wait too (no node is rolled early because
  * its StatefulSet was updated first).
  */
-export function planNodeRollout(view: NodeView, desiredTemplateHash?: string): NodeRolloutStep {
+export interface RolloutTiming {
+  now: Date;
+  leaseDurationSeconds: number;
+}
+
+/** Whether the node has had no live Lease holder for `seconds` (judged from the last renewal, or from pod age without a Lease). */
+function unservedFor(view: NodeView, seconds: number, now: Date): boolean {
+  const since = view.lease?.renewTime ?? view.pods.map((p) => p.createdAt).sort().at(-1);
+  return since === undefined || now.getTime() - Date.parse(since) >= seconds * 1000;
+}
+
+export function planNodeRollout(view: NodeView, timing: RolloutTiming, desiredTemplateHash?: string): NodeRolloutStep {
   const { id } = view;
   const sts = view.statefulSet;
   if (sts && (!sts.statusCurrent || (desiredTemplateHash && sts.templateHash && sts.templateHash !== desiredTemplateHash))) {
@@ -26,11 +37,23 @@ export function planNodeRollout(view: NodeView, desiredTemplateHash?: string): N
     return { type: 'wait', node: id, reason: 'PodsStarting', message: `node ${id}: waiting for both pods to exist` };
   }
   if (!view.primary) {
-    // Nothing is served by this node, so replacing a pod cannot interrupt anything;
-    // this is also how a node stuck with a broken template gets the fix.
+    if (view.lease?.stepDown) {
+      return { type: 'wait', node: id, reason: 'SwitchoverPending', message: `node ${id}: waiting for the backup to take the Lease` };
+    }
+    // Nothing has been served by this node for two lease durations (not a hand-over in
+    // progress), so replacing a pod cannot interrupt anything; this is also how a node
+    // stuck with a broken template gets the fix.
+    if (!unservedFor(view, 2 * timing.leaseDurationSeconds, timing.now)) {
+      return { type: 'wait', node: id, reason: 'PodsStarting', message: `node ${id}: no primary yet` };
+    }
     return { type: 'delete-pod', node: id, pod: outdated[0]!.name, reason: 'ReplaceUnservedPod' };
   }
   if (view.backup && isOutdated(view.backup, view)) {
+    // The standby goes only while the primary serves (e.g. not in the moment after a
+    // switchover, before the new primary answers /heartbeat).
+    if (!view.primary.ready) {
+      return { type: 'wait', node: id, reason: 'PrimaryNotReady', message: `node ${id}: waiting for primary ${view.primary.name} to be Ready before replacing the backup` };
+    }
     return { type: 'delete-pod', node: id, pod: view.backup.name, reason: 'ReplaceBackup' };
   }
   if (!view.backup) {
@@ -50,11 +73,11 @@ export function planNodeRollout(view: NodeView, desiredTemplateHash?: string): N
  * The cluster's rollout: the first node (by id) that is not done gets its next step;
  * every later node with outdated pods waits, so at most one node is disrupted at a time.
  */
-export function planRollout(views: readonly NodeView[], desiredTemplateHash: (node: number) => string | undefined = () => undefined): Action[] {
+export function planRollout(views: readonly NodeView[], timing: RolloutTiming, desiredTemplateHash: (node: number) => string | undefined = () => undefined): Action[] {
   const actions: Action[] = [];
   let busy: number | undefined;
   for (const view of views) {
-    const step = planNodeRollout(view, desiredTemplateHash(view.id));
+    const step = planNodeRollout(view, timing, desiredTemplateHash(view.id));
     if (step.type === 'done') continue;
     if (busy === undefined) {
       busy = view.id;

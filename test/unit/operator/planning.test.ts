@@ -93,6 +93,14 @@ describe('node view', () => {
     expect(view.synced).toBe(true);
   });
 
+  it('a sync report older than the backup pod (about a previous pod of that name) is not synced', () => {
+    const s = state(1);
+    s.pods[1]!.createdAt = at(10).toISOString();
+    expect(nodeView(s, 0, at(11)).synced).toBe(false);
+    s.leases[0]!.syncState!.at = at(12).toISOString();
+    expect(nodeView(s, 0, at(13)).synced).toBe(true);
+  });
+
   it('an expired Lease has no primary; a sync state about another holder is not synced', () => {
     const s = state(1);
     expect(nodeView(s, 0, at(3601)).primary).toBeUndefined();
@@ -154,11 +162,27 @@ describe('rollout', () => {
     expect(actions).toEqual([expect.objectContaining({ type: 'wait', reason: 'BackupNotSynced', node: 0 })]);
   });
 
-  it('replaces pods of a node that serves nothing (no primary), so a broken template can be fixed', () => {
+  it('replaces pods of a node that has served nothing for two lease durations, so a broken template can be fixed', () => {
     const s = state(1, 'r1', 'r2');
     s.leases[0]!.holder = undefined;
-    const { actions } = planNextActions(cluster({ nodes: 1 }), s, T0);
-    expect(actions).toEqual([{ type: 'delete-pod', node: 0, pod: 'c-node-0-0', reason: 'ReplaceUnservedPod' }]);
+    expect(planNextActions(cluster({ nodes: 1 }), s, at(29)).actions).toEqual([expect.objectContaining({ type: 'wait', reason: 'PodsStarting' })]);
+    expect(planNextActions(cluster({ nodes: 1 }), s, at(30)).actions).toEqual([{ type: 'delete-pod', node: 0, pod: 'c-node-0-0', reason: 'ReplaceUnservedPod' }]);
+  });
+
+  it('does not touch a node whose primary has released the Lease to step down, before the backup takes it', () => {
+    const s = state(2, 'r1', 'r2');
+    s.pods[1]!.revision = 'r2';
+    s.leases[0]!.stepDown = 'c-node-0-0';
+    s.leases[0]!.holder = undefined; // released, not yet acquired
+    expect(planNextActions(cluster(), s, at(60)).actions).toEqual([
+      expect.objectContaining({ type: 'wait', node: 1, reason: 'OtherNodeRollingOut' }),
+    ]);
+  });
+
+  it('keeps the standby while the primary is not Ready (e.g. right after a switchover)', () => {
+    const s = state(1, 'r1', 'r2');
+    s.pods[0]!.ready = false;
+    expect(planNextActions(cluster({ nodes: 1 }), s, T0).actions).toEqual([expect.objectContaining({ type: 'wait', reason: 'PrimaryNotReady' })]);
   });
 
   it('waits while a pod is missing or terminating', () => {
