@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Both server projects share ONE control plane per run (test/infra/global-setup.ts
 // starts it once even though both projects list it, and only when they have tests
-// queued) and the run's Cassandra (started lazily, on the first test that asks);
-// a failing test prints the servers' log tails.
+// queued) and one Cassandra, started lazily by the first test that asks for it
+// (test/infra/cassandra-global-setup.ts); a failing test prints the servers' log tails.
 const realServers = {
   globalSetup: ['test/infra/global-setup.ts', 'test/infra/cassandra-global-setup.ts'],
   setupFiles: ['test/infra/report-server-logs.ts', 'test/infra/report-cassandra-log.ts'],
