@@ -68,7 +68,7 @@ export class InteractionPuller {
         this.schedule(0);
       }),
       this.o.connection.onWelcome(() => this.schedule(0)),
-      this.o.sessions.onSessionEnded((sessionId) => void this.onSessionEnded(sessionId)),
+      this.o.sessions.onSessionEnded((sessionId) => void this.onSessionEnded(sessionId).catch((err: unknown) => this.o.log.error({ err }, 'reporting an interaction failed'))),
       this.o.connection.onLeaseExpired((e) => {
         this.counters.returned++;
         this.o.log.warn({ interactionId: e.interactionId }, 'lease on an interaction expired; it went back to its queue');
@@ -77,7 +77,7 @@ export class InteractionPuller {
         if (sessionId) this.bySession.delete(sessionId);
       }),
     );
-    this.renewTimer = setInterval(() => void this.renewLeases(), this.o.leaseRenewMs);
+    this.renewTimer = setInterval(() => void this.renewLeases().catch((err: unknown) => this.o.log.error({ err }, 'lease renewal failed')), this.o.leaseRenewMs);
     this.schedule(0);
   }
 
@@ -111,7 +111,7 @@ export class InteractionPuller {
   private schedule(delayMs: number | undefined): void {
     if (!this.running || delayMs === undefined) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.pullOnce(), delayMs);
+    this.timer = setTimeout(() => this.pullOnce().catch((err: unknown) => this.o.log.error({ err }, 'pull failed')), delayMs);
   }
 
   private async pullOnce(): Promise<void> {

@@ -16,9 +16,13 @@ export class SessionHostPort implements CallSessionPort {
   async prepare(strategy: string, parameters: Record<string, unknown>): Promise<PreparedSession> {
     const summary = await this.host.createSession(strategy, parameters, { startAt: Date.now() + PREPARED_START_LIMIT_MS });
     const sessionId = summary.sessionId;
+    // The host may have ended the session meanwhile (a deposed primary drops every
+    // session at once): starting or dropping it is then nothing to do, never an error.
     return {
       sessionId,
-      start: () => this.host.startNow(sessionId),
+      start: () => {
+        if (this.host.isLive(sessionId)) this.host.startNow(sessionId);
+      },
       discard: () => {
         if (this.host.isLive(sessionId)) this.host.terminate(sessionId, 'call claimed by another session');
       },

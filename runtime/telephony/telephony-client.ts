@@ -63,6 +63,8 @@ export function startTelephonyClient(options: {
     sameNodeForConsultAndPrimary: config['same-node-for-cons-prim-calls'],
     restartSessionOnSwitchover: config['restart-session-on-switchover'] && options.haManagesRecovery !== true,
     restartBatchSize: config['session-processing-threads'],
+    // The failover window: how long a node can be without a primary.
+    unsyncedTreatmentEndWindowMs: config['lease-duration'] + config['lease-retry-period'] + config['call-watching-timeout'],
     restartIntervalMs: config['session-restart-timeout'],
     ...(options.treatmentSync ? { treatmentSync: options.treatmentSync } : {}),
     log,

@@ -14,6 +14,15 @@ export interface TreatmentRecord {
   durationMs: number;
 }
 
+/** A treatment end kept for a session that is not fed here yet. */
+export type HeldEnd = TreatmentRecord & {
+  reason: 'completed' | 'cancelled' | 'failed';
+  endSeq: number;
+  endedAt: number;
+  /** Not known from the sync: the old primary may have delivered it before dying. */
+  unsynced?: boolean;
+};
+
 export interface TreatmentSyncSink {
   treatmentStarted(record: TreatmentRecord): void;
   treatmentEnded(record: TreatmentRecord): void;
@@ -21,7 +30,7 @@ export interface TreatmentSyncSink {
 
 export class TreatmentLedger {
   private readonly playing = new Map<string, TreatmentRecord>();
-  private readonly undelivered = new Map<string, TreatmentRecord & { reason: 'completed' | 'cancelled' | 'failed'; endSeq: number }>();
+  private readonly undelivered = new Map<string, HeldEnd>();
   private readonly sink: TreatmentSyncSink | undefined;
   private counter = 0;
 
@@ -58,19 +67,35 @@ export class TreatmentLedger {
     this.undelivered.delete(treatmentId);
   }
 
-  /** The server reported the end but the session is not here: keep it for later delivery. */
-  endedWithoutSession(treatmentId: string, reason: 'completed' | 'cancelled' | 'failed', endSeq: number): void {
-    const record = this.playing.get(treatmentId);
+  /**
+   * The server reported the end but the session is not fed here: keep it for later
+   * delivery. A treatment this ledger never heard of (the sync had not carried it yet)
+   * is kept too when the caller knows the session that holds the call (`fallback`).
+   */
+  endedWithoutSession(
+    treatmentId: string,
+    reason: 'completed' | 'cancelled' | 'failed',
+    endSeq: number,
+    fallback?: { sessionId: string; callId: string; endedAt: number },
+  ): void {
+    const record =
+      this.playing.get(treatmentId) ??
+      (fallback && { treatmentId, sessionId: fallback.sessionId, callId: fallback.callId, kind: 'playsound', startedAt: fallback.endedAt, durationMs: 0, unsynced: true });
     if (!record) return;
     this.playing.delete(treatmentId);
-    this.undelivered.set(treatmentId, { ...record, reason, endSeq });
+    this.undelivered.set(treatmentId, { ...record, reason, endSeq, endedAt: fallback?.endedAt ?? Date.now() });
   }
 
-  /** Ends to deliver now that `sessionId` is bound here; removes them from the ledger. */
-  takeUndelivered(sessionId: string): (TreatmentRecord & { reason: 'completed' | 'cancelled' | 'failed'; endSeq: number })[] {
+  /**
+   * Ends to deliver now that `sessionId` is bound here; removes them from the ledger.
+   * An end the sync never told about is delivered only if it happened within
+   * `unsyncedWindowMs` of `now` (the failover window: an older one, the old primary was
+   * still alive to deliver itself).
+   */
+  takeUndelivered(sessionId: string, now = Date.now(), unsyncedWindowMs = Infinity): HeldEnd[] {
     const mine = [...this.undelivered.values()].filter((r) => r.sessionId === sessionId);
     for (const r of mine) this.undelivered.delete(r.treatmentId);
-    return mine;
+    return mine.filter((r) => !r.unsynced || now - r.endedAt <= unsyncedWindowMs);
   }
 
   /** Whether this process started the treatment or heard of it from its primary's sync. */

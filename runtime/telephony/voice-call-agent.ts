@@ -35,6 +35,12 @@ export interface VoiceCallAgentOptions {
   /** Restarts go in batches of `session-processing-threads` every `session-restart-timeout` ms. */
   restartBatchSize?: number;
   restartIntervalMs?: number;
+  /**
+   * After a promotion, a treatment end this process saw while backup but never heard of
+   * over the sync port is delivered only if it happened this recently (the failover
+   * window); older ones the old primary delivered itself. Default 20 s.
+   */
+  unsyncedTreatmentEndWindowMs?: number;
   /** Where treatment starts/ends go for the backup (the HA sync port); optional. */
   treatmentSync?: TreatmentSyncSink;
   log: Logger;
@@ -74,7 +80,7 @@ export class VoiceCallAgent {
   start(): void {
     this.unsubscribe.push(
       this.o.connection.onCallEvent((event) => this.onEvent(event)),
-      this.o.connection.onWelcome(() => void this.resynchronise()),
+      this.o.connection.onWelcome(() => void this.resynchronise().catch((err: unknown) => this.o.log.error({ err }, 'catching up with calls failed'))),
       this.o.role.subscribe((state) => this.onRole(state.role)),
       this.o.sessions.onSessionEnded((sessionId) => this.onSessionEnded(sessionId)),
     );
@@ -161,14 +167,13 @@ export class VoiceCallAgent {
     // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
     // replays on switchover. Treatment ends a backup sees are held (when the sync told
     // it about the treatment) until the promotion, in case the old primary died first.
-    let live = this.role === 'primary';
+    const live = this.role === 'primary';
     if (event.type === 'call.treatment-ended') {
-      // The end of a treatment goes to the session once, by whoever knows the treatment:
-      // the process that started it, or one that heard of it over the sync port. One
-      // started by a dead primary that nobody synced here is completed by HA's recovery.
-      if (!this.treatments.knows(event.treatmentId)) live = false;
-      else if (sessionId && live) this.treatments.ended(event.treatmentId);
-      else this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq);
+      if (sessionId && live) this.treatments.ended(event.treatmentId);
+      else {
+        const holder = call.attachment?.nodeId === this.o.nodeId ? call.attachment.sessionId : undefined;
+        this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq, holder ? { sessionId: holder, callId: call.callId, endedAt: Date.now() } : undefined);
+      }
     }
     const mapped = sessionEventFor(event);
     // A session hears its call's events; a ringing is delivered to an existing session
@@ -232,7 +237,7 @@ export class VoiceCallAgent {
         ranking,
       });
       if (reroute.action === 'keep-existing-session') {
-        if (this.role === 'primary') void this.keepSession(call, localSession!);
+        if (this.role === 'primary') void this.keepSession(call, localSession!).catch((err: unknown) => this.o.log.error({ err }, 'keeping a rerouted call failed'));
         return;
       }
       ranking = reroute.ranking;
@@ -252,7 +257,7 @@ export class VoiceCallAgent {
     this.clearRecheck(callId);
     if (decision.action === 'create') {
       this.o.log.debug({ callId, reason: decision.reason }, 'creating a session for the call');
-      void this.createSession(call);
+      this.createSessionSafely(call, false);
     } else if (decision.action === 'watch' && decision.recheckAt !== undefined) {
       const timer = setTimeout(() => {
         this.rechecks.delete(callId);
@@ -274,6 +279,14 @@ export class VoiceCallAgent {
 
   private strategyFor(routingPoint: string): string | undefined {
     return this.o.connection.welcome?.routingPoints.find((rp) => rp.dn === routingPoint)?.strategy;
+  }
+
+  /** Session creation runs detached from the event that triggered it: its failures are logged, never thrown. */
+  private createSessionSafely(call: TrackedCall, restart: boolean): void {
+    this.createSession(call, restart).catch((err: unknown) => {
+      this.creating.delete(call.callId);
+      this.o.log.error({ err, callId: call.callId }, 'creating a session for a call failed');
+    });
   }
 
   private async createSession(call: TrackedCall, restart = false): Promise<void> {
@@ -369,7 +382,7 @@ export class VoiceCallAgent {
         const current = this.calls.get(call.callId);
         if (!current || current.offRoutingPoint || this.role !== 'primary' || this.sessionByCall.has(call.callId)) return;
         this.o.log.info({ callId: call.callId }, 'restarting the session of a call after switchover');
-        void this.createSession(current, true);
+        this.createSessionSafely(current, true);
       };
       const wave = Math.floor(i / batch);
       if (wave === 0) restart();
@@ -387,7 +400,7 @@ export class VoiceCallAgent {
 
   /** Treatments that ended while the session was not being fed here (failover) are told now. */
   private flushHeldTreatmentEnds(callId: string, sessionId: string): void {
-    for (const t of this.treatments.takeUndelivered(sessionId)) {
+    for (const t of this.treatments.takeUndelivered(sessionId, Date.now(), this.o.unsyncedTreatmentEndWindowMs ?? 20_000)) {
       const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
       if (mapped) this.o.sessions.deliver(sessionId, mapped);
     }

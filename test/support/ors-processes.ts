@@ -16,8 +16,12 @@ export interface OrsProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnOrs(args: string[], env: Record<string, string> = {}): OrsProcess {
-  const child = spawn(process.execPath, ['runtime/cli/ors.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnOrs(args: string[], options: { env?: Record<string, string>; stdin?: boolean } = {}): OrsProcess {
+  const child = spawn(process.execPath, ['runtime/cli/ors.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, ...(options.env ?? {}) },
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];

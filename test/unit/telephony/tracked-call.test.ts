@@ -66,8 +66,16 @@ describe('treatment ledger', () => {
     ledger.startedFromSync(record);
     ledger.endedWithoutSession('t1', 'completed', 9);
     expect(ledger.takeUndelivered('other')).toEqual([]);
-    expect(ledger.takeUndelivered('s1')).toEqual([{ ...record, reason: 'completed', endSeq: 9 }]);
+    expect(ledger.takeUndelivered('s1')).toEqual([{ ...record, reason: 'completed', endSeq: 9, endedAt: expect.any(Number) }]);
     expect(ledger.takeUndelivered('s1')).toEqual([]);
+  });
+
+  it('keeps an end the sync never told about only within the failover window', () => {
+    const ledger = new TreatmentLedger();
+    ledger.endedWithoutSession('t9', 'completed', 4, { sessionId: 's1', callId: 'c', endedAt: 1000 });
+    ledger.endedWithoutSession('t8', 'completed', 3, { sessionId: 's1', callId: 'c', endedAt: 100 });
+    ledger.endedWithoutSession('t7', 'completed', 2);
+    expect(ledger.takeUndelivered('s1', 1500, 1000).map((t) => t.treatmentId)).toEqual(['t9']);
   });
 
   it('forgets treatments whose end the primary delivered', () => {
