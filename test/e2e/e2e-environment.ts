@@ -48,7 +48,13 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
   const ns = await createTestNamespace(client.config, prefix);
   await installCrd(client);
   const operatorConfig = await operatorKubeconfig(client, plane, ns.name);
-  const operator = await startOperator({ kubeconfig: operatorConfig, namespace: ns.name, identity: `${ns.name}-operator` });
+  // The chart's default election timings: the harness's short ones flap on a busy machine.
+  const operator = await startOperator({
+    kubeconfig: operatorConfig,
+    namespace: ns.name,
+    identity: `${ns.name}-operator`,
+    extraArgs: ['--lease-duration', '15', '--renew-deadline', '10', '--retry-period', '2'],
+  });
   const processNode = await ProcessNode.start({
     client,
     namespace: ns.name,
