@@ -68,6 +68,7 @@ export class PodRunner {
   private lastWritten = '';
   private readonly loops: Promise<void>[] = [];
   private generation = 0;
+  private writing: Promise<void> | undefined;
 
   constructor(pod: V1Pod, listenAddress: string, dir: string, context: PodRunnerContext) {
     const podIP = podIPFor(listenAddress);
@@ -385,6 +386,14 @@ export class PodRunner {
 
   /** Writes the status when it changed; retried by the next change or the periodic resync. */
   async writeStatus(force = false): Promise<void> {
+    if (this.writing) return this.writing;
+    this.writing = this.writeStatusOnce(force).finally(() => {
+      this.writing = undefined;
+    });
+    return this.writing;
+  }
+
+  private async writeStatusOnce(force: boolean): Promise<void> {
     this.observed.now = new Date().toISOString();
     const status = podStatus(this.observed);
     const text = JSON.stringify(status);

@@ -164,6 +164,8 @@ export class ProcessNode {
       }
       if (runner) {
         runner.update(pod);
+        // Like the kubelet's status resync: a write that failed (API server down) is retried.
+        void runner.writeStatus();
         continue;
       }
       if (this.terminating.has(uid) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
