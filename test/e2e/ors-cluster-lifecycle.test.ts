@@ -96,6 +96,8 @@ describe('an OrsCluster applied with kubectl', () => {
     for (let i = 0; i < 5; i++) {
       const sent = await client.sendEvent(sessionId, 'inc');
       expect(sent.status).toBe(200);
+      // Sticky: the Ingress sends the session's requests straight to its node (no 307).
+      expect(sent.redirects).toEqual([]);
     }
     const answer = await client.ask(sessionId, 'get');
     expect(answer.status).toBe(200);
