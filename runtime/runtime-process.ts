@@ -64,7 +64,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const haConfig = withPodEnvironment(config, process.env);
   const prepared =
     !options.roles && haConfig.lease !== 'none'
-      ? await (await import('./ha/start-high-availability.ts')).prepareHighAvailability(haConfig, logger)
+      ? await (await import('./ha/start-high-availability.ts')).prepareHighAvailability(haConfig, logger, metrics.registry)
       : undefined;
   const roles = options.roles ?? prepared?.roles ?? roleSourceFromConfig(config, logger);
   await roles.start();

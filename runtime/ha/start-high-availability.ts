@@ -4,6 +4,7 @@
 // backup). `attach` connects them to the session host once the HTTP API listens.
 import os from 'node:os';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime-options.ts';
 import type { SessionHost } from '../sessions/session-host.ts';
 import { cassandraStoreConfigFromOptions } from '../store/cassandra-options.ts';
@@ -76,7 +77,12 @@ function sessionStoreConfig(config: RuntimeConfig): SessionStoreConfig {
   }
 }
 
-export async function prepareHighAvailability(config: RuntimeConfig, logger: Logger): Promise<PreparedHighAvailability> {
+export async function prepareHighAvailability(
+  config: RuntimeConfig,
+  logger: Logger,
+  /** Where the store's metrics go (the runtime's /metrics registry). */
+  registry?: Registry,
+): Promise<PreparedHighAvailability> {
   if (config.lease === 'none') throw new HaConfigError('prepareHighAvailability needs lease=file or lease=kubernetes');
   const key = config['sync-key'] ? parseSyncKey(config['sync-key'], 'option sync-key') : loadSyncKey({ file: config['sync-key-file'] });
   if (config['session-store'] === 'file' && !config['session-store-dir']) {
@@ -96,7 +102,7 @@ export async function prepareHighAvailability(config: RuntimeConfig, logger: Log
     log: haLog,
   });
   const roles = new LeaseRoleSource(elector);
-  const store = createSessionStore(sessionStoreConfig(config), haLog);
+  const store = createSessionStore(sessionStoreConfig(config), haLog, registry);
   await store.open();
   const syncServer = new SyncServer({
     nodeId: config['node-id'],

@@ -35,7 +35,8 @@ const flag = z.preprocess((value) => {
 
 export const cassandraOptions = {
   'cassandra-contact-points': list.optional().describe('Cassandra contact points, host or host:port, comma-separated'),
-  'cassandra-local-dc': z.string().min(1).optional().describe('the Cassandra data center this runtime talks to'),
+  'cassandra-port': z.coerce.number().int().min(1).max(65535).default(9042).describe('CQL port of contact points given without one'),
+  'cassandra-local-data-center': z.string().min(1).optional().describe('the Cassandra data center this runtime talks to'),
   'cassandra-keyspace': z.string().min(1).default('ors').describe('keyspace of the session store'),
   'cassandra-replication': replicasPerDc
     .optional()
@@ -64,14 +65,20 @@ export const cassandraOptions = {
 export const CassandraOptionsSchema = z.object(cassandraOptions);
 export type CassandraOptions = z.infer<typeof CassandraOptionsSchema>;
 
+/** host -> host:port; host:port and bracketed or bare IPv6 literals stay as they are. */
+function withPort(point: string, port: number): string {
+  if (point.startsWith('[') || /:\d+$/.test(point) || point.split(':').length > 2) return point;
+  return `${point}:${port}`;
+}
+
 /** The store configuration the options describe; a clear message names a missing or bad option. */
 export function cassandraStoreConfigFromOptions(options: CassandraOptions): CassandraStoreConfig {
-  const missing = (['cassandra-contact-points', 'cassandra-local-dc'] as const).filter((name) => !options[name]?.length);
+  const missing = (['cassandra-contact-points', 'cassandra-local-data-center'] as const).filter((name) => !options[name]?.length);
   if (missing.length > 0) throw new Error(`session-store=cassandra needs ${missing.join(' and ')}`);
   const replication = options['cassandra-replication'];
   const parsed = CassandraStoreConfigSchema.safeParse({
-    contactPoints: options['cassandra-contact-points'],
-    localDataCenter: options['cassandra-local-dc'],
+    contactPoints: options['cassandra-contact-points']!.map((point) => withPort(point, options['cassandra-port'])),
+    localDataCenter: options['cassandra-local-data-center'],
     keyspace: options['cassandra-keyspace'],
     ...(replication ? { replication: { class: 'NetworkTopologyStrategy', dataCenters: replication } } : {}),
     consistency: options['cassandra-consistency'],

@@ -107,7 +107,7 @@ test('kill -9 of the runtime: the restarted runtime recovers its persisted sessi
     ORS_LOG_LEVEL: 'warn',
     ORS_SESSION_STORE: 'cassandra',
     ORS_CASSANDRA_CONTACT_POINTS: endpoint.contactPoint,
-    ORS_CASSANDRA_LOCAL_DC: endpoint.localDataCenter,
+    ORS_CASSANDRA_LOCAL_DATA_CENTER: endpoint.localDataCenter,
     ORS_CASSANDRA_KEYSPACE: keyspace,
     ORS_CASSANDRA_REPLICATION: `${endpoint.localDataCenter}=1`,
   };
@@ -176,6 +176,10 @@ test('kill -9 of the runtime: the restarted runtime recovers its persisted sessi
       return found && JSON.stringify(found.snapshot).includes(`"count":${s.bumps + 1}`) ? found : undefined;
     }, 'the new state in Cassandra');
     expect(stored.epoch).toBeGreaterThan(1);
+    // The store's figures are on the runtime's /metrics.
+    const metrics = await (await fetch(`${second.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ors_cassandra_latency_milliseconds\{[^}]*\} \d/m);
+    expect(metrics).toMatch(/^ors_cassandra_available\{[^}]*\} 1$/m);
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.once('exit', resolve));
   } finally {

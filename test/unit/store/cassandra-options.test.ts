@@ -9,7 +9,7 @@ describe('Cassandra options', () => {
   test('strings from the environment or flags become the Cassandra store configuration', () => {
     const options = CassandraOptionsSchema.parse({
       'cassandra-contact-points': 'cassandra-0.cassandra:9042, cassandra-1.cassandra:9042',
-      'cassandra-local-dc': 'east',
+      'cassandra-local-data-center': 'east',
       'cassandra-replication': 'east=3,west=2',
       'cassandra-terminated-ttl': '600',
       'cassandra-username': 'ors',
@@ -31,14 +31,14 @@ describe('Cassandra options', () => {
 
   test('names the missing or bad option', () => {
     expect(() => cassandraStoreConfigFromOptions(CassandraOptionsSchema.parse({}))).toThrow(
-      'session-store=cassandra needs cassandra-contact-points and cassandra-local-dc',
+      'session-store=cassandra needs cassandra-contact-points and cassandra-local-data-center',
     );
     expect(CassandraOptionsSchema.safeParse({ 'cassandra-replication': 'east=three' }).success).toBe(false);
     expect(() =>
       cassandraStoreConfigFromOptions(
         CassandraOptionsSchema.parse({
           'cassandra-contact-points': 'c',
-          'cassandra-local-dc': 'dc1',
+          'cassandra-local-data-center': 'dc1',
           'cassandra-keyspace': 'no-dashes',
         }),
       ),
@@ -56,15 +56,16 @@ describe('Cassandra options in the runtime configuration', () => {
   test('come from ORS_CASSANDRA_* variables, and ORS_PERSISTENCE=cassandra selects the store in a pod', () => {
     const config = resolveConfig({
       env: optionsFromEnv({
-        ORS_CASSANDRA_CONTACT_POINTS: 'cassandra.db:9042',
-        ORS_CASSANDRA_LOCAL_DC: 'dc1',
+        ORS_CASSANDRA_CONTACT_POINTS: 'cassandra-0.db,cassandra-1.db:9142',
+        ORS_CASSANDRA_PORT: '9043',
+        ORS_CASSANDRA_LOCAL_DATA_CENTER: 'dc1',
         ORS_CASSANDRA_REPLICATION: 'dc1=3',
       }),
     });
     const pod = withPodEnvironment(config, { ORS_LEASE_NAME: 'ors-node-0', ORS_POD_NAME: 'ors-node-0-0', ORS_PERSISTENCE: 'cassandra' });
     expect(pod['session-store']).toBe('cassandra');
     expect(cassandraStoreConfigFromOptions(pod)).toMatchObject({
-      contactPoints: ['cassandra.db:9042'],
+      contactPoints: ['cassandra-0.db:9043', 'cassandra-1.db:9142'],
       localDataCenter: 'dc1',
       replication: { class: 'NetworkTopologyStrategy', dataCenters: { dc1: 3 } },
     });
