@@ -1,8 +1,11 @@
 // Issues 7 and 11 end to end on `ors local` (3 nodes x primary + backup, file leases,
-// sync port, file session store, HAProxy front) driven by `ors sim`.
+// sync port, file session store, HAProxy front) driven by `ors sim`: a primary killed
+// mid-treatment, and pulls. (The 3,000-call spread runs against `ors runtime` processes
+// in test/integration/telephony/runtime-voice-cluster.test.ts: at that load on a shared
+// 2-core machine, `ors local`'s file leases miss renew deadlines and primaries step down.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnOrs, tempDir } from '../support/ors-processes.ts';
 import type { OrsProcess } from '../support/ors-processes.ts';
 import { waitFor } from '../support/voice-test-cluster.ts';
@@ -59,21 +62,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await local?.stop('SIGINT');
   await sim?.stop('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('ors sim against ors local (3 nodes)', () => {
-  it('spreads 3,000 calls within a few percent of uniform, one session per call', async () => {
-    await api('POST', '/load', { ratePerSecond: 300, calls: 3000, meanTalkMs: 5, meanPatienceMs: 1e9, seed: 21 });
-    await waitFor(async () => (await api<{ finished: boolean }>('GET', '/load')).body.finished, 120_000, 'the load to finish').catch(async (err: unknown) => {
-      console.log(JSON.stringify((await stats()).calls), local.output().slice(-3000), runtimeLogs());
-      throw err;
-    });
-    const s = await stats();
-    expect(s.calls).toMatchObject({ offered: 3000, routed: 3000, abandoned: 0 });
-    for (const node of NODES) expect(Math.abs(s.calls.sessionsAttachedByNode[node]! - 1000) / 1000).toBeLessThan(0.06);
-    expect(s.calls.attachRefusals).toBe(0);
-  }, 150_000);
+  it('starts with one primary per node, all connected to the telephony server', async () => {
+    const { body } = await api<{ nodeId: string; role: string }[]>('GET', '/connections');
+    expect(body.filter((c) => c.role === 'primary').map((c) => c.nodeId).sort()).toEqual(NODES);
+  });
 
+  it('pulls interactions on primaries only, each exactly once', async () => {
+    await api('POST', '/interactions', { queue: 'chat', count: 300, data: { workMs: 10 } });
+    await waitFor(async () => (await stats()).interactions.completed === 300, 60_000, '300 interactions completed');
+    const { body: log } = await api<PullLogEntry[]>('GET', '/pull-log');
+    expect(log.every((e) => e.role === 'primary' && !e.refused)).toBe(true);
+    const ids = log.flatMap((e) => e.interactionIds);
+    expect(new Set(ids).size).toBe(300);
+  }, 90_000);
   it('kill <n>: calls mid-treatment on the killed primary get dialog.playsound.done on the new primary and are routed once', async () => {
     const persisted = idsAssignedTo('node-1', 'persisted', 3);
     const restarted = idsAssignedTo('node-1', 'restarted', 3);
@@ -107,12 +112,4 @@ describe('ors sim against ors local (3 nodes)', () => {
     }
   }, 60_000);
 
-  it('pulls interactions on primaries only, each exactly once', async () => {
-    await api('POST', '/interactions', { queue: 'chat', count: 300, data: { workMs: 10 } });
-    await waitFor(async () => (await stats()).interactions.completed === 300, 60_000, '300 interactions completed');
-    const { body: log } = await api<PullLogEntry[]>('GET', '/pull-log');
-    expect(log.every((e) => e.role === 'primary' && !e.refused)).toBe(true);
-    const ids = log.flatMap((e) => e.interactionIds);
-    expect(new Set(ids).size).toBe(300);
-  }, 90_000);
 });

@@ -1,6 +1,7 @@
 // Issue 7's must-show on real processes: `ors sim` (load generator) and a local 3-node
 // cluster of `ors runtime` processes (primary + backup each, roles from role files).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
@@ -48,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...runtimes.values()].map((r) => r.stop('SIGKILL')));
+  rmSync(dir, { recursive: true, force: true });
   await sim?.stop('SIGKILL');
 });
 

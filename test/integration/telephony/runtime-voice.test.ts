@@ -1,7 +1,7 @@
 // End to end: `ors sim` and `ors runtime` processes (2 nodes x primary + backup, roles
 // from role files), strategies in SCXML using <dialog:playsound> and <ixn:redirect>.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
@@ -66,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...runtimes.values()].map((r) => r.stop('SIGKILL')));
+  rmSync(dir, { recursive: true, force: true });
   await sim?.stop();
 });
 
