@@ -33,23 +33,5 @@ export function withPodEnvironment(config: RuntimeConfig, env: Record<string, st
     // Without Cassandra a pod keeps persisted sessions in memory only (no shared disk); with
     // it, the cassandra-* options (ORS_CASSANDRA_CONTACT_POINTS, ...) say where it is.
     'session-store': persistence === 'none' ? 'memory' : persistence === 'cassandra' ? 'cassandra' : config['session-store'],
-    ...cassandraFromPodEnvironment(config, env),
   };
-}
-
-/**
- * The operator names the Cassandra data center ORS_CASSANDRA_LOCAL_DATA_CENTER and gives the
- * port apart (ORS_CASSANDRA_PORT, pod-contract.md); the runtime's options are
- * cassandra-local-dc and host:port contact points.
- */
-function cassandraFromPodEnvironment(config: RuntimeConfig, env: Record<string, string | undefined>): Partial<RuntimeConfig> {
-  const out: Partial<RuntimeConfig> = {};
-  const dc = env.ORS_CASSANDRA_LOCAL_DATA_CENTER;
-  if (dc && !config['cassandra-local-dc']) out['cassandra-local-dc'] = dc;
-  const port = env.ORS_CASSANDRA_PORT;
-  const points = config['cassandra-contact-points'];
-  if (port && /^\d+$/.test(port) && points) {
-    out['cassandra-contact-points'] = points.map((point) => (/:\d+$/.test(point) ? point : `${point}:${port}`));
-  }
-  return out;
 }

@@ -37,19 +37,4 @@ describe('withPodEnvironment', () => {
     });
   });
 
-  it('maps the operator\'s Cassandra port and data center onto the runtime\'s options', () => {
-    const env = {
-      ORS_LEASE_NAME: 'demo-node-0',
-      ORS_PERSISTENCE: 'cassandra',
-      ORS_CASSANDRA_CONTACT_POINTS: 'cassandra-0.db.svc,cassandra-1.db.svc:9142',
-      ORS_CASSANDRA_PORT: '9043',
-      ORS_CASSANDRA_LOCAL_DATA_CENTER: 'dc1',
-    };
-    const fromEnv = resolveConfig({ env: { 'cassandra-contact-points': env.ORS_CASSANDRA_CONTACT_POINTS } });
-    expect(withPodEnvironment(fromEnv, env)).toMatchObject({
-      'session-store': 'cassandra',
-      'cassandra-local-dc': 'dc1',
-      'cassandra-contact-points': ['cassandra-0.db.svc:9043', 'cassandra-1.db.svc:9142'],
-    });
-  });
 });
