@@ -20,6 +20,12 @@ import { RetryingLoad } from './retrying-load.ts';
 const SECONDS = Number(process.env.ORS_CHAOS_SECONDS ?? 60);
 const CLUSTER = 'chaos';
 const NODES = 2;
+/**
+ * A client retries a request for up to 30 s. A kube-apiserver restart takes ~15 s here,
+ * and while nobody can renew a Lease every primary fences itself (steps down after its
+ * renew deadline), as Lease-based election must: requests wait for the API server.
+ */
+const RETRIES = 15;
 
 let plane: ControlPlane;
 let cassandra: CassandraServer;
@@ -55,7 +61,7 @@ it(`keeps every session and answers every request through ${SECONDS} s of faults
   await waitUntil(() => observer.allNodesServing(NODES), { what: 'every node serving', timeoutMs: 120_000, intervalMs: 500 });
 
   const monitor = new ServingPrimaryMonitor(env.processNode, CLUSTER, env.ports.http);
-  const load = new RetryingLoad(new OrsIngressClient(env.ingress.url, host), { sessions: 6, retries: 6, retryDelayMs: 2000, thinkMs: 50 });
+  const load = new RetryingLoad(new OrsIngressClient(env.ingress.url, host), { sessions: 6, retries: RETRIES, retryDelayMs: 2000, thinkMs: 50 });
   const journal: string[] = [];
   const targets: FaultTargets = {
     processNode: env.processNode,
