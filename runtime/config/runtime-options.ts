@@ -136,12 +136,12 @@ export const optionGroups = {
   process: processOptions,
   limits: limitOptions,
   ha: haOptions,
-  telephony: telephonyOptions,
   cassandra: cassandraOptions,
+  telephony: telephonyOptions,
 } as const;
 
 export const RuntimeConfigSchema = z
-  .object({ ...orsOptions, ...processOptions, ...limitOptions, ...haOptions, ...telephonyOptions, ...cassandraOptions })
+  .object({ ...orsOptions, ...processOptions, ...limitOptions, ...haOptions, ...cassandraOptions, ...telephonyOptions })
   .strict();
 
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
