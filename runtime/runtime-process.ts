@@ -38,10 +38,10 @@ export interface RuntimeProcess {
   readonly server: Server;
   /** The base URL the API listens on (http://host:port). */
   readonly url: string;
-  /** Leader election, sync and recovery, when the configuration asks for a lease. */
-  readonly ha?: HighAvailability;
   /** The connection to the telephony server, when `telephony-url` is set. */
   readonly telephony: TelephonyClient | undefined;
+  /** Leader election, sync and recovery, when the configuration asks for a lease. */
+  readonly ha?: HighAvailability;
   /** Graceful: stop accepting, finish in-flight requests, drain, stop. Idempotent. */
   stop(): Promise<void>;
 }
@@ -149,5 +149,5 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     })();
     return stopping;
   };
-  return { config, host, roles, metrics, server, url, ha, telephony, stop };
+  return { config, host, roles, metrics, server, url, telephony, ha, stop };
 }

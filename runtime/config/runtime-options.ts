@@ -91,6 +91,24 @@ const limitOptions = {
   'shutdown-timeout': integer(0).default(10_000).describe('ms SIGTERM waits for in-flight requests'),
 } as const;
 
+/** "a,b,c" from env/flags, or an array from a file. */
+const stringList = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}, z.array(z.string().min(1)));
+
+/** The telephony / interaction server connection (runtime/telephony/PROTOCOL.md). */
+const telephonyOptions = {
+  'telephony-url': z.url({ protocol: /^wss?$/ }).optional().describe('WebSocket URL of the telephony server (ors sim); unset: no voice calls or interactions'),
+  'cluster-nodes': z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value),
+    z.array(NodeIdSchema),
+  ).optional().describe('every node id of the cluster, for call placement (default: node-id and the node-urls keys)'),
+  'multimedia-queues': stringList.optional().describe('interaction queues this node pulls from (default: all the server announces)'),
+  'multimedia-pull-interval': integer(10).default(200).describe('ms between pulls when queues were empty'),
+  'interaction-lease-renew-interval': integer(50).default(5000).describe('ms between renewals of the leases on pulled interactions'),
+} as const;
+
 /** High availability: leader election, the sync port's key, the session store (runtime/ha). */
 const haOptions = {
   lease: z
@@ -110,24 +128,6 @@ const haOptions = {
   'sync-key-file': z.string().min(1).optional().describe('file holding the sync key (a mounted Secret)'),
   'session-store': z.enum(['memory', 'file', 'cassandra']).default('file').describe('where persisted sessions are kept (with a lease)'),
   'session-store-dir': z.string().min(1).optional().describe('directory of the file session store (shared by the two processes of a node)'),
-} as const;
-
-/** "a,b,c" from env/flags, or an array from a file. */
-const stringList = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
-}, z.array(z.string().min(1)));
-
-/** The telephony / interaction server connection (runtime/telephony/PROTOCOL.md). */
-const telephonyOptions = {
-  'telephony-url': z.url({ protocol: /^wss?$/ }).optional().describe('WebSocket URL of the telephony server (ors sim); unset: no voice calls or interactions'),
-  'cluster-nodes': z.preprocess(
-    (value) => (typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value),
-    z.array(NodeIdSchema),
-  ).optional().describe('every node id of the cluster, for call placement (default: node-id and the node-urls keys)'),
-  'multimedia-queues': stringList.optional().describe('interaction queues this node pulls from (default: all the server announces)'),
-  'multimedia-pull-interval': integer(10).default(200).describe('ms between pulls when queues were empty'),
-  'interaction-lease-renew-interval': integer(50).default(5000).describe('ms between renewals of the leases on pulled interactions'),
 } as const;
 
 /** Every option group; HA and persistence add theirs here. */

@@ -36,5 +36,4 @@ describe('withPodEnvironment', () => {
       'session-store': 'memory',
     });
   });
-
 });
