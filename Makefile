@@ -47,6 +47,12 @@ test: servers typecheck lint
 bench: deps
 	node bench/run.ts
 
+# The chaos suite alone, longer than its short form in `make test`
+# (CHAOS_SECONDS=600 by default); prints the closing figures.
+CHAOS_SECONDS ?= 600
+chaos: servers
+	ORS_CHAOS_SECONDS=$(CHAOS_SECONDS) vitest run --project e2e test/e2e/ors-cluster-chaos.test.ts
+
 # The local cluster: the README's main job.
 local: deps
 	node runtime/cli/ors.ts local
