@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_DEPS := node_modules/.installed
 
 .PHONY: all deps servers versions typecheck lint test test-unit test-integration test-e2e \
-        bench chaos local build clean
+        bench chaos local build image docs clean
 
 all: test
 
@@ -47,12 +47,33 @@ test: servers typecheck lint
 bench: deps
 	node bench/run.ts
 
+# The chaos suite alone, longer than its short form in `make test`
+# (CHAOS_SECONDS=600 by default); prints the closing figures.
+CHAOS_SECONDS ?= 600
+chaos: servers
+	ORS_CHAOS_SECONDS=$(CHAOS_SECONDS) vitest run --project e2e test/e2e/ors-cluster-chaos.test.ts
+
 # The local cluster: the README's main job.
 local: deps
 	node runtime/cli/ors.ts local
 
+# The compiled output the container images ship: JavaScript plus the non-TypeScript
+# files the code reads at run time (kept in step with runtime/Dockerfile).
 build: deps
 	tsc -p tsconfig.build.json
+	find runtime operator -type f ! -name '*.ts' ! -name 'Dockerfile' -exec cp --parents {} dist/ \;
+
+# Container images, where a container engine exists (none on the development machines).
+image:
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image: no container engine here (docker info failed)"; exit 1; }
+	docker build -f runtime/Dockerfile -t ors-runtime:$$(node -p "require('./package.json').version") .
+	docker build -f operator/Dockerfile -t ors-operator:$$(node -p "require('./package.json').version") .
+
+# Files generated from code: the reference pages from the zod schemas
+# (runtime/config/REFERENCE.md, operator/api/REFERENCE.md), the chart's copy of the CRD,
+# examples/haproxy/haproxy.cfg; a unit test fails when they drift.
+docs: deps
+	node runtime/cli/ors.ts docs
 
 clean:
 	rm -rf dist coverage

@@ -32,22 +32,37 @@ const files = (await readdir(benchDir))
   .sort();
 
 const sections: string[] = [];
+const failures: string[] = [];
 for (const file of files) {
   const suite = (await import(pathToFileURL(path.join(benchDir, file)).href)).default as BenchSuite;
   process.stdout.write(`bench: ${file} — ${suite.title}\n`);
   const started = performance.now();
-  const figures = await suite.run();
+  // One suite that fails must not cost the figures of the others: its failure goes into
+  // the report in its place, and the run exits non-zero at the end.
+  let figures: BenchFigure[] | undefined;
+  let failure: string | undefined;
+  try {
+    figures = await suite.run();
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+    failures.push(`${file}: ${failure}`);
+    process.stderr.write(`bench: ${file} failed: ${failure}\n`);
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  for (const figure of figures) process.stdout.write(`  ${row(figure)}\n`);
+  for (const figure of figures ?? []) process.stdout.write(`  ${row(figure)}\n`);
   sections.push(
     [
       `## ${suite.title}`,
       '',
       `\`bench/${file}\`, ${seconds} s.`,
       '',
-      '| figure | value | same-run baseline | advantage | target | met |',
-      '| --- | --- | --- | --- | --- | --- |',
-      ...figures.map(row),
+      ...(failure === undefined
+        ? [
+            '| figure | value | same-run baseline | advantage | target | met |',
+            '| --- | --- | --- | --- | --- | --- |',
+            ...figures!.map(row),
+          ]
+        : ['**Failed:** `' + failure.replaceAll('`', "'") + '`']),
       '',
     ].join('\n'),
   );
@@ -70,3 +85,7 @@ const header = [
 
 await writeFile(path.join(benchDir, 'REPORT.md'), `${header}\n${sections.join('\n')}`);
 process.stdout.write(`bench: wrote ${path.join('bench', 'REPORT.md')}\n`);
+if (failures.length > 0) {
+  process.stderr.write(`bench: ${failures.length} suite(s) failed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+  process.exitCode = 1;
+}

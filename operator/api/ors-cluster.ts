@@ -65,6 +65,10 @@ export const CassandraSchema = z
     port: z.int().min(1).max(65535).default(9042).describe('Native protocol port used for contact points given without a port.'),
     keyspace: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/).default('ors').describe('Keyspace holding the session tables.'),
     localDataCenter: z.string().min(1).default('datacenter1').describe('Data center the driver treats as local.'),
+    replication: z
+      .record(z.string().min(1), z.int().min(1))
+      .optional()
+      .describe('Replicas of the keyspace per data center (NetworkTopologyStrategy), e.g. {dc1: 3, dc2: 3}; 3 in localDataCenter when unset.'),
     credentialsSecret: dnsLabel
       .optional()
       .describe('Secret with keys "username" and "password" for Cassandra authentication; none when unset.'),

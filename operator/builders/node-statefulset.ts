@@ -61,6 +61,9 @@ function persistenceEnv(cluster: OrsCluster): V1EnvVar[] {
     { name: 'ORS_CASSANDRA_KEYSPACE', value: c.keyspace },
     { name: 'ORS_CASSANDRA_LOCAL_DATA_CENTER', value: c.localDataCenter },
   );
+  if (c.replication) {
+    env.push({ name: 'ORS_CASSANDRA_REPLICATION', value: Object.entries(c.replication).map(([dc, replicas]) => `${dc}=${replicas}`).join(',') });
+  }
   if (c.credentialsSecret) {
     env.push(
       { name: 'ORS_CASSANDRA_USERNAME', valueFrom: { secretKeyRef: { name: c.credentialsSecret, key: 'username' } } },

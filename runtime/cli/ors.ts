@@ -9,6 +9,7 @@ import { localCommand } from './local-command.ts';
 import { simCommand } from './sim-command.ts';
 import { operatorCommand } from '../../operator/cli/operator-command.ts';
 import { crdCommand } from '../../operator/cli/crd-command.ts';
+import { docsCommand } from './docs-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ors')
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .version(packageJson.version, '-V, --version', 'print the version')
     .showHelpAfterError()
     .enablePositionalOptions();
-  for (const sub of [runtimeCommand(), operatorCommand(), localCommand(), simCommand(), crdCommand()]) {
+  for (const sub of [runtimeCommand(), operatorCommand(), localCommand(), simCommand(), crdCommand(), docsCommand()]) {
     program.addCommand(sub);
   }
   return program;

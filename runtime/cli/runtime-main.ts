@@ -20,7 +20,9 @@ function kebabFlags(flags: Record<string, unknown>): Record<string, unknown> {
 export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise<number> {
   let config;
   try {
-    const file = typeof flags.config === 'string' ? await readConfigFile(flags.config) : undefined;
+    // In a pod the operator names the config file (its options ConfigMap) in ORS_OPTIONS_FILE.
+    const configFile = typeof flags.config === 'string' ? flags.config : process.env.ORS_OPTIONS_FILE;
+    const file = configFile ? await readConfigFile(configFile) : undefined;
     config = resolveConfig({ file, env: optionsFromEnv(process.env), flags: kebabFlags(flags) });
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -54,6 +54,9 @@ export function createExpressApp(ctx: ApiContext): express.Express {
   app.get('/heartbeat', (_req, res) => {
     count(ctx, 'heartbeat', handleHeartbeat(ctx, res));
   });
+  // The pods' liveness probe (operator/api/pod-contract.md): 200 whenever the process
+  // answers at all, on both roles (a backup is alive, just not Ready).
+  app.get('/livez', (_req, res) => sendJson(res, 200, { status: 'alive', role: ctx.roles.current().role }));
   app.get('/metrics', (_req, res, next) => {
     ctx.metrics.registry.metrics().then((text) => {
       res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });

@@ -32,6 +32,8 @@ export interface ControlPlane {
   processes: ManagedProcess[];
   /** The log tail of every server, for failure reports. */
   logReport(lines?: number): string;
+  /** Restarts kube-apiserver on the same port (never on the shared control plane: other tests use it). */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -136,6 +138,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       caFile: ca.cert,
       processes,
       logReport: (lines) => logReport(processes, lines),
+      async restartApiServer() {
+        const index = processes.indexOf(apiServer!.process);
+        await apiServer!.restart();
+        processes[index] = apiServer!.process;
+      },
       stop,
     };
   } catch (error) {

@@ -48,8 +48,11 @@ export function kubeApiServerArgs(options: KubeApiServerOptions): string[] {
 
 export interface KubeApiServer {
   url: string;
-  process: ManagedProcess;
+  /** The running process (a new one after restart()). */
+  readonly process: ManagedProcess;
   stop(): Promise<void>;
+  /** Stops the server (SIGTERM) and starts it again on the same port and etcd; resolves once ready. */
+  restart(): Promise<void>;
 }
 
 /**
@@ -96,5 +99,17 @@ async function startKubeApiServerOnce(
     await process.stop();
     throw error;
   }
-  return { url, process, stop: () => process.stop() };
+  let current = process;
+  return {
+    url,
+    get process() {
+      return current;
+    },
+    stop: () => current.stop(),
+    async restart() {
+      await current.stop();
+      current = startManagedProcess('kube-apiserver', binary, args, { logFile: path.join(dir, 'kube-apiserver.log') });
+      await waitForHealthEndpoint(`${url}/readyz`, admin, { what: 'kube-apiserver after a restart', timeoutMs, process: current });
+    },
+  };
 }

@@ -1,0 +1,75 @@
+// The faults of the chaos run, one at a time at random: kill -9 of a primary or a backup,
+// SIGSTOP of a primary for longer than its lease, the sync connections of a node cut
+// (ss -K on the primary's sync port), Cassandra stopped and started, kube-apiserver
+// restarted. Each waits for its own effect to pass; the run waits for every node to
+// serve again before the next fault.
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterObserver } from '../cluster-observer.ts';
+import type { ProcessNode } from '../process-node/process-node.ts';
+
+const run = promisify(execFile);
+
+export type FaultKind = 'kill-primary' | 'kill-backup' | 'freeze-primary' | 'cut-sync' | 'cassandra-restart' | 'apiserver-restart';
+
+export interface FaultTargets {
+  processNode: ProcessNode;
+  observer: ClusterObserver;
+  nodes: number;
+  syncPort: number;
+  leaseDurationMs: number;
+  restartCassandra?: () => Promise<void>;
+  restartApiServer?: () => Promise<void>;
+  log(message: string): void;
+}
+
+export function availableFaults(targets: FaultTargets): FaultKind[] {
+  const kinds: FaultKind[] = ['kill-primary', 'kill-backup', 'freeze-primary', 'cut-sync'];
+  if (targets.restartCassandra) kinds.push('cassandra-restart');
+  if (targets.restartApiServer) kinds.push('apiserver-restart');
+  return kinds;
+}
+
+export async function injectFault(kind: FaultKind, t: FaultTargets): Promise<void> {
+  const node = randomInt(0, t.nodes);
+  const view = (await t.observer.nodes(t.nodes))[node];
+  const primary = view.holder ? t.processNode.runner(view.holder) : undefined;
+  const backup = view.pods.filter((p) => p !== view.holder).map((p) => t.processNode.runner(p)).find(Boolean);
+  switch (kind) {
+    case 'kill-primary':
+      t.log(`kill -9 primary ${primary?.name} (pid ${primary?.pid})`);
+      primary?.signal('SIGKILL');
+      return;
+    case 'kill-backup':
+      t.log(`kill -9 backup ${backup?.name} (pid ${backup?.pid})`);
+      backup?.signal('SIGKILL');
+      return;
+    case 'freeze-primary': {
+      if (!primary?.signal('SIGSTOP')) return;
+      t.log(`SIGSTOP primary ${primary.name} for ${t.leaseDurationMs + 1500} ms`);
+      await sleep(t.leaseDurationMs + 1500);
+      primary.signal('SIGCONT');
+      t.log(`SIGCONT ${primary.name}`);
+      return;
+    }
+    case 'cut-sync': {
+      if (!primary) return;
+      t.log(`cut the sync connections of ${primary.name} (${primary.listenAddress}:${t.syncPort})`);
+      await run('ss', ['-K', 'src', primary.listenAddress, 'sport', '=', `:${t.syncPort}`]).catch((e: Error) => t.log(`ss -K: ${e.message}`));
+      await run('ss', ['-K', 'dst', primary.listenAddress, 'dport', '=', `:${t.syncPort}`]).catch((e: Error) => t.log(`ss -K: ${e.message}`));
+      return;
+    }
+    case 'cassandra-restart':
+      t.log('Cassandra stop and start');
+      await t.restartCassandra!();
+      t.log('Cassandra back');
+      return;
+    case 'apiserver-restart':
+      t.log('kube-apiserver restart');
+      await t.restartApiServer!();
+      t.log('kube-apiserver back');
+      return;
+  }
+}

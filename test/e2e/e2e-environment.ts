@@ -1,0 +1,107 @@
+// One e2e environment per test file: a namespace of the shared control plane, the CRD,
+// the operator process running with the Helm chart's ClusterRole, three process-node
+// Node objects running the namespace's pods, and the HAProxy Ingress stand-in. Users'
+// steps go through the built kubectl (`kubectl apply -f`), as they would.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { KubeClient } from '../../operator/controller/kube-client.ts';
+import { freePorts } from '../infra/free-port.ts';
+import { kubectlOrThrow } from '../infra/kubectl.ts';
+import { loadKubeConfig } from '../infra/kubeconfig.ts';
+import { sharedControlPlane } from '../infra/shared-control-plane.ts';
+import { createTestNamespace } from '../infra/test-namespace.ts';
+import { installCrd, operatorKubeconfig, startOperator, type OperatorProcess } from '../integration/operator/operator-harness.ts';
+import { HaproxyIngress } from './ingress/haproxy-ingress.ts';
+import { ProcessNode } from './process-node/process-node.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+export const ORS_ENTRYPOINT = [path.join(root, 'node_modules/.bin/node'), path.join(root, 'runtime/cli/ors.ts')];
+
+export interface E2eEnvironment {
+  namespace: string;
+  client: KubeClient;
+  adminKubeconfig: string;
+  processNode: ProcessNode;
+  ingress: HaproxyIngress;
+  operator: OperatorProcess;
+  /** Free ports for an OrsCluster's httpPort and syncPort (every pod has its own address). */
+  ports: { http: number; sync: number };
+  kubectl(args: readonly string[], input?: string): Promise<string>;
+  /** kubectl apply -f <file with this object>. */
+  apply(object: unknown): Promise<string>;
+  /** What to print when a test fails: operator log, process-node journal, pod logs. */
+  report(): string;
+  stop(): Promise<void>;
+}
+
+/** The control plane an environment runs on: the run's shared one by default. */
+export interface PlaneAccess {
+  kubeconfig: string;
+  server: string;
+  caFile: string;
+}
+
+export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = sharedControlPlane()): Promise<E2eEnvironment> {
+  const client = new KubeClient(loadKubeConfig(plane.kubeconfig));
+  const ns = await createTestNamespace(client.config, prefix);
+  await installCrd(client);
+  const operatorConfig = await operatorKubeconfig(client, plane, ns.name);
+  // The chart's default election timings: the harness's short ones flap on a busy machine.
+  const operator = await startOperator({
+    kubeconfig: operatorConfig,
+    namespace: ns.name,
+    identity: `${ns.name}-operator`,
+    extraArgs: ['--lease-duration', '15', '--renew-deadline', '10', '--retry-period', '2'],
+  });
+  const processNode = await ProcessNode.start({
+    client,
+    namespace: ns.name,
+    nodeNames: ['a', 'b', 'c'].map((n) => `${ns.name}-${n}`),
+    server: plane.server,
+    caFile: plane.caFile,
+    dir: await mkdtemp(path.join(os.homedir(), '.cache', 'ors-e2e-')).catch(async () => {
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(path.join(os.homedir(), '.cache'), { recursive: true });
+      return mkdtemp(path.join(os.homedir(), '.cache', 'ors-e2e-'));
+    }),
+    entrypoint: ORS_ENTRYPOINT,
+  });
+  const ingress = await HaproxyIngress.start(client, ns.name);
+  const [http, sync] = await freePorts(2);
+  const manifests = await mkdtemp(path.join(os.tmpdir(), 'ors-e2e-manifests-'));
+  let counter = 0;
+  const kubectl = (args: readonly string[], input?: string) => kubectlOrThrow(plane.kubeconfig, ['-n', ns.name, ...args], input);
+  return {
+    namespace: ns.name,
+    client,
+    adminKubeconfig: plane.kubeconfig,
+    processNode,
+    ingress,
+    operator,
+    ports: { http, sync },
+    kubectl,
+    async apply(object) {
+      const file = path.join(manifests, `manifest-${counter++}.yaml`);
+      await writeFile(file, stringify(object));
+      return kubectl(['apply', '-f', file]);
+    },
+    report() {
+      const pods = processNode.allRunners().map((r) => `----- pod ${r.name} (${r.podIP}, pid ${r.pid ?? '-'}) ${r.logFile}`).join('\n');
+      return [
+        `----- operator (last 40 lines)\n${operator.logs.slice(-40).join('\n')}`,
+        `----- process node (last 60 lines)\n${processNode.journal.slice(-60).join('\n')}`,
+        `----- ingress: ${ingress.reloads.length} reloads, last error ${ingress.lastError ?? 'none'}, config ${ingress.haproxy.configFile}`,
+        pods,
+      ].join('\n');
+    },
+    async stop() {
+      await operator.stop();
+      await processNode.stop();
+      await ingress.stop();
+      await ns.remove().catch(() => undefined);
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The process node's stand-in for a container: the pod's process runs in its own user,
+// mount and UTS namespaces (`unshare`, no root needed), where /etc and /run are overlays
+// so the pod's volumes can be bind-mounted at their mountPath (/etc/ors/..., /tmp,
+// /var/run/secrets/...), /etc/hosts is the harness's cluster DNS, and the hostname is
+// the pod's. The network namespace stays the host's: each pod gets its own loopback
+// address instead (see pod-addresses.ts). Pure: this file renders the script that sets
+// the namespaces up; pod-process.ts runs it.
+
+export interface SandboxMount {
+  /** Host folder or file. */
+  source: string;
+  /** Path inside the sandbox. */
+  target: string;
+  readOnly: boolean;
+}
+
+export interface SandboxSpec {
+  /** Host folder holding the overlay upper/work folders. */
+  overlayDir: string;
+  hostsFile: string;
+  hostname: string;
+  mounts: readonly SandboxMount[];
+}
+
+const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/** True when `target` hides `source` once mounted (e.g. /tmp over a folder under /tmp). */
+function hides(target: string, source: string): boolean {
+  const prefix = target.endsWith('/') ? target : `${target}/`;
+  return source === target || source.startsWith(prefix);
+}
+
+/**
+ * A /bin/sh script, run under `unshare --user --map-root-user --mount --uts`, that
+ * prepares the sandbox and then execs its arguments ("$@").
+ */
+export function sandboxScript(spec: SandboxSpec): string {
+  const lines = ['set -e'];
+  for (const root of ['etc', 'run']) {
+    const upper = `${spec.overlayDir}/${root}-upper`;
+    const work = `${spec.overlayDir}/${root}-work`;
+    lines.push(`mkdir -p ${quote(upper)} ${quote(work)}`);
+    lines.push(`mount -t overlay overlay -o ${quote(`lowerdir=/${root},upperdir=${upper},workdir=${work}`)} /${root}`);
+  }
+  lines.push(`mount --bind ${quote(spec.hostsFile)} /etc/hosts`);
+  // A mount that would hide another mount's source goes after it.
+  const ordered = [...spec.mounts].sort((a, b) => {
+    const aHides = spec.mounts.some((m) => m !== a && hides(a.target, m.source)) ? 1 : 0;
+    const bHides = spec.mounts.some((m) => m !== b && hides(b.target, m.source)) ? 1 : 0;
+    return aHides - bHides || a.target.length - b.target.length;
+  });
+  for (const mount of ordered) {
+    lines.push(`mkdir -p ${quote(mount.target)}`);
+    lines.push(`mount --bind ${quote(mount.source)} ${quote(mount.target)}`);
+    if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${quote(mount.target)}`);
+  }
+  lines.push(`hostname ${quote(spec.hostname)}`);
+  lines.push('exec "$@"');
+  return lines.join('\n') + '\n';
+}
+
+/** The argv that runs `command` in the sandbox. */
+export function sandboxedCommand(script: string, command: readonly string[]): string[] {
+  return ['unshare', '--user', '--map-root-user', '--mount', '--uts', '--', '/bin/sh', '-c', script, 'sandbox', ...command];
+}

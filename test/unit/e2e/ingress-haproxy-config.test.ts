@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ingressSections } from '../../e2e/ingress/ingress-haproxy-config.ts';
+import { chaosReport } from '../../e2e/chaos/chaos-report.ts';
+
+describe('the Ingress stand-in configuration', () => {
+  const config = ingressSections({
+    ingresses: [{
+      metadata: { name: 'cc', namespace: 'ns' },
+      spec: {
+        rules: [
+          { host: 'ors.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'cc', port: { number: 8080 } } } }] } },
+          { host: 'node-0.ors.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'cc-node-0', port: { number: 8080 } } } }] } },
+        ],
+      },
+    }],
+    services: [{ metadata: { name: 'cc' }, spec: { ports: [{ name: 'http', port: 8080 }] } }],
+    endpointSlices: [
+      {
+        metadata: { name: 'cc-x', labels: { 'kubernetes.io/service-name': 'cc' } },
+        addressType: 'IPv4',
+        ports: [{ name: 'http', port: 31000 }],
+        endpoints: [
+          { addresses: ['10.7.0.2'], conditions: { ready: true }, targetRef: { name: 'cc-node-0-0' } },
+          { addresses: ['10.7.0.3'], conditions: { ready: false }, targetRef: { name: 'cc-node-0-1' } },
+          { addresses: ['10.7.0.4'], conditions: { ready: false, terminating: true }, targetRef: { name: 'cc-node-1-0' } },
+        ],
+      },
+    ],
+  }, 9999);
+
+  it('routes on the Host header to one backend per Service', () => {
+    expect(config).toContain('bind 127.0.0.1:9999');
+    expect(config).toMatch(/acl rule_0_host req.hdr\(host\),field\(1,:\) -m str -i ors.test/);
+    expect(config).toContain('use_backend ns_cc_8080 if rule_0_host rule_0_path');
+    expect(config).toContain('use_backend ns_cc-node-0_8080 if rule_1_host rule_1_path');
+  });
+
+  it('health-checks every non-terminating endpoint on /heartbeat, at its loopback twin, sticky on ORSSESSIONID', () => {
+    expect(config).toContain('server cc-node-0-0 127.7.0.2:31000 check');
+    expect(config).toContain('server cc-node-0-1 127.7.0.3:31000 check');
+    expect(config).not.toContain('cc-node-1-0');
+    expect(config).toContain('option httpchk GET /heartbeat');
+    expect(config).toContain('stick on req.cook(ORSSESSIONID)');
+  });
+});
+
+describe('the chaos report', () => {
+  it('prints the figures the issue asks for', () => {
+    const text = chaosReport({
+      seconds: 10,
+      load: { sessionsStarted: 20, requests: 500, retried: 3, failed: 0, lost: 0, rolledBack: 1, failures: [] },
+      faults: { 'kill-primary': 2, 'cut-sync': 1 },
+      doublePrimaries: [],
+      staleEpochServing: [],
+      monitorRounds: 90,
+    });
+    expect(text).toContain('load held: 2.0 sessions/s started, 50.0 requests/s');
+    expect(text).toContain('faults injected: 3 (kill-primary 2, cut-sync 1)');
+    expect(text).toContain('sessions lost: 0');
+    expect(text).toContain('moments with two serving primaries of one node: 0');
+    expect(text).toContain('client requests that never got a correct answer: 0');
+  });
+});

@@ -1,0 +1,157 @@
+// The pure parts of the e2e process node: what a kubelet computes from a pod spec.
+import type { V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { containerCommandLine, containerEnvironment, expandReferences } from '../../e2e/process-node/container-environment.ts';
+import { hostsFile } from '../../e2e/process-node/cluster-dns.ts';
+import { podIPFor, reachableAddress } from '../../e2e/process-node/pod-network.ts';
+import { containerMounts } from '../../e2e/process-node/pod-volumes.ts';
+import { sandboxScript } from '../../e2e/process-node/pod-sandbox.ts';
+import { chooseNode } from '../../e2e/process-node/pod-scheduling.ts';
+import { podStatus } from '../../e2e/process-node/pod-status.ts';
+
+const pod: V1Pod = {
+  metadata: { name: 'cc-node-0-1', namespace: 'ns', uid: 'u1', labels: { 'ors.dev/node': '0' } },
+  spec: {
+    hostname: 'cc-node-0-1',
+    subdomain: 'cc-node-0-sync',
+    containers: [
+      {
+        name: 'ors',
+        args: ['runtime', '--node=$(ORS_NODE_ID)', '$$(literal)'],
+        env: [
+          { name: 'ORS_NODE_ID', value: 'node-0' },
+          { name: 'ORS_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'ORS_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+          { name: 'GREETING', value: 'hello $(ORS_NODE_ID) $(UNKNOWN)' },
+          { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 's', key: 'password' } } },
+        ],
+        volumeMounts: [
+          { name: 'options', mountPath: '/etc/ors/options' },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'api', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'options', configMap: { name: 'cc-options' } },
+      { name: 'tmp', emptyDir: {} },
+      {
+        name: 'api',
+        projected: {
+          sources: [
+            { serviceAccountToken: { path: 'token' } },
+            { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+            { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+          ],
+        },
+      },
+    ],
+  },
+  status: { podIP: '10.1.0.3' },
+};
+
+describe('container environment', () => {
+  it('resolves values, references, fieldRefs and Secret keys in order', () => {
+    const env = containerEnvironment(pod, pod.spec!.containers[0], {
+      configMapKey: () => undefined,
+      secretKey: (name, key) => (name === 's' && key === 'password' ? 'pw' : undefined),
+    });
+    expect(env).toEqual({
+      ORS_NODE_ID: 'node-0',
+      ORS_POD_NAME: 'cc-node-0-1',
+      ORS_POD_IP: '10.1.0.3',
+      GREETING: 'hello node-0 $(UNKNOWN)',
+      PASSWORD: 'pw',
+    });
+    expect(containerCommandLine(pod.spec!.containers[0], env, ['ors'])).toEqual(['ors', 'runtime', '--node=node-0', '$(literal)']);
+  });
+
+  it('fails clearly on a missing Secret key', () => {
+    expect(() => containerEnvironment(pod, pod.spec!.containers[0], { configMapKey: () => undefined, secretKey: () => undefined })).toThrow(
+      'env PASSWORD: Secret s has no key password',
+    );
+  });
+
+  it('expands $(VAR) like the kubelet', () => {
+    expect(expandReferences('$(A)-$$(A)-$(B)', { A: 'x' })).toBe('x-$(A)-$(B)');
+  });
+});
+
+describe('volumes and sandbox', () => {
+  it('projects ConfigMaps, tokens and downward API fields as files', () => {
+    const mounts = containerMounts(pod, pod.spec!.containers[0], {
+      configMap: (name): Record<string, string> | undefined => (name === 'cc-options' ? { 'options.json': '{}' } : name === 'kube-root-ca.crt' ? { 'ca.crt': 'CA' } : undefined),
+      secret: () => undefined,
+      serviceAccountToken: 'TOKEN',
+    });
+    expect(mounts).toEqual([
+      { volume: 'options', mountPath: '/etc/ors/options', content: { kind: 'files', readOnly: true, files: { 'options.json': '{}' } } },
+      { volume: 'tmp', mountPath: '/tmp', content: { kind: 'emptyDir' } },
+      { volume: 'api', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', content: { kind: 'files', readOnly: true, files: { token: 'TOKEN', 'ca.crt': 'CA', namespace: 'ns' } } },
+    ]);
+  });
+
+  it('mounts /tmp after the mounts whose sources it would hide', () => {
+    const script = sandboxScript({
+      overlayDir: '/tmp/pod/overlay',
+      hostsFile: '/h/hosts',
+      hostname: 'p',
+      mounts: [
+        { source: '/tmp/pod/tmp', target: '/tmp', readOnly: false },
+        { source: '/tmp/pod/options', target: '/etc/ors/options', readOnly: true },
+      ],
+    });
+    expect(script.indexOf("mount --bind '/tmp/pod/options'")).toBeLessThan(script.indexOf("mount --bind '/tmp/pod/tmp' '/tmp'"));
+    expect(script).toContain("mount -o remount,bind,ro '/etc/ors/options'");
+    expect(script.trimEnd().endsWith('exec "$@"')).toBe(true);
+  });
+});
+
+describe('pod network, DNS and scheduling', () => {
+  it('maps pod IPs to their loopback twins', () => {
+    expect(podIPFor('127.5.0.2')).toBe('10.5.0.2');
+    expect(reachableAddress('10.5.0.2')).toBe('127.5.0.2');
+    expect(reachableAddress('192.168.1.1')).toBe('192.168.1.1');
+  });
+
+  it('names pods under their headless Service', () => {
+    expect(hostsFile([{ ...pod, status: { podIP: '127.1.0.3' } }])).toContain(
+      '127.1.0.3 cc-node-0-1.cc-node-0-sync.ns.svc.cluster.local cc-node-0-1.cc-node-0-sync.ns.svc cc-node-0-1.cc-node-0-sync',
+    );
+  });
+
+  it('keeps a node\'s two pods apart and avoids cordoned Nodes', () => {
+    const anti: V1Pod = {
+      ...pod,
+      metadata: { ...pod.metadata, uid: 'new' },
+      spec: {
+        ...pod.spec!,
+        affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'h', labelSelector: { matchLabels: { 'ors.dev/node': '0' } } } }] } },
+      },
+    };
+    const sibling: V1Pod = { ...pod, spec: { ...pod.spec!, nodeName: 'a' } };
+    const nodes = [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }, { metadata: { name: 'c' }, spec: { unschedulable: true } }];
+    expect(chooseNode(anti, nodes, [sibling])).toBe('b');
+    expect(chooseNode(anti, [{ metadata: { name: 'c' }, spec: { unschedulable: true } }], [])).toBeUndefined();
+  });
+});
+
+describe('pod status', () => {
+  it('is Ready only while the container runs and its readiness probe passes, keeping transition times', () => {
+    const observed = {
+      podIP: '10.1.0.3',
+      hostIP: '10.1.255.1',
+      startTime: 't0',
+      container: { name: 'ors', image: 'ors:1', state: 'running' as const, startedAt: 't0', ready: true, started: true, restartCount: 0, containerID: 'process://1' },
+      transitions: {},
+      now: 't1',
+    };
+    const first = podStatus(observed) as unknown as { phase: string; conditions: { type: string; status: string; lastTransitionTime: string }[] };
+    expect(first.phase).toBe('Running');
+    expect(first.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: 't1' });
+    const second = podStatus({ ...observed, now: 't2' }) as unknown as typeof first;
+    expect(second.conditions.find((c) => c.type === 'Ready')?.lastTransitionTime).toBe('t1');
+    const down = podStatus({ ...observed, container: { ...observed.container, state: 'terminated', ready: true }, now: 't3' }) as unknown as typeof first;
+    expect(down.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', lastTransitionTime: 't3' });
+  });
+});
