@@ -295,7 +295,10 @@ export class CassandraServer {
       `-Dcassandra.logdir=${this.dir}`,
       `-Dlogback.configurationFile=file://${logbackFile}`,
       '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-      '-Dcassandra.ring_delay_ms=100',
+      // A joining member's gossip shadow round waits up to the ring delay for the seed to
+      // answer; 100 ms (fine for a lone seed, which skips that round) made a second data
+      // center fail with "Unable to gossip with any peers" on a loaded machine.
+      `-Dcassandra.ring_delay_ms=${this.cluster && this.cluster.address !== this.cluster.seedAddress ? 10_000 : 100}`,
       '-Dcassandra.superuser_setup_delay_ms=0',
       '-Dcassandra.auto_bootstrap=false',
       `-Dcassandra.initial_token=${this.cluster?.initialToken ?? '0'}`,
