@@ -26,6 +26,13 @@ describe('RBAC authorization', () => {
     const asReader = reader.kubeConfig.makeApiClient(CoreV1Api);
     await expect(asReader.listNamespacedConfigMap({ namespace: namespace.name })).rejects.toMatchObject({ code: 403 });
 
+    // A ConfigMap of the test's own: kube-root-ca.crt is published into new namespaces by
+    // kube-controller-manager whenever it gets to it, which on a loaded machine can be
+    // after the RoleBinding takes effect.
+    await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+      namespace: namespace.name,
+      body: { metadata: { name: 'readable' }, data: { greeting: 'hello' } },
+    });
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace: namespace.name,
@@ -48,7 +55,7 @@ describe('RBAC authorization', () => {
       what: 'the RoleBinding to take effect',
       timeoutMs: 30_000,
     });
-    expect(list.items.map((item) => item.metadata?.name)).toContain('kube-root-ca.crt');
+    expect(list.items.map((item) => item.metadata?.name)).toContain('readable');
     // Still only what the Role grants.
     await expect(asReader.listNamespacedSecret({ namespace: namespace.name })).rejects.toMatchObject({ code: 403 });
   });
