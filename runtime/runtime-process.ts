@@ -18,7 +18,7 @@ import type { StrategyEngine } from './sessions/strategy-engine.ts';
 import { StrategyLoader } from './sessions/strategy-loader.ts';
 import { TelephonyActions } from './telephony/telephony-actions.ts';
 import { startTelephonyClient, type TelephonyClient } from './telephony/telephony-client.ts';
-import { haTreatmentSink } from './telephony/treatment-sync.ts';
+import { followTreatmentSync, haTreatmentSink, recordFromSync } from './telephony/treatment-sync.ts';
 
 export interface RuntimeProcessOptions {
   config: RuntimeConfig;
@@ -125,7 +125,11 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
         ...(ha ? { treatmentSync: haTreatmentSink(ha) } : {}),
       })
     : undefined;
-  if (ha && telephony) {
+  if (ha && telephony && prepared) {
+    // One gate for treatment ends: the agent completes what was playing at a promotion
+    // (HA's replica) and also hears the server's own ends; its ledger follows the sync.
+    ha.delegateTreatmentEnds((treatments) => telephony.agent.completeSyncedTreatments(treatments.flatMap((t) => recordFromSync(t) ?? [])));
+    followTreatmentSync(prepared.syncClient, telephony.agent.treatments);
     ha.onRecovery(() => {
       telephony.agent.adoptRecoveredSessions();
       if (config['restart-session-on-switchover']) telephony.agent.restartOrphanedCalls();

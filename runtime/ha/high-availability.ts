@@ -62,6 +62,8 @@ export class HighAvailability {
   private readonly versions = new Map<string, number>();
   private readonly liveSessions = new Map<string, SyncedSession>();
   private readonly treatmentTimers = new Set<NodeJS.Timeout>();
+  /** Who completes the treatments playing at a promotion, when not HA's own timers. */
+  private treatmentEnds: ((treatments: Treatment[]) => void) | undefined;
   /** Backup: unstarted sessions mirroring the primary's, with their (async) creation. */
   private readonly shadows = new Map<string, Promise<boolean>>();
   private readonly unsubscribers: (() => void)[] = [];
@@ -113,6 +115,15 @@ export class HighAvailability {
     for (const timer of this.treatmentTimers) clearTimeout(timer);
     this.options.syncClient.stop();
     await this.transition;
+  }
+
+  /**
+   * Voice calls: the telephony agent completes the treatments that were playing at a
+   * promotion (it also hears the telephony server's own end of each, and must tell the
+   * session only once), instead of HA's timers.
+   */
+  delegateTreatmentEnds(handler: (treatments: Treatment[]) => void): void {
+    this.treatmentEnds = handler;
   }
 
   /** For the treatment ledger (voice calls): a treatment began / ended on the primary. */
@@ -257,26 +268,33 @@ export class HighAvailability {
     return restarted;
   }
 
-  /** A treatment that ends after the failover still yields dialog.<kind>.done in its session. */
+  /**
+   * A treatment that ends after the failover still yields dialog.<kind>.done in its
+   * session: told by the delegate (voice calls) or, without one, by a timer at its
+   * expected end.
+   */
   private completeTreatments(replica: SyncState): void {
-    for (const perSession of replica.treatments.values()) {
-      for (const treatment of perSession.values()) {
-        if (treatment.expectedEndAt === undefined) continue;
-        this.publish({ type: 'treatment-started', at: Date.now(), treatment });
-        const timer = setTimeout(() => {
-          this.treatmentTimers.delete(timer);
-          try {
-            this.options.host.sendEvent(treatment.sessionId, {
-              name: `dialog.${treatment.kind}.done`,
-              data: { treatmentid: treatment.treatmentId, interactionid: treatment.interactionId },
-            });
-          } catch (error) {
-            this.options.logger.info({ err: String(error), sessionId: treatment.sessionId }, 'treatment ended for a session that is gone');
-          }
-          this.treatmentEnded(treatment.sessionId, treatment.treatmentId);
-        }, Math.max(0, treatment.expectedEndAt - Date.now()));
-        this.treatmentTimers.add(timer);
-      }
+    const playing = [...replica.treatments.values()].flatMap((perSession) => [...perSession.values()]);
+    for (const treatment of playing) this.publish({ type: 'treatment-started', at: Date.now(), treatment });
+    if (this.treatmentEnds) {
+      this.treatmentEnds(playing);
+      return;
+    }
+    for (const treatment of playing) {
+      if (treatment.expectedEndAt === undefined) continue;
+      const timer = setTimeout(() => {
+        this.treatmentTimers.delete(timer);
+        try {
+          this.options.host.sendEvent(treatment.sessionId, {
+            name: `dialog.${treatment.kind}.done`,
+            data: { treatmentid: treatment.treatmentId, interactionid: treatment.interactionId },
+          });
+        } catch (error) {
+          this.options.logger.info({ err: String(error), sessionId: treatment.sessionId }, 'treatment ended for a session that is gone');
+        }
+        this.treatmentEnded(treatment.sessionId, treatment.treatmentId);
+      }, Math.max(0, treatment.expectedEndAt - Date.now()));
+      this.treatmentTimers.add(timer);
     }
   }
 

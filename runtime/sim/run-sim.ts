@@ -98,7 +98,7 @@ export async function runSim(options: SimCommandOptions): Promise<number> {
       await sim.close();
       return 2;
     }
-    const run = startLoad(sim, config.load, routingPoints);
+    const run = startLoad(sim, config.load, config.load.routingPoints ?? routingPoints);
     log.info({ planned: run.planned }, 'load started');
     loadDone = run.done;
     void stopped.then(() => run.stop());

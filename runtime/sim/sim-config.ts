@@ -16,6 +16,8 @@ export const LoadSchema = z
     /** Mean talk time after a routed call is answered. */
     meanTalkMs: z.number().positive().default(1_000),
     seed: z.number().int().default(1),
+    /** Offer the calls on these routing points only (default: every configured one, in turn). */
+    routingPoints: z.array(z.string().min(1)).min(1).optional(),
   })
   .refine((l) => l.calls !== undefined || l.durationMs !== undefined, {
     message: 'a load needs `calls` or `durationMs` (or both) so that it ends',

@@ -100,7 +100,9 @@ export function simControlApi(sim: TelephonySimulator, routingPoints: readonly s
       if (method === 'POST') {
         if (load && !loadFinished) throw new HttpError(409, 'busy', 'a load run is already in progress');
         const spec = parse(LoadSchema, await readJson(req));
-        load = startLoad(sim, spec, routingPoints);
+        const unknown = (spec.routingPoints ?? []).filter((rp) => !routingPoints.includes(rp));
+        if (unknown.length > 0) throw new HttpError(400, 'invalid', `routingPoints: unknown routing point(s) ${unknown.map((rp) => `"${rp}"`).join(', ')}`);
+        load = startLoad(sim, spec, spec.routingPoints ?? routingPoints);
         loadFinished = false;
         void load.done.then(() => (loadFinished = true));
         return [202, { planned: load.planned }];

@@ -62,6 +62,7 @@ export function startTelephonyClient(options: {
     newSessionOnReroute: config['new-session-on-reroute'],
     sameNodeForConsultAndPrimary: config['same-node-for-cons-prim-calls'],
     restartSessionOnSwitchover: config['restart-session-on-switchover'] && options.haManagesRecovery !== true,
+    haManagesRecovery: options.haManagesRecovery === true,
     restartBatchSize: config['session-processing-threads'],
     // The failover window: how long a node can be without a primary.
     unsyncedTreatmentEndWindowMs: config['lease-duration'] + config['lease-retry-period'] + config['call-watching-timeout'],

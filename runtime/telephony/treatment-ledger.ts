@@ -4,6 +4,13 @@
 // `call.treatment-ended`; when it arrives while the session is not (yet) in this
 // process — a failover in progress — the end is kept until the recovered session is
 // bound, so `dialog.playsound.done` still reaches it.
+//
+// A treatment's end can reach a process from several sources: the server's
+// `call.treatment-ended` (live, or held during a failover and told after it), and after a
+// promotion the fallback timer for a treatment the sync said was playing. `complete` is
+// the one gate every delivery goes through: it answers true once per treatment id, and
+// the primary's completions go to its backup over the sync port (`treatmentEnded`), so
+// a session hears each treatment's end at most once, across failovers too.
 export interface TreatmentRecord {
   treatmentId: string;
   sessionId: string;
@@ -28,9 +35,14 @@ export interface TreatmentSyncSink {
   treatmentEnded(record: TreatmentRecord): void;
 }
 
+/** How long a completed treatment id is remembered (far longer than any failover). */
+const REMEMBER_COMPLETED_MS = 10 * 60_000;
+
 export class TreatmentLedger {
   private readonly playing = new Map<string, TreatmentRecord>();
   private readonly undelivered = new Map<string, HeldEnd>();
+  /** treatmentId -> when its end was delivered (here, or by the primary per the sync); oldest first. */
+  private readonly completed = new Map<string, number>();
   private readonly sink: TreatmentSyncSink | undefined;
   private counter = 0;
 
@@ -50,27 +62,62 @@ export class TreatmentLedger {
 
   /** On the backup: the primary's sync says a treatment started. */
   startedFromSync(record: TreatmentRecord): void {
+    if (this.completed.has(record.treatmentId)) return;
     this.playing.set(record.treatmentId, record);
   }
 
-  /** The treatment ended and its session heard it (or it failed to start). */
+  /**
+   * On the backup: the primary sent a full snapshot of what is playing. A treatment this
+   * ledger had from the sync and the snapshot no longer lists ended on the primary
+   * while the link was down: its end was delivered there.
+   */
+  replaceFromSync(records: readonly TreatmentRecord[], now = Date.now()): void {
+    const listed = new Set(records.map((r) => r.treatmentId));
+    for (const id of [...this.playing.keys()]) {
+      if (!listed.has(id)) this.endedFromSync(id, now);
+    }
+    for (const record of records) this.startedFromSync(record);
+  }
+
+  /**
+   * The end of `treatmentId` is about to be told to session `sessionId`: true the first
+   * time only (then the caller delivers it), false for any later report of the same end.
+   * The primary tells its backup, so a later promotion does not deliver it again.
+   */
+  complete(treatmentId: string, sessionId: string, now = Date.now()): boolean {
+    if (this.completed.has(treatmentId)) return false;
+    this.remember(treatmentId, now);
+    const record = this.playing.get(treatmentId) ?? this.undelivered.get(treatmentId);
+    this.playing.delete(treatmentId);
+    this.undelivered.delete(treatmentId);
+    this.sink?.treatmentEnded(record ?? { treatmentId, sessionId, callId: '', kind: 'playsound', startedAt: now, durationMs: 0 });
+    return true;
+  }
+
+  /** Whether the end of `treatmentId` was delivered already (here, or by the primary per the sync). */
+  isCompleted(treatmentId: string): boolean {
+    return this.completed.has(treatmentId);
+  }
+
+  /** The treatment could not be started: forget it (no end will be told). */
   ended(treatmentId: string): TreatmentRecord | undefined {
     const record = this.playing.get(treatmentId);
-    this.playing.delete(treatmentId);
-    if (record) this.sink?.treatmentEnded(record);
+    this.complete(treatmentId, record?.sessionId ?? '');
     return record;
   }
 
   /** On the backup: the primary's sync says the end was delivered. */
-  endedFromSync(treatmentId: string): void {
+  endedFromSync(treatmentId: string, now = Date.now()): void {
     this.playing.delete(treatmentId);
     this.undelivered.delete(treatmentId);
+    if (!this.completed.has(treatmentId)) this.remember(treatmentId, now);
   }
 
   /**
    * The server reported the end but the session is not fed here: keep it for later
    * delivery. A treatment this ledger never heard of (the sync had not carried it yet)
    * is kept too when the caller knows the session that holds the call (`fallback`).
+   * An end already delivered is not kept.
    */
   endedWithoutSession(
     treatmentId: string,
@@ -78,6 +125,7 @@ export class TreatmentLedger {
     endSeq: number,
     fallback?: { sessionId: string; callId: string; endedAt: number },
   ): void {
+    if (this.completed.has(treatmentId) || this.undelivered.has(treatmentId)) return;
     const record =
       this.playing.get(treatmentId) ??
       (fallback && { treatmentId, sessionId: fallback.sessionId, callId: fallback.callId, kind: 'playsound', startedAt: fallback.endedAt, durationMs: 0, unsynced: true });
@@ -87,15 +135,16 @@ export class TreatmentLedger {
   }
 
   /**
-   * Ends to deliver now that `sessionId` is bound here; removes them from the ledger.
-   * An end the sync never told about is delivered only if it happened within
-   * `unsyncedWindowMs` of `now` (the failover window: an older one, the old primary was
-   * still alive to deliver itself).
+   * Ends to deliver now that `sessionId` is bound here: each is completed (see
+   * `complete`) and removed from the ledger. An end the sync never told about is
+   * delivered only if it happened within `unsyncedWindowMs` of `now` (the failover
+   * window: an older one, the old primary was still alive to deliver itself).
    */
   takeUndelivered(sessionId: string, now = Date.now(), unsyncedWindowMs = Infinity): HeldEnd[] {
     const mine = [...this.undelivered.values()].filter((r) => r.sessionId === sessionId);
+    const due = mine.filter((r) => (!r.unsynced || now - r.endedAt <= unsyncedWindowMs) && this.complete(r.treatmentId, sessionId, now));
     for (const r of mine) this.undelivered.delete(r.treatmentId);
-    return mine.filter((r) => !r.unsynced || now - r.endedAt <= unsyncedWindowMs);
+    return due;
   }
 
   /** Whether this process started the treatment or heard of it from its primary's sync. */
@@ -109,5 +158,14 @@ export class TreatmentLedger {
 
   get size(): number {
     return this.playing.size;
+  }
+
+  private remember(treatmentId: string, now: number): void {
+    this.completed.set(treatmentId, now);
+    // Oldest first (insertion order): drop what is past any failover.
+    for (const [id, at] of this.completed) {
+      if (now - at <= REMEMBER_COMPLETED_MS) break;
+      this.completed.delete(id);
+    }
   }
 }

@@ -5,6 +5,8 @@
 // session each playing treatment belongs to and still delivers dialog.playsound.done.
 import type { SyncEvent, Treatment as SyncedTreatment } from '../ha/sync/sync-protocol.ts';
 import type { HighAvailability } from '../ha/high-availability.ts';
+import type { SyncClient } from '../ha/sync/sync-client.ts';
+import type { SyncState } from '../ha/sync/sync-state.ts';
 import type { TreatmentLedger, TreatmentRecord, TreatmentSyncSink } from './treatment-ledger.ts';
 
 export function treatmentStartedEvent(record: TreatmentRecord): SyncEvent {
@@ -55,6 +57,25 @@ export function applyTreatmentSync(ledger: TreatmentLedger, event: SyncEvent): v
   } else if (event.type === 'treatment-ended') {
     ledger.endedFromSync(event.treatmentId);
   }
+}
+
+/** The treatments a sync replica says are playing, as ledger records. */
+export function recordsFromReplica(replica: Pick<SyncState, 'treatments'>): TreatmentRecord[] {
+  return [...replica.treatments.values()].flatMap((perSession) => [...perSession.values()].flatMap((t) => recordFromSync(t) ?? []));
+}
+
+/**
+ * On a backup with HA: the voice agent's ledger follows the primary's treatments from
+ * the sync client (snapshots and batches), so after a promotion it knows which ends the
+ * old primary delivered already and which are still due.
+ */
+export function followTreatmentSync(syncClient: Pick<SyncClient, 'subscribe'>, ledger: TreatmentLedger): () => void {
+  return syncClient.subscribe({
+    onSnapshot: (replica) => ledger.replaceFromSync(recordsFromReplica(replica)),
+    onEvents: (events) => {
+      for (const event of events) applyTreatmentSync(ledger, event);
+    },
+  });
 }
 
 /** On a primary with HA: the ledger's changes go out through HA's sync server. */

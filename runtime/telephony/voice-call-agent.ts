@@ -16,9 +16,9 @@ import { placementKey } from './call-key.ts';
 import { decideCallWatching } from './call-watching.ts';
 import { decideReroute } from './reroute-policy.ts';
 import { sessionEventFor } from './session-event-names.ts';
-import type { CallSessionPort } from './call-session-port.ts';
+import type { CallSessionPort, ExternalEventLike } from './call-session-port.ts';
 import { TreatmentLedger } from './treatment-ledger.ts';
-import type { TreatmentSyncSink } from './treatment-ledger.ts';
+import type { TreatmentRecord, TreatmentSyncSink } from './treatment-ledger.ts';
 
 export interface VoiceCallAgentOptions {
   nodeId: string;
@@ -43,6 +43,18 @@ export interface VoiceCallAgentOptions {
   unsyncedTreatmentEndWindowMs?: number;
   /** Where treatment starts/ends go for the backup (the HA sync port); optional. */
   treatmentSync?: TreatmentSyncSink;
+  /**
+   * HA recovers this node's sessions after a promotion (recovered from the store or
+   * restarted from the sync replica, then `adoptRecoveredSessions`). Until it is done,
+   * the agent feeds none of them: call events are kept and delivered after the
+   * recovery's own (session.recovered / session.restart and the replay), in order.
+   */
+  haManagesRecovery?: boolean;
+  /**
+   * After a promotion, a treatment the sync said was playing is completed by a timer
+   * this long after its expected end if the server's own end never arrived. Default 2 s.
+   */
+  treatmentEndGraceMs?: number;
   log: Logger;
 }
 
@@ -55,6 +67,8 @@ export interface VoiceAgentCounters {
 
 /** Calls are forgotten this long after release (late duplicates are then ignored by seq anyway). */
 const FORGET_RELEASED_AFTER_MS = 10_000;
+/** If HA never reports its recovery after a promotion, the agent feeds sessions again after this long. */
+const RECOVERY_WAIT_LIMIT_MS = 30_000;
 
 export class VoiceCallAgent {
   private readonly o: VoiceCallAgentOptions;
@@ -68,6 +82,12 @@ export class VoiceCallAgent {
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private readonly unsubscribe: (() => void)[] = [];
   private role: Role;
+  /** Promoted, and HA has not finished recovering the node's sessions yet. */
+  private awaitingRecovery = false;
+  private recoveryWaitTimer: NodeJS.Timeout | undefined;
+  /** Call events that arrived while awaiting the recovery, per call, in order. */
+  private readonly deferredEvents = new Map<string, ExternalEventLike[]>();
+  private readonly treatmentTimers = new Set<NodeJS.Timeout>();
   readonly treatments: TreatmentLedger;
   readonly counters: VoiceAgentCounters = { sessionsCreated: 0, sessionsRestarted: 0, claimsRefused: 0, callsSeen: 0 };
 
@@ -91,6 +111,8 @@ export class VoiceCallAgent {
     for (const u of this.unsubscribe.splice(0)) u();
     for (const t of this.rechecks.values()) clearTimeout(t);
     this.rechecks.clear();
+    this.clearTreatmentTimers();
+    if (this.recoveryWaitTimer) clearTimeout(this.recoveryWaitTimer);
   }
 
   /** The call's events as this process saw them (for `session.restart` replay by HA). */
@@ -167,18 +189,22 @@ export class VoiceCallAgent {
     // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
     // replays on switchover. Treatment ends a backup sees are held (when the sync told
     // it about the treatment) until the promotion, in case the old primary died first.
-    const live = this.role === 'primary';
+    const live = this.role === 'primary' && !this.awaitingRecovery;
+    const mapped = sessionEventFor(event);
     if (event.type === 'call.treatment-ended') {
-      if (sessionId && live) this.treatments.ended(event.treatmentId);
-      else {
+      // Told once per treatment, whichever source reports its end first (see TreatmentLedger.complete).
+      if (sessionId && live) {
+        if (mapped && this.treatments.complete(event.treatmentId, sessionId)) this.o.sessions.deliver(sessionId, mapped);
+      } else {
         const holder = call.attachment?.nodeId === this.o.nodeId ? call.attachment.sessionId : undefined;
         this.treatments.endedWithoutSession(event.treatmentId, event.reason, event.seq, holder ? { sessionId: holder, callId: call.callId, endedAt: Date.now() } : undefined);
       }
+    } else if (mapped && event.type !== 'call.ringing') {
+      // A session hears its call's events; a ringing is delivered to an existing session
+      // only when the reroute policy keeps it (decided in evaluate).
+      if (live && sessionId) this.o.sessions.deliver(sessionId, mapped);
+      else if (this.awaitingRecovery && this.role === 'primary' && call.attachment?.nodeId === this.o.nodeId) this.deferEvent(event.callId, mapped);
     }
-    const mapped = sessionEventFor(event);
-    // A session hears its call's events; a ringing is delivered to an existing session
-    // only when the reroute policy keeps it (decided in evaluate).
-    if (live && sessionId && mapped && event.type !== 'call.ringing') this.o.sessions.deliver(sessionId, mapped);
 
     if (call.released) {
       this.forgetLater(event.callId);
@@ -195,7 +221,19 @@ export class VoiceCallAgent {
     this.role = role;
     this.o.connection.setRole(role);
     this.o.log.info({ role }, 'voice agent: role changed');
-    if (promoted) {
+    if (!promoted && role !== 'primary') {
+      this.clearTreatmentTimers();
+      this.endRecoveryWait();
+    }
+    if (promoted && this.o.haManagesRecovery) {
+      // HA brings the node's sessions back first; adoptRecoveredSessions binds them.
+      this.awaitingRecovery = true;
+      this.recoveryWaitTimer = setTimeout(() => {
+        this.o.log.warn('voice agent: HA did not report its recovery; feeding sessions again');
+        this.adoptRecoveredSessions();
+      }, RECOVERY_WAIT_LIMIT_MS);
+      this.recoveryWaitTimer.unref();
+    } else if (promoted) {
       this.adoptNodeSessions();
       for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
     }
@@ -350,8 +388,59 @@ export class VoiceCallAgent {
    */
   /** HA finished recovering sessions after a promotion: bind those that serve our calls. */
   adoptRecoveredSessions(): void {
+    this.endRecoveryWait();
     this.adoptNodeSessions();
-    if (this.role === 'primary') for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+    if (this.role !== 'primary') {
+      this.deferredEvents.clear();
+      return;
+    }
+    for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+    const deferred = [...this.deferredEvents];
+    this.deferredEvents.clear();
+    for (const [callId, events] of deferred) {
+      const sessionId = this.sessionByCall.get(callId);
+      if (sessionId) for (const e of events) this.o.sessions.deliver(sessionId, e);
+    }
+  }
+
+  /**
+   * After a promotion: treatments the old primary started (as the sync told) end by
+   * themselves if the server's end never comes, `treatmentEndGraceMs` after their
+   * expected end. Whichever is first is told; the other is dropped (ledger.complete).
+   */
+  completeSyncedTreatments(records: readonly TreatmentRecord[]): void {
+    if (this.role !== 'primary') return;
+    const grace = this.o.treatmentEndGraceMs ?? 2000;
+    for (const record of records) {
+      if (this.treatments.isCompleted(record.treatmentId)) continue;
+      const timer = setTimeout(() => {
+        this.treatmentTimers.delete(timer);
+        if (this.role !== 'primary') return;
+        const sessionId = this.sessionByCall.get(record.callId) ?? record.sessionId;
+        if (!this.treatments.complete(record.treatmentId, sessionId)) return;
+        this.o.log.info({ callId: record.callId, treatmentId: record.treatmentId }, 'no end from the server for a treatment started before the failover; completing it');
+        this.o.sessions.deliver(sessionId, { name: `dialog.${record.kind}.done`, data: { callid: record.callId, treatmentid: record.treatmentId } });
+      }, Math.max(0, record.startedAt + record.durationMs + grace - Date.now()));
+      timer.unref();
+      this.treatmentTimers.add(timer);
+    }
+  }
+
+  private clearTreatmentTimers(): void {
+    for (const t of this.treatmentTimers) clearTimeout(t);
+    this.treatmentTimers.clear();
+  }
+
+  private endRecoveryWait(): void {
+    this.awaitingRecovery = false;
+    if (this.recoveryWaitTimer) clearTimeout(this.recoveryWaitTimer);
+    this.recoveryWaitTimer = undefined;
+  }
+
+  private deferEvent(callId: string, event: ExternalEventLike): void {
+    const list = this.deferredEvents.get(callId) ?? [];
+    list.push(event);
+    this.deferredEvents.set(callId, list);
   }
 
   /**
@@ -405,7 +494,7 @@ export class VoiceCallAgent {
     if (previous) this.callBySession.delete(previous);
     this.sessionByCall.set(callId, sessionId);
     this.callBySession.set(sessionId, callId);
-    if (this.role === 'primary') this.flushHeldTreatmentEnds(callId, sessionId);
+    if (this.role === 'primary' && !this.awaitingRecovery) this.flushHeldTreatmentEnds(callId, sessionId);
   }
 
   /** Treatments that ended while the session was not being fed here (failover) are told now. */
