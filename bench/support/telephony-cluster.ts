@@ -47,6 +47,10 @@ export async function waitUntil(predicate: () => boolean, timeoutMs: number, sta
 export async function startBareClient(url: string, options: { route: boolean; pull: boolean; maxPerPull: number }): Promise<{ close: () => void }> {
   const ws = new WebSocket(url);
   await new Promise((r) => ws.once('open', r));
+  // Ready only once welcomed: the server sends calls only to processes it has welcomed,
+  // so a call offered before would never reach this client (and never be routed).
+  let welcomed!: () => void;
+  const ready = new Promise<void>((resolve) => (welcomed = resolve));
   let n = 0;
   const pending = new Map<string, (result: { interactions?: { interactionId: string }[] }) => void>();
   const request = (m: object) =>
@@ -72,8 +76,9 @@ export async function startBareClient(url: string, options: { route: boolean; pu
     if (m.type === 'response' && m.requestId) {
       pending.get(m.requestId)?.(m.result ?? {});
       pending.delete(m.requestId);
-    } else if (m.type === 'welcome' && options.pull) {
-      setInterval(() => void pullLoop(), 20).unref();
+    } else if (m.type === 'welcome') {
+      welcomed();
+      if (options.pull) setInterval(() => void pullLoop(), 20).unref();
     } else if (m.type === 'call.ringing' && options.route) {
       const sessionId = `bare-${m.callId}`;
       void request({ type: 'call.session.attach', callId: m.callId, sessionId, nodeId: 'bare' });
@@ -81,5 +86,6 @@ export async function startBareClient(url: string, options: { route: boolean; pu
     }
   });
   ws.send(JSON.stringify({ type: 'hello', protocol: 'ors-telephony', versions: [1], nodeId: 'bare', processId: 'bare', role: 'primary', capabilities: ['voice', 'multimedia'] }));
+  await ready;
   return { close: () => ws.close() };
 }

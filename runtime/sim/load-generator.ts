@@ -9,6 +9,8 @@ import type { TelephonySimulator } from './telephony-simulator.ts';
 export interface LoadRun {
   planned: number;
   offered: () => number;
+  /** The ids of the calls offered so far, in order. */
+  callIds: () => readonly string[];
   /** Resolves when every planned call has been offered and has ended. */
   done: Promise<void>;
   stop: () => void;
@@ -60,6 +62,7 @@ export function startLoad(sim: TelephonySimulator, load: Load, routingPoints: re
   return {
     planned: plan.length,
     offered: () => next,
+    callIds: () => callIds,
     done,
     stop: () => {
       stopped = true;

@@ -8,6 +8,7 @@ import { startCluster, treatThenRoute, waitFor } from '../../support/voice-test-
 import type { ScriptFactory, TestCluster } from '../../support/voice-test-cluster.ts';
 import { placeCall } from '../../../runtime/telephony/rendezvous.ts';
 import { applyTreatmentSync, treatmentStartedEvent } from '../../../runtime/telephony/treatment-sync.ts';
+import { spreadTolerance } from '../../support/spread-tolerance.ts';
 
 const NODES = ['node-0', 'node-1', 'node-2'];
 const config = { routingPoints: [{ dn: '5000', strategy: 'route.scxml' }, { dn: '5001', strategy: 'vip.scxml' }] };
@@ -47,7 +48,8 @@ describe('voice calls on a 3-node cluster', () => {
     expect(report.calls).toMatchObject({ offered: 3000, routed: 3000, abandoned: 0 });
     for (const node of NODES) {
       const n = report.calls.sessionsAttachedByNode[node]!;
-      expect(Math.abs(n - 1000) / 1000).toBeLessThan(0.06);
+      // Within 4 sigma of a uniform share (test/support/spread-tolerance.ts): 1/3 +/- 3.4 points.
+      expect(Math.abs(n / 3000 - 1 / 3)).toBeLessThanOrEqual(spreadTolerance(3000, NODES.length));
     }
     expect(startedSessions(cluster)).toHaveLength(3000);
     // Backups created nothing.
