@@ -33,6 +33,7 @@ interface SimCall {
   attachedData: AttachedData;
   callType: 'inbound' | 'outbound' | 'internal' | 'consult';
   primaryCallId?: string;
+  /** performance.now() at the latest ringing: time to route is measured below the millisecond. */
   ringingAt: number;
   lastRingingSeq: number;
   /** The session that claimed the call, and after which ringing it did. */
@@ -154,7 +155,7 @@ export class TelephonySimulator {
       events: [],
       attachedData: { ...(spec.attachedData ?? {}) },
       callType: spec.callType ?? 'inbound',
-      ringingAt: Date.now(),
+      ringingAt: performance.now(),
       lastRingingSeq: 0,
       treatments: new Map(),
       // Timers hold at most 2^31-1 ms (~24 days): a longer patience means "never abandons".
@@ -177,7 +178,7 @@ export class TelephonySimulator {
     this.stopTimers(call);
     call.routingPoint = routingPoint;
     call.state = 'ringing';
-    call.ringingAt = Date.now();
+    call.ringingAt = performance.now();
     this.stats.offered++;
     this.ring(call, undefined);
     return undefined;
@@ -428,7 +429,7 @@ export class TelephonySimulator {
     this.cancelTreatments(call);
     call.state = 'routed';
     this.stats.routed++;
-    this.stats.timesToRoute.push(Date.now() - call.ringingAt);
+    this.stats.timesToRoute.push(performance.now() - call.ringingAt);
     this.stats.routedByNode[nodeId] = (this.stats.routedByNode[nodeId] ?? 0) + 1;
     this.emit(call, { type: 'call.routed', target, ...(sessionId ? { sessionId } : {}) });
     this.emit(call, { type: 'call.established', dn: target });

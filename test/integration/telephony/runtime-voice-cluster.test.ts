@@ -115,4 +115,23 @@ describe('voice calls on a local 3-node cluster of ors runtime processes', () =>
     await api('POST', '/calls', { routingPoint: '5000', callId: 'after-garbage', talkMs: 5 });
     await waitFor(async () => (await api<CallInfo>('GET', '/calls/after-garbage')).body.state === 'released', 10_000, 'the next call to be routed');
   }, 30_000);
+
+  it('with a whole node down, its calls get exactly one session each, from their reserved node after call-watching-timeout', async () => {
+    await Promise.all([runtimes.get('node-2-a')!.stop('SIGKILL'), runtimes.get('node-2-b')!.stop('SIGKILL')]);
+    await waitFor(async () => (await api<{ nodeId: string }[]>('GET', '/connections')).body.every((c) => c.nodeId !== 'node-2'), 10_000, 'node-2 to be gone');
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 4; i++) if (placeCall(`orphan-${i}`, NODES).assigned === 'node-2') ids.push(`orphan-${i}`);
+    for (const callId of ids) await api('POST', '/calls', { routingPoint: '5000', callId, talkMs: 5 });
+    // call-watching-timeout is 5 s (the default) before the reserved node steps in.
+    await waitFor(async () => {
+      for (const id of ids) if ((await api<CallInfo>('GET', `/calls/${id}`)).body.state !== 'released') return false;
+      return true;
+    }, 30_000, 'the calls of the dead node to be routed');
+    for (const id of ids) {
+      const { body } = await api<CallInfo>('GET', `/calls/${id}`);
+      const claims = body.events.filter((e) => e.type === 'call.session-attached');
+      expect(claims.map((e) => e.nodeId), id).toEqual([placeCall(id, NODES).reserved]);
+      expect(body.events.filter((e) => e.type === 'call.routed'), id).toHaveLength(1);
+    }
+  }, 60_000);
 });
