@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('ors local', () => {
-  it('serves through HAProxy, survives kill -9 of a primary (its backup recovers the session), and stops cleanly', async () => {
+  it('serves through HAProxy, survives kill -9 of a primary (the session is recovered with its events), and stops cleanly', async () => {
     expect(findHaproxy(), 'haproxy is missing: sudo apt-get install haproxy (ors local installs it itself when it can)').toBeDefined();
     dir = await mkdtemp(path.join(os.tmpdir(), 'ors-local-test-'));
     await writeFile(path.join(dir, 'counter.scxml'), strategy);
