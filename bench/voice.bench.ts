@@ -8,6 +8,7 @@
 // still ringing are released and counted as unrouted (the figure's name says how many).
 import type { BenchFigure, BenchSuite } from './figure.ts';
 import { startLoad } from '../runtime/sim/load-generator.ts';
+import { percentile } from '../runtime/sim/latency-summary.ts';
 import type { TelephonySimulator } from '../runtime/sim/telephony-simulator.ts';
 import { startBareClient, startBenchSim, startRuntimeCluster, waitUntil } from './support/telephony-cluster.ts';
 
@@ -59,8 +60,10 @@ async function steady(sim: TelephonySimulator, calls: number): Promise<{ p50: nu
   for (const id of run.callIds()) if (sim.callInfo(id)?.state === 'ringing') sim.releaseCall(id);
   run.stop();
   const sorted = sim.stats.timesToRoute.slice(before).sort((a, b) => a - b);
-  if (sorted.length === 0) throw new Error('no call was routed at 100 calls/s');
-  return { p50: sorted[Math.ceil(sorted.length * 0.5) - 1]!, p99: sorted[Math.ceil(sorted.length * 0.99) - 1]! };
+  const p50 = percentile(sorted, 50);
+  const p99 = percentile(sorted, 99);
+  if (p50 === null || p99 === null) throw new Error('no call was routed at 100 calls/s');
+  return { p50, p99 };
 }
 
 const unroutedNote = (s: Saturation) => (s.unrouted > 0 ? `; ${s.unrouted} unrouted, released after ${STALL_MS / 1000} s without progress` : '');
