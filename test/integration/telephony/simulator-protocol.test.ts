@@ -212,6 +212,7 @@ describe('ors sim protocol', () => {
     expect(await api('POST', '/interactions', { queue: 'sms' })).toMatchObject({ status: 400 });
     expect(await api('GET', '/calls/none')).toMatchObject({ status: 404, body: { error: 'unknown-call' } });
     expect(await api('POST', '/load', { ratePerSecond: 3 })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/calls/) } });
+    expect(await api('POST', '/load', { calls: 1, routingPoints: ['nope'] })).toMatchObject({ status: 400, body: { error: 'invalid', message: expect.stringMatching(/unknown routing point.*"nope"/) } });
     expect(await api('GET', '/nothing')).toMatchObject({ status: 404 });
   });
 });
