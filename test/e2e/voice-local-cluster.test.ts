@@ -1,8 +1,8 @@
 // Issues 7 and 11 end to end on `ors local` (3 nodes x primary + backup, file leases,
 // sync port, file session store, HAProxy front) driven by `ors sim`: a primary killed
-// mid-treatment, and pulls. (The 3,000-call spread runs against `ors runtime` processes
-// in test/integration/telephony/runtime-voice-cluster.test.ts: at that load on a shared
-// 2-core machine, `ors local`'s file leases miss renew deadlines and primaries step down.)
+// mid-treatment, and pulls. (The 3,000-call spread, exactly one dialog.playsound.done per
+// treatment across a kill, and restart replay on `ors local` are in
+// test/integration/telephony/local-cluster-voice.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
