@@ -88,6 +88,8 @@ export class VoiceCallAgent {
   /** Call events that arrived while awaiting the recovery, per call, in order. */
   private readonly deferredEvents = new Map<string, ExternalEventLike[]>();
   private readonly treatmentTimers = new Set<NodeJS.Timeout>();
+  /** Fallback completions that fell due while awaiting the recovery: told after it, after the held ends. */
+  private readonly dueAfterRecovery: TreatmentRecord[] = [];
   readonly treatments: TreatmentLedger;
   readonly counters: VoiceAgentCounters = { sessionsCreated: 0, sessionsRestarted: 0, claimsRefused: 0, callsSeen: 0 };
 
@@ -395,6 +397,7 @@ export class VoiceCallAgent {
       return;
     }
     for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+    for (const record of this.dueAfterRecovery.splice(0)) this.completeByTimer(record);
     const deferred = [...this.deferredEvents];
     this.deferredEvents.clear();
     for (const [callId, events] of deferred) {
@@ -415,20 +418,26 @@ export class VoiceCallAgent {
       if (this.treatments.isCompleted(record.treatmentId)) continue;
       const timer = setTimeout(() => {
         this.treatmentTimers.delete(timer);
-        if (this.role !== 'primary') return;
-        const sessionId = this.sessionByCall.get(record.callId) ?? record.sessionId;
-        if (!this.treatments.complete(record.treatmentId, sessionId)) return;
-        this.o.log.info({ callId: record.callId, treatmentId: record.treatmentId }, 'no end from the server for a treatment started before the failover; completing it');
-        this.o.sessions.deliver(sessionId, { name: `dialog.${record.kind}.done`, data: { callid: record.callId, treatmentid: record.treatmentId } });
+        if (this.awaitingRecovery) this.dueAfterRecovery.push(record);
+        else this.completeByTimer(record);
       }, Math.max(0, record.startedAt + record.durationMs + grace - Date.now()));
       timer.unref();
       this.treatmentTimers.add(timer);
     }
   }
 
+  private completeByTimer(record: TreatmentRecord): void {
+    if (this.role !== 'primary') return;
+    const sessionId = this.sessionByCall.get(record.callId) ?? record.sessionId;
+    if (!this.treatments.complete(record.treatmentId, sessionId)) return;
+    this.o.log.info({ callId: record.callId, treatmentId: record.treatmentId }, 'no end from the server for a treatment started before the failover; completing it');
+    this.o.sessions.deliver(sessionId, { name: `dialog.${record.kind}.done`, data: { callid: record.callId, treatmentid: record.treatmentId } });
+  }
+
   private clearTreatmentTimers(): void {
     for (const t of this.treatmentTimers) clearTimeout(t);
     this.treatmentTimers.clear();
+    this.dueAfterRecovery.length = 0;
   }
 
   private endRecoveryWait(): void {

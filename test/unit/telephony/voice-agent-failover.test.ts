@@ -1,0 +1,150 @@
+// The voice agent of a backup promoted with HA managing recovery: it feeds none of the
+// node's sessions until HA has brought them back, then tells each the treatment ends it
+// missed (once) and the call events that arrived meanwhile (in order); a treatment's end
+// reaches the session once whether the server's event or the fallback timer comes first.
+// The telephony connection and the session host are in-memory fakes.
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { VoiceCallAgent } from '../../../runtime/telephony/voice-call-agent.ts';
+import type { TelephonyConnection } from '../../../runtime/telephony/telephony-connection.ts';
+import type { CallSessionPort, ExternalEventLike, PreparedSession } from '../../../runtime/telephony/call-session-port.ts';
+import type { CallEvent } from '../../../runtime/telephony/voice-messages.ts';
+import type { TreatmentRecord } from '../../../runtime/telephony/treatment-ledger.ts';
+import { ManualRoleSource } from '../../support/manual-role-source.ts';
+
+class FakeConnection {
+  readonly welcome = { routingPoints: [{ dn: '5000', strategy: 'voice.scxml' }] };
+  private readonly listeners: ((event: CallEvent) => void)[] = [];
+  onCallEvent(listener: (event: CallEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => undefined;
+  }
+  onWelcome(): () => void {
+    return () => undefined;
+  }
+  setRole(): void {}
+  async request(): Promise<unknown> {
+    return {};
+  }
+  emit(event: CallEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
+
+class RecordingPort implements CallSessionPort {
+  readonly alive = new Set<string>();
+  readonly delivered: string[] = [];
+  private readonly created: ((sessionId: string) => void)[] = [];
+  async prepare(): Promise<PreparedSession> {
+    throw new Error('this test creates no sessions through the agent');
+  }
+  deliver(sessionId: string, event: ExternalEventLike): boolean {
+    if (!this.alive.has(sessionId)) return false;
+    const data = event.data as { seq?: number; treatmentid?: string };
+    this.delivered.push(`${sessionId} ${event.name}${data.seq !== undefined ? `@${data.seq}` : ''}${data.treatmentid ? `#${data.treatmentid}` : ''}`);
+    return true;
+  }
+  isAlive(sessionId: string): boolean {
+    return this.alive.has(sessionId);
+  }
+  liveSessions(): number {
+    return this.alive.size;
+  }
+  onSessionEnded(): () => void {
+    return () => undefined;
+  }
+  onSessionCreated(listener: (sessionId: string) => void): () => void {
+    this.created.push(listener);
+    return () => undefined;
+  }
+  /** HA made the session here (a shadow, a restart, a recovery). */
+  appear(sessionId: string): void {
+    this.alive.add(sessionId);
+    for (const l of this.created) l(sessionId);
+  }
+}
+
+/** A call event without what the fake server fills in (distributed over the union). */
+type EventInput = CallEvent extends infer E ? (E extends CallEvent ? Omit<E, 'seq' | 'at' | 'callId'> : never) : never;
+
+const agents: VoiceCallAgent[] = [];
+afterEach(() => {
+  for (const a of agents.splice(0)) a.stop();
+});
+
+function backupAgent() {
+  const connection = new FakeConnection();
+  const port = new RecordingPort();
+  const role = new ManualRoleSource('backup');
+  const agent = new VoiceCallAgent({
+    nodeId: 'node-1',
+    clusterNodeIds: ['node-1'],
+    connection: connection as unknown as TelephonyConnection,
+    sessions: port,
+    role,
+    callWatchingTimeoutMs: 60_000,
+    newSessionOnReroute: false,
+    sameNodeForConsultAndPrimary: false,
+    restartSessionOnSwitchover: false,
+    haManagesRecovery: true,
+    treatmentEndGraceMs: 0,
+    log: pino({ level: 'silent' }),
+  });
+  agent.start();
+  agents.push(agent);
+  let seq = 0;
+  const event = (e: EventInput) => connection.emit({ callId: 'c1', seq: ++seq, at: Date.now(), ...e } as CallEvent);
+  // The call rang and the old primary's session S claimed it; the sync said t1 is playing.
+  event({ type: 'call.ringing', routingPoint: '5000', callType: 'inbound', attachedData: {} });
+  event({ type: 'call.session-attached', sessionId: 'S', nodeId: 'node-1' });
+  const t1: TreatmentRecord = { treatmentId: 't1', sessionId: 'S', callId: 'c1', kind: 'playsound', startedAt: Date.now() - 1000, durationMs: 500 };
+  agent.treatments.startedFromSync(t1);
+  port.appear('S'); // its shadow
+  return { agent, port, role, event, t1 };
+}
+
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+describe('voice agent: promotion with HA recovering the sessions', () => {
+  it('feeds the session nothing until HA has recovered it, then the held treatment end once and the deferred events in order', async () => {
+    const { agent, port, role, event, t1 } = backupAgent();
+    // The old primary dies; the server ends t1 while this process is still backup.
+    event({ type: 'call.treatment-ended', treatmentId: 't1', reason: 'completed' });
+    role.set('primary');
+    event({ type: 'call.attached-data-changed', attachedData: { a: 1 } });
+    agent.completeSyncedTreatments([t1]); // HA's delegate: the fallback timer is due at once
+    await tick();
+    expect(port.delivered).toEqual([]);
+    agent.adoptRecoveredSessions();
+    await tick();
+    expect(port.delivered).toEqual(['S dialog.playsound.done@3#t1', 'S interaction.udata.changed@4']);
+    // Live from now on.
+    event({ type: 'call.attached-data-changed', attachedData: { a: 2 } });
+    expect(port.delivered.at(-1)).toBe('S interaction.udata.changed@5');
+  });
+
+  it('a treatment ending after the recovery: the server’s end first, the fallback timer later, told once', async () => {
+    const { agent, port, role, event } = backupAgent();
+    role.set('primary');
+    agent.adoptRecoveredSessions();
+    const t2: TreatmentRecord = { treatmentId: 't2', sessionId: 'S', callId: 'c1', kind: 'playsound', startedAt: Date.now(), durationMs: 60 };
+    agent.treatments.startedFromSync(t2);
+    agent.completeSyncedTreatments([t2]);
+    event({ type: 'call.treatment-ended', treatmentId: 't2', reason: 'completed' });
+    await tick(120);
+    event({ type: 'call.treatment-ended', treatmentId: 't2', reason: 'completed' }); // a duplicate report
+    expect(port.delivered.filter((d) => d.includes('#t2'))).toEqual(['S dialog.playsound.done@3#t2']);
+  });
+
+  it('the server’s end never comes: the fallback timer tells it, and a late server end is dropped', async () => {
+    const { agent, port, role, event } = backupAgent();
+    role.set('primary');
+    agent.adoptRecoveredSessions();
+    const t3: TreatmentRecord = { treatmentId: 't3', sessionId: 'S', callId: 'c1', kind: 'playsound', startedAt: Date.now(), durationMs: 10 };
+    agent.treatments.startedFromSync(t3);
+    agent.completeSyncedTreatments([t3]);
+    await tick(60);
+    event({ type: 'call.treatment-ended', treatmentId: 't3', reason: 'completed' });
+    expect(port.delivered.filter((d) => d.includes('#t3'))).toEqual(['S dialog.playsound.done#t3']);
+  });
+});
