@@ -268,13 +268,15 @@ export class InteractionPuller {
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'pull failed');
     } finally {
-      this.pending -= budget;
+      // What did not come back frees its share now; the rest once its session exists
+      // (until then the host does not count it, and a concurrent pull would overshoot).
+      this.pending -= budget - interactions.length;
     }
     this.lastAsked = budget;
     this.lastPulled = interactions.length;
     this.counters.pulled += interactions.length;
     if (interactions.length > 0) this.o.metrics?.pulled.inc(interactions.length);
-    await Promise.all(interactions.map((i) => this.startSession(i)));
+    await Promise.all(interactions.map((i) => this.startSession(i).finally(() => this.pending--)));
     const again = pullBudget({ maxSessions: this.o.maxSessions, liveSessions: this.o.sessions.liveSessions(), pendingPulls: this.pending, maxPerPull: this.o.maxPerPull });
     this.schedule(nextPullDelay({ budget: again, lastAsked: this.lastAsked, lastPulled: this.lastPulled, idlePollMs: this.o.idlePollMs }) ?? this.o.idlePollMs);
   }

@@ -47,6 +47,8 @@ export class TelephonyConnection {
   private socket: WebSocket | undefined;
   private welcomed: Welcome | undefined;
   private role: 'primary' | 'backup';
+  /** The role the last hello announced: a change before the welcome is sent once welcomed. */
+  private announcedRole: 'primary' | 'backup' | undefined;
   private readonly pending = new Map<string, Pending>();
   private nextRequest = 1;
   private attempt = 0;
@@ -117,7 +119,10 @@ export class TelephonyConnection {
   /** Announces a role change (the server logs it next to pulls); also used on reconnect. */
   setRole(role: 'primary' | 'backup'): void {
     this.role = role;
-    if (this.isReady) this.sendRaw({ type: 'role.changed', role });
+    if (this.isReady) {
+      this.sendRaw({ type: 'role.changed', role });
+      this.announcedRole = role;
+    }
   }
 
   /** Sends a request and resolves with the response's result (rejects on a failure). */
@@ -145,6 +150,7 @@ export class TelephonyConnection {
     const socket = new WebSocket(this.options.url, { maxPayload: 16 << 20 });
     this.socket = socket;
     socket.on('open', () => {
+      this.announcedRole = this.role;
       socket.send(
         JSON.stringify({
           type: 'hello',
@@ -190,6 +196,9 @@ export class TelephonyConnection {
     switch (message.type) {
       case 'welcome':
         this.welcomed = message;
+        // The role changed between our hello and this welcome (setRole could not tell yet).
+        if (this.announcedRole !== this.role) this.sendRaw({ type: 'role.changed', role: this.role });
+        this.announcedRole = this.role;
         this.attempt = 0;
         this.connections++;
         this.log.info({ version: message.version, server: message.server }, 'connected to the telephony server');
