@@ -16,6 +16,7 @@ import { spawnOrs, tempDir } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import type { PullLogEntry, SimStatisticsReport } from '../../../runtime/sim/sim-statistics.ts';
+import { FileSessionStore } from '../../../runtime/store/file-session-store.ts';
 
 const NODES = ['node-0', 'node-1'];
 const CAPACITY: Record<string, number> = { 'node-0': 8, 'node-1': 16 };
@@ -136,6 +137,14 @@ async function scrape(name: string): Promise<(metric: string) => number> {
 /** What the runtimes logged (warnings and errors), for failure messages. */
 const runtimeLogs = () => [...runtimes].map(([name, r]) => `--- ${name}\n${r.output().split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-40).join('\n')}`).join('\n');
 
+/** Sessions persisted in a node's store now (read from its newest segment, as a new primary would). */
+async function storedSessions(nodeId: string): Promise<number> {
+  const store = new FileSessionStore({ directory: path.join(dir, nodeId, 'store') });
+  let n = 0;
+  for await (const _ of store.listByNode(nodeId)) n++;
+  return n;
+}
+
 /** Distinct sessions that reported work on each interaction. */
 function sessionsByInteraction(reports: WorkReport[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
@@ -210,6 +219,9 @@ describe('multimedia interactions on a local 2-node cluster of ors runtime proce
       expect([...ids][0]!.startsWith(`${pulledBy.get(interaction)}.`)).toBe(true);
     }
 
+    // A finished session's record goes once its completion is acknowledged: nothing is left behind.
+    await waitFor(async () => (await Promise.all(NODES.map(storedSessions))).every((n) => n === 0), 15_000, 'the session stores to empty');
+
     // Spread by pull in proportion to capacity: node-1 has twice node-0's.
     const ratio = r.byNode['node-1']!.completed / r.byNode['node-0']!.completed;
     console.log(`completed by node: ${JSON.stringify(Object.fromEntries(Object.entries(r.byNode).map(([k, v]) => [k, v.completed])))}, ratio ${ratio.toFixed(2)}`);
@@ -271,6 +283,8 @@ describe('multimedia interactions on a local 2-node cluster of ors runtime proce
     expect(sessions.size).toBe(total);
     for (const [interaction, ids] of sessions) expect([...ids], interaction).toHaveLength(1);
     for (const s of interrupted) expect(workLog.some((w) => w.what === 'done' && w.session === s && w.at > killedAt), s).toBe(true);
+
+    await waitFor(async () => (await Promise.all(NODES.map(storedSessions))).every((n) => n === 0), 15_000, 'the session stores to empty');
 
     const promoted = await scrape('node-1-b');
     const recovered = promoted('ors_interactions_recovered_total');
