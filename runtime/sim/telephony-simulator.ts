@@ -71,6 +71,7 @@ export class TelephonySimulator {
   readonly stats: SimStatistics;
   readonly pullLog: PullLogEntry[] = [];
   private nextCall = 1;
+  private refusingConnections = false;
   private expiryTimer?: NodeJS.Timeout;
   private httpHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -305,7 +306,16 @@ export class TelephonySimulator {
 
   // ---- connections --------------------------------------------------------------------
 
+  /** While set, every new connection is closed at once (the server looks down to runtimes). */
+  refuseConnections(refuse: boolean): void {
+    this.refusingConnections = refuse;
+  }
+
   private accept(socket: WebSocket): void {
+    if (this.refusingConnections) {
+      socket.terminate();
+      return;
+    }
     const peer: Peer = { socket };
     this.peers.add(peer);
     socket.on('message', (data, isBinary) => {
