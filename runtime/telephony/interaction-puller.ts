@@ -20,6 +20,9 @@ import type { RecoveredSession } from './recovered-interactions.ts';
 /** Session ends that are not the session's own: the node's next primary carries it on. */
 const HANDED_OVER = new Set(['shutdown', 'deposed']);
 
+/** A new primary that has waited this long for HA's recovery report says so. */
+const AWAIT_RECOVERY_WARNING_MS = 60_000;
+
 /** Where the puller's figures go (the runtime's Prometheus registry); all optional for tests. */
 export interface InteractionMetrics {
   pulled: { inc(value?: number): void };
@@ -104,6 +107,9 @@ export class InteractionPuller {
   private readonly completionSettled = new Map<string, Deferred>();
   /** Promoted, waiting for HA to report what it recovered. */
   private awaitingRecovery = false;
+  /** When the wait began, to say so if HA never reports (its recovery failed). */
+  private awaitingSince = 0;
+  private awaitingWarned = false;
   /** Recovered sessions to reconcile with what the server says the node holds. */
   private recoveredSessions: RecoveredSession[] | undefined;
   private reconciling: Promise<void> | undefined;
@@ -127,6 +133,7 @@ export class InteractionPuller {
     this.o = options;
     this.role = options.role.current().role;
     this.awaitingRecovery = this.role === 'primary' && options.awaitRecovery === true;
+    this.awaitingSince = Date.now();
   }
 
   start(): void {
@@ -218,7 +225,11 @@ export class InteractionPuller {
   private onRole(role: Role): void {
     const was = this.role;
     this.role = role;
-    if (role === 'primary' && was !== 'primary' && this.o.awaitRecovery) this.awaitingRecovery = true;
+    if (role === 'primary' && was !== 'primary' && this.o.awaitRecovery) {
+      this.awaitingRecovery = true;
+      this.awaitingSince = Date.now();
+      this.awaitingWarned = false;
+    }
     if (role !== 'primary' && was === 'primary') {
       // Deposed: the node's new primary carries on with everything this process held.
       this.held.clear();
@@ -237,7 +248,15 @@ export class InteractionPuller {
 
   private async pullOnce(): Promise<void> {
     this.timer = undefined;
-    if (!this.running || this.role !== 'primary' || !this.o.connection.isReady || this.awaitingRecovery) return;
+    if (!this.running || this.role !== 'primary' || !this.o.connection.isReady) return;
+    if (this.awaitingRecovery) {
+      if (!this.awaitingWarned && Date.now() - this.awaitingSince > AWAIT_RECOVERY_WARNING_MS) {
+        this.awaitingWarned = true;
+        this.o.log.error('primary for a while, but HA has not reported its recovery (see its errors): not pulling interactions');
+      }
+      this.schedule(this.o.idlePollMs);
+      return;
+    }
     if (this.recoveredSessions) {
       this.reconciling ??= this.takeOverHeld().finally(() => (this.reconciling = undefined));
       await this.reconciling;
