@@ -12,7 +12,7 @@ import type { HighAvailability } from './ha/high-availability.ts';
 import { withPodEnvironment } from './ha/pod-environment.ts';
 import { createApiServer } from './http/api-server.ts';
 import type { ApiContext } from './http/session-api.ts';
-import { createRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
+import { createRuntimeMetrics, interactionMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
 import { SessionHost } from './sessions/session-host.ts';
 import type { StrategyEngine } from './sessions/strategy-engine.ts';
 import { StrategyLoader } from './sessions/strategy-loader.ts';
@@ -122,6 +122,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
         actions: options.telephony ?? new TelephonyActions(),
         logger,
         haManagesRecovery: ha !== undefined,
+        interactionMetrics: interactionMetrics(metrics),
         ...(ha ? { treatmentSync: haTreatmentSink(ha) } : {}),
       })
     : undefined;
@@ -130,9 +131,13 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     // (HA's replica) and also hears the server's own ends; its ledger follows the sync.
     ha.delegateTreatmentEnds((treatments) => telephony.agent.completeSyncedTreatments(treatments.flatMap((t) => recordFromSync(t) ?? [])));
     followTreatmentSync(prepared.syncClient, telephony.agent.treatments);
-    ha.onRecovery(() => {
+    // A finished multimedia session's record stays until its completion is acknowledged.
+    ha.holdRecordsUntil((sessionId) => telephony.puller.completionOf(sessionId));
+    ha.onRecovery((report) => {
       telephony.agent.adoptRecoveredSessions();
       if (config['restart-session-on-switchover']) telephony.agent.restartOrphanedCalls();
+      // The interactions the node holds carry on here (recovered sessions) before any pull.
+      telephony.puller.adoptRecoveredSessions(report.sessions);
     });
   }
   logger.info({ url, role: roles.current().role }, 'ors runtime listening');

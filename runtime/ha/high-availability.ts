@@ -49,6 +49,8 @@ export interface HighAvailabilityOptions {
 export interface RecoveryReport {
   epoch: number;
   recovered: number;
+  /** The persisted sessions brought back, with the interaction each works on. */
+  sessions: { sessionId: string; interactionId?: string }[];
   restarted: number;
   startedAt: number;
   finishedAt: number;
@@ -69,6 +71,7 @@ export class HighAvailability {
   private readonly unsubscribers: (() => void)[] = [];
   private transition: Promise<void> = Promise.resolve();
   private readonly recoveryListeners = new Set<(report: RecoveryReport) => void>();
+  private recordHold: ((sessionId: string) => Promise<void> | undefined) | undefined;
   private stopped = false;
   /**
    * What this process served when it was last primary. If it steps down (missed its
@@ -86,6 +89,16 @@ export class HighAvailability {
   onRecovery(listener: (report: RecoveryReport) => void): () => void {
     this.recoveryListeners.add(listener);
     return () => this.recoveryListeners.delete(listener);
+  }
+
+  /**
+   * A finished persisted session's record is deleted only once `hold(sessionId)` settles
+   * (the interaction puller: once the server acknowledged the interaction's completion).
+   * Should the process die before, the next primary recovers the session instead of
+   * losing track of work whose end was never reported.
+   */
+  holdRecordsUntil(hold: (sessionId: string) => Promise<void> | undefined): void {
+    this.recordHold = hold;
   }
 
   start(): void {
@@ -192,6 +205,7 @@ export class HighAvailability {
     // Sessions this process runs already (it was primary before and kept them? never: a
     // backup runs only shadows) are republished so a backup gets a complete picture.
     let recovered = 0;
+    const sessions: RecoveryReport['sessions'] = [];
     for await (const stored of store.listByNode(this.nodeId)) {
       if (!this.isPrimary() || this.epoch !== epoch) return;
       this.shadowDrop(stored.sessionId);
@@ -212,6 +226,7 @@ export class HighAvailability {
         this.liveSessions.set(stored.sessionId, synced);
         this.publish({ type: 'session-created', at: Date.now(), session: synced });
         recovered++;
+        sessions.push(stored.interactionId === undefined ? { sessionId: stored.sessionId } : { sessionId: stored.sessionId, interactionId: stored.interactionId });
       } catch (error) {
         logger.error({ err: error, sessionId: stored.sessionId }, 'could not recover a persisted session');
       }
@@ -222,7 +237,7 @@ export class HighAvailability {
     }
     this.completeTreatments(replica);
     logger.info({ epoch, recovered, restarted, ms: Date.now() - startedAt }, 'primary: recovery done');
-    const report = { epoch, recovered, restarted, startedAt, finishedAt: Date.now() };
+    const report: RecoveryReport = { epoch, recovered, sessions, restarted, startedAt, finishedAt: Date.now() };
     for (const listener of this.recoveryListeners) listener(report);
   }
 
@@ -320,9 +335,14 @@ export class HighAvailability {
     this.publish({ type: 'session-terminated', at: Date.now(), sessionId: change.sessionId, interactionId: session?.interactionId });
     if (session?.persisted) {
       this.versions.delete(change.sessionId);
-      this.options.store.delete(this.nodeId, change.sessionId, this.epoch).catch((error: unknown) => {
-        this.options.logger.warn({ err: String(error), sessionId: change.sessionId }, 'could not delete a persisted session');
-      });
+      const epoch = this.epoch;
+      const remove = () =>
+        this.options.store.delete(this.nodeId, change.sessionId, epoch).catch((error: unknown) => {
+          this.options.logger.warn({ err: String(error), sessionId: change.sessionId }, 'could not delete a persisted session');
+        });
+      const hold = this.recordHold?.(change.sessionId);
+      if (hold) void hold.then(remove);
+      else void remove();
     }
   }
 

@@ -1,6 +1,7 @@
 // The runtime's Prometheus metrics, in a registry of its own (so several runtimes can
 // live in one test process). Names follow Prometheus conventions with an `ors_` prefix.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { InteractionMetrics } from '../telephony/interaction-puller.ts';
 
 export function createRuntimeMetrics(labels: { node: string }) {
   const registry = new Registry();
@@ -44,6 +45,47 @@ export function createRuntimeMetrics(labels: { node: string }) {
       labelNames: ['route', 'status'],
       registers: [registry],
     }),
+    interactionsPulled: new Counter({
+      name: 'ors_interactions_pulled_total',
+      help: 'multimedia interactions this process pulled from the interaction server',
+      registers: [registry],
+    }),
+    interactionsCompleted: new Counter({
+      name: 'ors_interactions_completed_total',
+      help: 'interaction completions the interaction server acknowledged',
+      registers: [registry],
+    }),
+    interactionsReturned: new Counter({
+      name: 'ors_interactions_returned_total',
+      help: 'interactions whose lease lapsed and that went back to their queue',
+      registers: [registry],
+    }),
+    interactionsStopped: new Counter({
+      name: 'ors_interactions_stopped_total',
+      help: 'interactions a strategy stopped processing (closed or placed into a queue)',
+      registers: [registry],
+    }),
+    interactionsRecovered: new Counter({
+      name: 'ors_interactions_recovered_total',
+      help: 'interactions taken over after a switchover with their recovered (persisted) session',
+      registers: [registry],
+    }),
+    interactionsRestarted: new Counter({
+      name: 'ors_interactions_restarted_total',
+      help: 'interactions taken over after a switchover that had no session left, started over',
+      registers: [registry],
+    }),
+    interactionPullSeconds: new Histogram({
+      name: 'ors_interaction_pull_seconds',
+      help: 'round trip of a pull request to the interaction server',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+    interactionCompletionsPending: new Gauge({
+      name: 'ors_interaction_completions_pending',
+      help: 'interaction completions sent but not yet acknowledged (retried until they are)',
+      registers: [registry],
+    }),
     rejections: new Counter({
       name: 'ors_rejections_total',
       help: 'requests refused because a limit was hit',
@@ -54,3 +96,17 @@ export function createRuntimeMetrics(labels: { node: string }) {
 }
 
 export type RuntimeMetrics = ReturnType<typeof createRuntimeMetrics>;
+
+/** The interaction puller's view of them. */
+export function interactionMetrics(m: RuntimeMetrics): InteractionMetrics {
+  return {
+    pulled: m.interactionsPulled,
+    completed: m.interactionsCompleted,
+    returned: m.interactionsReturned,
+    stopped: m.interactionsStopped,
+    recovered: m.interactionsRecovered,
+    restarted: m.interactionsRestarted,
+    pullSeconds: m.interactionPullSeconds,
+    completionsPending: m.interactionCompletionsPending,
+  };
+}

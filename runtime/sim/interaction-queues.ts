@@ -25,6 +25,12 @@ interface Entry {
 
 export type Outcome = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
+/** A completion: `repeated` when the same node had completed it already (a retry whose first answer was lost). */
+export type CompletionOutcome = { ok: true; repeated: boolean } | { ok: false; code: ErrorCode; message: string };
+
+/** Completed interactions remembered (per owner) so that a retried completion is acknowledged again. */
+const COMPLETED_MEMORY = 100_000;
+
 export interface ReturnedInteraction {
   interactionId: string;
   queue: string;
@@ -35,6 +41,8 @@ export class InteractionQueues {
   private readonly strategies = new Map<string, string>();
   private readonly waiting = new Map<string, Map<string, Entry>>();
   private readonly inProgress = new Map<string, Entry>();
+  /** interactionId -> the node that completed it (oldest first, bounded). */
+  private readonly completedBy = new Map<string, string>();
   private readonly policy: LeasePolicy;
   private nextSeq = 1;
   private nextId = 1;
@@ -55,7 +63,7 @@ export class InteractionQueues {
     const waiting = this.waiting.get(queue);
     if (!waiting) throw new Error(`unknown queue "${queue}"`);
     const interactionId = options.interactionId ?? `ixn-${this.nextId++}`;
-    if (this.inProgress.has(interactionId) || [...this.waiting.values()].some((m) => m.has(interactionId))) {
+    if (this.inProgress.has(interactionId) || this.completedBy.has(interactionId) || [...this.waiting.values()].some((m) => m.has(interactionId))) {
       throw new Error(`interaction "${interactionId}" already exists`);
     }
     waiting.set(interactionId, {
@@ -103,11 +111,28 @@ export class InteractionQueues {
     return { renewed, lost };
   }
 
-  complete(owner: string, interactionId: string): Outcome {
+  /**
+   * Closes an interaction its owner finished. Idempotent for the owner: completing it
+   * again (the first answer was lost in transit) is acknowledged as a repeat and changes
+   * nothing, so a runtime can retry until it hears back.
+   */
+  complete(owner: string, interactionId: string): CompletionOutcome {
+    const completedBy = this.completedBy.get(interactionId);
+    if (completedBy !== undefined && !this.inProgress.has(interactionId)) {
+      if (completedBy === owner) return { ok: true, repeated: true };
+      return { ok: false, code: 'not-owner', message: `interaction "${interactionId}" was completed by node "${completedBy}"` };
+    }
     const checked = this.ownedBy(owner, interactionId);
     if (!checked.ok) return checked;
     this.inProgress.delete(interactionId);
-    return { ok: true };
+    this.completedBy.set(interactionId, owner);
+    if (this.completedBy.size > COMPLETED_MEMORY) this.completedBy.delete(this.completedBy.keys().next().value!);
+    return { ok: true, repeated: false };
+  }
+
+  /** Every interaction `owner` holds now (a node's new primary asks after a switchover). */
+  heldBy(owner: string): Interaction[] {
+    return [...this.inProgress.values()].filter((e) => e.owner === owner).map((e) => this.describe(e));
   }
 
   /** Stops processing: closes the interaction, or places it into `queue` if given. */

@@ -71,6 +71,11 @@ export function simControlApi(sim: TelephonySimulator, routingPoints: readonly s
     if (method === 'GET' && first === 'stats' && !id) return [200, sim.report()];
     if (method === 'GET' && first === 'pull-log' && !id) return [200, sim.pullLog];
     if (method === 'GET' && first === 'connections' && !id) return [200, sim.connectedProcesses()];
+    if (method === 'POST' && first === 'connections' && id && action === 'drop') {
+      const dropped = sim.dropConnections(id);
+      if (dropped === 0) throw new HttpError(404, 'unknown-process', `no connection of process "${id}"`);
+      return [200, { dropped }];
+    }
     if (first === 'calls') {
       if (method === 'POST' && !id) {
         const spec = parse(NewCallSchema, await readJson(req));

@@ -48,6 +48,10 @@ export interface SimStatisticsReport {
     queueWaitMs: LatencySummary;
     byNode: Record<string, PerNodeInteractionCounts>;
     pullsRefusedFromBackups: number;
+    /** Completions of an interaction its node had completed already (retries), acknowledged and not counted again. */
+    completionsRepeated: number;
+    /** Completions refused (not the owner, unknown interaction). */
+    completionsRefused: number;
   };
   protocol: { connections: number; rejectedMessages: number };
   elapsedMs: number;
@@ -65,6 +69,8 @@ export class SimStatistics {
   enqueued = 0;
   rejectedMessages = 0;
   pullsRefusedFromBackups = 0;
+  completionsRepeated = 0;
+  completionsRefused = 0;
   readonly timesToRoute: number[] = [];
   readonly queueWaits: number[] = [];
   readonly routedByNode: Record<string, number> = {};
@@ -106,6 +112,8 @@ export class SimStatistics {
         queueWaitMs: summarize(this.queueWaits),
         byNode: structuredClone(this.byNode),
         pullsRefusedFromBackups: this.pullsRefusedFromBackups,
+        completionsRepeated: this.completionsRepeated,
+        completionsRefused: this.completionsRefused,
       },
       protocol: { connections: live.connections, rejectedMessages: this.rejectedMessages },
       elapsedMs: now - this.startedAt,

@@ -72,6 +72,7 @@ export class TelephonySimulator {
   readonly stats: SimStatistics;
   readonly pullLog: PullLogEntry[] = [];
   private nextCall = 1;
+  private refusingConnections = false;
   private expiryTimer?: NodeJS.Timeout;
   private httpHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -253,6 +254,18 @@ export class TelephonySimulator {
     }
   }
 
+  /** Cuts the connections of the processes with this id (they reconnect): completions in transit are lost. */
+  dropConnections(processId: string): number {
+    let dropped = 0;
+    for (const peer of this.peers) {
+      if (peer.hello?.processId === processId) {
+        peer.socket.terminate();
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Sends raw text to every connected peer: for tests of how runtimes survive garbage. */
   injectRaw(text: string): number {
     let sent = 0;
@@ -294,7 +307,16 @@ export class TelephonySimulator {
 
   // ---- connections --------------------------------------------------------------------
 
+  /** While set, every new connection is closed at once (the server looks down to runtimes). */
+  refuseConnections(refuse: boolean): void {
+    this.refusingConnections = refuse;
+  }
+
   private accept(socket: WebSocket): void {
+    if (this.refusingConnections) {
+      socket.terminate();
+      return;
+    }
     const peer: Peer = { socket };
     this.peers.add(peer);
     socket.on('message', (data, isBinary) => {
@@ -372,9 +394,16 @@ export class TelephonySimulator {
         return this.respond(peer, message.requestId, { result: this.queues.renew(self.nodeId, message.interactionIds, Date.now()) });
       case 'interaction.complete': {
         const outcome = this.queues.complete(self.nodeId, message.interactionId);
-        if (outcome.ok) this.stats.nodeCounts(self.nodeId).completed++;
-        return this.respond(peer, message.requestId, outcome.ok ? {} : outcome);
+        if (!outcome.ok) {
+          this.stats.completionsRefused++;
+          return this.respond(peer, message.requestId, outcome);
+        }
+        if (outcome.repeated) this.stats.completionsRepeated++;
+        else this.stats.nodeCounts(self.nodeId).completed++;
+        return this.respond(peer, message.requestId, { result: { repeated: outcome.repeated } });
       }
+      case 'interactions.held':
+        return this.respond(peer, message.requestId, { result: { interactions: this.queues.heldBy(self.nodeId) } });
       case 'interaction.stop-processing': {
         const outcome = this.queues.stopProcessing(self.nodeId, message.interactionId, message.queue);
         if (outcome.ok) {

@@ -23,7 +23,8 @@ export interface CallSessionPort {
   deliver(sessionId: string, event: ExternalEventLike): boolean;
   isAlive(sessionId: string): boolean;
   liveSessions(): number;
-  onSessionEnded(listener: (sessionId: string) => void): () => void;
+  /** `reason`: why it ended ('done', 'terminated', ...; 'deposed' / 'shutdown' hand it over to the next primary). */
+  onSessionEnded(listener: (sessionId: string, reason?: string) => void): () => void;
   /** Sessions created by anyone (HA recovery included), so a recovered session finds its call. */
   onSessionCreated?(listener: (sessionId: string) => void): () => void;
 }

@@ -40,11 +40,26 @@ export const RenewResultSchema = z.object({
 });
 export type RenewResult = z.infer<typeof RenewResultSchema>;
 
+/**
+ * Idempotent: completing again an interaction this node completed already is
+ * acknowledged (`repeated: true`), so a completion lost in transit can be retried.
+ */
 export const CompleteInteractionSchema = z.object({
   type: z.literal('interaction.complete'),
   requestId: z.string().min(1),
   interactionId: z.string().min(1),
 });
+
+export const CompleteResultSchema = z.object({ repeated: z.boolean().default(false) });
+
+/** Every interaction the asking process's node holds (its new primary asks after a switchover). */
+export const HeldInteractionsSchema = z.object({
+  type: z.literal('interactions.held'),
+  requestId: z.string().min(1),
+});
+
+export const HeldResultSchema = z.object({ interactions: z.array(InteractionSchema) });
+export type HeldResult = z.infer<typeof HeldResultSchema>;
 
 export const StopProcessingSchema = z.object({
   type: z.literal('interaction.stop-processing'),
@@ -59,6 +74,7 @@ export const MultimediaRequestSchema = z.discriminatedUnion('type', [
   RenewLeasesSchema,
   CompleteInteractionSchema,
   StopProcessingSchema,
+  HeldInteractionsSchema,
 ]);
 export type MultimediaRequest = z.infer<typeof MultimediaRequestSchema>;
 

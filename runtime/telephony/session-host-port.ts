@@ -53,9 +53,9 @@ export class SessionHostPort implements CallSessionPort {
     });
   }
 
-  onSessionEnded(listener: (sessionId: string) => void): () => void {
+  onSessionEnded(listener: (sessionId: string, reason?: string) => void): () => void {
     return this.host.onLifecycle((change) => {
-      if (change.kind === 'finished') listener(change.sessionId);
+      if (change.kind === 'finished') listener(change.sessionId, change.reason);
     });
   }
 }

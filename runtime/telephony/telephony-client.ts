@@ -10,6 +10,7 @@ import { VoiceCallAgent } from './voice-call-agent.ts';
 import { InteractionPuller } from './interaction-puller.ts';
 import { SessionHostPort } from './session-host-port.ts';
 import type { TelephonyActions } from './telephony-actions.ts';
+import type { InteractionMetrics } from './interaction-puller.ts';
 import type { TreatmentSyncSink } from './treatment-ledger.ts';
 
 export interface TelephonyClient {
@@ -39,6 +40,8 @@ export function startTelephonyClient(options: {
    * sessions with the old ids, replaying recorded events), so the agent must not.
    */
   haManagesRecovery?: boolean;
+  /** The puller's counters on the runtime's /metrics. */
+  interactionMetrics?: InteractionMetrics;
 }): TelephonyClient {
   const { config, host, roles } = options;
   const log = options.logger.child({ component: 'telephony' });
@@ -80,6 +83,9 @@ export function startTelephonyClient(options: {
     maxPerPull: config['session-processing-threads'],
     idlePollMs: config['multimedia-pull-interval'],
     leaseRenewMs: config['interaction-lease-renew-interval'],
+    // With HA, a new primary takes over what its node holds before it pulls anything.
+    awaitRecovery: options.haManagesRecovery === true,
+    ...(options.interactionMetrics ? { metrics: options.interactionMetrics } : {}),
     log,
   });
   options.actions.bind(agent, puller);

@@ -35,6 +35,8 @@ export interface ProcessOptions {
   maxSessions?: number;
   maxPerPull?: number;
   multimedia?: boolean;
+  /** The puller waits for `adoptRecoveredSessions` after a promotion (as with HA). */
+  awaitRecovery?: boolean;
   treatmentSync?: TreatmentSyncSink;
   log?: Logger;
 }
@@ -93,6 +95,7 @@ export async function startProcess(o: ProcessOptions): Promise<RuntimeProcess> {
     maxPerPull: o.maxPerPull ?? 8,
     idlePollMs: 50,
     leaseRenewMs: 200,
+    ...(o.awaitRecovery ? { awaitRecovery: true } : {}),
     log,
   });
   actions.current = { agent, puller };

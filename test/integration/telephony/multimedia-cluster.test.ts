@@ -3,7 +3,7 @@
 // the backup after its primary dies.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSim } from './sim-helpers.ts';
-import { startCluster, waitFor, workFor } from '../../support/voice-test-cluster.ts';
+import { startCluster, startProcess, waitFor, workFor } from '../../support/voice-test-cluster.ts';
 import type { TestCluster } from '../../support/voice-test-cluster.ts';
 import type { PullLogEntry } from '../../../runtime/sim/sim-statistics.ts';
 
@@ -98,4 +98,83 @@ describe('multimedia interactions on a 2-node cluster', () => {
     const firstBackupPull = log.findIndex((e) => e.processId === 'node-0-backup');
     expect(firstBackupPull).toBeGreaterThan(log.findIndex((e) => e.processId === 'node-0-primary'));
   }, 90_000);
+
+  it('completions lost while the connection is down are sent again until the simulator acknowledges them (idempotent there)', async () => {
+    const s = await startSim({ queues: [{ name: 'chat', strategy: 'chat.scxml' }] });
+    cleanup.push(() => s.sim.close());
+    // Sessions that end only when the test says so.
+    const primary = await startProcess({ url: s.url, nodeId: 'node-0', processId: 'node-0-primary', role: 'primary', clusterNodeIds: ['node-0'], script: () => () => undefined });
+    const backup = await startProcess({ url: s.url, nodeId: 'node-0', processId: 'node-0-backup', role: 'backup', clusterNodeIds: ['node-0'], script: () => () => undefined });
+    cleanup.push(async () => {
+      await primary.kill();
+      await backup.kill();
+    });
+    await s.api('POST', '/interactions', { queue: 'chat', count: 20 });
+    await waitFor(() => primary.port.sessions.size === 20, 10_000, '20 sessions');
+    const sessions = [...primary.port.sessions.values()];
+    // Half of them as if a first completion had arrived but its answer was lost on the way back.
+    for (const session of sessions.slice(0, 10)) {
+      await backup.connection.request({ type: 'interaction.complete', interactionId: String(session.parameters['InteractionId']) });
+    }
+    expect(s.sim.report().interactions.completed).toBe(10);
+
+    expect((await s.api('POST', '/connections/node-0-primary/drop')).body).toEqual({ dropped: 1 });
+    expect((await s.api('POST', '/connections/nobody/drop')).status).toBe(404);
+    while (primary.connection.isReady) await new Promise((r) => setImmediate(r));
+    for (const session of sessions) session.end();
+    await new Promise((r) => setImmediate(r));
+    // Every session ended while the connection was down: nothing acknowledged yet.
+    expect(primary.puller.pendingCompletions()).toBe(20);
+
+    await waitFor(() => primary.puller.pendingCompletions() === 0, 15_000, 'every completion to be acknowledged');
+    expect(primary.connection.connections).toBeGreaterThanOrEqual(2);
+    const report = s.sim.report().interactions;
+    expect(report).toMatchObject({ enqueued: 20, pulled: 20, completed: 20, completionsRepeated: 10, completionsRefused: 0, inProgress: 0, waiting: 0 });
+    expect(primary.puller.counters).toMatchObject({ completed: 20, completionsRepeated: 10, completionsRefused: 0 });
+  }, 60_000);
+
+  it('a promoted backup pulls nothing until HA reports its recovery, then takes over what its node holds: recovered sessions bound, the rest started over', async () => {
+    const s = await startSim({ queues: [{ name: 'chat', strategy: 'chat.scxml' }] });
+    cleanup.push(() => s.sim.close());
+    const base = { url: s.url, nodeId: 'node-0', clusterNodeIds: ['node-0'], awaitRecovery: true };
+    const primary = await startProcess({ ...base, processId: 'node-0-primary', role: 'primary', script: () => () => undefined });
+    const backup = await startProcess({ ...base, processId: 'node-0-backup', role: 'backup', script: workFor(20) });
+    cleanup.push(async () => {
+      await primary.kill();
+      await backup.kill();
+    });
+    // A primary started with awaitRecovery waits for its own (initial) recovery report too.
+    await s.api('POST', '/interactions', { queue: 'chat', count: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(primary.port.sessions.size).toBe(0);
+    primary.puller.adoptRecoveredSessions([]);
+    await waitFor(() => primary.port.sessions.size === 10, 10_000, '10 sessions on the primary');
+    const sessions = [...primary.port.sessions.values()];
+    await primary.kill();
+
+    // What HA brought back on the backup: 6 persisted sessions still working, 1 that ran to its end at once.
+    const working = sessions.slice(0, 6).map((x) => backup.port.adoptRecovered(x));
+    const ended = backup.port.adoptRecovered(sessions[6]!);
+    ended.end();
+    await s.api('POST', '/interactions', { queue: 'chat', count: 5 });
+    backup.role.set('primary');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await s.api('GET', '/pull-log')).body.filter((e: PullLogEntry) => e.processId === 'node-0-backup')).toEqual([]);
+
+    backup.puller.adoptRecoveredSessions([
+      ...[...working, ended].map((x) => ({ sessionId: x.id, interactionId: String(x.parameters['InteractionId']) })),
+      { sessionId: 'voice-session', interactionId: 'call-1' }, // a voice session: not an interaction of the node
+    ]);
+    for (const w of working) setTimeout(() => w.end(), 50);
+    await waitFor(() => s.sim.report().interactions.completed === 15, 10_000, '15 completions');
+    expect(backup.puller.counters).toMatchObject({ recovered: 7, restarted: 3, completionsRefused: 0 });
+    // The three with no session left started over in new sessions on the same node; nothing was pulled twice.
+    const restartedIds = backup.port.all.filter((x) => !x.recovered && sessions.slice(7).some((o) => o.parameters['InteractionId'] === x.parameters['InteractionId']));
+    expect(restartedIds).toHaveLength(3);
+    const { body: log } = (await s.api('GET', '/pull-log')) as { body: PullLogEntry[] };
+    const pulled = log.flatMap((e) => e.interactionIds);
+    expect(pulled).toHaveLength(15);
+    expect(new Set(pulled).size).toBe(15);
+    expect(s.sim.report().interactions).toMatchObject({ enqueued: 15, pulled: 15, completed: 15, inProgress: 0, waiting: 0, byNode: { 'node-0': { completed: 15 } } });
+  }, 60_000);
 });

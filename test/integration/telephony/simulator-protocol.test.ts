@@ -172,15 +172,26 @@ describe('ors sim protocol', () => {
     expect(first.result.interactions[0].leaseExpiresAt).toBeUndefined();
     // The node owns them: its other process (after a switchover) may complete them.
     b.send({ type: 'role.changed', role: 'primary' });
-    expect(await b.request({ type: 'interaction.complete', interactionId: ids[0] })).toMatchObject({ ok: true });
-    expect(await p.request({ type: 'interaction.complete', interactionId: ids[0] })).toMatchObject({ ok: false, error: { code: 'unknown-interaction' } });
+    const held = await b.request({ type: 'interactions.held' });
+    expect(held.result.interactions.map((i: Msg) => i.interactionId).sort()).toEqual([...ids].sort());
+    expect(await b.request({ type: 'interaction.complete', interactionId: ids[0] })).toMatchObject({ ok: true, result: { repeated: false } });
+    // Completing again (a retry whose answer was lost) is acknowledged and counted once; another node is refused.
+    expect(await p.request({ type: 'interaction.complete', interactionId: ids[0] })).toMatchObject({ ok: true, result: { repeated: true } });
+    const other = new RawClient(url);
+    await other.hello('n1', 'primary');
+    expect(await other.request({ type: 'interaction.complete', interactionId: ids[0] })).toMatchObject({ ok: false, error: { code: 'not-owner' } });
+    expect(await other.request({ type: 'interaction.complete', interactionId: 'no-such' })).toMatchObject({ ok: false, error: { code: 'unknown-interaction' } });
+    expect((await other.request({ type: 'interactions.held' })).result.interactions).toEqual([]);
+    other.ws.close();
     const { body: log } = await api('GET', '/pull-log');
     expect(log.map((e: Msg) => [e.processId, e.role, e.refused ?? null, e.interactionIds.length])).toEqual([
       ['n0-backup', 'backup', 'not-primary', 0],
       ['n0-primary', 'primary', null, 3],
       ['n0-primary', 'primary', null, 2],
     ]);
-    expect(sim.report().interactions).toMatchObject({ enqueued: 5, pulled: 5, completed: 1, pullsRefusedFromBackups: 1, byNode: { n0: { pulled: 5, completed: 1 } } });
+    expect(sim.report().interactions).toMatchObject({
+      enqueued: 5, pulled: 5, completed: 1, pullsRefusedFromBackups: 1, completionsRepeated: 1, completionsRefused: 2, byNode: { n0: { pulled: 5, completed: 1 } },
+    });
     p.ws.close();
     b.ws.close();
   });

@@ -15,13 +15,29 @@ describe('interaction queues', () => {
     expect(q.counts()).toEqual({ waiting: 0, inProgress: 3 });
   });
 
-  it('only the owning node completes; a second completion is refused', () => {
+  it('only the owning node completes; completing again is an idempotent repeat for it and refused for others', () => {
     const q = new InteractionQueues(queues, { expiryEnabled: false, leaseMs: 1000 });
     const id = q.enqueue('chat');
+    expect(q.complete('n0', id)).toMatchObject({ ok: false, code: 'unknown-interaction' });
     q.pull('n0', ['chat'], 1, 0);
     expect(q.complete('n1', id)).toMatchObject({ ok: false, code: 'not-owner' });
-    expect(q.complete('n0', id)).toEqual({ ok: true });
-    expect(q.complete('n0', id)).toMatchObject({ ok: false, code: 'unknown-interaction' });
+    expect(q.complete('n0', id)).toEqual({ ok: true, repeated: false });
+    expect(q.complete('n0', id)).toEqual({ ok: true, repeated: true });
+    expect(q.complete('n1', id)).toMatchObject({ ok: false, code: 'not-owner' });
+    expect(q.counts()).toEqual({ waiting: 0, inProgress: 0 });
+    expect(() => q.enqueue('chat', { interactionId: id })).toThrow(/already exists/);
+  });
+
+  it('lists what a node holds, for its new primary after a switchover', () => {
+    const q = new InteractionQueues(queues, { expiryEnabled: false, leaseMs: 1000 });
+    const a = q.enqueue('chat', { data: { workMs: 5 } }), b = q.enqueue('email'), c = q.enqueue('chat');
+    q.pull('n0', ['chat', 'email'], 2, 0);
+    q.pull('n1', ['chat'], 1, 0);
+    expect(q.heldBy('n0').map((i) => [i.interactionId, i.strategy, i.data])).toEqual([[a, 'chat.scxml', { workMs: 5 }], [b, 'email.scxml', {}]]);
+    q.complete('n0', a);
+    expect(q.heldBy('n0').map((i) => i.interactionId)).toEqual([b]);
+    expect(q.heldBy('n1').map((i) => i.interactionId)).toEqual([c]);
+    expect(q.heldBy('n2')).toEqual([]);
   });
 
   it('without lease expiry (the default) a pulled interaction never returns', () => {
