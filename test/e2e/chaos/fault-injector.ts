@@ -2,7 +2,8 @@
 // SIGSTOP of a primary for longer than its lease, the sync connections of a node cut
 // (ss -K on the primary's sync port), Cassandra stopped and started, kube-apiserver
 // restarted. Each waits for its own effect to pass; the run waits for every node to
-// serve again before the next fault.
+// serve again before the next fault. Each says which nodes' primaries it took down
+// (killed, frozen, or fenced while no Lease could be renewed), for the call figures.
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -32,44 +33,48 @@ export function availableFaults(targets: FaultTargets): FaultKind[] {
   return kinds;
 }
 
-export async function injectFault(kind: FaultKind, t: FaultTargets): Promise<void> {
+/** The runtime node ids (`node-<i>`) whose primary a fault took down. */
+export type PrimaryOutage = string[];
+
+export async function injectFault(kind: FaultKind, t: FaultTargets): Promise<PrimaryOutage> {
   const node = randomInt(0, t.nodes);
+  const nodeId = `node-${node}`;
   const view = (await t.observer.nodes(t.nodes))[node];
   const primary = view.holder ? t.processNode.runner(view.holder) : undefined;
   const backup = view.pods.filter((p) => p !== view.holder).map((p) => t.processNode.runner(p)).find(Boolean);
   switch (kind) {
     case 'kill-primary':
       t.log(`kill -9 primary ${primary?.name} (pid ${primary?.pid})`);
-      primary?.signal('SIGKILL');
-      return;
+      return primary?.signal('SIGKILL') ? [nodeId] : [];
     case 'kill-backup':
       t.log(`kill -9 backup ${backup?.name} (pid ${backup?.pid})`);
       backup?.signal('SIGKILL');
-      return;
+      return [];
     case 'freeze-primary': {
-      if (!primary?.signal('SIGSTOP')) return;
+      if (!primary?.signal('SIGSTOP')) return [];
       t.log(`SIGSTOP primary ${primary.name} for ${t.leaseDurationMs + 1500} ms`);
       await sleep(t.leaseDurationMs + 1500);
       primary.signal('SIGCONT');
       t.log(`SIGCONT ${primary.name}`);
-      return;
+      return [nodeId];
     }
     case 'cut-sync': {
-      if (!primary) return;
+      if (!primary) return [];
       t.log(`cut the sync connections of ${primary.name} (${primary.listenAddress}:${t.syncPort})`);
       await run('ss', ['-K', 'src', primary.listenAddress, 'sport', '=', `:${t.syncPort}`]).catch((e: Error) => t.log(`ss -K: ${e.message}`));
       await run('ss', ['-K', 'dst', primary.listenAddress, 'dport', '=', `:${t.syncPort}`]).catch((e: Error) => t.log(`ss -K: ${e.message}`));
-      return;
+      return [];
     }
     case 'cassandra-restart':
       t.log('Cassandra stop and start');
       await t.restartCassandra!();
       t.log('Cassandra back');
-      return;
+      return [];
     case 'apiserver-restart':
       t.log('kube-apiserver restart');
       await t.restartApiServer!();
       t.log('kube-apiserver back');
-      return;
+      // Nobody could renew a Lease meanwhile: every primary fenced itself.
+      return Array.from({ length: t.nodes }, (_, i) => `node-${i}`);
   }
 }
