@@ -58,16 +58,16 @@ local: deps
 	node runtime/cli/ors.ts local
 
 # The compiled output the container images ship: JavaScript plus the non-TypeScript
-# files the code reads at run time (kept in step with runtime/Dockerfile).
+# files the code reads at run time (kept in step with the Dockerfile's build stage).
 build: deps
 	tsc -p tsconfig.build.json
-	find runtime operator -type f ! -name '*.ts' ! -name 'Dockerfile' -exec cp --parents {} dist/ \;
+	find runtime operator -type f ! -name '*.ts' -exec cp --parents {} dist/ \;
 
 # Container images, where a container engine exists (none on the development machines).
 image:
 	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image: no container engine here (docker info failed)"; exit 1; }
-	docker build -f runtime/Dockerfile -t ors-runtime:$$(node -p "require('./package.json').version") .
-	docker build -f operator/Dockerfile -t ors-operator:$$(node -p "require('./package.json').version") .
+	docker build --target runtime -t ors-runtime:$$(node -p "require('./package.json').version") .
+	docker build --target operator -t ors-operator:$$(node -p "require('./package.json').version") .
 
 # Files generated from code: the reference pages from the zod schemas
 # (runtime/config/REFERENCE.md, operator/api/REFERENCE.md), the chart's copy of the CRD,

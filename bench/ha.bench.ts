@@ -15,13 +15,13 @@ import { SyncServer } from '../runtime/ha/sync/sync-server.ts';
 import type { SyncEvent } from '../runtime/ha/sync/sync-protocol.ts';
 import { HaPair, type HaProcess } from '../test/support/ha-pair.ts';
 import type { BenchFigure, BenchSuite } from './figure.ts';
+import { percentile as nearestRank } from '../runtime/sim/latency-summary.ts';
 
 const LEASE_MS = 1500;
 const KILLS = 20;
 
 function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return nearestRank([...values].sort((a, b) => a - b), p) ?? NaN;
 }
 
 async function sleep(ms: number): Promise<void> {

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { summarize } from '../runtime/sim/latency-summary.ts';
 import { CassandraSessionStore } from '../runtime/store/cassandra-store.ts';
 import { FileSessionStore } from '../runtime/store/file-session-store.ts';
 import type { SessionStore, StoredSession } from '../runtime/store/session-store.ts';
@@ -60,11 +61,11 @@ async function drive(store: SessionStore, saves: number, firstVersion: number): 
   }
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  const latency = summarize(latencies);
   return {
     perSecond: saves / seconds,
-    p99Ms: latencies[Math.floor(latencies.length * 0.99)]!,
-    p50Ms: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99Ms: latency.p99 ?? NaN,
+    p50Ms: latency.p50 ?? NaN,
   };
 }
 

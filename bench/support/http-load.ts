@@ -1,6 +1,7 @@
 // A bounded load generator: `concurrency` keep-alive connections each sending requests
 // back to back until `total` requests were sent or `maxMs` passed. Loopback only.
 import http from 'node:http';
+import { summarize } from '../../runtime/sim/latency-summary.ts';
 
 export interface LoadResult {
   requests: number;
@@ -71,15 +72,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const pick = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  const latency = summarize(latencies);
   return {
     requests: latencies.length,
     errors,
     seconds,
     perSecond: latencies.length / seconds,
-    p50Ms: pick(0.5),
-    p99Ms: pick(0.99),
+    p50Ms: latency.p50 ?? NaN,
+    p99Ms: latency.p99 ?? NaN,
     statuses,
   };
 }

@@ -1,4 +1,5 @@
-// Percentiles of a set of durations (nearest-rank), for time-to-route and pull latency.
+// Percentiles of a set of durations (nearest-rank): time-to-route and pull latency in the
+// simulator's statistics, and the latencies the benchmarks report.
 export interface LatencySummary {
   count: number;
   p50: number | null;

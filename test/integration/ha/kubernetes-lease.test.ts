@@ -9,7 +9,9 @@ import { LeaderElector } from '../../../runtime/ha/leader-election/leader-electo
 import { adminKubeConfig } from '../../infra/shared-control-plane.ts';
 import { createTestNamespace } from '../../infra/test-namespace.ts';
 
-const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200 };
+// A lease far longer than the 3 s this test waits for a handover: a handover within that
+// wait can only come from the release, never from expiry.
+const timings = { leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 200 };
 let namespace: { name: string; remove: () => Promise<void> };
 
 beforeAll(async () => {
@@ -41,7 +43,7 @@ describe('leader election on a Kubernetes Lease', () => {
 
     const api = kubeConfig.makeApiClient(CoordinationV1Api);
     const lease = await api.readNamespacedLease({ name: 'demo-node-0', namespace: namespace.name });
-    expect(lease.spec).toMatchObject({ holderIdentity: 'demo-node-0-0', leaseDurationSeconds: 2, leaseTransitions: 1 });
+    expect(lease.spec).toMatchObject({ holderIdentity: 'demo-node-0-0', leaseDurationSeconds: 30, leaseTransitions: 1 });
     expect(lease.spec?.renewTime).toBeDefined();
     expect(lease.metadata?.annotations?.['ors.dev/http-url']).toBe('http://a');
 
@@ -57,10 +59,8 @@ describe('leader election on a Kubernetes Lease', () => {
     expect(a.isLeader()).toBe(true);
     expect((await stale.get())!.record.annotations['ors.dev/step-down']).toBe('nobody');
 
-    const stoppedAt = Date.now();
     await a.stop();
     await until(() => b.isLeader(), 'b to take over after the release', 3000);
-    expect(Date.now() - stoppedAt).toBeLessThan(timings.leaseDurationMs);
     expect(b.state().epoch).toBe(2);
     const after = await api.readNamespacedLease({ name: 'demo-node-0', namespace: namespace.name });
     expect(after.spec).toMatchObject({ holderIdentity: 'demo-node-0-1', leaseTransitions: 2 });

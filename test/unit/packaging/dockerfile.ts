@@ -55,3 +55,24 @@ export function parseDockerfile(text: string): Stage[] {
   }
   return stages;
 }
+
+/**
+ * A target as the image builder sees it: a stage whose base names an earlier stage
+ * starts from that stage's files, working directory, entrypoint and command.
+ */
+export function resolveTarget(stages: Stage[], name: string): Stage {
+  const index = stages.findIndex((s) => s.name === name);
+  const stage = stages[index];
+  if (!stage) throw new Error(`no stage named ${name}`);
+  const parent = stages.slice(0, index).find((s) => s.name === stage.base);
+  if (!parent) return stage;
+  const base = resolveTarget(stages, parent.name!);
+  return {
+    name: stage.name,
+    base: base.base,
+    workdir: stage.workdir === '/' ? base.workdir : stage.workdir,
+    copies: [...base.copies, ...stage.copies],
+    entrypoint: stage.entrypoint ?? base.entrypoint,
+    cmd: stage.cmd ?? (stage.entrypoint ? undefined : base.cmd),
+  };
+}

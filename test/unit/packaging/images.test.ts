@@ -1,16 +1,22 @@
 // The container images cannot be built here (no container engine), so this checks what
-// they depend on: every file the Dockerfiles copy exists in the repository or in the
-// build output, and the image's entrypoint, laid out as the final stage lays it out,
-// starts and answers `--help` for its default command.
+// they depend on: every file the Dockerfile's build stage copies exists in the repository,
+// and each image target, laid out as its stages lay it out, starts its entrypoint and
+// answers `--help` for its default command.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDockerfile, type Stage } from './dockerfile.ts';
+import { parseDockerfile, resolveTarget } from './dockerfile.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const images = ['runtime/Dockerfile', 'operator/Dockerfile'];
+const stages = parseDockerfile(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
+const build = stages.find((s) => s.name === 'build');
+// Image target, and the `ors` subcommand it runs by default.
+const targets = [
+  ['runtime', 'runtime'],
+  ['operator', 'operator'],
+] as const;
 let buildOutput: string;
 
 beforeAll(() => {
@@ -20,8 +26,8 @@ beforeAll(() => {
     cwd: root,
     stdio: 'inherit',
   });
-  // The same asset copy as `make build` and the Dockerfiles' build stage.
-  execFileSync('sh', ['-c', `find runtime operator -type f ! -name '*.ts' ! -name Dockerfile -exec cp --parents {} '${dist}/' \\;`], {
+  // The same asset copy as `make build` and the Dockerfile's build stage.
+  execFileSync('sh', ['-c', `find runtime operator -type f ! -name '*.ts' -exec cp --parents {} '${dist}/' \\;`], {
     cwd: root,
   });
 }, 300_000);
@@ -30,20 +36,10 @@ afterAll(() => {
   if (buildOutput) rmSync(buildOutput, { recursive: true, force: true });
 });
 
-function finalStage(stages: Stage[]): Stage {
-  const stage = stages.at(-1);
-  if (!stage) throw new Error('no stage');
-  return stage;
-}
-
-describe.each(images)('%s', (dockerfile) => {
-  const stages = parseDockerfile(readFileSync(path.join(root, dockerfile), 'utf8'));
-  const build = stages.find((s) => s.name === 'build');
-  const final = finalStage(stages);
-
-  it('has a build stage and a non-root Node 24 final stage', () => {
+describe('Dockerfile', () => {
+  it('has a build stage; a plain `docker build .` builds the runtime image', () => {
     expect(build).toBeDefined();
-    expect(final.base).toMatch(/nodejs24.*:nonroot$/);
+    expect(stages.at(-1)?.name).toBe('runtime');
   });
 
   it('copies into the build stage only files the repository has', () => {
@@ -51,38 +47,44 @@ describe.each(images)('%s', (dockerfile) => {
       for (const source of copy.sources) expect(existsSync(path.join(root, source)), source).toBe(true);
     }
   });
+});
+
+describe.each(targets)('target %s', (target, command) => {
+  const image = resolveTarget(stages, target);
+
+  it('is a non-root Node 24 image', () => {
+    expect(image.base).toMatch(/nodejs24.*:nonroot$/);
+  });
 
   it('lays out the build output so the entrypoint starts its default command', () => {
-    // Recreate the final stage's WORKDIR from the build stage's outputs.
-    const image = mkdtempSync(path.join(buildOutput, 'image-'));
-    for (const copy of final.copies) {
+    expect(image.cmd).toEqual([command]);
+    // Recreate the image's WORKDIR from the build stage's outputs.
+    const layout = mkdtempSync(path.join(buildOutput, 'image-'));
+    for (const copy of image.copies) {
       expect(copy.from).toBe('build');
       for (const source of copy.sources) {
         const relative = path.relative(build!.workdir, source);
         const produced = relative === 'dist' ? path.join(buildOutput, 'dist') : path.join(root, relative);
         expect(existsSync(produced), `${source} is produced by the build stage`).toBe(true);
-        const target = path.join(image, copy.destination === './' ? '' : copy.destination);
-        if (relative === 'node_modules') symlinkSync(produced, path.join(image, 'node_modules'));
-        else cpSync(produced, target, { recursive: true });
+        const destination = path.join(layout, copy.destination === './' ? '' : copy.destination);
+        if (relative === 'node_modules') symlinkSync(produced, path.join(layout, 'node_modules'));
+        else cpSync(produced, destination, { recursive: true });
       }
     }
-    const [interpreter, script, ...rest] = final.entrypoint ?? [];
+    const [interpreter, script, ...rest] = image.entrypoint ?? [];
     expect(interpreter).toBe('/nodejs/bin/node');
-    expect(existsSync(path.join(image, script!)), `${script} exists in the image`).toBe(true);
-    const help = execFileSync(process.execPath, [script!, ...rest, ...(final.cmd ?? []), '--help'], {
-      cwd: image,
+    expect(existsSync(path.join(layout, script!)), `${script} exists in the image`).toBe(true);
+    const help = execFileSync(process.execPath, [script!, ...rest, ...(image.cmd ?? []), '--help'], {
+      cwd: layout,
       encoding: 'utf8',
     });
-    expect(help).toContain(`Usage: ors ${final.cmd?.[0]}`);
+    expect(help).toContain(`Usage: ors ${command}`);
   });
 });
 
 describe('.dockerignore', () => {
   it('excludes nothing the build stage copies', () => {
     const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const dockerfile of images) {
-      const build = parseDockerfile(readFileSync(path.join(root, dockerfile), 'utf8')).find((s) => s.name === 'build')!;
-      for (const copy of build.copies) for (const source of copy.sources) expect(ignored).not.toContain(source);
-    }
+    for (const copy of build!.copies) for (const source of copy.sources) expect(ignored).not.toContain(source);
   });
 });
