@@ -64,7 +64,12 @@ afterAll(async () => {
 });
 
 it(`keeps every session, routes every call and answers every request through ${SECONDS} s of faults`, { timeout: (SECONDS + 900) * 1000 }, async () => {
-  onTestFailed(() => console.error(`${env.report()}\n${plane.logReport(20)}`));
+  const journal: string[] = [];
+  const observer = new ClusterObserver(env.client, env.namespace, CLUSTER);
+  onTestFailed(async () => {
+    const views = await observer.nodes(NODES).catch((e: Error) => e.message);
+    console.error(`${env.report()}\n${plane.logReport(20)}\n----- nodes now: ${JSON.stringify(views)}\n----- fault journal:\n${journal.join('\n')}`);
+  });
   const host = `ors.${env.namespace}.test`;
   await env.apply(orsClusterManifest({
     name: CLUSTER,
@@ -79,7 +84,6 @@ it(`keeps every session, routes every call and answers every request through ${S
     exampleStrategies: Object.values(ROUTING_POINTS),
     options: { restartSessionOnSwitchover: true },
   }));
-  const observer = new ClusterObserver(env.client, env.namespace, CLUSTER);
   await waitUntil(() => observer.allNodesServing(NODES), { what: 'every node serving', timeoutMs: 120_000, intervalMs: 500 });
   await waitUntil(async () => {
     const connected = await simConnections();
@@ -98,7 +102,6 @@ it(`keeps every session, routes every call and answers every request through ${S
     attachedData: { greetingMs: 1500 },
   });
   const primaryFaults: PrimaryFault[] = [];
-  const journal: string[] = [];
   const targets: FaultTargets = {
     processNode: env.processNode,
     observer,
