@@ -135,6 +135,16 @@ export const RoutingSchema = z
   )
   .describe('How clients reach the cluster: Ingress and/or Gateway API, sticky on the ORSSESSIONID cookie.');
 
+export const TelephonySchema = z
+  .object({
+    url: z
+      .string()
+      .max(2048)
+      .regex(/^wss?:\/\/[^\s/?#]+([/?#]\S*)?$/)
+      .describe('WebSocket URL (ws:// or wss://) of the telephony and interaction server every runtime pod connects to (runtime option telephony-url; runtime/telephony/PROTOCOL.md, e.g. ors sim). Voice calls and multimedia interactions reach the cluster only through it.'),
+  })
+  .describe('The telephony / interaction server of the cluster; without it the pods serve HTTP-started sessions only.');
+
 export const LeaderElectionSchema = z
   .object({
     leaseDurationSeconds: z.int().min(2).max(300).default(15).describe('How long a backup waits after the last renewal before taking the node\'s Lease.'),
@@ -184,6 +194,7 @@ export const OrsClusterSpecSchema = z
     persistence: defaulted(PersistenceSchema),
     routing: defaulted(RoutingSchema),
     leaderElection: defaulted(LeaderElectionSchema),
+    telephony: TelephonySchema.optional(),
     resources: ResourcesSchema.optional(),
     affinity: z
       .record(z.string(), z.unknown())

@@ -1,7 +1,8 @@
 // The options ConfigMap, read by the runtime as its config file (runtime/config): ORS
 // option names (kebab-case) for what the user set in spec.options (the runtime applies
 // ORS defaults to the rest), the strategies as named applications, and every node's
-// external URL (node-urls, the targets of 307s to other nodes). The runtime's schema is
+// external URL (node-urls, the targets of 307s to other nodes), and the telephony server
+// (telephony-url) when spec.telephony is set. The runtime's schema is
 // strict, so only options it knows go here; persistence settings go in the environment.
 // The hash of the user-facing part goes into the pod template, so an options change is a
 // pod-template change and rolls out; node-urls changes with scaling and does not.
@@ -24,6 +25,7 @@ function templateOptions(cluster: OrsCluster): Record<string, unknown> {
   for (const [key, value] of Object.entries(cluster.spec.options)) {
     if (value !== undefined) options[orsOptionName(key)] = value;
   }
+  if (cluster.spec.telephony) options['telephony-url'] = cluster.spec.telephony.url;
   options['strategies-dir'] = STRATEGIES_DIR;
   options['applications'] = sorted(Object.fromEntries(cluster.spec.strategies.map((s) => [s.name, `${STRATEGIES_DIR}/${s.name}`])));
   return sorted(options);

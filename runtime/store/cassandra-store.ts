@@ -34,6 +34,7 @@ import {
 } from './cassandra-schema.ts';
 import { StaleEpochError, StoredSessionSchema, type SessionStore, type StoredSession } from './session-store.ts';
 import { WriteBacklog, type BacklogStats } from './write-backlog.ts';
+import { controlConnectionOf, guardControlConnectionRefresh } from './control-connection-guard.ts';
 
 const { types, errors, policies } = cassandra;
 
@@ -169,6 +170,10 @@ export class CassandraSessionStore implements SessionStore {
     this.migrations = deps.migrations ?? MIGRATIONS;
     this.cql = statements(this.config.keyspace);
     this.client = new cassandra.Client(this.clientOptions());
+    guardControlConnectionRefresh(controlConnectionOf(this.client), {
+      log: (message, details) => this.log('warn', message, details),
+      retryDelayMs: 1000,
+    });
     const registry = deps.registry ?? new Registry();
     const registers = [registry];
     this.metrics = {

@@ -1,7 +1,8 @@
 // Chaos, bounded in time: ORS_CHAOS_SECONDS (60 by default; `make chaos` runs longer).
 // A two-node OrsCluster with Cassandra persistence, on a control plane and a Cassandra
-// of its own (both get restarted), under session load through the Ingress stand-in,
-// while random faults hit it. The closing figures are printed and the zeros asserted.
+// of its own (both get restarted), under session load through the Ingress stand-in and
+// voice calls from `ors sim` (its telephony server, spec.telephony), while random faults
+// hit it. The closing figures are printed and the zeros asserted.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
@@ -9,6 +10,9 @@ import { CassandraServer } from '../infra/cassandra.ts';
 import { startControlPlane, type ControlPlane } from '../infra/control-plane.ts';
 import { waitUntil } from '../infra/wait-until.ts';
 import { chaosReport } from './chaos/chaos-report.ts';
+import { placeCall } from '../../runtime/telephony/rendezvous.ts';
+import { spawnOrs, type OrsProcess } from '../support/ors-processes.ts';
+import { SteadyCallLoad, tallyCalls, type PrimaryFault } from './chaos/call-load.ts';
 import { availableFaults, injectFault, type FaultKind, type FaultTargets } from './chaos/fault-injector.ts';
 import { ServingPrimaryMonitor } from './chaos/serving-primary-monitor.ts';
 import { ClusterObserver } from './cluster-observer.ts';
@@ -26,14 +30,28 @@ const NODES = 2;
  * renew deadline), as Lease-based election must: requests wait for the API server.
  */
 const RETRIES = 15;
+/** Voice load: calls per second, alternating between a persisted strategy (recovered from Cassandra) and one restarted on switchover. */
+const CALLS_PER_SECOND = Number(process.env.ORS_CHAOS_CALLS_PER_SECOND ?? 4);
+const ROUTING_POINTS = { '5000': 'voice-treat-route-persisted.scxml', '5001': 'voice-treat-route.scxml' };
+/** A caller waits this long before hanging up: far beyond any failover, so an abandoned call is a call the cluster failed to route. */
+const CALL_PATIENCE_MS = 120_000;
 
 let plane: ControlPlane;
 let cassandra: CassandraServer;
 let env: E2eEnvironment;
 let endpoint: Awaited<ReturnType<CassandraServer['start']>>;
+let sim: OrsProcess;
+let simWs = '';
+let simHttp = '';
+
+async function simConnections(): Promise<{ nodeId: string; role: string }[]> {
+  return (await (await fetch(`${simHttp}/connections`)).json()) as { nodeId: string; role: string }[];
+}
 
 beforeAll(async () => {
   cassandra = new CassandraServer();
+  sim = spawnOrs(['sim', '--port', '0', ...Object.entries(ROUTING_POINTS).flatMap(([dn, strategy]) => ['--routing-point', `${dn}=${strategy}`]), '--log-level', 'warn']);
+  [simWs, simHttp] = (await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/, 60_000)).slice(1) as [string, string];
   [plane, endpoint] = await Promise.all([startControlPlane({ controllerManager: true }), cassandra.start()]);
   env = await startE2eEnvironment('e2e-chaos', { kubeconfig: plane.adminKubeconfig, server: plane.server, caFile: plane.caFile });
 }, 600_000);
@@ -42,10 +60,16 @@ afterAll(async () => {
   await env?.stop();
   await plane?.stop();
   await cassandra?.stop();
+  await sim?.stop('SIGKILL');
 });
 
-it(`keeps every session and answers every request through ${SECONDS} s of faults`, async () => {
-  onTestFailed(() => console.error(`${env.report()}\n${plane.logReport(20)}`));
+it(`keeps every session, routes every call and answers every request through ${SECONDS} s of faults`, { timeout: (SECONDS + 900) * 1000 }, async () => {
+  const journal: string[] = [];
+  const observer = new ClusterObserver(env.client, env.namespace, CLUSTER);
+  onTestFailed(async () => {
+    const views = await observer.nodes(NODES).catch((e: Error) => e.message);
+    console.error(`${env.report()}\n${plane.logReport(20)}\n----- nodes now: ${JSON.stringify(views)}\n----- fault journal:\n${journal.join('\n')}`);
+  });
   const host = `ors.${env.namespace}.test`;
   await env.apply(orsClusterManifest({
     name: CLUSTER,
@@ -56,13 +80,28 @@ it(`keeps every session and answers every request through ${SECONDS} s of faults
     syncPort: env.ports.sync,
     host,
     cassandra: { host: endpoint.host, port: endpoint.port, localDataCenter: endpoint.localDataCenter, keyspace: `chaos_${randomBytes(4).toString('hex')}` },
+    telephonyUrl: simWs,
+    exampleStrategies: Object.values(ROUTING_POINTS),
+    options: { restartSessionOnSwitchover: true },
   }));
-  const observer = new ClusterObserver(env.client, env.namespace, CLUSTER);
   await waitUntil(() => observer.allNodesServing(NODES), { what: 'every node serving', timeoutMs: 120_000, intervalMs: 500 });
+  await waitUntil(async () => {
+    const connected = await simConnections();
+    return connected.length === 2 * NODES && connected.filter((c) => c.role === 'primary').length === NODES ? true : undefined;
+  }, { what: `every runtime process connected to ors sim (${NODES} primaries)`, timeoutMs: 60_000, intervalMs: 500 });
 
   const monitor = new ServingPrimaryMonitor(env.processNode, CLUSTER, env.ports.http);
   const load = new RetryingLoad(new OrsIngressClient(env.ingress.url, host), { sessions: 6, retries: RETRIES, retryDelayMs: 2000, thinkMs: 50 });
-  const journal: string[] = [];
+  const calls = new SteadyCallLoad({
+    simUrl: simHttp,
+    ratePerSecond: CALLS_PER_SECOND,
+    routingPoints: Object.keys(ROUTING_POINTS),
+    patienceMs: CALL_PATIENCE_MS,
+    talkMs: 500,
+    // A greeting long enough that a fault often lands while calls are in treatment.
+    attachedData: { greetingMs: 1500 },
+  });
+  const primaryFaults: PrimaryFault[] = [];
   const targets: FaultTargets = {
     processNode: env.processNode,
     observer,
@@ -81,24 +120,31 @@ it(`keeps every session and answers every request through ${SECONDS} s of faults
   const faults: Record<string, number> = {};
   const startedAt = Date.now();
   load.start();
+  calls.start();
   let next = 0;
   while (Date.now() - startedAt < SECONDS * 1000) {
     // Every kind once before any repeats, then at random.
     const kind: FaultKind = next < kinds.length ? kinds[next++] : kinds[Math.floor(Math.random() * kinds.length)];
-    await injectFault(kind, targets);
+    const at = Date.now();
+    for (const node of await injectFault(kind, targets)) primaryFaults.push({ node, at });
     faults[kind] = (faults[kind] ?? 0) + 1;
     await waitUntil(() => observer.allNodesServing(NODES), { what: `every node serving again after ${kind}`, timeoutMs: 60_000, intervalMs: 300 });
     await sleep(1000);
   }
-  const loadFigures = await load.stop();
+  const offeringEndedAt = Date.now();
+  const [loadFigures, callHistories] = await Promise.all([load.stop(), calls.stop(CALL_PATIENCE_MS + 10_000)]);
   await monitor.stop();
-  const seconds = (Date.now() - startedAt) / 1000;
-  const report = chaosReport({ seconds, load: loadFigures, faults, doublePrimaries: monitor.doublePrimaries, staleEpochServing: monitor.staleEpochServing, monitorRounds: monitor.rounds });
+  const seconds = (offeringEndedAt - startedAt) / 1000;
+  const nodeIds = Array.from({ length: NODES }, (_, i) => `node-${i}`);
+  const callFigures = tallyCalls(callHistories, primaryFaults, (c) => placeCall(c.callId, nodeIds).assigned);
+  const report = chaosReport({ seconds, load: loadFigures, calls: callFigures, faults, doublePrimaries: monitor.doublePrimaries, staleEpochServing: monitor.staleEpochServing, monitorRounds: monitor.rounds });
   console.log(`${report}\n  fault journal:\n${journal.map((l) => `    ${l}`).join('\n')}`);
 
   expect(loadFigures.requests).toBeGreaterThan(0);
   expect(Object.values(faults).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(kinds.length);
+  expect(callFigures.offered).toBeGreaterThan(0);
   expect(loadFigures.lost, 'sessions lost').toBe(0);
+  expect(callFigures.neverRouted, `calls never routed:\n${callFigures.failures.join('\n')}`).toBe(0);
   expect(monitor.doublePrimaries, 'two serving primaries of one node').toEqual([]);
   expect(loadFigures.failed, `requests without a correct answer:\n${loadFigures.failures.join('\n')}`).toBe(0);
 });

@@ -111,7 +111,7 @@ describe('an OrsCluster applied with kubectl', () => {
     expect(redirected.redirects).toEqual([`http://${owner}.${host}/scxml/session/${sessionId}/request/get`]);
   });
 
-  it('recovers from kill -9 of a primary: one primary again, readiness and endpoints follow, persisted sessions continue', async () => {
+  it('recovers from kill -9 of a primary: its backup takes the Lease, readiness and endpoints follow, persisted sessions continue there', async () => {
     onTestFailed(() => console.error(env.report()));
     const started = await client.startSession(COUNTER_STRATEGY);
     expect(started.status).toBe(200);
@@ -121,30 +121,39 @@ describe('an OrsCluster applied with kubectl', () => {
     expect((await client.ask(sessionId, 'get')).body.count).toBe(3);
     await sleep(500); // the stable point's write reaches Cassandra
     const before = (await observer.nodes(3))[node];
+    const backup = before.pods.find((p) => p !== before.holder)!;
+    expect(backup, `node ${node} has a backup pod besides ${before.holder}`).toBeDefined();
     const victim = env.processNode.runner(before.holder!)!;
     const killedAt = Date.now();
     expect(victim.signal('SIGKILL')).toBe(true);
-    // A new epoch: the backup, or the killed pod's container restarted by the kubelet
-    // (same pod name, so the same Lease identity), takes the Lease; never both.
+    // The kubelet restarts the killed container under the same pod name (the same Lease
+    // identity), but that fresh process holds none of the node's state: the Lease must go
+    // to the backup, in one transition, and the restarted pod becomes the backup.
     const after = await waitUntil(async () => {
       const view = (await observer.nodes(3))[node];
       return view.holder && view.transitions > before.transitions && view.readyPods.length === 1 && view.readyPods[0] === view.holder ? view : undefined;
     }, { what: `node ${node} to have a new primary epoch and exactly one Ready pod`, timeoutMs: 30_000, intervalMs: 200 });
     console.log(`kill -9 of ${before.holder}: ${after.holder} primary (epoch ${after.transitions}) and Ready ${Date.now() - killedAt} ms later`);
-    await waitUntil(async () => ((await observer.readyEndpoints(`${CLUSTER}-node-${node}`)).join() === after.holder ? true : undefined), {
-      what: `node ${node}'s Service endpoints to follow the new primary`,
+    expect(after.holder, 'the backup took the Lease').toBe(backup);
+    expect(after.transitions, 'one Lease transition: straight to the backup').toBe(before.transitions + 1);
+    await waitUntil(async () => ((await observer.readyEndpoints(`${CLUSTER}-node-${node}`)).join() === backup ? true : undefined), {
+      what: `node ${node}'s Service endpoints to follow the new primary ${backup}`,
       timeoutMs: 30_000,
     });
-    // The persisted session continues on the new primary with its data.
+    // The persisted session continues on the former backup with its data: asked on that
+    // pod's own address, it answers itself (no 307 elsewhere).
+    const onBackup = new OrsIngressClient(`http://${env.processNode.runner(backup)!.listenAddress}:${env.ports.http}`, host);
     const recovered = await waitUntil(async () => {
-      const answer = await client.ask(sessionId, 'get');
+      const answer = await onBackup.ask(sessionId, 'get');
       return answer.status === 200 ? answer : undefined;
-    }, { what: `session ${sessionId} to answer after the failover`, timeoutMs: 30_000, intervalMs: 300 });
+    }, { what: `session ${sessionId} to answer on ${backup} after the failover`, timeoutMs: 30_000, intervalMs: 300 });
+    expect(recovered.redirects).toEqual([]);
     expect(recovered.body.count).toBe(3);
     expect((await client.sendEvent(sessionId, 'inc')).status).toBe(200);
     expect((await client.ask(sessionId, 'get')).body.count).toBe(4);
     expect(env.processNode.runner(before.holder!)?.restartCount).toBeGreaterThanOrEqual(1);
     await waitUntil(() => observer.allNodesServing(3), { what: 'every node serving again', timeoutMs: 30_000 });
+    expect((await observer.nodes(3))[node].holder, 'the restarted pod stays the backup').toBe(backup);
   });
 
   it('rolls a new image tag out with one switchover per node and no request failing beyond its retries (5 x 2 s)', async () => {

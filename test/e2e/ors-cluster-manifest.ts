@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const COUNTER_STRATEGY = 'counter.scxml';
+const EXAMPLE_STRATEGIES = path.resolve(import.meta.dirname, '../../examples/strategies');
 /**
  * Short enough for quick failovers, long enough that renewals survive a control plane
  * slowed down by a busy machine (at 3 s / 2 s primaries stepped down on slow renewals).
@@ -19,6 +20,12 @@ export interface ManifestOptions {
   syncPort: number;
   host: string;
   annotations?: Record<string, string>;
+  /** The telephony server (ors sim) the pods connect to (spec.telephony.url); none when unset. */
+  telephonyUrl?: string;
+  /** Strategies from examples/strategies mounted besides the counter (the voice ones). */
+  exampleStrategies?: string[];
+  /** spec.options besides backupSynchMaxAge. */
+  options?: Record<string, unknown>;
   /** Persist sessions to this Cassandra (a one-replica keyspace); none when unset. */
   cassandra?: { host: string; port: number; localDataCenter: string; keyspace: string };
 }
@@ -33,8 +40,12 @@ export function orsClusterManifest(o: ManifestOptions): Record<string, unknown> 
       image: o.image,
       httpPort: o.httpPort,
       syncPort: o.syncPort,
-      strategies: [{ name: COUNTER_STRATEGY, scxml: readFileSync(path.join(import.meta.dirname, 'fixtures/counter.scxml'), 'utf8') }],
-      options: { backupSynchMaxAge: 1 },
+      strategies: [
+        { name: COUNTER_STRATEGY, scxml: readFileSync(path.join(import.meta.dirname, 'fixtures/counter.scxml'), 'utf8') },
+        ...(o.exampleStrategies ?? []).map((name) => ({ name, scxml: readFileSync(path.join(EXAMPLE_STRATEGIES, name), 'utf8') })),
+      ],
+      options: { backupSynchMaxAge: 1, ...o.options },
+      ...(o.telephonyUrl ? { telephony: { url: o.telephonyUrl } } : {}),
       persistence: o.cassandra
         ? {
             type: 'cassandra',

@@ -1,12 +1,15 @@
 // The faults of the chaos run, one at a time at random: kill -9 of a primary or a backup,
 // SIGSTOP of a primary for longer than its lease, the sync connections of a node cut
 // (ss -K on the primary's sync port), Cassandra stopped and started, kube-apiserver
-// restarted. Each waits for its own effect to pass; the run waits for every node to
-// serve again before the next fault.
+// restarted. Each waits for its own effect (a kill: the new primary epoch, or the
+// container restarted); the run then waits for every node to serve again before the
+// next fault, so faults come one at a time. Each says which nodes' primaries it took down
+// (killed, frozen, or fenced while no Lease could be renewed), for the call figures.
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '../../infra/wait-until.ts';
 import type { ClusterObserver } from '../cluster-observer.ts';
 import type { ProcessNode } from '../process-node/process-node.ts';
 
@@ -32,44 +35,66 @@ export function availableFaults(targets: FaultTargets): FaultKind[] {
   return kinds;
 }
 
-export async function injectFault(kind: FaultKind, t: FaultTargets): Promise<void> {
+/** The runtime node ids (`node-<i>`) whose primary a fault took down. */
+export type PrimaryOutage = string[];
+
+export async function injectFault(kind: FaultKind, t: FaultTargets): Promise<PrimaryOutage> {
   const node = randomInt(0, t.nodes);
+  const nodeId = `node-${node}`;
   const view = (await t.observer.nodes(t.nodes))[node];
   const primary = view.holder ? t.processNode.runner(view.holder) : undefined;
   const backup = view.pods.filter((p) => p !== view.holder).map((p) => t.processNode.runner(p)).find(Boolean);
   switch (kind) {
-    case 'kill-primary':
+    case 'kill-primary': {
       t.log(`kill -9 primary ${primary?.name} (pid ${primary?.pid})`);
-      primary?.signal('SIGKILL');
-      return;
-    case 'kill-backup':
+      if (!primary?.signal('SIGKILL')) return [];
+      // Its effect: the Lease moves to a new epoch. Until then the cluster still *looks*
+      // served (the Lease and the Ready condition lag the kill), and the next fault would
+      // land on top of this one.
+      await waitUntil(async () => ((await t.observer.nodes(t.nodes))[node].transitions > view.transitions ? true : undefined), {
+        what: `a new primary epoch on node ${node}`,
+        timeoutMs: 6 * t.leaseDurationMs,
+        intervalMs: 200,
+      }).catch((e: Error) => t.log(e.message));
+      return [nodeId];
+    }
+    case 'kill-backup': {
       t.log(`kill -9 backup ${backup?.name} (pid ${backup?.pid})`);
-      backup?.signal('SIGKILL');
-      return;
+      const restarts = backup?.restartCount ?? 0;
+      if (!backup?.signal('SIGKILL')) return [];
+      // Its effect: the kubelet restarts the container.
+      await waitUntil(async () => (backup.restartCount > restarts && backup.pid !== undefined ? true : undefined), {
+        what: `${backup.name} restarted`,
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      }).catch((e: Error) => t.log(e.message));
+      return [];
+    }
     case 'freeze-primary': {
-      if (!primary?.signal('SIGSTOP')) return;
+      if (!primary?.signal('SIGSTOP')) return [];
       t.log(`SIGSTOP primary ${primary.name} for ${t.leaseDurationMs + 1500} ms`);
       await sleep(t.leaseDurationMs + 1500);
       primary.signal('SIGCONT');
       t.log(`SIGCONT ${primary.name}`);
-      return;
+      return [nodeId];
     }
     case 'cut-sync': {
-      if (!primary) return;
+      if (!primary) return [];
       t.log(`cut the sync connections of ${primary.name} (${primary.listenAddress}:${t.syncPort})`);
       await run('ss', ['-K', 'src', primary.listenAddress, 'sport', '=', `:${t.syncPort}`]).catch((e: Error) => t.log(`ss -K: ${e.message}`));
       await run('ss', ['-K', 'dst', primary.listenAddress, 'dport', '=', `:${t.syncPort}`]).catch((e: Error) => t.log(`ss -K: ${e.message}`));
-      return;
+      return [];
     }
     case 'cassandra-restart':
       t.log('Cassandra stop and start');
       await t.restartCassandra!();
       t.log('Cassandra back');
-      return;
+      return [];
     case 'apiserver-restart':
       t.log('kube-apiserver restart');
       await t.restartApiServer!();
       t.log('kube-apiserver back');
-      return;
+      // Nobody could renew a Lease meanwhile: every primary fenced itself.
+      return Array.from({ length: t.nodes }, (_, i) => `node-${i}`);
   }
 }

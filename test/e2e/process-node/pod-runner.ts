@@ -8,12 +8,12 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodStatus, V1Probe } from '@kubernetes/client-node';
 import { KubeApiError, type KubeClient } from '../../../operator/controller/kube-client.ts';
 import { containerCommandLine, containerEnvironment } from './container-environment.ts';
 import { containerMounts, type VolumeSources } from './pod-volumes.ts';
 import { sandboxedCommand, sandboxScript, type SandboxMount } from './pod-sandbox.ts';
-import { podStatus, type ObservedPod } from './pod-status.ts';
+import { podStatus, statusDiverged, type ObservedPod } from './pod-status.ts';
 import { runHttpProbe } from './probe.ts';
 import { podIPFor } from './pod-network.ts';
 
@@ -382,6 +382,16 @@ export class PodRunner {
       this.context.log(`pod ${this.name}: liveness probe failed; restarting the container`);
       await this.killProcess(this.pod.spec?.terminationGracePeriodSeconds ?? 30);
     }
+  }
+
+  /**
+   * The periodic resync: writes the status again when it changed, when the last write
+   * failed, or when the API server's copy (`apiPod`, just listed) no longer says what this
+   * kubelet last wrote (another writer changed it).
+   */
+  resyncStatus(apiPod: V1Pod): Promise<void> {
+    const written = this.lastWritten ? (JSON.parse(this.lastWritten) as V1PodStatus) : undefined;
+    return this.writeStatus(written !== undefined && statusDiverged(written, apiPod.status));
   }
 
   /** Writes the status when it changed; retried by the next change or the periodic resync. */

@@ -81,3 +81,23 @@ export function podStatus(observed: ObservedPod): V1PodStatus {
   };
   return status as unknown as V1PodStatus;
 }
+
+/**
+ * Whether the status the API server holds for the pod disagrees with the one this kubelet
+ * last wrote, in what readers act on: the phase, each condition's status, and the
+ * container's ready/started/restart count. Another writer can change them — the node
+ * lifecycle controller marks every pod of a Node NotReady when the Node's lease looks
+ * stale (after kube-apiserver restarts) — and the kubelet's status manager then writes its
+ * own view again; a kubelet that only wrote on change of its own view would leave the
+ * pod NotReady for good.
+ */
+export function statusDiverged(written: V1PodStatus, inApi: V1PodStatus | undefined): boolean {
+  const mine = new Set((written.conditions ?? []).map((c) => c.type));
+  const essentials = (s: V1PodStatus | undefined) => JSON.stringify({
+    phase: s?.phase,
+    // Only the conditions this kubelet owns: others (DisruptionTarget, ...) are not ours to judge.
+    conditions: (s?.conditions ?? []).filter((c) => mine.has(c.type)).map((c) => `${c.type}=${c.status}`).sort(),
+    containers: (s?.containerStatuses ?? []).map((c) => `${c.name}:${c.ready}:${c.started}:${c.restartCount}`).sort(),
+  });
+  return essentials(written) !== essentials(inApi);
+}

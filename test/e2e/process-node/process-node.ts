@@ -103,6 +103,12 @@ export class ProcessNode {
       kind: 'Node',
       metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'ors.dev/process-node': 'true' } },
     }, 'process-node');
+    await this.writeNodeStatus(name);
+  }
+
+  /** The Node's status as a kubelet posts it: capacity, addresses, Ready. */
+  private async writeNodeStatus(name: string): Promise<void> {
+    const { client } = this.options;
     const now = new Date().toISOString();
     await client.mergePatch(`/api/v1/nodes/${name}/status`, {
       status: {
@@ -115,10 +121,20 @@ export class ProcessNode {
     }, 'process-node');
   }
 
-  /** Node heartbeats, so the node lifecycle controller never marks the nodes NotReady. */
+  /**
+   * Node heartbeats, so the node lifecycle controller does not mark the nodes NotReady; and
+   * when it did anyway (its view of the leases went stale across kube-apiserver restarts, it
+   * set Ready to Unknown), the Node's status is posted again, as the kubelet's node status
+   * update does when its view and the API server's differ.
+   */
   private async renewNodeLeases(): Promise<void> {
     while (this.running) {
       for (const name of this.options.nodeNames) {
+        const node = await this.options.client.find<V1Node>(`/api/v1/nodes/${name}`).catch(() => undefined);
+        if (node && node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') {
+          this.log(`node ${name}: Ready is ${node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'unset'} in the API; posting the node status again`);
+          await this.writeNodeStatus(name).catch((error: Error) => this.log(`node status ${name}: ${error.message}`));
+        }
         const now = new Date().toISOString().replace('Z', '000Z');
         await this.options.client.apply(`/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases/${name}`, {
           apiVersion: 'coordination.k8s.io/v1',
@@ -164,8 +180,9 @@ export class ProcessNode {
       }
       if (runner) {
         runner.update(pod);
-        // Like the kubelet's status resync: a write that failed (API server down) is retried.
-        void runner.writeStatus();
+        // Like the kubelet's status resync: a write that failed (API server down) is
+        // retried, and a status someone else changed is written again.
+        void runner.resyncStatus(pod);
         continue;
       }
       if (this.terminating.has(uid) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;

@@ -39,6 +39,7 @@ describe('OrsCluster validation by the apiserver', () => {
     ['session restart below 10 ms', { image: 'i', options: { sessionRestartTimeout: 5 } }, /spec\.options\.sessionRestartTimeout: Invalid value: 5/],
     ['a 2xx heartbeat status for backups', { image: 'i', options: { heartbeatBackupStatus: 200 } }, /heartbeatBackupStatus/],
     ['an unknown pull policy', { image: 'i', imagePullPolicy: 'Sometimes' }, /spec\.imagePullPolicy: Unsupported value: "Sometimes"/],
+    ['a telephony server that is not a WebSocket URL', { image: 'i', telephony: { url: 'http://sim:7070' } }, /spec\.telephony\.url in body should match/],
   ];
 
   for (const [what, spec, message] of cases) {

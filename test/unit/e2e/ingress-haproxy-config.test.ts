@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ingressSections } from '../../e2e/ingress/ingress-haproxy-config.ts';
-import { chaosReport } from '../../e2e/chaos/chaos-report.ts';
 
 describe('the Ingress stand-in configuration', () => {
   const config = ingressSections({
@@ -41,23 +40,5 @@ describe('the Ingress stand-in configuration', () => {
     expect(config).not.toContain('cc-node-1-0');
     expect(config).toContain('option httpchk GET /heartbeat');
     expect(config).toContain('stick on req.cook(ORSSESSIONID)');
-  });
-});
-
-describe('the chaos report', () => {
-  it('prints the figures the issue asks for', () => {
-    const text = chaosReport({
-      seconds: 10,
-      load: { sessionsStarted: 20, requests: 500, retried: 3, failed: 0, lost: 0, rolledBack: 1, failures: [] },
-      faults: { 'kill-primary': 2, 'cut-sync': 1 },
-      doublePrimaries: [],
-      staleEpochServing: [],
-      monitorRounds: 90,
-    });
-    expect(text).toContain('load held: 2.0 sessions/s started, 50.0 requests/s');
-    expect(text).toContain('faults injected: 3 (kill-primary 2, cut-sync 1)');
-    expect(text).toContain('sessions lost: 0');
-    expect(text).toContain('moments with two serving primaries of one node: 0');
-    expect(text).toContain('client requests that never got a correct answer: 0');
   });
 });

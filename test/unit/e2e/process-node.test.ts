@@ -7,7 +7,7 @@ import { podIPFor, reachableAddress } from '../../e2e/process-node/pod-network.t
 import { containerMounts } from '../../e2e/process-node/pod-volumes.ts';
 import { sandboxScript } from '../../e2e/process-node/pod-sandbox.ts';
 import { chooseNode } from '../../e2e/process-node/pod-scheduling.ts';
-import { podStatus } from '../../e2e/process-node/pod-status.ts';
+import { podStatus, statusDiverged } from '../../e2e/process-node/pod-status.ts';
 
 const pod: V1Pod = {
   metadata: { name: 'cc-node-0-1', namespace: 'ns', uid: 'u1', labels: { 'ors.dev/node': '0' } },
@@ -153,5 +153,30 @@ describe('pod status', () => {
     expect(second.conditions.find((c) => c.type === 'Ready')?.lastTransitionTime).toBe('t1');
     const down = podStatus({ ...observed, container: { ...observed.container, state: 'terminated', ready: true }, now: 't3' }) as unknown as typeof first;
     expect(down.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', lastTransitionTime: 't3' });
+  });
+
+  it('sees when the API server\'s copy of the status no longer says what it wrote (the node controller marked the pod NotReady)', () => {
+    const observed = {
+      podIP: '10.1.0.3',
+      hostIP: '10.1.255.1',
+      startTime: 't0',
+      container: { name: 'ors', image: 'ors:1', state: 'running' as const, startedAt: 't0', ready: true, started: true, restartCount: 2, containerID: 'process://1' },
+      transitions: {},
+      now: 't1',
+    };
+    const written = podStatus(observed);
+    expect(statusDiverged(written, structuredClone(written))).toBe(false);
+    // Times and conditions of other writers are not ours to judge.
+    const retimed = structuredClone(written);
+    retimed.conditions!.forEach((c) => (c.lastTransitionTime = 't9' as unknown as Date));
+    retimed.conditions!.push({ type: 'DisruptionTarget', status: 'True' });
+    expect(statusDiverged(written, retimed)).toBe(false);
+    const markedNotReady = structuredClone(written);
+    markedNotReady.conditions!.find((c) => c.type === 'Ready')!.status = 'False';
+    expect(statusDiverged(written, markedNotReady)).toBe(true);
+    const containerNotReady = structuredClone(written);
+    containerNotReady.containerStatuses![0]!.ready = false;
+    expect(statusDiverged(written, containerNotReady)).toBe(true);
+    expect(statusDiverged(written, undefined)).toBe(true);
   });
 });

@@ -32,6 +32,7 @@ const full = cluster({
   ],
   options: { callWatchingTimeout: 3000, restartSessionOnSwitchover: true, sessionRestartTimeout: 20 },
   persistence: { type: 'cassandra', cassandra: { contactPoints: ['cassandra-0.cassandra', 'cassandra-1.cassandra'], credentialsSecret: 'cassandra-auth' } },
+  telephony: { url: 'wss://sip-gateway.telephony.svc:9443/ors' },
   routing: {
     host: 'ors.example.com', scheme: 'https',
     ingress: { enabled: true, className: 'nginx', tlsSecretName: 'ors-tls' },
@@ -66,7 +67,7 @@ describe('builders (golden files)', () => {
     checkGolden('minimal', buildDesiredObjects(minimal, [0], 'c3luYy1rZXktZm9yLXRlc3Rz'));
   });
 
-  it('full cluster: two nodes, inline and ConfigMap strategies, Cassandra, Ingress and Gateway routes', () => {
+  it('full cluster: two nodes, inline and ConfigMap strategies, Cassandra, a telephony server, Ingress and Gateway routes', () => {
     checkGolden('full', buildDesiredObjects(full, [0, 1], 'c3luYy1rZXktZm9yLXRlc3Rz'));
   });
 });

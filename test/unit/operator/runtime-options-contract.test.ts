@@ -41,6 +41,25 @@ describe('spec.options vs the runtime configuration', () => {
     });
   });
 
+  it('passes spec.telephony.url to the runtime as telephony-url, which the runtime accepts', () => {
+    const parsed = parseOrsCluster({ metadata: { name: 'c', namespace: 'n', uid: 'u' }, spec: { image: 'ors:1', telephony: { url: 'ws://ors-sim.telephony.svc:7070' } } });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const config = RuntimeConfigSchema.parse(runtimeOptionsDocument(parsed.cluster, [0, 1]));
+    expect(config['telephony-url']).toBe('ws://ors-sim.telephony.svc:7070');
+    // Call placement spreads over every node of the cluster: node-urls names them all.
+    expect(Object.keys(config['node-urls'])).toEqual(['node-0', 'node-1']);
+  });
+
+  it('rejects a telephony URL that is not ws:// or wss://, and writes none when unset', () => {
+    for (const url of ['http://sim:7070', 'ws://', 'sim:7070', 'ws://a b']) {
+      const parsed = parseOrsCluster({ metadata: { name: 'c', namespace: 'n', uid: 'u' }, spec: { image: 'ors:1', telephony: { url } } });
+      expect(parsed, url).toEqual({ ok: false, message: expect.stringContaining('telephony.url') });
+    }
+    const parsed = parseOrsCluster({ metadata: { name: 'c', namespace: 'n', uid: 'u' }, spec: { image: 'ors:1' } });
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(runtimeOptionsDocument(parsed.cluster, [0])).not.toHaveProperty('telephony-url');
+  });
+
   it('keeps the runtime defaults: an empty spec.options writes no ORS option', () => {
     const parsed = parseOrsCluster({ metadata: { name: 'c', namespace: 'n', uid: 'u' }, spec: { image: 'ors:1' } });
     if (!parsed.ok) throw new Error(parsed.message);
