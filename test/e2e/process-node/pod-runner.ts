@@ -4,7 +4,7 @@
 // restart the process as restartPolicy says, write the pod's status, and on deletion
 // stop it (SIGTERM, SIGKILL after the grace period) and confirm the deletion.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, realpathSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,9 @@ import { sandboxedCommand, sandboxScript, type SandboxMount } from './pod-sandbo
 import { podStatus, statusDiverged, type ObservedPod } from './pod-status.ts';
 import { runHttpProbe } from './probe.ts';
 import { podIPFor } from './pod-network.ts';
+
+/** The checkout the pods' `ors` entrypoint runs from. */
+const repositoryRoot = path.resolve(import.meta.dirname, '../../..');
 
 export interface PodRunnerContext {
   client: KubeClient;
@@ -235,6 +238,7 @@ export class PodRunner {
       hostsFile: this.context.hostsFile,
       hostname: this.pod.spec?.hostname ?? this.name,
       mounts,
+      programFolders: [repositoryRoot, path.dirname(realpathSync(process.execPath))],
     });
     return { env, argv: sandboxedCommand(script, containerCommandLine(this.container, env, this.context.entrypoint)) };
   }

@@ -105,6 +105,23 @@ describe('volumes and sandbox', () => {
     expect(script).toContain("mount -o remount,bind,ro '/etc/ors/options'");
     expect(script.trimEnd().endsWith('exec "$@"')).toBe(true);
   });
+
+  it('keeps a program folder under /tmp visible over the pod\'s own /tmp', () => {
+    const script = sandboxScript({
+      overlayDir: '/h/pod/overlay',
+      hostsFile: '/h/hosts',
+      hostname: 'p',
+      mounts: [{ source: '/h/pod/tmp', target: '/tmp', readOnly: false }],
+      programFolders: ['/tmp/checkout', '/usr/bin'],
+    });
+    const keep = script.indexOf("mount --bind '/tmp/checkout' '/h/pod/overlay/program-0'");
+    const tmp = script.indexOf("mount --bind '/h/pod/tmp' '/tmp'");
+    const back = script.indexOf("mount --bind '/h/pod/overlay/program-0' '/tmp/checkout'");
+    expect(keep).toBeGreaterThan(-1);
+    expect(tmp).toBeGreaterThan(keep);
+    expect(back).toBeGreaterThan(tmp);
+    expect(script).not.toContain('/usr/bin');
+  });
 });
 
 describe('pod network, DNS and scheduling', () => {
