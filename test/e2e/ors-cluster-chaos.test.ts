@@ -11,7 +11,7 @@ import { startControlPlane, type ControlPlane } from '../infra/control-plane.ts'
 import { waitUntil } from '../infra/wait-until.ts';
 import { chaosReport } from './chaos/chaos-report.ts';
 import { placeCall } from '../../runtime/telephony/rendezvous.ts';
-import { spawnOrs, type OrsProcess } from '../support/ors-processes.ts';
+import { simAddresses, spawnOrs, type OrsProcess } from '../support/ors-processes.ts';
 import { SteadyCallLoad, tallyCalls, type PrimaryFault } from './chaos/call-load.ts';
 import { availableFaults, injectFault, type FaultKind, type FaultTargets } from './chaos/fault-injector.ts';
 import { ServingPrimaryMonitor } from './chaos/serving-primary-monitor.ts';
@@ -51,7 +51,7 @@ async function simConnections(): Promise<{ nodeId: string; role: string }[]> {
 beforeAll(async () => {
   cassandra = new CassandraServer();
   sim = spawnOrs(['sim', '--port', '0', ...Object.entries(ROUTING_POINTS).flatMap(([dn, strategy]) => ['--routing-point', `${dn}=${strategy}`]), '--log-level', 'warn']);
-  [simWs, simHttp] = (await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/, 60_000)).slice(1) as [string, string];
+  ({ telephonyUrl: simWs, controlUrl: simHttp } = await simAddresses(sim, 60_000));
   [plane, endpoint] = await Promise.all([startControlPlane({ controllerManager: true }), cassandra.start()]);
   env = await startE2eEnvironment('e2e-chaos', { kubeconfig: plane.adminKubeconfig, server: plane.server, caFile: plane.caFile });
 }, 600_000);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { spawnOrs, tempDir } from '../support/ors-processes.ts';
+import { simAddresses, spawnOrs, tempDir } from '../support/ors-processes.ts';
 import type { OrsProcess } from '../support/ors-processes.ts';
 import { waitFor } from '../support/voice-test-cluster.ts';
 import { placeCall } from '../../runtime/telephony/rendezvous.ts';
@@ -51,9 +51,9 @@ beforeAll(async () => {
     '--queue', 'chat=chat-work.scxml',
     '--log-level', 'warn',
   ]);
-  const m = await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/);
-  httpUrl = m[2]!;
-  local = spawnOrs(['local', '--nodes', '3', '--port', '0', '--data-dir', dataDir, '--strategies-dir', strategies, '--', '--telephony-url', m[1]!, '--restart-session-on-switchover', 'true', '--log-level', 'warn'], { stdin: true });
+  const addresses = await simAddresses(sim);
+  httpUrl = addresses.controlUrl;
+  local = spawnOrs(['local', '--nodes', '3', '--port', '0', '--data-dir', dataDir, '--strategies-dir', strategies, '--', '--telephony-url', addresses.telephonyUrl, '--restart-session-on-switchover', 'true', '--log-level', 'warn'], { stdin: true });
   await local.line(/front \(HAProxy\): (\S+)/, 60_000);
   await waitFor(async () => (await api<unknown[]>('GET', '/connections')).body.length === 6, 60_000, 'six runtime processes to connect');
   await waitFor(async () => (await api<{ role: string }[]>('GET', '/connections')).body.filter((c) => c.role === 'primary').length === 3, 30_000, 'three primaries');

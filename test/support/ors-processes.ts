@@ -56,6 +56,12 @@ export function spawnOrs(args: string[], options: { env?: Record<string, string>
   };
 }
 
+/** Where a spawned `ors sim` listens: its telephony WebSocket and its control API. */
+export async function simAddresses(sim: OrsProcess, timeoutMs?: number): Promise<{ telephonyUrl: string; controlUrl: string }> {
+  const m = await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/, timeoutMs);
+  return { telephonyUrl: m[1]!, controlUrl: m[2]! };
+}
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }

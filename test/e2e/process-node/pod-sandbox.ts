@@ -50,12 +50,13 @@ export function sandboxScript(spec: SandboxSpec): string {
   lines.push(`mount --bind ${quote(spec.hostsFile)} /etc/hosts`);
   // A program folder a volume will hide is first bound to a place no volume covers, then
   // bound back at its own path once the volumes are mounted.
-  const hiddenPrograms = (spec.programFolders ?? []).filter((folder) => spec.mounts.some((m) => hides(m.target, folder)));
-  hiddenPrograms.forEach((folder, i) => {
-    const kept = `${spec.overlayDir}/program-${i}`;
+  const hiddenPrograms = (spec.programFolders ?? [])
+    .filter((folder) => spec.mounts.some((m) => hides(m.target, folder)))
+    .map((folder, i) => ({ folder, kept: `${spec.overlayDir}/program-${i}` }));
+  for (const { folder, kept } of hiddenPrograms) {
     lines.push(`mkdir -p ${quote(kept)}`);
     lines.push(`mount --bind ${quote(folder)} ${quote(kept)}`);
-  });
+  }
   // A mount that would hide another mount's source goes after it.
   const ordered = [...spec.mounts].sort((a, b) => {
     const aHides = spec.mounts.some((m) => m !== a && hides(a.target, m.source)) ? 1 : 0;
@@ -67,10 +68,10 @@ export function sandboxScript(spec: SandboxSpec): string {
     lines.push(`mount --bind ${quote(mount.source)} ${quote(mount.target)}`);
     if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${quote(mount.target)}`);
   }
-  hiddenPrograms.forEach((folder, i) => {
+  for (const { folder, kept } of hiddenPrograms) {
     lines.push(`mkdir -p ${quote(folder)}`);
-    lines.push(`mount --bind ${quote(`${spec.overlayDir}/program-${i}`)} ${quote(folder)}`);
-  });
+    lines.push(`mount --bind ${quote(kept)} ${quote(folder)}`);
+  }
   lines.push(`hostname ${quote(spec.hostname)}`);
   lines.push('exec "$@"');
   return lines.join('\n') + '\n';

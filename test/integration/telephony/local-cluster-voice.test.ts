@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { spawnOrs, tempDir } from '../../support/ors-processes.ts';
+import { simAddresses, spawnOrs, tempDir } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import { placeCall } from '../../../runtime/telephony/rendezvous.ts';
@@ -73,11 +73,11 @@ beforeAll(async () => {
     '--routing-point', '5002=treatment-recorder-persisted.scxml',
     '--log-level', 'warn',
   ]);
-  const m = await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/);
-  httpUrl = m[2]!;
+  const addresses = await simAddresses(sim);
+  httpUrl = addresses.controlUrl;
   local = spawnOrs(
     ['local', '--nodes', '3', '--port', '0', '--data-dir', dataDir, '--strategies-dir', fixtures, '--',
-      '--telephony-url', m[1]!, '--cluster-nodes', NODES.join(','), '--restart-session-on-switchover', 'true', '--log-level', 'warn'],
+      '--telephony-url', addresses.telephonyUrl, '--cluster-nodes', NODES.join(','), '--restart-session-on-switchover', 'true', '--log-level', 'warn'],
     { stdin: true },
   );
   await local.line(/front \(HAProxy\): (\S+)/, 60_000);

@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawnOrs, tempDir } from '../../support/ors-processes.ts';
+import { simAddresses, spawnOrs, tempDir } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import type { PullLogEntry, SimStatisticsReport } from '../../../runtime/sim/sim-statistics.ts';
@@ -171,9 +171,7 @@ beforeAll(async () => {
   reportUrl = `http://127.0.0.1:${(workServer.address() as AddressInfo).port}/work`;
 
   sim = spawnOrs(['sim', '--port', '0', '--queue', 'chat=mm-work.scxml', '--lease-expiry', String(SIM_LEASE_MS), '--log-level', 'warn']);
-  const m = await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/);
-  wsUrl = m[1]!;
-  simUrl = m[2]!;
+  ({ telephonyUrl: wsUrl, controlUrl: simUrl } = await simAddresses(sim));
   // As `ors local`: the first process of each node starts first and becomes its primary.
   await Promise.all(NODES.map((n) => startRuntime(n, 'a')));
   await waitFor(async () => (await Promise.all(NODES.map((n) => heartbeat(`${n}-a`)))).every((s) => s === 200), 30_000, 'the primaries');

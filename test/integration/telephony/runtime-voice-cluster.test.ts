@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
+import { simAddresses, spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import { placeCall } from '../../../runtime/telephony/rendezvous.ts';
@@ -29,9 +29,7 @@ const stats = async () => (await api<SimStatisticsReport>('GET', '/stats')).body
 
 beforeAll(async () => {
   sim = spawnOrs(['sim', '--port', '0', '--routing-point', '5000=voice-route.scxml', '--routing-point', '5001=voice-treat-route.scxml', '--log-level', 'warn']);
-  const m = await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/);
-  wsUrl = m[1]!;
-  httpUrl = m[2]!;
+  ({ telephonyUrl: wsUrl, controlUrl: httpUrl } = await simAddresses(sim));
   for (const nodeId of NODES) {
     for (const which of ['a', 'b'] as const) {
       writeRole(roleFile(nodeId, which), which === 'a' ? 'primary' : 'backup', which === 'a' ? 1 : 0);

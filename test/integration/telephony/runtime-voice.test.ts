@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
+import { simAddresses, spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import { placeCall } from '../../../runtime/telephony/rendezvous.ts';
@@ -52,13 +52,13 @@ beforeAll(async () => {
     '--pull-log', path.join(dir, 'pulls.jsonl'),
     '--log-level', 'warn',
   ]);
-  const m = await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/);
-  httpUrl = m[2]!;
+  const addresses = await simAddresses(sim);
+  httpUrl = addresses.controlUrl;
   for (const nodeId of NODES) {
     writeRole(roleFile(nodeId, 'a'), 'primary', 1);
     writeRole(roleFile(nodeId, 'b'), 'backup', 0);
-    startRuntime(nodeId, 'a', m[1]!);
-    startRuntime(nodeId, 'b', m[1]!);
+    startRuntime(nodeId, 'a', addresses.telephonyUrl);
+    startRuntime(nodeId, 'b', addresses.telephonyUrl);
   }
   await Promise.all([...runtimes.values()].map((r) => r.line(/listening on/)));
   await waitFor(async () => (await api<unknown[]>('GET', '/connections')).body.length === 4, 20_000, 'four runtime processes to connect');

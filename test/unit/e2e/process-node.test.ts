@@ -154,15 +154,18 @@ describe('pod network, DNS and scheduling', () => {
 });
 
 describe('pod status', () => {
+  // A pod whose container runs and passes its readiness probe.
+  const running = {
+    podIP: '10.1.0.3',
+    hostIP: '10.1.255.1',
+    startTime: 't0',
+    container: { name: 'ors', image: 'ors:1', state: 'running' as const, startedAt: 't0', ready: true, started: true, restartCount: 0, containerID: 'process://1' },
+    transitions: {},
+    now: 't1',
+  };
+
   it('is Ready only while the container runs and its readiness probe passes, keeping transition times', () => {
-    const observed = {
-      podIP: '10.1.0.3',
-      hostIP: '10.1.255.1',
-      startTime: 't0',
-      container: { name: 'ors', image: 'ors:1', state: 'running' as const, startedAt: 't0', ready: true, started: true, restartCount: 0, containerID: 'process://1' },
-      transitions: {},
-      now: 't1',
-    };
+    const observed = running;
     const first = podStatus(observed) as unknown as { phase: string; conditions: { type: string; status: string; lastTransitionTime: string }[] };
     expect(first.phase).toBe('Running');
     expect(first.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: 't1' });
@@ -173,14 +176,7 @@ describe('pod status', () => {
   });
 
   it('sees when the API server\'s copy of the status no longer says what it wrote (the node controller marked the pod NotReady)', () => {
-    const observed = {
-      podIP: '10.1.0.3',
-      hostIP: '10.1.255.1',
-      startTime: 't0',
-      container: { name: 'ors', image: 'ors:1', state: 'running' as const, startedAt: 't0', ready: true, started: true, restartCount: 2, containerID: 'process://1' },
-      transitions: {},
-      now: 't1',
-    };
+    const observed = { ...running, container: { ...running.container, restartCount: 2 } };
     const written = podStatus(observed);
     expect(statusDiverged(written, structuredClone(written))).toBe(false);
     // Times and conditions of other writers are not ours to judge.
