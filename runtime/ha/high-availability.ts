@@ -6,7 +6,11 @@
 // session.restart and replaying the interaction's events, throttled), completes
 // treatments that were playing, then serves its own backup over the sync port: session
 // created/terminated, treatments, persisted-snapshot markers and interaction events.
-// Persisted sessions are snapshotted to the store at every stable point with epoch e.
+// Persisted sessions are snapshotted at every stable point with epoch e, to the store and
+// to the backup (hot standby); the state counts as durable, and the request that produced
+// it may be answered, once either has it (durable-acknowledgement.ts). A promotion brings
+// each persisted session back from the newer of the two (persisted-recovery.ts), so it
+// works through a store outage too, and catches up with the store when it returns.
 //
 // As backup: drops everything it was running (a deposed primary stops at once), follows
 // the lease holder's sync address, and keeps unstarted shadow sessions for the sessions
@@ -15,13 +19,18 @@ import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-options.ts';
 import type { LifecycleChange, SessionHost } from '../sessions/session-host.ts';
 import type { ExternalEvent } from '../sessions/strategy-engine.ts';
-import { StaleEpochError, type SessionStore } from '../store/session-store.ts';
+import { StaleEpochError, type SessionStore, type StoredSession } from '../store/session-store.ts';
 import type { RoleSource, RoleState } from './role-source.ts';
 import { planRestartBatches } from './restart-throttle.ts';
+import { firstDurable } from './durable-acknowledgement.ts';
+import { persistedRecoverySources, type RecoverySource } from './persisted-recovery.ts';
 import type { SyncClient } from './sync/sync-client.ts';
 import type { SyncEvent, SyncedSession, Treatment } from './sync/sync-protocol.ts';
 import type { SyncServer } from './sync/sync-server.ts';
-import type { SyncState } from './sync/sync-state.ts';
+import { emptySyncState, type SyncState } from './sync/sync-state.ts';
+
+/** Room for this many snapshots of one session per lease epoch (epochs stay below 2^21). */
+const VERSIONS_PER_EPOCH = 2 ** 32;
 
 /** Reasons a session ends that are not the session's own end: its successor carries it on. */
 const HANDED_OVER = new Set(['shutdown', 'deposed']);
@@ -107,9 +116,7 @@ export class HighAvailability {
       roles.subscribe((state) => this.onRole(state)),
       host.onLifecycle((change) => this.onLifecycle(change)),
       host.onExternalEvent((sessionId, event) => this.onExternalEvent(sessionId, event)),
-      host.onStablePoint((point) => {
-        if (point.persist) void this.persist(point.sessionId, point.src, point.session.snapshot());
-      }),
+      host.onStablePoint((point) => (point.persist ? this.persist(point.sessionId, point.src, point.session.snapshot()) : undefined)),
       syncClient.subscribe({
         onSnapshot: (replica) => {
           this.replicaFresh = true;
@@ -187,50 +194,24 @@ export class HighAvailability {
   }
 
   private async becomePrimary(epoch: number): Promise<void> {
-    const { host, store, syncServer, syncClient, config, logger } = this.options;
+    const { syncServer, syncClient, config, logger } = this.options;
     const startedAt = Date.now();
     const replica = !this.replicaFresh && this.ownLastState ? this.ownLastState : syncClient.replica();
     syncClient.follow(undefined);
     syncServer.resetState();
     syncServer.setAccepting(true);
-    try {
-      await store.fence(this.nodeId, epoch);
-    } catch (error) {
-      if (error instanceof StaleEpochError) {
-        logger.warn({ epoch, current: error.currentEpoch }, 'the store has seen a newer primary: not recovering');
-        return;
-      }
-      throw error;
-    }
-    // Sessions this process runs already (it was primary before and kept them? never: a
-    // backup runs only shadows) are republished so a backup gets a complete picture.
-    let recovered = 0;
+    const stored = await this.readStore(epoch);
+    if (stored === 'stale') return;
+    const sources = persistedRecoverySources(stored ?? [], replica);
     const sessions: RecoveryReport['sessions'] = [];
-    for await (const stored of store.listByNode(this.nodeId)) {
+    for (const source of sources) {
       if (!this.isPrimary() || this.epoch !== epoch) return;
-      this.shadowDrop(stored.sessionId);
-      try {
-        const events: ExternalEvent[] = (await host.sendsSessionRecovered(stored.src))
-          ? [{ name: 'session.recovered', data: { sessionid: stored.sessionId, interactionid: stored.interactionId } }]
-          : [];
-        await host.restoreSession(stored.src, stored.sessionId, stored.snapshot, events);
-        this.versions.set(stored.sessionId, stored.version);
-        const synced: SyncedSession = {
-          sessionId: stored.sessionId,
-          interactionId: stored.interactionId,
-          src: stored.src,
-          createdAt: stored.savedAt,
-          persisted: true,
-          persistedVersion: stored.version,
-        };
-        this.liveSessions.set(stored.sessionId, synced);
-        this.publish({ type: 'session-created', at: Date.now(), session: synced });
-        recovered++;
-        sessions.push(stored.interactionId === undefined ? { sessionId: stored.sessionId } : { sessionId: stored.sessionId, interactionId: stored.interactionId });
-      } catch (error) {
-        logger.error({ err: error, sessionId: stored.sessionId }, 'could not recover a persisted session');
+      if (await this.recoverPersisted(source)) {
+        sessions.push(source.interactionId === undefined ? { sessionId: source.sessionId } : { sessionId: source.sessionId, interactionId: source.interactionId });
       }
     }
+    const recovered = sessions.length;
+    if (stored === undefined) void this.catchUpWithStore(epoch);
     let restarted = 0;
     if (config['restart-session-on-switchover']) {
       restarted = await this.restartFromReplica(replica, epoch);
@@ -239,6 +220,83 @@ export class HighAvailability {
     logger.info({ epoch, recovered, restarted, ms: Date.now() - startedAt }, 'primary: recovery done');
     const report: RecoveryReport = { epoch, recovered, sessions, restarted, startedAt, finishedAt: Date.now() };
     for (const listener of this.recoveryListeners) listener(report);
+  }
+
+  /**
+   * Fences the store at this epoch and lists the node's persisted sessions: 'stale' when a
+   * newer primary fenced it already, undefined when the store cannot be reached now (the
+   * promotion then goes on from the backup's replica alone).
+   */
+  private async readStore(epoch: number): Promise<StoredSession[] | 'stale' | undefined> {
+    const { store, logger } = this.options;
+    try {
+      await store.fence(this.nodeId, epoch);
+      const sessions: StoredSession[] = [];
+      for await (const session of store.listByNode(this.nodeId)) sessions.push(session);
+      return sessions;
+    } catch (error) {
+      if (error instanceof StaleEpochError) {
+        logger.warn({ epoch, current: error.currentEpoch }, 'the store has seen a newer primary: not recovering');
+        return 'stale';
+      }
+      logger.warn({ err: String(error), epoch }, 'session store unreachable at promotion: recovering from the backup replica, the store later');
+      return undefined;
+    }
+  }
+
+  /** After a promotion without the store: once it answers, brings back what only it had. */
+  private async catchUpWithStore(epoch: number): Promise<void> {
+    const { host, logger } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+      if (this.stopped || !this.isPrimary() || this.epoch !== epoch) return;
+      const stored = await this.readStore(epoch);
+      if (stored === 'stale') return;
+      if (stored === undefined) continue;
+      let recovered = 0;
+      for (const source of persistedRecoverySources(stored, emptySyncState())) {
+        if (!this.isPrimary() || this.epoch !== epoch) return;
+        // A session this primary runs or has finished since is newer than the store.
+        if (host.has(source.sessionId)) continue;
+        if (await this.recoverPersisted(source)) recovered++;
+      }
+      logger.info({ epoch, recovered }, 'session store reachable again: recovered the sessions only it held');
+      return;
+    }
+  }
+
+  /** Brings one persisted session back and tells the backup; false if it could not be. */
+  private async recoverPersisted(source: RecoverySource): Promise<boolean> {
+    const { host, logger } = this.options;
+    this.shadowDrop(source.sessionId);
+    try {
+      const events: ExternalEvent[] = (await host.sendsSessionRecovered(source.src))
+        ? [{ name: 'session.recovered', data: { sessionid: source.sessionId, interactionid: source.interactionId } }]
+        : [];
+      await host.restoreSession(source.src, source.sessionId, source.snapshot, events);
+      // This tenure's versions start above any the deposed primary can still write (a
+      // paused process resuming with writes queued for a store outage): the store keeps
+      // the higher version, so it must be ours.
+      this.versions.set(source.sessionId, Math.max(source.version, this.epoch * VERSIONS_PER_EPOCH));
+      const synced: SyncedSession = {
+        sessionId: source.sessionId,
+        ...(source.interactionId === undefined ? {} : { interactionId: source.interactionId }),
+        src: source.src,
+        createdAt: Date.now(),
+        persisted: true,
+        ...(source.from === 'store' ? { persistedVersion: source.version } : {}),
+        snapshot: source.snapshot,
+        snapshotVersion: source.version,
+      };
+      this.liveSessions.set(source.sessionId, synced);
+      this.publish({ type: 'session-created', at: Date.now(), session: synced });
+      // The store is behind the replica: give it this version now, not at the next event.
+      if (source.from === 'replica' && events.length === 0) void this.persist(source.sessionId, source.src, source.snapshot).catch(() => undefined);
+      return true;
+    } catch (error) {
+      logger.error({ err: error, sessionId: source.sessionId }, 'could not recover a persisted session');
+      return false;
+    }
   }
 
   private async restartFromReplica(replica: SyncState, epoch: number): Promise<number> {
@@ -353,13 +411,14 @@ export class HighAvailability {
     this.publish({ type: 'interaction-event', at: Date.now(), interactionId: replayKey(session), event: { name: event.name, data: event.data, at: Date.now() } });
   }
 
-  private async persist(sessionId: string, src: string, snapshot: unknown): Promise<void> {
-    if (!this.isPrimary()) return;
+  /** Snapshots a persisted session to the store and the backup; resolves once either has it. */
+  private persist(sessionId: string, src: string, snapshot: unknown): Promise<void> {
+    if (!this.isPrimary()) return Promise.reject(new Error(`not primary: the state of session ${sessionId} was not made durable`));
     const epoch = this.epoch;
     const version = (this.versions.get(sessionId) ?? 0) + 1;
     this.versions.set(sessionId, version);
-    try {
-      await this.options.store.save({
+    const stored = this.options.store
+      .save({
         sessionId,
         nodeId: this.nodeId,
         epoch,
@@ -368,15 +427,19 @@ export class HighAvailability {
         interactionId: this.liveSessions.get(sessionId)?.interactionId,
         src,
         snapshot,
-      });
-      this.publish({ type: 'session-persisted', at: Date.now(), sessionId, version });
-    } catch (error) {
+      })
+      .then(() => this.publish({ type: 'session-persisted', at: Date.now(), sessionId, version }));
+    stored.catch((error: unknown) => {
       if (error instanceof StaleEpochError) {
         this.options.logger.warn({ sessionId, epoch, current: error.currentEpoch }, 'snapshot refused: a newer primary owns this node');
       } else {
         this.options.logger.error({ err: error, sessionId }, 'could not persist a session snapshot');
       }
-    }
+    });
+    const replicated = this.isPrimary()
+      ? this.options.syncServer.publishConfirmed({ type: 'session-snapshot', at: Date.now(), sessionId, version, snapshot })
+      : undefined;
+    return firstDurable(stored, replicated);
   }
 
   // --- backup: shadow sessions (restart-session-on-switchover) ---

@@ -59,6 +59,7 @@ export async function handleStart(ctx: ApiContext, req: IncomingMessage, res: Se
     }
     const startAt = idealtime === undefined || idealtime === '' ? undefined : parseIdealTime(idealtime);
     const summary = await ctx.host.createSession(src, rest, { startAt });
+    await ctx.host.settled(summary.sessionId);
     sendJson(res, 200, { sessionid: summary.sessionId, ...summary }, { 'set-cookie': sessionCookie(summary.sessionId) });
     return 200;
   } catch (error) {
@@ -88,12 +89,14 @@ export async function handleSession(
       case 'event': {
         const data = await parameters(ctx, req, query);
         ctx.host.sendEvent(sessionId, { name, data });
+        await ctx.host.settled(sessionId);
         sendJson(res, 200, { sessionid: sessionId, event: name, status: 'queued' }, cookie);
         return 200;
       }
       case 'request': {
         const data = await parameters(ctx, req, query);
         const response = await ctx.host.request(sessionId, name, data);
+        await ctx.host.settled(sessionId);
         const status = response.status ?? 200;
         sendJson(res, status, response.data ?? {}, cookie);
         return status;

@@ -17,7 +17,10 @@
 // nodes (one process per node is the deployment unit anyway).
 //
 // Stable points: whenever a session's queue drains, listeners of `onStablePoint` are
-// told — the hook where HA takes snapshots for persistence.
+// told — the hook where HA takes snapshots for persistence. A listener may return a
+// promise that settles when the snapshot is durable; `settled(sessionId)` waits for that,
+// so the API answers a persisted session's start, event or request only once the state it
+// produced would survive the death of this process.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError } from '../http/http-error.ts';
@@ -64,7 +67,13 @@ interface HostedSession {
   inRunQueue: boolean;
   requests: Map<string, PendingRequest>;
   deferred: boolean;
+  /** Whether the state at the last stable point is durable (resolves) or could not be made so. */
+  durable: Promise<void>;
+  /** Callers of settled() waiting for the next stable point. */
+  settleWaiters: ((durable: Promise<void>) => void)[];
 }
+
+const DURABLE = Promise.resolve();
 
 export interface SessionSummary {
   sessionId: string;
@@ -125,7 +134,7 @@ export class SessionHost {
   #runQueueHead = 0;
   #scheduled = false;
   #closed = false;
-  readonly #stableListeners = new Set<(point: StablePoint) => void>();
+  readonly #stableListeners = new Set<(point: StablePoint) => Promise<void> | undefined>();
   readonly #lifecycleListeners = new Set<(change: LifecycleChange) => void>();
   readonly #externalEventListeners = new Set<(sessionId: string, event: ExternalEvent) => void>();
 
@@ -137,7 +146,7 @@ export class SessionHost {
     return this.#sessions.size;
   }
 
-  onStablePoint(listener: (point: StablePoint) => void): () => void {
+  onStablePoint(listener: (point: StablePoint) => Promise<void> | undefined): () => void {
     this.#stableListeners.add(listener);
     return () => this.#stableListeners.delete(listener);
   }
@@ -181,6 +190,8 @@ export class SessionHost {
       inRunQueue: false,
       requests: new Map(),
       deferred: false,
+      durable: DURABLE,
+      settleWaiters: [],
       session: undefined as unknown as StrategySession,
     };
     this.#finished.delete(sessionId);
@@ -239,6 +250,8 @@ export class SessionHost {
       inRunQueue: false,
       requests: new Map(),
       deferred: options.deferStart === true,
+      durable: DURABLE,
+      settleWaiters: [],
       session: undefined as unknown as StrategySession,
     };
     hosted.session = compiled.createSession({
@@ -333,6 +346,44 @@ export class SessionHost {
     hosted.startTimer = undefined;
     hosted.startAt = undefined;
     this.#begin(hosted);
+  }
+
+  /**
+   * Resolves once the work queued so far for the session has run and, for a persisted
+   * session, the state it left is durable; rejects with 503 when that cannot be confirmed
+   * within the request timeout (the client retries; its retry may reach a new primary).
+   * Sessions that do not persist, have not started or have finished resolve at once.
+   */
+  settled(sessionId: string): Promise<void> {
+    const hosted = this.#sessions.get(sessionId);
+    if (!hosted || !hosted.compiled.persist || !hosted.started) return DURABLE;
+    const durable =
+      hosted.queue.length === 0 && !hosted.inRunQueue
+        ? hosted.durable
+        : new Promise<void>((resolve, reject) => hosted.settleWaiters.push((d) => d.then(resolve, reject)));
+    const timeoutMs = this.#options.requestTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const notDurable = (reason: string) => {
+        this.#options.metrics.rejections.inc({ reason: 'not-durable' });
+        reject(
+          new HttpError(503, 'not-durable', `session ${sessionId}: ${reason}; retry the request`, {
+            headers: { 'retry-after': '1' },
+            details: { sessionid: sessionId },
+          }),
+        );
+      };
+      const timer = setTimeout(() => notDurable(`its state was not confirmed durable within ${timeoutMs} ms`), timeoutMs);
+      durable.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          notDurable(`its state could not be made durable (${error instanceof Error ? error.message : String(error)})`);
+        },
+      );
+    });
   }
 
   /** Whether the id names a live (not finished) session. */
@@ -466,10 +517,26 @@ export class SessionHost {
     if (hosted.queue.length > 0) {
       this.#makeRunnable(hosted);
     } else {
+      const point: StablePoint = { sessionId: hosted.id, persist: hosted.compiled.persist, src: hosted.src, session: hosted.session };
+      const pending: Promise<void>[] = [];
       for (const listener of this.#stableListeners) {
-        listener({ sessionId: hosted.id, persist: hosted.compiled.persist, src: hosted.src, session: hosted.session });
+        const durable = listener(point);
+        if (durable) pending.push(durable);
       }
+      if (pending.length > 0) {
+        hosted.durable = pending.length === 1 ? pending[0]! : Promise.all(pending).then(() => undefined);
+        // Nobody may be waiting for this point: its failure is the listener's to log.
+        hosted.durable.catch(() => undefined);
+      }
+      this.#releaseSettleWaiters(hosted);
     }
+  }
+
+  #releaseSettleWaiters(hosted: HostedSession): void {
+    if (hosted.settleWaiters.length === 0) return;
+    const waiters = hosted.settleWaiters;
+    hosted.settleWaiters = [];
+    for (const waiter of waiters) waiter(hosted.durable);
   }
 
   /** The interpreter has work of its own (a timer fired, an async result arrived). */
@@ -491,6 +558,9 @@ export class SessionHost {
       );
     }
     hosted.requests.clear();
+    // The work they waited for has run; a finished session leaves no state to persist.
+    hosted.durable = DURABLE;
+    this.#releaseSettleWaiters(hosted);
     this.#finished.set(hosted.id, Date.now());
     const memory = this.#options.finishedMemory ?? 100_000;
     while (this.#finished.size > memory) this.#finished.delete(this.#finished.keys().next().value!);

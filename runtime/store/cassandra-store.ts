@@ -72,6 +72,30 @@ export function isTransientCassandraError(error: unknown): boolean {
   return false;
 }
 
+/** Socket errors that mean nothing listens (yet) at a contact point, or its name does not resolve yet. */
+const NOT_LISTENING_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether opening failed only because Cassandra is not there yet (stopped, restarting,
+ * its Service not resolvable yet) or is still starting: worth waiting for. Anything that
+ * says the configuration is wrong (credentials, TLS, a refused statement, a server that
+ * answers but not as Cassandra) is not, so a misconfigured runtime still fails fast.
+ */
+export function isCassandraUnreachable(error: unknown): boolean {
+  if (error instanceof errors.NoHostAvailableError) {
+    const inner = Object.values((error.innerErrors ?? {}) as Record<string, unknown>);
+    return inner.length > 0 && inner.every((e) => NOT_LISTENING_CODES.has(String((e as { code?: unknown } | undefined)?.code)));
+  }
+  if (error instanceof errors.ResponseError) {
+    return [
+      types.responseErrorCodes.isBootstrapping,
+      types.responseErrorCodes.unavailableException,
+      types.responseErrorCodes.overloaded,
+    ].includes(error.code);
+  }
+  return false;
+}
+
 interface Statements {
   insertIfNew: string;
   updateIfNewer: string;
@@ -141,6 +165,7 @@ export class CassandraSessionStore implements SessionStore {
   private readonly migrations: readonly Migration[];
   private buckets = 0;
   private opened = false;
+  private closed = false;
   /** Newest epoch this store has fenced each node at. */
   private readonly fencedEpochs = new Map<string, number>();
   private readonly fencing = new Map<string, Promise<void>>();
@@ -258,9 +283,25 @@ export class CassandraSessionStore implements SessionStore {
     };
   }
 
-  /** Connects, creates or migrates the keyspace and tables, reads the bucket count. */
+  /**
+   * Connects, creates or migrates the keyspace and tables, reads the bucket count. While
+   * Cassandra is unreachable (a runtime started during an outage) it keeps trying, with
+   * capped back-off and a warning per attempt; configuration errors fail at once.
+   */
   async open(): Promise<void> {
-    if (this.opened) return;
+    for (let attempt = 0; !this.opened; attempt++) {
+      try {
+        await this.openOnce();
+      } catch (error) {
+        if (!isCassandraUnreachable(error) || this.closed) throw error;
+        const delayMs = Math.min(this.config.maxRetryDelayMs, 250 * 2 ** Math.min(attempt, 10));
+        this.log('warn', `Cassandra unreachable while opening the session store; retrying in ${delayMs} ms`, { error: (error as Error).message, attempt: attempt + 1 });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  private async openOnce(): Promise<void> {
     await this.client.connect();
     const ks = this.config.keyspace;
     const replication = effectiveReplication(this.config);
@@ -407,6 +448,7 @@ export class CassandraSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.opened) {
       try {
         await this.backlog.drain(this.config.requestTimeoutMs * 2);

@@ -2,7 +2,11 @@
 // wait in the bounded backlog (reads see them), the backlog sheds past its bound with a
 // clear error and a metric, health reports the outage, and once Cassandra is back every
 // write lands — nothing acknowledged before, and nothing accepted during the outage, is lost.
-// This test stops its server, so it runs its own instead of the run's shared one.
+// Then hot standby with real runtime processes: a primary/backup pair keeps answering
+// persisted sessions while Cassandra is down (the backup confirms each snapshot), a kill -9
+// of the primary during the outage loses no answered event, a runtime started during the
+// outage waits for Cassandra instead of crashing, and the store catches up afterwards.
+// These tests stop their server, so they run their own instead of the run's shared one.
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CassandraSessionStore } from '../../runtime/store/cassandra-store.ts';
@@ -11,13 +15,18 @@ import type { StoredSession } from '../../runtime/store/session-store.ts';
 import { BacklogFullError } from '../../runtime/store/write-backlog.ts';
 import { CassandraServer } from '../infra/cassandra.ts';
 import { session } from '../contracts/session-store-contract.ts';
+import { HaPair, type HaProcess } from '../support/ha-pair.ts';
+import { strategyDir } from '../support/runtime-harness.ts';
+import { waitUntil } from '../infra/wait-until.ts';
 
 const server = new CassandraServer();
 let config: CassandraStoreConfigInput;
+let endpoint: Awaited<ReturnType<CassandraServer['start']>>;
+let pair: HaPair | undefined;
 const stores: CassandraSessionStore[] = [];
 
 beforeAll(async () => {
-  const endpoint = await server.start();
+  endpoint = await server.start();
   config = {
     contactPoints: [endpoint.contactPoint],
     localDataCenter: endpoint.localDataCenter,
@@ -30,6 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await pair?.close();
   for (const store of stores) await store.close().catch(() => undefined);
   await server.stop();
   console.log(`outage test Cassandra log: ${server.logFile}`);
@@ -126,3 +136,110 @@ test('Cassandra stopped for 30 s and started again: nothing acknowledged or acce
   expect(listed.sort((a, b) => a.sessionId.localeCompare(b.sessionId))).toEqual(expected);
   for (let i = 15; i < 20; i++) expect(await reader.load(node, id(i))).toBeUndefined();
 }, 240_000);
+
+async function post(base: string, path: string): Promise<{ status: number; ms: number; body: string }> {
+  const t0 = performance.now();
+  const response = await fetch(base + path, { method: 'POST', signal: AbortSignal.timeout(20_000) });
+  return { status: response.status, ms: performance.now() - t0, body: await response.text() };
+}
+
+async function bumps(proc: HaProcess, id: string): Promise<number | undefined> {
+  const response = await fetch(`${proc.url}/scxml/session/${id}/query`).catch(() => undefined);
+  if (response?.status !== 200) return undefined;
+  const { datamodel } = (await response.json()) as { datamodel: { events: string[] } };
+  return datamodel.events.filter((e) => e === 'bump').length;
+}
+
+async function backupSynced(proc: HaProcess): Promise<void> {
+  await waitUntil(async () => {
+    const beat = (await (await fetch(`${proc.url}/heartbeat`)).json()) as { role: string; primaryUrl?: string };
+    return beat.role === 'backup' && beat.primaryUrl ? true : undefined;
+  }, { what: `${proc.name} to follow its primary`, timeoutMs: 20_000 });
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+test('hot standby: persisted sessions are answered through a Cassandra outage, and a failover during it loses no answered event', async () => {
+  const keyspace = 'ors_standby';
+  const dir = await strategyDir({ 'kept.json': JSON.stringify({ initial: 'counting', persist: true, sendSessionRecovered: true }) });
+  pair = await HaPair.create(dir, {
+    leaseMs: 1500,
+    renewMs: 1000,
+    retryMs: 150,
+    extra: {
+      'session-store': 'cassandra',
+      'cassandra-contact-points': endpoint.contactPoint,
+      'cassandra-local-data-center': endpoint.localDataCenter,
+      'cassandra-keyspace': keyspace,
+      'cassandra-replication': `${endpoint.localDataCenter}=1`,
+      'cassandra-request-timeout': 2000,
+    },
+  });
+  const a = await pair.start('a');
+  expect(await pair.primary(20_000)).toBe(a);
+  const b = await pair.start('b');
+  await backupSynced(b);
+
+  const ids: string[] = [];
+  const answered = new Map<string, number>();
+  for (let i = 0; i < 5; i++) {
+    const started = await post(a.url, '/scxml/session/start?src=kept.json');
+    expect(started.status, started.body).toBe(200);
+    const id = (JSON.parse(started.body) as { sessionid: string }).sessionid;
+    ids.push(id);
+    answered.set(id, 0);
+  }
+  const bumpAll = async (proc: HaProcess, times: number) => {
+    const latencies: number[] = [];
+    for (let n = 0; n < times; n++) {
+      for (const id of ids) {
+        const answer = await post(proc.url, `/scxml/session/${id}/event/bump`);
+        expect(answer.status, `${id}: ${answer.body}`).toBe(200);
+        answered.set(id, answered.get(id)! + 1);
+        latencies.push(answer.ms);
+      }
+    }
+    return latencies;
+  };
+  await bumpAll(a, 2);
+
+  await server.stop();
+  // Let the runtimes' driver see the outage before the events that must survive it.
+  await new Promise((r) => setTimeout(r, 1000));
+  const duringOutage = await bumpAll(a, 3);
+  console.log(`hot standby: ${duringOutage.length} events answered during the outage, slowest ${Math.round(Math.max(...duringOutage))} ms`);
+
+  a.signal('SIGKILL');
+  await a.exit();
+  const promoted = await pair.primary(20_000);
+  expect(promoted).toBe(b);
+  for (const id of ids) {
+    expect(await waitUntil(() => bumps(b, id), { what: `${id} on the new primary`, timeoutMs: 20_000 }), `${id}: every answered event`).toBe(answered.get(id));
+  }
+
+  // A runtime started while Cassandra is down waits for it instead of exiting, then
+  // becomes the new backup; its confirmations keep the new primary answering.
+  const c = new Promise<HaProcess>((resolve, reject) => {
+    pair!.start('c').then(resolve, reject);
+  });
+  await new Promise((r) => setTimeout(r, 5000));
+  const restarted = pair.processes.find((p) => p.name === 'c')!;
+  expect(restarted.exited, restarted.stderr).toBe(false);
+  expect(restarted.stderr).toMatch(/Cassandra unreachable while opening the session store/);
+
+  await server.start();
+  const backup = await c;
+  await backupSynced(backup);
+  await bumpAll(b, 1);
+
+  // The store catches up: a fresh reader sees every answered event.
+  const reader = new CassandraSessionStore({ ...config, keyspace });
+  stores.push(reader);
+  await reader.open();
+  for (const id of ids) {
+    await waitUntil(async () => {
+      const stored = await reader.load('node-0', id);
+      const events = (stored?.snapshot as { data?: { events?: string[] } } | undefined)?.data?.events ?? [];
+      return events.filter((e) => e === 'bump').length === answered.get(id) ? true : undefined;
+    }, { what: `${id} in Cassandra with ${answered.get(id)} events`, timeoutMs: 60_000 });
+  }
+}, 300_000);

@@ -22,6 +22,8 @@ export interface TableDocument {
   respond?: string[];
   /** When entering this state, the session keeps giving itself work forever (a busy loop of self-events). */
   loopState?: string;
+  /** `_persist="true"`: the host reports its stable points as to be persisted. */
+  persist?: boolean;
 }
 
 export class TableEngine implements StrategyEngine {
@@ -35,7 +37,7 @@ export class TableEngine implements StrategyEngine {
     }
     if (typeof doc.initial !== 'string') throw new StrategyCompileError('initial state missing', 1, 1);
     this.compiled++;
-    return { persist: false, createSession: (init) => new TableSession(doc, init) };
+    return { persist: doc.persist === true, createSession: (init) => new TableSession(doc, init) };
   }
 }
 

@@ -43,6 +43,13 @@ export const SyncedSessionSchema = z.object({
   persisted: z.boolean(),
   /** Version of the last snapshot the primary wrote to the store, if any. */
   persistedVersion: z.number().int().nonnegative().optional(),
+  /**
+   * Hot standby: the newest interpreter snapshot of a persisted session and its version.
+   * The backup holds it so a promotion can recover the session even when the store has
+   * not applied that version yet (a store outage, a write still in flight).
+   */
+  snapshot: z.unknown().optional(),
+  snapshotVersion: z.number().int().nonnegative().optional(),
 });
 export type SyncedSession = z.infer<typeof SyncedSessionSchema>;
 
@@ -52,6 +59,8 @@ export const SyncEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('treatment-started'), at: z.number(), treatment: TreatmentSchema }),
   z.object({ type: z.literal('treatment-ended'), at: z.number(), sessionId: id, treatmentId: id }),
   z.object({ type: z.literal('session-persisted'), at: z.number(), sessionId: id, version: z.number().int().nonnegative() }),
+  /** A persisted session's snapshot at a stable point; a backup's ack of it makes the state durable. */
+  z.object({ type: z.literal('session-snapshot'), at: z.number(), sessionId: id, version: z.number().int().nonnegative(), snapshot: z.unknown() }),
   /** An event of an interaction (call), kept so a restarted session can be replayed from the start. */
   z.object({ type: z.literal('interaction-event'), at: z.number(), interactionId: id, event: InteractionEventSchema }),
 ]);

@@ -2,6 +2,11 @@
 // snapshot and then batched changes. Anything unexpected from a peer — garbage, an
 // oversized frame, a bad MAC, a slow handshake — closes that connection and is logged;
 // it never affects the primary or its other connections.
+//
+// Confirmed publishing (hot standby): `publishConfirmed` resolves once a connected backup
+// acknowledges the frame carrying the event, that is once the backup has applied it to its
+// replica. A backup that connects later gets the event inside its first snapshot but does
+// not confirm earlier publishes: a caller waiting for confirmation relies on the store then.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { encodeFrame, FrameDecoder } from './frame-codec.ts';
@@ -34,6 +39,10 @@ export interface SyncServerOptions {
   now?: () => number;
 }
 
+interface Confirmation {
+  resolve(): void;
+}
+
 interface BackupConnection {
   socket: net.Socket;
   remote: string;
@@ -47,6 +56,10 @@ interface BackupConnection {
   ackedSeq: number;
   ageTimer?: NodeJS.Timeout;
   flushScheduled: boolean;
+  /** Confirmations for events still in `buffer`. */
+  bufferConfirmations: Confirmation[];
+  /** Confirmations sent but not acknowledged yet, by the seq of the frame that carried them. */
+  sentConfirmations: { seq: number; confirmations: Confirmation[] }[];
 }
 
 export interface BackupStatus {
@@ -100,6 +113,23 @@ export class SyncServer {
       connection.oldestAt ??= this.options.now();
       this.considerFlush(connection);
     }
+  }
+
+  /**
+   * Publishes like `publish`, and resolves once a backup acknowledges the event; undefined
+   * when no authenticated backup is connected (nobody can confirm it).
+   */
+  publishConfirmed(event: SyncEvent): Promise<void> | undefined {
+    const connected = [...this.connections].filter((c) => c.authenticated && !c.socket.destroyed);
+    if (connected.length === 0) {
+      this.publish(event);
+      return undefined;
+    }
+    const confirmed = new Promise<void>((resolve) => {
+      for (const connection of connected) connection.bufferConfirmations.push({ resolve });
+    });
+    this.publish(event);
+    return confirmed;
   }
 
   /** Only a primary serves its backup: when disabled, connections are refused and dropped. */
@@ -162,6 +192,8 @@ export class SyncServer {
       seq: 0,
       ackedSeq: 0,
       flushScheduled: false,
+      bufferConfirmations: [],
+      sentConfirmations: [],
     };
     this.connections.add(connection);
     socket.setNoDelay(true);
@@ -218,11 +250,22 @@ export class SyncServer {
         } else {
           if (frame.type !== 'ack') return reject(`unexpected ${frame.type} from a backup`);
           connection.ackedSeq = Math.max(connection.ackedSeq, frame.seq);
+          this.confirmUpTo(connection, connection.ackedSeq);
           for (const listener of this.ackListeners) listener(connection.identity!, frame.seq);
         }
       }
     });
     this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'hello', nodeId: this.options.nodeId, challenge });
+  }
+
+  private confirmUpTo(connection: BackupConnection, seq: number): void {
+    let confirmed = 0;
+    for (const entry of connection.sentConfirmations) {
+      if (entry.seq > seq) break;
+      for (const confirmation of entry.confirmations) confirmation.resolve();
+      confirmed++;
+    }
+    if (confirmed > 0) connection.sentConfirmations.splice(0, confirmed);
   }
 
   private send(connection: BackupConnection, frame: SyncFrame): void {
@@ -256,7 +299,9 @@ export class SyncServer {
   private flush(connection: BackupConnection): void {
     if (connection.buffer.length === 0) return;
     const events = connection.buffer;
+    const confirmations = connection.bufferConfirmations;
     connection.buffer = [];
+    connection.bufferConfirmations = [];
     connection.bufferBytes = 0;
     connection.oldestAt = undefined;
     clearTimeout(connection.ageTimer);
@@ -276,5 +321,7 @@ export class SyncServer {
       bytes += size;
     }
     this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch, seq: ++connection.seq, events: batch });
+    // The last frame carries the newest events: its ack confirms all of this flush.
+    if (confirmations.length > 0) connection.sentConfirmations.push({ seq: connection.seq, confirmations });
   }
 }

@@ -49,6 +49,13 @@ export function applySyncEvent(state: SyncState, event: SyncEvent): void {
       if (session) state.sessions.set(event.sessionId, { ...session, persistedVersion: event.version });
       break;
     }
+    case 'session-snapshot': {
+      const session = state.sessions.get(event.sessionId);
+      if (session && (session.snapshotVersion ?? -1) < event.version) {
+        state.sessions.set(event.sessionId, { ...session, snapshot: event.snapshot, snapshotVersion: event.version });
+      }
+      break;
+    }
     case 'interaction-event': {
       let events = state.interactionEvents.get(event.interactionId);
       if (!events) state.interactionEvents.set(event.interactionId, (events = []));

@@ -91,6 +91,24 @@ describe('sync port', () => {
     expect(backup.epochSeen()).toBe(3);
   });
 
+  it('confirms a published snapshot once the backup has applied it, and never without a backup', async () => {
+    const { server, address } = await startPrimary();
+    server.publish({ type: 'session-created', at: 1, session: { sessionId: 'p1', src: 'a.scxml', createdAt: 1, persisted: true } });
+    expect(server.publishConfirmed({ type: 'session-snapshot', at: 2, sessionId: 'p1', version: 1, snapshot: { count: 1 } })).toBeUndefined();
+    const backup = startBackup();
+    backup.follow(address);
+    await until(() => backup.isSynced(), 'the backup to sync');
+    expect(backup.replica().sessions.get('p1')).toMatchObject({ snapshot: { count: 1 }, snapshotVersion: 1 });
+    // Several snapshots in one batch are each confirmed by the backup's ack of that batch.
+    const confirmations = [2, 3, 4].map((version) => {
+      const confirmed = server.publishConfirmed({ type: 'session-snapshot', at: 3, sessionId: 'p1', version, snapshot: { count: version } });
+      expect(confirmed).toBeDefined();
+      return confirmed!.then(() => ({ version, applied: backup.replica().sessions.get('p1')?.snapshotVersion ?? 0 }));
+    });
+    // Each resolves only after the backup applied at least that version.
+    for (const { version, applied } of await Promise.all(confirmations)) expect(applied).toBeGreaterThanOrEqual(version);
+  });
+
   it('reconnects after the primary restarts and resyncs fully, dropping what ended meanwhile', async () => {
     const first = await startPrimary();
     first.server.publish(created(1));

@@ -24,6 +24,7 @@ beforeAll(async () => {
   dir = await strategyDir({
     'toggle.json': JSON.stringify(toggle),
     'looper.json': JSON.stringify(looper),
+    'kept.json': JSON.stringify({ ...toggle, persist: true }),
     'broken.json': '{ not json',
   });
   other = await startTestRuntime(new TableEngine(), { 'node-id': 'node-b', 'strategies-dir': dir });
@@ -107,7 +108,10 @@ describe('session lifecycle over HTTP', () => {
 
   it('tells stable-point listeners when a session queue drains (the HA snapshot hook)', async () => {
     const seen: string[] = [];
-    const stop = node.host.onStablePoint((point) => seen.push(point.sessionId));
+    const stop = node.host.onStablePoint((point) => {
+      seen.push(point.sessionId);
+      return undefined;
+    });
     try {
       const id = (await start({ src: 'toggle' })).json.sessionid as string;
       await post(node.url, `/scxml/session/${id}/event/go`);
@@ -292,6 +296,88 @@ describe('the runtime stays responsive', () => {
     } finally {
       await rt.stop();
       await writeFile(path.join(dir, 'toggle.json'), JSON.stringify(toggle));
+    }
+  });
+});
+
+describe('persisted sessions are answered once their state is durable', () => {
+  /** Stands in for HA: each stable point of a persisted session waits for `release`. */
+  function holdStablePoints() {
+    const held: { sessionId: string; settle: (error?: Error) => void }[] = [];
+    const stop = node.host.onStablePoint((point) => {
+      if (!point.persist) return undefined;
+      return new Promise<void>((resolve, reject) => {
+        held.push({ sessionId: point.sessionId, settle: (error) => (error ? reject(error) : resolve()) });
+      });
+    });
+    return { held, stop };
+  }
+
+  it('start, event and request wait for the snapshot to be confirmed', async () => {
+    const { held, stop } = holdStablePoints();
+    try {
+      let answered = false;
+      const starting = start({ src: 'kept.json' }).then((r) => ((answered = true), r));
+      await expect.poll(() => held.length).toBe(1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      held.shift()!.settle();
+      const started = await starting;
+      expect(started.status).toBe(200);
+      const id = started.json.sessionid as string;
+
+      answered = false;
+      const event = post(node.url, `/scxml/session/${id}/event/go`).then((r) => ((answered = true), r));
+      await expect.poll(() => held.length).toBe(1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      held.shift()!.settle();
+      expect((await event).status).toBe(200);
+
+      const request = post(node.url, `/scxml/session/${id}/request/ask`);
+      await expect.poll(() => held.length).toBe(1);
+      held.shift()!.settle();
+      expect((await request).status).toBe(200);
+    } finally {
+      stop();
+    }
+  });
+
+  it('answers 503 not-durable when the snapshot is refused or not confirmed in time, and the session lives on', async () => {
+    const { held, stop } = holdStablePoints();
+    try {
+      const starting = start({ src: 'kept.json' });
+      await expect.poll(() => held.length).toBe(1);
+      held.shift()!.settle();
+      const id = (await starting).json.sessionid as string;
+
+      const refused = post(node.url, `/scxml/session/${id}/event/go`);
+      await expect.poll(() => held.length).toBe(1);
+      held.shift()!.settle(new Error('write for node node-a with epoch 1 refused'));
+      const answer = await refused;
+      expect(answer.status).toBe(503);
+      expect(answer.json).toMatchObject({ error: 'not-durable' });
+      expect(String(answer.json.message)).toContain('refused');
+
+      // Nobody confirms: the request timeout (300 ms here) answers.
+      const unconfirmed = await post(node.url, `/scxml/session/${id}/event/back`);
+      expect(unconfirmed.status).toBe(503);
+      expect(String(unconfirmed.json.message)).toContain('not confirmed durable within 300 ms');
+      expect((await get(node.url, `/scxml/session/${id}/query`)).status).toBe(200);
+    } finally {
+      stop();
+    }
+  });
+
+  it('sessions that do not persist are answered without waiting', async () => {
+    const { held, stop } = holdStablePoints();
+    try {
+      const started = await start({ src: 'toggle' });
+      expect(started.status).toBe(200);
+      expect((await post(node.url, `/scxml/session/${started.json.sessionid as string}/event/go`)).status).toBe(200);
+      expect(held).toEqual([]);
+    } finally {
+      stop();
     }
   });
 });
