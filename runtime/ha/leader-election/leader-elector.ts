@@ -126,20 +126,39 @@ export class LeaderElector {
     await this.release('shutdown');
   }
 
-  /** Voluntary hand-over (e.g. the operator asked): release, and do not try again for `holdOffMs`. */
+  /**
+   * Voluntary hand-over (e.g. the operator asked): release, and do not try again for
+   * `holdOffMs`. If the release fails the lease still names this process, which could
+   * re-take its own record at once when the hold-off ends, before the lease expires for
+   * the successor: then the hold-off lasts until the successor has surely had its chance.
+   */
   async stepDown(holdOffMs: number, reason: string): Promise<void> {
     this.holdOffUntil = this.now() + holdOffMs;
     await this.inFlight;
-    await this.release(reason);
+    if (!(await this.release(reason))) {
+      const { leaseDurationMs, retryPeriodMs } = this.timings;
+      this.holdOffUntil = Math.max(this.holdOffUntil, this.now() + leaseDurationMs + 2 * retryPeriodMs);
+    }
   }
 
-  private async release(reason: string): Promise<void> {
+  /**
+   * Gives the lease up (empty holder) so the next candidate need not wait for it to expire.
+   * Other writers touch the lease too (annotations from the backup and the operator), so a
+   * write conflict is retried on a fresh read. False when the lease could not be released.
+   */
+  private async release(reason: string): Promise<boolean> {
     const wasLeading = this.leading;
     this.loseLeadership(reason);
-    if (!wasLeading) return;
-    try {
-      const current = await withTimeout(this.lock.get(), this.timings.renewDeadlineMs, 'reading the lease');
-      if (current && current.record.holderIdentity === this.identity) {
+    if (!wasLeading) return true;
+    let released = false;
+    const deadline = this.now() + this.timings.renewDeadlineMs;
+    for (let attempt = 1; !released; attempt++) {
+      try {
+        const current = await withTimeout(this.lock.get(), this.timings.renewDeadlineMs, 'reading the lease');
+        if (!current || current.record.holderIdentity !== this.identity) {
+          released = true; // somebody else holds it already
+          break;
+        }
         const written = await withTimeout(
           this.lock.update(releasedRecord(current.record, this.now(), Object.keys(this.annotations)), current.version),
           this.timings.renewDeadlineMs,
@@ -147,11 +166,15 @@ export class LeaderElector {
         );
         this.observation = { current: written, observedAt: this.now() };
         this.log.info({ lease: this.lock.describe(), reason }, 'released the lease');
+        released = true;
+      } catch (error) {
+        if (error instanceof LeaseConflictError && attempt < 5 && this.now() < deadline) continue;
+        this.log.warn({ lease: this.lock.describe(), err: String(error) }, 'could not release the lease; it will expire');
+        break;
       }
-    } catch (error) {
-      this.log.warn({ lease: this.lock.describe(), err: String(error) }, 'could not release the lease; it will expire');
     }
     this.emit();
+    return released;
   }
 
   private schedule(delayMs: number): void {

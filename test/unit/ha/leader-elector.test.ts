@@ -102,6 +102,56 @@ describe('LeaderElector', () => {
     await b.stop();
   });
 
+  it('a step-down releases the lease even when another writer touched it in between, so the successor takes over at its next retry', async () => {
+    const lock = new MemoryLeaseLock();
+    const a = new LeaderElector({ lock, identity: 'a', timings, random: () => 0 });
+    const b = new LeaderElector({ lock, identity: 'b', timings, random: () => 0 });
+    a.start();
+    await vi.advanceTimersByTimeAsync(10);
+    b.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    // The backup reports its sync state on the lease right between a's read and write.
+    const update = lock.update.bind(lock);
+    let raced = false;
+    lock.update = async (record, version) => {
+      if (!raced && record.holderIdentity === '') {
+        raced = true;
+        await lock.patchAnnotations({ 'ors.dev/sync-state': 'synced' });
+      }
+      return update(record, version);
+    };
+    await a.stepDown(4000, 'test');
+    expect(raced).toBe(true);
+    expect(lock.current?.record.holderIdentity).toBe('');
+    await vi.advanceTimersByTimeAsync(600);
+    expect(b.isLeader()).toBe(true);
+    await a.stop();
+    await b.stop();
+  });
+
+  it('a step-down whose release fails holds off until the lease has expired for the successor', async () => {
+    const lock = new MemoryLeaseLock();
+    const a = new LeaderElector({ lock, identity: 'a', timings, random: () => 0 });
+    const b = new LeaderElector({ lock, identity: 'b', timings, random: () => 0 });
+    a.start();
+    await vi.advanceTimersByTimeAsync(10);
+    b.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    const update = lock.update.bind(lock);
+    lock.update = async (record, version) => {
+      if (record.holderIdentity === '') throw new Error('the API server timed out');
+      return update(record, version);
+    };
+    // A hold-off shorter than the lease: a could re-take its own record before b may.
+    await a.stepDown(1000, 'test');
+    expect(lock.current?.record.holderIdentity).toBe('a');
+    await vi.advanceTimersByTimeAsync(timings.leaseDurationMs + 2 * timings.retryPeriodMs);
+    expect(a.isLeader()).toBe(false);
+    expect(b.isLeader()).toBe(true);
+    await a.stop();
+    await b.stop();
+  });
+
   it('a leader whose clock jumped past its renew deadline (frozen process) is not leader when asked', async () => {
     const lock = new MemoryLeaseLock();
     const a = new LeaderElector({ lock, identity: 'a', timings, random: () => 0 });
