@@ -6,7 +6,10 @@
 //   sessions from the store and restarted ones with the throttle off; baseline: the same
 //   restart with ORS's default throttle (8 sessions per 50 ms);
 // - sync lag: time from the primary publishing a change to the backup applying it, under
-//   load (bursts of changes as fast as the primary makes them); baseline: an idle link.
+//   load (bursts of changes as fast as the primary makes them); baseline: an idle link;
+// - the cost of durable answers: an event POSTed to a persisted session is answered once
+//   the file store (fsync) or the backup (sync ack) has the new snapshot; baseline: the
+//   same event to a session that does not persist, on the same pair.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,6 +116,33 @@ async function recoveryRate(dir: string, src: string, count: number, extra: Reco
   }
 }
 
+/** Answer times (ms) of `count` events POSTed one after another to one session on a primary with its backup. */
+async function eventAnswerTimes(dir: string, src: string, count: number): Promise<number[]> {
+  const pair = await HaPair.create(dir, { leaseMs: LEASE_MS, renewMs: 1000, retryMs: 150 });
+  try {
+    const primary = await pair.start();
+    await servingAt(primary);
+    await backupOf(pair, primary);
+    const started = await fetch(`${primary.url}/scxml/session/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ src }).toString(),
+    });
+    const { sessionid } = (await started.json()) as { sessionid: string };
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const response = await fetch(`${primary.url}/scxml/session/${sessionid}/event/tick`, { method: 'POST' });
+      await response.text();
+      if (response.status !== 200) throw new Error(`event: ${response.status}`);
+      times.push(performance.now() - t0);
+    }
+    return times;
+  } finally {
+    await pair.close();
+  }
+}
+
 /** Lag of every event from publish (primary) to apply (backup), over loopback TCP. */
 async function syncLags(mode: 'load' | 'idle'): Promise<number[]> {
   const key = Buffer.from('benchmark sync key, 16+ bytes');
@@ -158,6 +188,8 @@ const suite: BenchSuite = {
       const persistedRate = await recoveryRate(dir, 'persisted.json', 500, {});
       const restartFast = await recoveryRate(dir, 'restartable.json', 500, { 'restart-session-on-switchover': 'true', 'session-processing-threads': 1024, 'session-restart-timeout': 10 });
       const restartThrottled = await recoveryRate(dir, 'restartable.json', 500, { 'restart-session-on-switchover': 'true' });
+      const durableAnswers = await eventAnswerTimes(dir, 'persisted.json', 1000);
+      const plainAnswers = await eventAnswerTimes(dir, 'restartable.json', 1000);
       const loaded = await syncLags('load');
       const idle = await syncLags('idle');
       const target = `< lease duration + 1 s = ${LEASE_MS + 1000} ms`;
@@ -166,6 +198,8 @@ const suite: BenchSuite = {
         { name: `failover time p99, kill -9 of the primary (${kills.length} kills)`, value: percentile(kills, 99), unit: 'ms', better: 'lower', baseline: { name: 'clean stop, p99 of 5', value: percentile(cleanStops, 99) }, target, met: percentile(kills, 99) < LEASE_MS + 1000 },
         { name: 'recovery of persisted sessions from the file store (500 sessions)', value: persistedRate, unit: 'sessions/s', better: 'higher', baseline: { name: 'restart with the ORS default throttle (8 per 50 ms)', value: restartThrottled } },
         { name: 'restart-session-on-switchover, throttle off (500 sessions)', value: restartFast, unit: 'sessions/s', better: 'higher', baseline: { name: 'restart with the ORS default throttle (8 per 50 ms)', value: restartThrottled } },
+        { name: 'event answer p50, persisted session (durable: file store fsync or backup ack, 1000 events)', value: percentile(durableAnswers, 50), unit: 'ms', better: 'lower', baseline: { name: 'same, session that does not persist', value: percentile(plainAnswers, 50) } },
+        { name: 'event answer p99, persisted session', value: percentile(durableAnswers, 99), unit: 'ms', better: 'lower', baseline: { name: 'same, session that does not persist', value: percentile(plainAnswers, 99) } },
         { name: `sync lag p50 under load (${loaded.length} changes in bursts of 200)`, value: percentile(loaded, 50), unit: 'ms', better: 'lower', baseline: { name: 'idle link, p50', value: percentile(idle, 50) } },
         { name: 'sync lag p99 under load', value: percentile(loaded, 99), unit: 'ms', better: 'lower', baseline: { name: 'idle link, p99', value: percentile(idle, 99) } },
       ];
