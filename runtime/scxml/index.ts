@@ -54,8 +54,8 @@
 //     },
 //   };
 import type { ScxmlDocument } from './document.ts';
-import { Session } from './session.ts';
-import type { SessionSnapshot } from './session.ts';
+import { Session } from './session/session.ts';
+import type { SessionSnapshot } from './session/snapshot.ts';
 import type { SessionOptions } from './types.ts';
 
 export { compile, ScxmlDocument } from './document.ts';
@@ -63,8 +63,9 @@ export type { DataDeclaration } from './document.ts';
 export type { CompileWarning } from './compile.ts';
 export { parseDelay } from './compile.ts';
 export { ScxmlCompileError } from './xml.ts';
-export { Session, SCXML_PROCESSOR, BASIC_HTTP_PROCESSOR } from './session.ts';
-export type { SessionSnapshot } from './session.ts';
+export { Session } from './session/session.ts';
+export { SCXML_PROCESSOR, BASIC_HTTP_PROCESSOR } from './session/state.ts';
+export type { SessionSnapshot } from './session/snapshot.ts';
 export type * from './types.ts';
 
 /** Creates a session (not started) from a compiled document. */

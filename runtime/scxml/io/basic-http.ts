@@ -3,24 +3,12 @@
 // interpreter; the interpreter itself stays free of I/O.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BASIC_HTTP_PROCESSOR } from '../session.ts';
-import type { IoProcessor, OutgoingEvent, SessionHandle, SessionRegistry } from '../types.ts';
+import { BASIC_HTTP_PROCESSOR } from '../session/state.ts';
+import { MapRegistry } from '../map-registry.ts';
+import type { IoProcessor, OutgoingEvent, SessionRegistry } from '../types.ts';
 
 const PATH_PREFIX = '/scxml-basichttp/';
 const MAX_BODY = 1 << 20;
-
-class MapRegistry implements SessionRegistry {
-  private readonly sessions = new Map<string, SessionHandle>();
-  get(id: string) {
-    return this.sessions.get(id);
-  }
-  add(s: SessionHandle) {
-    this.sessions.set(s.id, s);
-  }
-  delete(id: string) {
-    this.sessions.delete(id);
-  }
-}
 
 export class BasicHttpProcessor implements IoProcessor {
   /** Sessions reachable through this processor; give the same registry to the sessions. */
