@@ -7,6 +7,7 @@ import type {
   ContentSpec,
   DataSpec,
   DocumentModel,
+  ElementSite,
   ForeachSpec,
   InvokeSpec,
   ParamSpec,
@@ -79,6 +80,10 @@ function isJsonText(text: string): boolean {
   }
 }
 
+function siteOf(el: XmlElement): ElementSite {
+  return { tagname: el.localName, line: el.line, column: el.column };
+}
+
 const STATE_ELEMENTS = new Set(['state', 'parallel', 'final', 'history']);
 
 class Compiler {
@@ -129,6 +134,7 @@ class Compiler {
       if (this.options.invalidExpressions === 'reject') throw this.error(message, at);
       this.warnings.push({ message, line: at.line, column: at.column, element: at.localName });
     }
+    s.site = siteOf(at);
     this.snippets.push(s);
     return s;
   }
@@ -379,7 +385,7 @@ class Compiler {
       const text = this.load(el.attributes.src, el);
       if (text !== undefined) {
         spec.xml = xmlFromText(text);
-        if (!spec.xml) Object.assign(spec, this.contentValue(text));
+        if (!spec.xml) Object.assign(spec, this.contentValue(text, el));
       }
       else spec.content = this.snippet(compileExpression(''), el); // evaluating it fails -> error.execution
     } else if (hasContent) {
@@ -388,16 +394,17 @@ class Compiler {
         spec.xml = xmlContent(el.children);
         if (!spec.xml) spec.text = el.children.map(serializeXml).join('').trim();
       }
-      else Object.assign(spec, this.contentValue(textOf(el)));
+      else Object.assign(spec, this.contentValue(textOf(el), el));
     }
     return spec;
   }
 
   /** Content that is JSON becomes that value (SCXML B.2.2); any other text is a space-normalised string. */
-  private contentValue(text: string): { content: Snippet | undefined; text: string | undefined } {
+  private contentValue(text: string, at: XmlElement): { content: Snippet | undefined; text: string | undefined } {
     const isJson = isJsonText(text);
     const candidate = compileExpression(text.trim());
     if (isJson && candidate.error === undefined) {
+      candidate.site = siteOf(at);
       this.snippets.push(candidate);
       return { content: candidate, text: undefined };
     }
@@ -443,7 +450,7 @@ class Compiler {
       if (!forInvoke) spec.xml = xmlContent(c.children);
     } else if (c.attributes.expr === undefined) {
       // Text that parses as an expression (JSON, numbers) becomes that value; other text stays a string.
-      const value = this.contentValue(textOf(c));
+      const value = this.contentValue(textOf(c), c);
       spec.expr = value.content;
       spec.text = value.text;
     }
@@ -471,6 +478,7 @@ class Compiler {
     const auto = el.attributes.autoforward;
     if (auto !== undefined && auto !== 'true' && auto !== 'false') throw this.error('autoforward must be true or false', el);
     return {
+      site: siteOf(el),
       type: el.attributes.type,
       typeexpr: this.expr(el.attributes.typeexpr, el),
       src: el.attributes.src,
@@ -507,6 +515,12 @@ class Compiler {
   }
 
   private action(el: XmlElement, parent: XmlElement): Action | undefined {
+    const action = this.buildAction(el, parent);
+    if (action) action.site = siteOf(el);
+    return action;
+  }
+
+  private buildAction(el: XmlElement, parent: XmlElement): Action | undefined {
     if (!this.isScxml(el)) {
       const handler = this.options.extensions?.[el.namespace]?.[el.localName];
       if (!handler) throw this.error(`unknown element {${el.namespace}}${el.localName}`, el);
@@ -539,7 +553,7 @@ class Compiler {
           holder.xml = xmlContent(el.children);
           holder.text = el.children.map(serializeXml).join('').trim();
         }
-        else if (hasChildren) Object.assign(holder, this.contentValue(textOf(el)));
+        else if (hasChildren) Object.assign(holder, this.contentValue(textOf(el), el));
         return (r) =>
           r.assignLocation(location, holder.content ? r.evaluate(holder.content) : holder.xml ? r.xmlValue(holder.xml) : holder.text);
       }
@@ -637,6 +651,7 @@ class Compiler {
       throw this.error('a delayed <send> cannot target #_internal', el);
     }
     const spec: SendSpec = {
+      site: siteOf(el),
       event: el.attributes.event,
       eventexpr: this.expr(el.attributes.eventexpr, el),
       target: el.attributes.target,
@@ -660,6 +675,7 @@ class Compiler {
       expression: (source: string, at: XmlElement): CompiledExpression => {
         const s = compileExpression(source);
         if (s.error !== undefined) throw this.error(`invalid expression "${source}": ${s.error}`, at);
+        s.site = siteOf(at);
         this.snippets.push(s);
         return s;
       },

@@ -24,7 +24,15 @@ export interface Runner {
   executeBlock(block: Action[]): void;
 }
 
-export type Action = (runner: Runner) => void;
+/** Where an element is in its document: what error events tell strategy code (`_event.data`). */
+export interface ElementSite {
+  tagname: string;
+  line: number;
+  column: number;
+}
+
+/** Compiled executable content; `site` is the element it came from. */
+export type Action = ((runner: Runner) => void) & { site?: ElementSite };
 
 export interface ParamSpec {
   name: string;
@@ -49,6 +57,7 @@ export interface ContentSpec {
 }
 
 export interface SendSpec {
+  site: ElementSite;
   event: string | undefined;
   eventexpr: Snippet | undefined;
   target: string | undefined;
@@ -73,6 +82,7 @@ export interface ForeachSpec {
 }
 
 export interface InvokeSpec {
+  site: ElementSite;
   type: string | undefined;
   typeexpr: Snippet | undefined;
   src: string | undefined;

@@ -13,6 +13,7 @@
 import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
 import MagicString from 'magic-string';
+import { rejectDynamicImport } from './dynamic-import.ts';
 import { getRealm } from './realm.ts';
 
 export type CompiledFunction = (scope: object, data: object, rt: object, value?: unknown) => unknown;
@@ -24,6 +25,8 @@ export interface Snippet {
   readonly source: string;
   readonly kind: SnippetKind;
   fn: CompiledFunction | undefined;
+  /** The element whose attribute or text this is (set by the compiler), for error events. */
+  site: { tagname: string; line: number; column: number } | undefined;
   /** Syntax error message, when the snippet is invalid (evaluating it raises error.execution). */
   error: string | undefined;
   /** For locations: the root variable name, which must exist before assignment. */
@@ -85,7 +88,7 @@ function syntaxMessage(e: unknown): string {
 const HEAD = '(function (__scxml_scope, __scxml_data, __scxml_rt, __scxml_value) { with (__scxml_scope) {';
 
 function makeSnippet(source: string, kind: SnippetKind): Snippet {
-  return { source, kind, fn: undefined, error: undefined, root: undefined, wrapped: undefined, fast: undefined };
+  return { source, kind, fn: undefined, site: undefined, error: undefined, root: undefined, wrapped: undefined, fast: undefined };
 }
 
 const FAST_HEAD = '(function (__scxml_scope, __scxml_data, __scxml_rt, __scxml_value) { ';
@@ -156,6 +159,7 @@ export function compileExpression(source: string): Snippet {
   const text = '(' + source.replace(/;\s*$/, '') + '\n)';
   try {
     const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
+    rejectDynamicImport(ast);
     const body = ast.body as AnyNode[];
     if (body.length !== 1 || body[0]!.type !== 'ExpressionStatement' || source.trim() === '') {
       throw new SyntaxError('not a single expression');
@@ -175,6 +179,7 @@ export function compileLocation(source: string): Snippet {
   const text = '(' + source + '\n)';
   try {
     const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
+    rejectDynamicImport(ast);
     const body = ast.body as AnyNode[];
     if (body.length !== 1 || body[0]!.type !== 'ExpressionStatement') throw new SyntaxError('not a location');
     let target = (body[0] as AnyNode).expression as AnyNode;
@@ -205,6 +210,7 @@ export function compileScript(source: string): Snippet {
   const snippet = makeSnippet(source, 'script');
   try {
     const ast = acorn.parse(source, PARSE_OPTIONS) as unknown as AnyNode;
+    rejectDynamicImport(ast);
     const ms = new MagicString(source);
     instrument(ms, ast);
     let prologue = '';

@@ -15,6 +15,7 @@
 //    loop becomes `error.execution` without a watchdog thread.
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { assertNoDynamicImport } from './dynamic-import.ts';
 
 /** Functions created inside the realm; the host calls them, strategy code never sees them. */
 export interface RealmApi {
@@ -60,12 +61,14 @@ export interface RealmApi {
   isRealmPromise(promise: unknown): boolean;
   /** Makes a value (from evaluation) into a string the host can log safely. */
   describe(value: unknown): string;
+  /** The text of a thrown value: "Name: message" for errors, else as describe(). */
+  describeError(value: unknown): string;
 }
 
 // Runs inside the realm. Plain JavaScript in a string because it must be created by the
 // realm's own Function, not the host's.
 const REALM_SOURCE = String.raw`
-(function (hostNow, hostSessionNow, hostSessionRandom, hostCompile) {
+(function (hostNow, hostSessionNow, hostSessionRandom, hostCompile, hostCompileRestored) {
   'use strict';
   const G = globalThis;
   const SYSTEM = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
@@ -83,6 +86,27 @@ const REALM_SOURCE = String.raw`
     if (extra) for (const k of Object.keys(extra)) put(io, k, { location: String(extra[k].location) });
     return io;
   }
+  // Host functions strategy code can cause to run (the clocks, the random source, In()'s
+  // configuration check) are called through these wrappers: if the host function throws
+  // (e.g. a RangeError because strategy code exhausted the stack just before), its error
+  // is a host object whose constructor chain leads to the host's Function; strategy code
+  // gets a realm error instead.
+  function hostCallFailed() {
+    return new RangeError('host call failed (stack exhausted?)');
+  }
+  function guardHost(f) {
+    return function () {
+      try {
+        return +f();
+      } catch (e) {
+        throw hostCallFailed();
+      }
+    };
+  }
+  hostNow = guardHost(hostNow);
+  hostSessionNow = guardHost(hostSessionNow);
+  hostSessionRandom = guardHost(hostSessionRandom);
+
   let deadline = -Infinity;
   let counter = 0;
   let expired = true;
@@ -144,7 +168,14 @@ const REALM_SOURCE = String.raw`
   function createScope(isActive) {
     const data = Object.create(null);
     Object.defineProperty(data, 'In', {
-      value: function In(id) { return isActive(String(id)) === true; },
+      value: function In(id) {
+        const key = String(id);
+        try {
+          return isActive(key) === true;
+        } catch (e) {
+          throw hostCallFailed();
+        }
+      },
       enumerable: false, writable: false, configurable: false,
     });
     return [new Proxy(data, handler), data];
@@ -335,7 +366,7 @@ const REALM_SOURCE = String.raw`
           let f;
           try {
             // The source is already instrumented (it calls __scxml_rt.tick()).
-            const make = hostCompile('(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (' + e.src + '\n); } })');
+            const make = hostCompileRestored('(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (' + e.src + '\n); } })');
             f = make(scope, data, runtime);
           } catch (err) {
             f = undefined;
@@ -364,6 +395,12 @@ const REALM_SOURCE = String.raw`
     });
   }
 
+  function describeError(v) {
+    try {
+      if (v instanceof Error) return String(v.name) + ': ' + String(v.message);
+    } catch (e) { /* a strategy getter: fall back to describe */ }
+    return describe(v);
+  }
   function describe(v) {
     try {
       if (typeof v === 'string') return v;
@@ -392,10 +429,40 @@ const REALM_SOURCE = String.raw`
   Object.defineProperty(G, 'Date', { value: SessionDate, writable: false, configurable: false });
   Object.defineProperty(Math, 'random', { value: function random() { return hostSessionRandom(); } });
 
-  // Blocking primitives that would stall the thread without ticking.
-  delete G.Atomics;
-  delete G.SharedArrayBuffer;
-  delete G.WebAssembly;
+  // Blocking primitives that would stall the thread without ticking, code that escapes
+  // the loop instrumentation, and callbacks the garbage collector runs (outside any
+  // evaluation, where a throw would take the process down) or that observe collection.
+  for (const name of ['Atomics', 'SharedArrayBuffer', 'WebAssembly', 'FinalizationRegistry', 'WeakRef']) delete G[name];
+  // Legacy RegExp statics (RegExp.$1, RegExp.input, RegExp.lastMatch...) hold the last
+  // match of the whole realm: one session would read another's caller number.
+  for (const k of Reflect.ownKeys(RegExp)) {
+    if (k !== 'length' && k !== 'name' && k !== 'prototype' && k !== Symbol.species) delete RegExp[k];
+  }
+  delete RegExp.prototype.compile;
+  // Stack traces: only frames of strategy code, without host paths; V8's hooks are not
+  // reachable (prepareStackTrace is this realm's own, frozen; no captureStackTrace).
+  delete Error.captureStackTrace;
+  const STRATEGY_FILE = 'scxml-strategy.js';
+  function prepareStackTrace(error, frames) {
+    let head;
+    try {
+      head = String(error.name) + ': ' + String(error.message);
+    } catch (e) {
+      head = 'Error';
+    }
+    if (!Array.isArray(frames)) return head;
+    for (const f of frames) {
+      try {
+        if (f.getFileName() !== STRATEGY_FILE) continue;
+        const name = f.getFunctionName();
+        head += '\n    at ' + (name ? String(name) : '<anonymous>') + ' (strategy:' + f.getLineNumber() + ':' + f.getColumnNumber() + ')';
+      } catch (e) {
+        break;
+      }
+    }
+    return head;
+  }
+  Object.defineProperty(Error, 'prepareStackTrace', { value: prepareStackTrace, writable: false, configurable: false });
 
   // Harden: freeze every intrinsic reachable from the global object, then the global.
   const seen = new Set();
@@ -426,25 +493,83 @@ const REALM_SOURCE = String.raw`
     }
     deepFreeze(Object.getPrototypeOf(o));
   }
-  deepFreeze(G);
-  // Intrinsics not reachable by name from the global object.
-  for (const x of [
-    Object.getPrototypeOf(function* () {}),
-    Object.getPrototypeOf(async function () {}),
-    Object.getPrototypeOf(async function* () {}),
-    Object.getPrototypeOf([][Symbol.iterator]()),
-    Object.getPrototypeOf(new Map()[Symbol.iterator]()),
-    Object.getPrototypeOf(new Set()[Symbol.iterator]()),
-    Object.getPrototypeOf(''[Symbol.iterator]()),
-    Object.getPrototypeOf(/x/[Symbol.matchAll]('')),
-    Object.getPrototypeOf(Object.getPrototypeOf(Int8Array.prototype)),
-    (function () { return arguments; })(),
-    XmlDocument, XmlElement, XmlText, XmlNode, runtime,
-  ]) deepFreeze(x);
+  // Intrinsics that no property path reaches (%ArrayIteratorPrototype%, %SegmentsPrototype%,
+  // %IteratorHelperPrototype%, %WrapForValidIteratorPrototype%...) are found by using the
+  // built-ins themselves, not from a list: every function reachable from the global object
+  // is called and constructed, every method and getter of every prototype found is called
+  // on an instance of it, each with a few argument lists, and whatever comes back is
+  // explored the same way until no new prototype turns up. Only syntax-made values
+  // (generators, async functions, arguments objects) seed the search. Built-ins touch
+  // nothing but their receiver and arguments here (the realm's shared state, the RegExp
+  // statics, is gone already). Everything found is then deep-frozen.
+  const noop = function () {};
+  const ARGUMENT_LISTS = [[], ['a', noop], [noop, 'a'], [1]];
+  const found = [G];
+  const exploredPrototypes = new Set();
+  const exemplars = [];
+  function exemplar(v) {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return;
+    found.push(v);
+    if (typeof v.then === 'function') try { v.then(noop, noop); } catch (e) { /* not a promise */ }
+    const proto = Object.getPrototypeOf(v);
+    if (proto === null || exploredPrototypes.has(proto)) return;
+    exploredPrototypes.add(proto);
+    exemplars.push(v);
+  }
+  function collectFunctions(root, out, visited) {
+    if (root === null || (typeof root !== 'object' && typeof root !== 'function') || visited.has(root)) return;
+    visited.add(root);
+    if (typeof root === 'function') out.push(root);
+    for (const k of Reflect.ownKeys(root)) {
+      const d = Object.getOwnPropertyDescriptor(root, k);
+      if (d && 'value' in d) collectFunctions(d.value, out, visited);
+      else if (d) { collectFunctions(d.get, out, visited); collectFunctions(d.set, out, visited); }
+    }
+    collectFunctions(Object.getPrototypeOf(root), out, visited);
+  }
+  const functions = [];
+  collectFunctions(G, functions, new Set());
+  for (const F of functions) {
+    let made = false;
+    for (const args of [[], ['a']]) {
+      if (made) break;
+      try { exemplar(Reflect.construct(F, args)); made = true; } catch (e) { /* not constructible so */ }
+    }
+    if (!made) {
+      for (const args of [['a', noop], [noop]]) {
+        try { exemplar(Reflect.apply(F, undefined, args)); } catch (e) { /* not callable so */ }
+      }
+    }
+  }
+  for (const v of [
+    function* () {}, async function () {}, async function* () {}, (function* () {})(), (async function* () {})(),
+    (function () { return arguments; })(), (function () { 'use strict'; return arguments; })(),
+  ]) exemplar(v);
+  const methodsCalled = new Set();
+  for (let i = 0; i < exemplars.length && i < 10000; i++) {
+    const v = exemplars[i];
+    for (let p = Object.getPrototypeOf(v); p !== null; p = Object.getPrototypeOf(p)) {
+      // Each prototype's methods are called once, on the first instance that inherits them.
+      if (methodsCalled.has(p)) continue;
+      methodsCalled.add(p);
+      for (const k of Reflect.ownKeys(p)) {
+        const d = Object.getOwnPropertyDescriptor(p, k);
+        if (k === 'constructor' || !d) continue;
+        const fn = 'value' in d ? d.value : d.get;
+        if (typeof fn !== 'function') continue;
+        for (const args of ARGUMENT_LISTS) {
+          try { exemplar(Reflect.apply(fn, v, args)); } catch (e) { /* wrong receiver or arguments */ }
+        }
+      }
+    }
+  }
+  for (const x of found) deepFreeze(x);
+
+  for (const x of [XmlDocument, XmlElement, XmlText, XmlNode, runtime, prepareStackTrace]) deepFreeze(x);
 
   const api = {
     createScope, runtime, importValue, makeIoProcessors, makeDom, encodeVariables, decodeVariables,
-    domTree(v) { return v instanceof XmlDocument ? domTree(v.documentElement) : v instanceof XmlElement ? domTree(v) : undefined; }, makeEvent, encode, decode, compileAll, describe,
+    domTree(v) { return v instanceof XmlDocument ? domTree(v.documentElement) : v instanceof XmlElement ? domTree(v) : undefined; }, makeEvent, encode, decode, compileAll, describe, describeError,
     setDeadline(limit) { deadline = limit; started = -1; counter = 0; expired = false; },
     clearDeadline() { expired = true; },
     isGlobal(name) { return name in G; },
@@ -494,12 +619,21 @@ export function getRealm(): RealmApi {
     now: () => number,
     random: () => number,
     compile: (source: string) => (...args: unknown[]) => unknown,
+    compileRestored: (source: string) => (...args: unknown[]) => unknown,
   ) => Omit<RealmApi, 'setSession'>;
+  const compileInRealm = (source: string) =>
+    vm.runInContext(source, context, { filename: 'scxml-strategy.js' }) as (...args: unknown[]) => unknown;
   const api = factory(
     () => performance.now(),
     () => sessionClock.now(),
     () => sessionRandom(),
-    (source: string) => vm.runInContext(source, context, { filename: 'scxml-strategy.js' }) as (...args: unknown[]) => unknown,
+    compileInRealm,
+    // A function's source from a snapshot was compiled (and checked) before, but the
+    // snapshot store is outside the realm: check again.
+    (source: string) => {
+      assertNoDynamicImport(source);
+      return compileInRealm(source);
+    },
   );
   guardUnhandledRejections(api.isRealmPromise);
   realm = {

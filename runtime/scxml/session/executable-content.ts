@@ -1,7 +1,7 @@
 // Executable content (SCXML 4) and the datamodel's evaluation of expressions, conditions
 // and locations (5.9): an error stops the block and becomes error.execution (4.9).
 import type { Snippet } from '../datamodel/ecmascript.ts';
-import type { Action, ForeachSpec } from '../model.ts';
+import type { Action, ElementSite, ForeachSpec } from '../model.ts';
 import type { ExecutionContext, ExtensionAction } from '../types.ts';
 import type { Session } from './session.ts';
 import { ExecutionError, SYSTEM_NAMES } from './state.ts';
@@ -18,8 +18,42 @@ export function pushPlatform(session: Session, name: string, data: unknown): voi
   });
 }
 
-export function raiseError(session: Session, name: 'error.execution' | 'error.communication', error: unknown, sendid?: string): void {
-  session.observer?.error?.(session.id, name, error);
+/** The error as an ExecutionError that knows the innermost element it came through. */
+export function located(session: Session, error: unknown, site: ElementSite | undefined): ExecutionError {
+  let e: ExecutionError;
+  if (error instanceof ExecutionError) e = error;
+  else {
+    // Host errors (of this interpreter) are read directly; anything else is a realm value
+    // whose text is taken inside the realm, so no strategy getter runs in host code.
+    e = new ExecutionError(error instanceof Error ? error.message : session.realm.describeError(error), { cause: error });
+  }
+  e.site ??= site;
+  return e;
+}
+
+/** `_event.data` of error.execution / error.communication: message, the element's tag name, line and column. */
+export function errorData(session: Session, error: unknown, site: ElementSite | undefined): unknown {
+  const e = located(session, error, site);
+  const where = e.site;
+  return session.realm.importValue({
+    message: e.message,
+    // SCION's name for the same text.
+    reason: e.message,
+    tagname: where?.tagname,
+    line: where?.line,
+    column: where?.column,
+  });
+}
+
+export function raiseError(
+  session: Session,
+  name: 'error.execution' | 'error.communication',
+  error: unknown,
+  sendid?: string,
+  site?: ElementSite,
+): void {
+  const e = located(session, error, site);
+  session.observer?.error?.(session.id, name, e);
   session.internalQueue.push({
     name,
     type: 'platform',
@@ -27,31 +61,40 @@ export function raiseError(session: Session, name: 'error.execution' | 'error.co
     origin: undefined,
     origintype: undefined,
     invokeid: undefined,
-    data: error instanceof Error ? error.message : typeof error === 'string' ? error : undefined,
+    data: errorData(session, e, undefined),
   });
 }
 
 /** Runs a block of executable content; an error stops the block and raises error.execution (SCXML 4.9). */
 export function executeContent(session: Session, block: Action[]): void {
+  let i = 0;
   try {
-    for (const action of block) action(session);
+    for (; i < block.length; i++) block[i]!(session);
   } catch (e) {
-    raiseError(session, 'error.execution', e, e instanceof ExecutionError ? e.sendid : undefined);
+    const error = located(session, e, block[i]?.site);
+    raiseError(session, 'error.execution', error, error.sendid);
   }
 }
 
 export function executeBlock(session: Session, block: Action[]): void {
-  for (const action of block) action(session);
+  let i = 0;
+  try {
+    for (; i < block.length; i++) block[i]!(session);
+  } catch (e) {
+    throw located(session, e, block[i]?.site);
+  }
 }
 
 export function evaluate(session: Session, snippet: Snippet): unknown {
   const fn = snippet.fn;
-  if (fn === undefined) throw new ExecutionError(snippet.error ?? 'not compiled');
+  if (fn === undefined) throw located(session, new ExecutionError(snippet.error ?? 'not compiled'), snippet.site);
   const realm = session.realm;
   realm.setSession(session.clock, session.random);
   realm.setDeadline(session.timeLimit);
   try {
     return fn(session.scope, session.data, realm.runtime);
+  } catch (e) {
+    throw located(session, e, snippet.site);
   } finally {
     realm.clearDeadline();
   }
@@ -68,14 +111,17 @@ export function condition(session: Session, snippet: Snippet): boolean {
 
 export function assignLocation(session: Session, location: Snippet, value: unknown): void {
   const root = location.root;
-  if (location.fn === undefined || root === undefined) throw new ExecutionError(location.error ?? 'invalid location');
-  if (SYSTEM_NAMES.has(root)) throw new ExecutionError(`cannot assign to system variable ${root}`);
-  if (!(root in session.data)) throw new ExecutionError(`location ${location.source} is not declared`);
+  const fail = (message: string) => located(session, new ExecutionError(message), location.site);
+  if (location.fn === undefined || root === undefined) throw fail(location.error ?? 'invalid location');
+  if (SYSTEM_NAMES.has(root)) throw fail(`cannot assign to system variable ${root}`);
+  if (!(root in session.data)) throw fail(`location ${location.source} is not declared`);
   const realm = session.realm;
   realm.setSession(session.clock, session.random);
   realm.setDeadline(session.timeLimit);
   try {
     location.fn(session.scope, session.data, realm.runtime, value);
+  } catch (e) {
+    throw located(session, e, location.site);
   } finally {
     realm.clearDeadline();
   }

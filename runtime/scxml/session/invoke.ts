@@ -6,7 +6,7 @@ import { MapRegistry } from '../map-registry.ts';
 import type { EventInput, SessionOptions, SessionRegistry } from '../types.ts';
 import { serializeTree } from '../xml.ts';
 import { evaluateContent, evaluateParams } from './datamodel.ts';
-import { assignLocation, evaluate, executeContent, raiseError } from './executable-content.ts';
+import { assignLocation, errorData, evaluate, executeContent, raiseError } from './executable-content.ts';
 import { notify } from './main-event-loop.ts';
 import { Session } from './session.ts';
 import { EMPTY_MAP, ExecutionError, SCXML_PROCESSOR } from './state.ts';
@@ -49,7 +49,7 @@ export function invoke(session: Session, spec: InvokeSpec, state: StateModel): v
       inv.child.start();
     });
   } catch (e) {
-    raiseError(session, 'error.execution', e);
+    raiseError(session, 'error.execution', e, undefined, spec.site);
   }
 }
 
@@ -78,7 +78,7 @@ export function whenLoaded(session: Session, inv: Invocation, document: ScxmlDoc
         origin: undefined,
         origintype: undefined,
         invokeid: inv.invokeid,
-        data: error instanceof Error ? error.message : String(error),
+        data: errorData(session, error, inv.spec.site),
       });
       notify(session);
     },

@@ -1,10 +1,10 @@
 // <send> and <cancel> (SCXML 6.2, 6.3) and the SCXML Event I/O Processor (Appendix C.1):
 // delayed sends on the injected clock, #_internal, #_parent, #_scxml_<id>, #_<invokeid>,
 // and other I/O processors given by the host.
-import type { SendSpec } from '../model.ts';
+import type { ElementSite, SendSpec } from '../model.ts';
 import type { IoProcessor, SessionHandle } from '../types.ts';
 import { evaluateContent, evaluateParams } from './datamodel.ts';
-import { assignLocation, evaluate, raiseError } from './executable-content.ts';
+import { assignLocation, errorData, evaluate, raiseError } from './executable-content.ts';
 import { forwardToInvocation } from './invoke.ts';
 import { notify } from './main-event-loop.ts';
 import { Session } from './session.ts';
@@ -67,12 +67,12 @@ export function sendWithId(session: Session, spec: SendSpec, sendid: string): vo
   if (delay > 0) {
     if (target === '#_internal') throw new ExecutionError('delayed send to #_internal');
     const due = session.clock.now() + delay;
-    const pending: PendingSend = { sendid, due, event, target, type: isScxmlType ? SCXML_PROCESSOR : type, timer: undefined };
+    const pending: PendingSend = { sendid, due, event, target, type: isScxmlType ? SCXML_PROCESSOR : type, timer: undefined, site: spec.site };
     (session.pendingSends ??= new Map()).set(sendid, pending);
     armTimer(session, pending);
     return;
   }
-  dispatch(session, event, target, isScxmlType ? SCXML_PROCESSOR : type, sendid);
+  dispatch(session, event, target, isScxmlType ? SCXML_PROCESSOR : type, sendid, spec.site);
 }
 
 export function armTimer(session: Session, pending: PendingSend): void {
@@ -80,16 +80,23 @@ export function armTimer(session: Session, pending: PendingSend): void {
     if (session.pendingSends?.get(pending.sendid) !== pending) return;
     session.pendingSends?.delete(pending.sendid);
     session.realm.setSession(session.clock, session.random);
-    dispatch(session, pending.event, pending.target, pending.type, pending.sendid);
+    dispatch(session, pending.event, pending.target, pending.type, pending.sendid, pending.site);
   });
 }
 
-export function dispatch(session: Session, event: QueuedEvent, target: string | undefined, type: string, sendid: string): void {
+export function dispatch(
+  session: Session,
+  event: QueuedEvent,
+  target: string | undefined,
+  type: string,
+  sendid: string,
+  site: ElementSite | undefined,
+): void {
   if (type !== SCXML_PROCESSOR) {
     const processor: IoProcessor = session.options.ioProcessors![type]!;
     const fail = (e: unknown) => {
       session.observer?.error?.(session.id, 'error.communication', e);
-      session.externalQueue.push({ ...event, name: 'error.communication', type: 'platform', sendid, data: undefined });
+      session.externalQueue.push({ ...event, name: 'error.communication', type: 'platform', sendid, data: errorData(session, e, site) });
       notify(session);
     };
     try {
@@ -99,7 +106,7 @@ export function dispatch(session: Session, event: QueuedEvent, target: string | 
       );
       if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch(fail);
     } catch (e) {
-      if (inMacrostepContext(session)) raiseError(session, 'error.communication', e, sendid);
+      if (inMacrostepContext(session)) raiseError(session, 'error.communication', e, sendid, site);
       else fail(e);
     }
     return;
@@ -132,9 +139,9 @@ export function dispatch(session: Session, event: QueuedEvent, target: string | 
   }
   if (!recipient) {
     const error = new Error(`target ${target} is unreachable`);
-    if (inMacrostepContext(session)) raiseError(session, 'error.communication', error, sendid);
+    if (inMacrostepContext(session)) raiseError(session, 'error.communication', error, sendid, site);
     else {
-      session.externalQueue.push({ ...event, name: 'error.communication', type: 'platform', sendid, data: undefined });
+      session.externalQueue.push({ ...event, name: 'error.communication', type: 'platform', sendid, data: errorData(session, error, site) });
       notify(session);
     }
     return;

@@ -2,7 +2,7 @@
 // macrosteps), with pending delayed sends (re-armed at their due times) and invoked
 // children (recursively, with how to find their document again).
 import { compile, ScxmlDocument } from '../document.ts';
-import type { StateModel } from '../model.ts';
+import type { ElementSite, StateModel } from '../model.ts';
 import { initSystemVariables } from './datamodel.ts';
 import { createChild, loadChildDocument, sharedRegistry, whenLoaded } from './invoke.ts';
 import { notify, setEvent } from './main-event-loop.ts';
@@ -22,7 +22,7 @@ export interface SessionSnapshot {
   datamodel: Record<string, unknown>;
   internalQueue: unknown[];
   externalQueue: unknown[];
-  pendingSends: Array<{ sendid: string; due: number; event: unknown; target: string | undefined; type: string }>;
+  pendingSends: Array<{ sendid: string; due: number; event: unknown; target: string | undefined; type: string; site?: ElementSite | undefined }>;
   /** `child` is null for an invocation whose document was still loading (it is loaded again on restore). */
   invoked: Array<{
     invokeid: string;
@@ -118,7 +118,7 @@ export function restoreSnapshot(session: Session, snapshot: SessionSnapshot): vo
   session.doneDataValue = realm.decode(snapshot.doneData, session.scope, session.data);
   if (snapshot.lastEvent) setEvent(session, decodeEvent(snapshot.lastEvent));
   for (const p of snapshot.pendingSends) {
-    const pending: PendingSend = { sendid: p.sendid, due: p.due, event: decodeEvent(p.event), target: p.target, type: p.type, timer: undefined };
+    const pending: PendingSend = { sendid: p.sendid, due: p.due, event: decodeEvent(p.event), target: p.target, type: p.type, timer: undefined, site: p.site };
     (session.pendingSends ??= new Map()).set(p.sendid, pending);
     armTimer(session, pending);
   }

@@ -1,5 +1,5 @@
 // The interpreter's internal records: queued events, pending delayed sends, invocations.
-import type { InvokeSpec, StateModel } from '../model.ts';
+import type { ElementSite, InvokeSpec, StateModel } from '../model.ts';
 import type { EventInput, ScxmlEvent } from '../types.ts';
 import type { Session } from './session.ts';
 
@@ -9,9 +9,14 @@ export const BASIC_HTTP_PROCESSOR = 'http://www.w3.org/TR/scxml/#BasicHTTPEventP
 export const SYSTEM_NAMES = new Set(['_event', '_sessionid', '_name', '_ioprocessors', 'In']);
 export const EMPTY_MAP: ReadonlyMap<never, never> = new Map<never, never>();
 
-/** Executable content failed: becomes error.execution. */
+/**
+ * Executable content failed: becomes error.execution. Errors of strategy code (realm
+ * values) are wrapped, with their text taken inside the realm, and `site` records the
+ * innermost element the error passed through.
+ */
 export class ExecutionError extends Error {
   sendid: string | undefined;
+  site: ElementSite | undefined;
 }
 
 /** An event on a queue: the `_event` it becomes, its data a realm value. */
@@ -24,6 +29,8 @@ export interface PendingSend {
   target: string | undefined;
   type: string;
   timer: unknown;
+  /** The <send>, for the error event if delivery fails. */
+  site?: ElementSite | undefined;
 }
 
 /** How a child document was obtained, so a snapshot can find it again. */

@@ -219,7 +219,6 @@ describe('ECMAScript datamodel isolation', () => {
           ioChain: () => _ioprocessors.constructor.constructor('return process')(),
           inChain: () => In.constructor('return process')(),
           errorChain: () => { try { null.x; } catch (e) { return e.constructor.constructor('return process')(); } },
-          importCall: () => import('node:fs'),
         };
         for (const [name, f] of Object.entries(attempts)) {
           let outcome;
@@ -230,10 +229,10 @@ describe('ECMAScript datamodel isolation', () => {
     const s = createSession(probe, { scheduler: () => {} });
     s.start();
     const results = s.getData('results') as string[];
-    expect(results).toHaveLength(9);
+    // Dynamic import() does not compile at all (test/unit/scxml/realm-probes.test.ts).
+    expect(results).toHaveLength(8);
     for (const r of results) {
-      // Only a rejected dynamic import (no module loader in the realm) may come back as a promise.
-      expect(r, r).toMatch(/:(threw|undefined|promise)$/);
+      expect(r, r).toMatch(/:(threw|undefined)$/);
       expect(r).not.toMatch(/:object$/);
     }
   });
