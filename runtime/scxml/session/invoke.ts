@@ -98,13 +98,27 @@ export function loadChildDocument(session: Session, src: string): ScxmlDocument 
 }
 
 export function createChild(session: Session, document: ScxmlDocument, invokeid: string, params: Record<string, unknown> | undefined): Session {
-  const childOptions: SessionOptions = {
+  const data = params ? Object.fromEntries(Object.entries(params).filter(([k]) => document.model.allData.some((d) => d.id === k))) : undefined;
+  return new Session(document, childOptions(session, `${session.id}.${invokeid}`, data), { session: session, invokeid });
+}
+
+/**
+ * Options of an invoked child. The host knows only the sessions it created, so a child's
+ * work is announced to its parent, whose run() runs the children that have work: the
+ * host's scheduler never sees a child (a host that runs only its own sessions would
+ * leave the child's events unprocessed for ever).
+ */
+export function childOptions(session: Session, sessionId: string, data: Record<string, unknown> | undefined): SessionOptions {
+  return {
     ...session.options,
-    sessionId: `${session.id}.${invokeid}`,
+    sessionId,
     registry: sharedRegistry(session),
-    data: params ? Object.fromEntries(Object.entries(params).filter(([k]) => document.model.allData.some((d) => d.id === k))) : undefined,
+    data,
+    scheduler: (child) => {
+      (session.childrenWithWork ??= new Set()).add(child as Session);
+      notify(session);
+    },
   };
-  return new Session(document, childOptions, { session: session, invokeid });
 }
 
 export function sharedRegistry(session: Session): SessionRegistry {

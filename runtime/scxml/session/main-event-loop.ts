@@ -58,15 +58,22 @@ export function mainEventLoop(session: Session): void {
   session.realm.setSession(session.clock, session.random);
   try {
     let budget = MAX_EVENTS_PER_RUN;
-    while (session.running && session.externalQueue.length > 0 && budget-- > 0) {
-      const event = session.externalQueue.shift()!;
-      processExternalEvent(session, event);
-      macrostep(session);
+    while (session.running && budget-- > 0) {
+      if (session.externalQueue.length > 0) {
+        const event = session.externalQueue.shift()!;
+        processExternalEvent(session, event);
+        macrostep(session);
+      } else if (session.childrenWithWork !== undefined && session.childrenWithWork.size > 0) {
+        // Invoked children run in their parent's turn (see childOptions in invoke.ts).
+        const children = [...session.childrenWithWork];
+        session.childrenWithWork.clear();
+        for (const child of children) child.run();
+      } else break;
     }
   } finally {
     session.inRun = false;
   }
-  if (session.externalQueue.length > 0 && !session.finished) notify(session);
+  if (session.hasWork) notify(session);
 }
 
 export function notify(session: Session): void {

@@ -50,6 +50,8 @@ export class Session implements SessionHandle, Runner {
   statesToInvoke: StateModel[] = [];
   pendingSends: Map<string, PendingSend> | undefined;
   invoked: Map<string, Invocation> | undefined;
+  /** Invoked children that announced work; they run in this session's run(). */
+  childrenWithWork: Set<Session> | undefined;
   running = false;
   started = false;
   inRun = false;
@@ -122,7 +124,7 @@ export class Session implements SessionHandle, Runner {
 
   /** True when external events wait for run(). */
   get hasWork(): boolean {
-    return this.started && !this.finished && this.externalQueue.length > 0;
+    return this.started && !this.finished && (this.externalQueue.length > 0 || (this.childrenWithWork?.size ?? 0) > 0);
   }
 
   /** Processes queued external events until the queue is empty (or a fairness budget is used): Appendix D `mainEventLoop`. */

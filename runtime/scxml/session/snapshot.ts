@@ -4,7 +4,7 @@
 import { compile, ScxmlDocument } from '../document.ts';
 import type { ElementSite, StateModel } from '../model.ts';
 import { initSystemVariables } from './datamodel.ts';
-import { createChild, loadChildDocument, sharedRegistry, whenLoaded } from './invoke.ts';
+import { childOptions, createChild, loadChildDocument, whenLoaded } from './invoke.ts';
 import { notify, setEvent } from './main-event-loop.ts';
 import { armTimer } from './send.ts';
 import { Session } from './session.ts';
@@ -140,7 +140,7 @@ export function restoreSnapshot(session: Session, snapshot: SessionSnapshot): vo
         invocation.child.start();
         return;
       }
-      const child = new Session(doc, { ...session.options, sessionId: childSnapshot.sessionId, registry: sharedRegistry(session) }, {
+      const child = new Session(doc, childOptions(session, childSnapshot.sessionId, undefined), {
         session: session,
         invokeid: inv.invokeid,
       });
