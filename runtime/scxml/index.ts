@@ -63,6 +63,7 @@ export type { DataDeclaration } from './document.ts';
 export type { CompileWarning } from './compile.ts';
 export { parseDelay } from './compile.ts';
 export { ScxmlCompileError } from './xml.ts';
+export { externalSources } from './external-sources.ts';
 export { Session } from './session/session.ts';
 export { SCXML_PROCESSOR, BASIC_HTTP_PROCESSOR } from './session/state.ts';
 export type { SessionSnapshot } from './session/snapshot.ts';

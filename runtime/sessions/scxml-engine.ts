@@ -4,6 +4,7 @@
 import {
   compile,
   createSession,
+  externalSources,
   restoreSession,
   ScxmlCompileError,
   type ScxmlDocument,
@@ -130,12 +131,24 @@ export function createScxmlEngine(
   // More extension namespaces (the telephony module's dialog/interaction elements) join ORS's session ones.
   const extensions: ExtensionRegistry = { ...orsExtensions(), ...(options.extensions ?? {}) };
   return {
-    compile(source: string, origin: string): CompiledStrategy {
+    externalSources(source: string): string[] {
+      try {
+        return externalSources(source, 'strategy');
+      } catch {
+        return []; // compile reports the XML error with its position
+      }
+    },
+    compile(source: string, origin: string, includes?: ReadonlyMap<string, string>): CompiledStrategy {
       let document: ScxmlDocument;
       const marked = extractParameterData(source);
       const parameterIds = new Set(marked.parameterIds);
+      const loadSource = (src: string) => {
+        const text = includes?.get(src);
+        if (text === undefined) throw new Error(`${src} was not loaded`);
+        return text;
+      };
       try {
-        document = compile(marked.source, { sourceName: origin, extensions });
+        document = compile(marked.source, { sourceName: origin, extensions, loadSource });
         for (const d of document.data) if (d.attributes._type === 'parameter') parameterIds.add(d.id);
       } catch (error) {
         if (error instanceof ScxmlCompileError) throw new StrategyCompileError(error.message);

@@ -112,6 +112,11 @@ export class StrategyCompileError extends Error {
 }
 
 export interface StrategyEngine {
-  /** Compiles SCXML text; throws StrategyCompileError on a bad document. */
-  compile(source: string, origin: string): CompiledStrategy;
+  /**
+   * Compiles SCXML text; throws StrategyCompileError on a bad document. `includes` holds
+   * the text of each `<script src>` / `<data src>` by its src, as listed by externalSources.
+   */
+  compile(source: string, origin: string, includes?: ReadonlyMap<string, string>): CompiledStrategy;
+  /** The srcs of the document's `<script>` and `<data>` elements (loaded by the host before compile). */
+  externalSources?(source: string): string[];
 }

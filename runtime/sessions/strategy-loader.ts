@@ -75,9 +75,10 @@ export class StrategyLoader {
       return { location, compiled: cached.compiled };
     }
     const text = isUrl ? await this.#fetchText(src, location) : await readFile(location, 'utf8');
+    const includes = await this.#loadIncludes(text, location);
     let compiled: CompiledStrategy;
     try {
-      compiled = this.#options.engine.compile(text, location);
+      compiled = this.#options.engine.compile(text, location, includes);
     } catch (error) {
       if (error instanceof StrategyCompileError) {
         throw new HttpError(400, 'invalid-document', `${location}: ${error.message}`);
@@ -93,6 +94,28 @@ export class StrategyLoader {
 
   get cachedDocuments(): number {
     return this.#cache.size;
+  }
+
+  /**
+   * `<script src>` / `<data src>` of a document: resolved against the document's location
+   * and then through resolve(), so the same policy applies as to a client's src.
+   */
+  async #loadIncludes(text: string, location: string): Promise<Map<string, string>> {
+    const includes = new Map<string, string>();
+    const isUrl = (s: string) => /^https?:\/\//i.test(s);
+    for (const src of this.#options.engine.externalSources?.(text) ?? []) {
+      const target = isUrl(src) ? src : isUrl(location) ? new URL(src, location).href : path.resolve(path.dirname(location), src.replace(/^file:/, ''));
+      const resolved = this.resolve(target);
+      if (isUrl(resolved)) includes.set(src, await this.#fetchText(src, resolved));
+      else {
+        try {
+          includes.set(src, await readFile(resolved, 'utf8'));
+        } catch {
+          throw new HttpError(400, 'bad-src', `${location}: cannot read ${JSON.stringify(src)} (${resolved})`);
+        }
+      }
+    }
+    return includes;
   }
 
   async #fetchText(src: string, url: string): Promise<string> {
