@@ -510,6 +510,10 @@ const REALM_SOURCE = String.raw`
   function exemplar(v) {
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return;
     found.push(v);
+    // Methods are called on fresh objects only: called on an intrinsic (Array.prototype is
+    // an array) they would change it, and V8 drops its fast paths for good once, e.g.,
+    // Array.prototype has an element.
+    if (reachable.has(v)) return;
     if (typeof v.then === 'function') try { v.then(noop, noop); } catch (e) { /* not a promise */ }
     const proto = Object.getPrototypeOf(v);
     if (proto === null || exploredPrototypes.has(proto)) return;
@@ -528,7 +532,9 @@ const REALM_SOURCE = String.raw`
     collectFunctions(Object.getPrototypeOf(root), out, visited);
   }
   const functions = [];
-  collectFunctions(G, functions, new Set());
+  const reachable = new Set();
+  collectFunctions(G, functions, reachable);
+  const shapeBefore = [...reachable].map((o) => Reflect.ownKeys(o).length);
   for (const F of functions) {
     let made = false;
     for (const args of [[], ['a']]) {
@@ -563,6 +569,10 @@ const REALM_SOURCE = String.raw`
       }
     }
   }
+  // The search must have left every intrinsic as it was.
+  [...reachable].forEach((o, i) => {
+    if (Reflect.ownKeys(o).length !== shapeBefore[i]) throw new Error('realm set-up changed an intrinsic: ' + String(o && o.name));
+  });
   for (const x of found) deepFreeze(x);
 
   for (const x of [XmlDocument, XmlElement, XmlText, XmlNode, runtime, prepareStackTrace]) deepFreeze(x);
