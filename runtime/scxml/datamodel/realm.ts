@@ -1,15 +1,18 @@
-// The one JavaScript realm in which every session's ECMAScript datamodel lives.
+// The one JavaScript realm in which every session's ECMAScript datamodel lives. The
+// isolation model, the routes it closes and why it is not SES: REALM.md beside this file.
 //
 // Why one shared realm and not a `vm` context per session: a context costs ~0.5 ms and
 // ~145 KB, which is what makes SCION slow and heavy. Here every document's expressions
 // are compiled once into functions of this realm, and a session is just a scope object
 // (a Proxy over its own data object) passed to those functions. Isolation comes from:
-//  - the realm is a fresh `vm` context: no `require`, `process`, host globals;
-//  - its intrinsics and global object are deep-frozen after set-up, so one session cannot
-//    pollute prototypes or globals seen by another;
+//  - the realm is a fresh `vm` context: no `require`, `process`, host globals, no code
+//    generation from strings, no dynamic import() (refused when compiling);
+//  - its intrinsics, including those no property reaches, and its global object are
+//    deep-frozen after set-up, and realm-wide mutable state (the legacy RegExp statics)
+//    is removed, so one session cannot pollute or read what another sees;
 //  - everything strategy code can touch (scope handler, errors it throws, `_event`,
-//    imported event data) is created inside the realm, so no constructor chain leads to
-//    the host's `Function`;
+//    imported event data, errors of the host callbacks it can cause) is created inside
+//    the realm, so no constructor chain leads to the host's `Function`;
 //  - every loop body and function entry calls `tick()`, which throws once the
 //    evaluation's deadline has passed (and always outside an evaluation), so an infinite
 //    loop becomes `error.execution` without a watchdog thread.
