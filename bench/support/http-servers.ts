@@ -74,6 +74,7 @@ if (kind === 'raw' || kind === 'express') {
   const config = resolveConfig({
     flags: {
       'http-port': 0,
+      auth: 'none',
       'log-level': 'silent',
       'node-id': 'node-0',
       'strategies-dir': dir,

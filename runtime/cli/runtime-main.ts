@@ -37,7 +37,7 @@ export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise
   try {
     runtime = await startRuntime({ config, engine, telephony });
   } catch (error) {
-    if (error instanceof Error && (error.name === 'HaConfigError' || /sync key/.test(error.message))) {
+    if (error instanceof Error && (error.name === 'HaConfigError' || error.name === 'AccessConfigError' || /sync key/.test(error.message))) {
       process.stderr.write(`ors runtime: ${error.message}\n`);
       return 2;
     }

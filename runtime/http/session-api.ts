@@ -4,10 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RoleSource } from '../ha/role-source.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
-import type { SessionHost } from '../sessions/session-host.ts';
+import type { SessionHost, SessionSummary } from '../sessions/session-host.ts';
 import { HttpError } from './http-error.ts';
 import { parseParameters, readBody } from './request-parameters.ts';
 import { sendError, sendJson, sendRedirect, sessionCookie } from './responses.ts';
+import { parseSessionId } from '../sessions/session-id.ts';
 import { routeForRole, routeForSession, type RouteDecision, type RoutingTable } from './session-routing.ts';
 
 export interface ApiContext {
@@ -15,12 +16,16 @@ export interface ApiContext {
   roles: RoleSource;
   table: RoutingTable;
   maxBodySize: number;
+  maxJsonDepth: number;
   heartbeatBackupStatus: number;
   metrics: RuntimeMetrics;
   logger: Logger;
 }
 
 export type SessionRoute = 'event' | 'request' | 'query' | 'terminate';
+
+/** The latest time a JavaScript Date can hold (so `startAt` can be shown as ISO 8601). */
+const maxDateMs = 8.64e15;
 
 /** `idealtime`: an ISO 8601 timestamp or milliseconds since the epoch. */
 export function parseIdealTime(value: unknown): number {
@@ -33,7 +38,21 @@ export function parseIdealTime(value: unknown): number {
       `idealtime ${JSON.stringify(value)} is neither an ISO 8601 time nor milliseconds since the epoch`,
     );
   }
+  if (ms > maxDateMs) {
+    throw new HttpError(400, 'invalid-parameter', `idealtime ${JSON.stringify(value)} is past the latest representable time (+275760-09-13)`);
+  }
   return ms;
+}
+
+/** The cookie of a session route: only for something that is a session id (a header must not carry arbitrary input). */
+function cookieFor(sessionId: string): Record<string, string> | undefined {
+  return parseSessionId(sessionId) ? { 'set-cookie': sessionCookie(sessionId) } : undefined;
+}
+
+/** A session summary as clients see it: without `location`, the server path or URL its document was read from. */
+function publicSummary(summary: SessionSummary): Omit<SessionSummary, 'location'> {
+  const { location: _location, ...rest } = summary;
+  return rest;
 }
 
 function applyDecision(res: ServerResponse, decision: RouteDecision, headers?: Record<string, string>): boolean {
@@ -45,7 +64,7 @@ function applyDecision(res: ServerResponse, decision: RouteDecision, headers?: R
 
 async function parameters(ctx: ApiContext, req: IncomingMessage, query: string): Promise<Record<string, unknown>> {
   const body = await readBody(req, ctx.maxBodySize);
-  return parseParameters(req.headers['content-type'], body, query);
+  return parseParameters(req.headers['content-type'], body, query, ctx.maxJsonDepth);
 }
 
 export async function handleStart(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<number> {
@@ -55,12 +74,12 @@ export async function handleStart(ctx: ApiContext, req: IncomingMessage, res: Se
     const q = url.indexOf('?');
     const { src, idealtime, ...rest } = await parameters(ctx, req, q < 0 ? '' : url.slice(q + 1));
     if (typeof src !== 'string' || src.trim() === '') {
-      throw new HttpError(400, 'missing-src', 'src is required: a named application, a file path or an http(s) URL');
+      throw new HttpError(400, 'missing-src', 'src is required: a named application, a file under strategies-dir or an allowed http(s) URL');
     }
     const startAt = idealtime === undefined || idealtime === '' ? undefined : parseIdealTime(idealtime);
     const summary = await ctx.host.createSession(src, rest, { startAt });
     await ctx.host.settled(summary.sessionId);
-    sendJson(res, 200, { sessionid: summary.sessionId, ...summary }, { 'set-cookie': sessionCookie(summary.sessionId) });
+    sendJson(res, 200, { sessionid: summary.sessionId, ...publicSummary(summary) }, { 'set-cookie': sessionCookie(summary.sessionId) });
     return 200;
   } catch (error) {
     return sendError(res, error);
@@ -80,7 +99,7 @@ export async function handleSession(
   query: string,
   pathAndQuery: string,
 ): Promise<number> {
-  const cookie = { 'set-cookie': sessionCookie(sessionId) };
+  const cookie = cookieFor(sessionId);
   if (applyDecision(res, routeForSession(ctx.roles.current(), ctx.table, sessionId, pathAndQuery), cookie)) {
     return res.statusCode;
   }
@@ -103,13 +122,13 @@ export async function handleSession(
       }
       case 'query': {
         const { metadata, configuration, datamodel } = ctx.host.query(sessionId);
-        sendJson(res, 200, { sessionid: sessionId, configuration, datamodel, metadata }, cookie);
+        sendJson(res, 200, { sessionid: sessionId, configuration, datamodel, metadata: publicSummary(metadata) }, cookie);
         return 200;
       }
       case 'terminate': {
         await readBody(req, ctx.maxBodySize);
         const summary = ctx.host.terminate(sessionId);
-        sendJson(res, 200, { sessionid: sessionId, ...summary }, cookie);
+        sendJson(res, 200, { sessionid: sessionId, ...publicSummary(summary) }, cookie);
         return 200;
       }
     }

@@ -121,6 +121,8 @@ export class LocalCluster {
     const nodeUrls = Array.from({ length: options.nodes }, (_, i) => `node-${i}=${this.frontUrl}`).join(',');
     return [
       orsCli, 'runtime',
+      // A local cluster is a demo on loopback: its API is open (DESIGN §5: only here).
+      '--auth', 'none',
       '--node-id', `node-${proc.node}`,
       '--identity', proc.name,
       '--http-host', options.host,
