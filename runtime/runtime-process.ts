@@ -12,6 +12,7 @@ import type { HighAvailability } from './ha/high-availability.ts';
 import { withPodEnvironment } from './ha/pod-environment.ts';
 import { apiAccessFromConfig } from './http/api-access.ts';
 import { createApiServer } from './http/api-server.ts';
+import { openApiDocument } from './http/openapi.ts';
 import type { ApiContext } from './http/session-api.ts';
 import { createRuntimeMetrics, interactionMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
 import { SessionHost } from './sessions/session-host.ts';
@@ -101,6 +102,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     table: { nodeId: config['node-id'], nodeUrls },
     maxBodySize: config['max-body-size'],
     maxJsonDepth: config['max-json-depth'],
+    openApi: openApiDocument({ auth: config.auth, metricsAuth: config['metrics-auth'], maxJsonDepth: config['max-json-depth'] }),
     heartbeatBackupStatus: config['heartbeat-backup-status'],
     metrics,
     logger,

@@ -10,10 +10,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ApiAccess } from './api-access.ts';
 import type { RequestCheck } from './authentication.ts';
 import { HttpError } from './http-error.ts';
-import { helpText, openApiDocument } from './openapi.ts';
+import { helpText } from './openapi.ts';
 import { sendError, sendJson } from './responses.ts';
-import { handleHeartbeat, handleSession, handleStart, type ApiContext } from './session-api.ts';
-import { matchSessionPath, sessionRouteMethod } from './session-path.ts';
+import { handleHeartbeat, handleSession, handleStart, type ApiContext, type SessionRoute } from './session-api.ts';
 
 function count(ctx: ApiContext, route: string, status: number): void {
   ctx.metrics.httpRequests.inc({ route, status: String(status) });
@@ -46,65 +45,98 @@ function guard(ctx: ApiContext, check: RequestCheck, route: string) {
   };
 }
 
+/** One route: `path` in express syntax (`:param`); the OpenAPI document lists exactly these (a unit test checks). */
+export interface ApiRoute {
+  method: 'get' | 'post';
+  path: string;
+  /** Who may call it: anyone (probes), the /metrics check, or the API check. */
+  access: 'open' | 'metrics' | 'api';
+  handle: (ctx: ApiContext, req: Request, res: Response) => void;
+}
+
+const queryOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+};
+
+function sessionRoute(route: SessionRoute): ApiRoute['handle'] {
+  return (ctx, req, res) => {
+    const { sessionId, name } = req.params as { sessionId: string; name?: string };
+    handleSession(ctx, req, res, route, sessionId, name ?? '', queryOf(req.originalUrl), req.originalUrl).then(
+      (status) => count(ctx, route, status),
+      bug(ctx, res, route),
+    );
+  };
+}
+
+export const apiRoutes: readonly ApiRoute[] = [
+  { method: 'get', path: '/heartbeat', access: 'open', handle: (ctx, _req, res) => count(ctx, 'heartbeat', handleHeartbeat(ctx, res)) },
+  // The pods' liveness probe (operator/api/pod-contract.md): 200 whenever the process
+  // answers at all, on both roles (a backup is alive, just not Ready).
+  {
+    method: 'get',
+    path: '/livez',
+    access: 'open',
+    handle: (ctx, _req, res) => sendJson(res, 200, { status: 'alive', role: ctx.roles.current().role }),
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    access: 'metrics',
+    handle: (ctx, _req, res) => {
+      ctx.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+        res.end(text);
+      }, bug(ctx, res, 'metrics'));
+    },
+  },
+  { method: 'get', path: '/ors/help', access: 'api', handle: (ctx, _req, res) => sendJson(res, 200, helpText(ctx.openApi)) },
+  { method: 'get', path: '/openapi.json', access: 'api', handle: (ctx, _req, res) => sendJson(res, 200, ctx.openApi) },
+  {
+    method: 'post',
+    path: '/scxml/session/start',
+    access: 'api',
+    handle: (ctx, req, res) => {
+      handleStart(ctx, req, res).then((status) => count(ctx, 'start', status), bug(ctx, res, 'start'));
+    },
+  },
+  { method: 'post', path: '/scxml/session/:sessionId/event/:name', access: 'api', handle: sessionRoute('event') },
+  { method: 'post', path: '/scxml/session/:sessionId/request/:name', access: 'api', handle: sessionRoute('request') },
+  { method: 'get', path: '/scxml/session/:sessionId/query', access: 'api', handle: sessionRoute('query') },
+  { method: 'post', path: '/scxml/session/:sessionId/terminate', access: 'api', handle: sessionRoute('terminate') },
+];
+
 export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-
-  app.get('/heartbeat', (_req, res) => {
-    count(ctx, 'heartbeat', handleHeartbeat(ctx, res));
-  });
-  // The pods' liveness probe (operator/api/pod-contract.md): 200 whenever the process
-  // answers at all, on both roles (a backup is alive, just not Ready).
-  app.get('/livez', (_req, res) => sendJson(res, 200, { status: 'alive', role: ctx.roles.current().role }));
-  app.get('/metrics', guard(ctx, access.metrics, 'metrics'), (_req, res, next) => {
-    ctx.metrics.registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
-      res.end(text);
-    }, next);
-  });
-  for (const path of ['/heartbeat', '/livez', '/metrics']) {
-    app.all(path, (req, res) => count(ctx, 'unknown', methodNotAllowed(res, 'GET', req.method)));
+  const checks = {
+    open: undefined,
+    metrics: guard(ctx, access.metrics, 'metrics'),
+    api: guard(ctx, access.api, 'unauthenticated'),
+  };
+  const methods = new Map<string, string[]>();
+  for (const route of apiRoutes) {
+    const check = checks[route.access];
+    const handle = (req: Request, res: Response) => route.handle(ctx, req, res);
+    if (check) app[route.method](route.path, check, handle);
+    else app[route.method](route.path, handle);
+    methods.set(route.path, [...(methods.get(route.path) ?? []), route.method.toUpperCase()]);
   }
-
-  app.use(guard(ctx, access.api, 'unauthenticated'));
-
-  app.get('/ors/help', (_req, res) => sendJson(res, 200, helpText()));
-  app.get('/openapi.json', (_req, res) => sendJson(res, 200, openApiDocument));
-  app.post('/scxml/session/start', (req, res) => {
-    handleStart(ctx, req, res).then((status) => count(ctx, 'start', status), bug(ctx, res, 'start'));
-  });
-  app.all('/scxml/session/start', (req, res) => {
-    count(ctx, 'start', methodNotAllowed(res, 'POST', req.method));
-  });
-  app.use('/scxml/session', (req, res, next) => {
-    let match;
-    try {
-      match = matchSessionPath(req.originalUrl);
-    } catch (error) {
-      count(ctx, 'session', sendError(res, error));
-      return;
-    }
-    if (!match) return next();
-    const method = sessionRouteMethod[match.route];
-    if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
-      count(ctx, match.route, methodNotAllowed(res, method, req.method));
-      return;
-    }
-    handleSession(ctx, req, res, match.route, match.sessionId, match.name, match.query, req.originalUrl).then(
-      (status) => count(ctx, match.route, status),
-      bug(ctx, res, match.route),
-    );
-  });
-  for (const path of ['/ors/help', '/openapi.json']) {
-    app.all(path, (req, res) => count(ctx, 'unknown', methodNotAllowed(res, 'GET', req.method)));
+  // A known path with another method (TRACE, PUT, ...): 405 naming the allowed ones, after
+  // authentication for API paths (an anonymous client learns nothing about them).
+  for (const [path, allowed] of methods) {
+    const check = checks[apiRoutes.find((r) => r.path === path)!.access];
+    const refuse = (req: Request, res: Response) => count(ctx, 'unknown', methodNotAllowed(res, allowed.join(', '), req.method));
+    if (check) app.all(path, check, refuse);
+    else app.all(path, refuse);
   }
-
+  app.use(checks.api);
   app.use((req: Request, res: Response) => {
     count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${req.path}`)));
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    // express's own refusals (e.g. a malformed URL) carry a 4xx status; anything else is a bug.
+    // express's own refusals (e.g. malformed percent-encoding in a path) carry a 4xx status; anything else is a bug.
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       count(ctx, 'express', sendError(res, new HttpError(status, 'bad-request', (error as Error).message)));

@@ -6,6 +6,7 @@ import type { RoleSource } from '../ha/role-source.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import type { SessionHost, SessionSummary } from '../sessions/session-host.ts';
 import { HttpError } from './http-error.ts';
+import type { OpenApiDocument } from './openapi.ts';
 import { parseParameters, readBody } from './request-parameters.ts';
 import { sendError, sendJson, sendRedirect, sessionCookie } from './responses.ts';
 import { parseSessionId } from '../sessions/session-id.ts';
@@ -17,6 +18,8 @@ export interface ApiContext {
   table: RoutingTable;
   maxBodySize: number;
   maxJsonDepth: number;
+  /** The OpenAPI document this process serves (its security follows the auth options). */
+  openApi: OpenApiDocument;
   heartbeatBackupStatus: number;
   metrics: RuntimeMetrics;
   logger: Logger;
@@ -47,6 +50,16 @@ export function parseIdealTime(value: unknown): number {
 /** The cookie of a session route: only for something that is a session id (a header must not carry arbitrary input). */
 function cookieFor(sessionId: string): Record<string, string> | undefined {
   return parseSessionId(sessionId) ? { 'set-cookie': sessionCookie(sessionId) } : undefined;
+}
+
+/** The status a session's <response status> asked for; 502 when it is not an HTTP status (the strategy's bug, not the client's). */
+function answerStatus(status: number | undefined): number {
+  if (status === undefined) return 200;
+  return Number.isInteger(status) && status >= 200 && status <= 599 ? status : 502;
+}
+
+function badResponse(status: unknown): Record<string, unknown> {
+  return { error: 'bad-response', message: `the session answered with status ${JSON.stringify(status)}, which is not an HTTP status` };
 }
 
 /** A session summary as clients see it: without `location`, the server path or URL its document was read from. */
@@ -116,8 +129,8 @@ export async function handleSession(
         const data = await parameters(ctx, req, query);
         const response = await ctx.host.request(sessionId, name, data);
         await ctx.host.settled(sessionId);
-        const status = response.status ?? 200;
-        sendJson(res, status, response.data ?? {}, cookie);
+        const status = answerStatus(response.status);
+        sendJson(res, status, status === 502 ? badResponse(response.status) : (response.data ?? {}), cookie);
         return status;
       }
       case 'query': {
