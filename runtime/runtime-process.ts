@@ -102,7 +102,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     table: { nodeId: config['node-id'], nodeUrls },
     maxBodySize: config['max-body-size'],
     maxJsonDepth: config['max-json-depth'],
-    openApi: openApiDocument({ auth: config.auth, metricsAuth: config['metrics-auth'], maxJsonDepth: config['max-json-depth'] }),
+    openApi: openApiDocument({ auth: config.auth, metricsAuth: config['metrics-auth'], maxJsonDepth: config['max-json-depth'], applications: Object.keys(config.applications) }),
     heartbeatBackupStatus: config['heartbeat-backup-status'],
     metrics,
     logger,

@@ -8,6 +8,8 @@ export interface OpenApiOptions {
   auth: 'bearer' | 'mtls' | 'none';
   metricsAuth: 'none' | 'api' | 'tokens';
   maxJsonDepth: number;
+  /** Named applications, listed as examples of `src`. */
+  applications?: readonly string[];
 }
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -44,13 +46,18 @@ function authErrors(options: OpenApiOptions): Record<string, object> {
 
 export function openApiDocument(options: OpenApiOptions) {
   const depth = options.maxJsonDepth;
+  const apps = options.applications ?? [];
+  const srcSchema = { type: 'string', minLength: 1, ...(apps.length > 0 ? { examples: [...apps] } : {}) };
+  // A started session's id feeds the session routes (OpenAPI links: clients and
+  // stateful fuzzers follow them).
+  const sessionLink = (operationId: string) => ({ operationId, parameters: { sessionId: '$response.body#/sessionid' } });
   const parametersBody = (required: boolean, srcRequired: boolean) => ({
     required,
     content: {
       'application/x-www-form-urlencoded': {
         schema: {
           type: 'object',
-          ...(srcRequired ? { required: ['src'], properties: { src: { type: 'string', minLength: 1 }, idealtime: { type: 'string' } } } : {}),
+          ...(srcRequired ? { required: ['src'], properties: { src: srcSchema, idealtime: { type: 'string' } } } : {}),
           additionalProperties: { type: 'string' },
         },
       },
@@ -61,7 +68,7 @@ export function openApiDocument(options: OpenApiOptions) {
           ...(srcRequired
             ? {
                 required: ['src'],
-                properties: { src: { type: 'string', minLength: 1 }, idealtime: { type: ['string', 'integer'] } },
+                properties: { src: srcSchema, idealtime: { type: ['string', 'integer'] } },
               }
             : {}),
           additionalProperties: true,
@@ -99,11 +106,22 @@ export function openApiDocument(options: OpenApiOptions) {
       '/scxml/session/start': {
         post: {
           summary: 'Start a session',
+          operationId: 'startSession',
           description:
             '`src` (required) names an application from the configuration, a file under `strategies-dir` (relative path; nothing outside it), or an http(s) URL under one of the configured `src-url-prefixes` (none by default; redirects only to those prefixes). A document is at most `max-document-size` bytes and fetched within `fetch-timeout`. `idealtime` (ISO 8601 or ms since the epoch) schedules the start. Every other parameter fills the `<data _type="parameter">` item of the same id. Query-string parameters count too; the body wins.',
           requestBody: parametersBody(true, true),
           responses: {
-            '200': { description: 'session created', headers: cookieHeader, ...json(ref('Session')) },
+            '200': {
+              description: 'session created',
+              headers: cookieHeader,
+              ...json(ref('Session')),
+              links: {
+                SendEvent: sessionLink('sendEvent'),
+                SendRequest: sessionLink('sendRequest'),
+                QuerySession: sessionLink('querySession'),
+                TerminateSession: sessionLink('terminateSession'),
+              },
+            },
             '307': redirect('this process is a backup'),
             ...auth,
             ...bodyErrors,
@@ -117,6 +135,7 @@ export function openApiDocument(options: OpenApiOptions) {
       '/scxml/session/{sessionId}/event/{name}': {
         post: {
           summary: 'Send an event to a session',
+          operationId: 'sendEvent',
           description: 'Parameters (query string and body) become `_event.data`. Answered once queued.',
           parameters: [sessionIdParam, nameParam('event')],
           requestBody: parametersBody(false, false),
@@ -131,6 +150,7 @@ export function openApiDocument(options: OpenApiOptions) {
       '/scxml/session/{sessionId}/request/{name}': {
         post: {
           summary: 'Send a request to a session and wait for its <response>',
+          operationId: 'sendRequest',
           description:
             "Delivered as an event whose `_event.sendid` identifies the request; the session answers with `<response requestid=\"_event.sendid\">`, whose params become the JSON body and whose `status` (default 200) the status; a `status` that is not an HTTP status gives 502.",
           parameters: [sessionIdParam, nameParam('request')],
@@ -139,6 +159,7 @@ export function openApiDocument(options: OpenApiOptions) {
             '200': { description: "the session's response (its params)", headers: cookieHeader, ...json({ type: 'object' }) },
             ...sessionErrors,
             ...bodyErrors,
+            '409': errorResponse('the session has finished, or has not started yet (idealtime)'),
             '429': errorResponse('the session queue is full (max-queue-length)'),
             '502': errorResponse('the session answered with a status that is not an HTTP status'),
             '504': errorResponse('no <response> within request-timeout'),
@@ -149,6 +170,7 @@ export function openApiDocument(options: OpenApiOptions) {
       '/scxml/session/{sessionId}/query': {
         get: {
           summary: 'Query a session: active configuration, datamodel, metadata',
+          operationId: 'querySession',
           parameters: [sessionIdParam],
           responses: {
             '200': { description: 'session state', headers: cookieHeader, ...json(ref('SessionState')) },
@@ -160,6 +182,7 @@ export function openApiDocument(options: OpenApiOptions) {
       '/scxml/session/{sessionId}/terminate': {
         post: {
           summary: 'Terminate a session',
+          operationId: 'terminateSession',
           description: 'A body, if any, is read (up to max-body-size) and ignored.',
           parameters: [sessionIdParam],
           responses: {
@@ -173,6 +196,7 @@ export function openApiDocument(options: OpenApiOptions) {
       '/heartbeat': {
         get: {
           summary: 'Health: 200 on a primary, heartbeat-backup-status (default 503) on a backup',
+          operationId: 'heartbeat',
           description: 'Open (no credentials): the readiness probe and the load balancers\' health check.',
           security: [],
           responses: {
@@ -184,6 +208,7 @@ export function openApiDocument(options: OpenApiOptions) {
       '/livez': {
         get: {
           summary: 'Liveness: 200 whenever the process answers, on both roles',
+          operationId: 'liveness',
           security: [],
           responses: { '200': { description: 'alive', ...json(ref('Liveness')) } },
         },
@@ -191,6 +216,7 @@ export function openApiDocument(options: OpenApiOptions) {
       '/metrics': {
         get: {
           summary: 'Prometheus metrics',
+          operationId: 'metrics',
           description: 'Protected according to metrics-auth: open (none), as the API (api), or by the tokens of metrics-tokens-file (tokens).',
           security: metricsSecurity,
           responses: {
@@ -202,12 +228,14 @@ export function openApiDocument(options: OpenApiOptions) {
       '/ors/help': {
         get: {
           summary: 'The routes of this API, in short',
+          operationId: 'help',
           responses: { '200': { description: 'help', ...json({ type: 'object', required: ['routes'] }) }, ...auth },
         },
       },
       '/openapi.json': {
         get: {
           summary: 'This document',
+          operationId: 'openApi',
           responses: { '200': { description: 'OpenAPI 3.1', ...json({ type: 'object', required: ['openapi', 'paths'] }) }, ...auth },
         },
       },
@@ -227,11 +255,11 @@ export function openApiDocument(options: OpenApiOptions) {
           properties: { error: { type: 'string' }, message: { type: 'string' } },
         },
         Redirect: { type: 'object', required: ['redirect'], properties: { redirect: { type: 'string' } } },
-        Session: {
+        Session: { allOf: [ref('SessionMetadata'), { type: 'object', required: ['sessionid'], properties: { sessionid: { type: 'string' } } }] },
+        SessionMetadata: {
           type: 'object',
-          required: ['sessionid', 'sessionId', 'src', 'node', 'state', 'createdAt', 'persist', 'queueLength'],
+          required: ['sessionId', 'src', 'node', 'state', 'createdAt', 'persist', 'queueLength'],
           properties: {
-            sessionid: { type: 'string' },
             sessionId: { type: 'string' },
             src: { type: 'string' },
             node: { type: 'string' },
@@ -255,7 +283,7 @@ export function openApiDocument(options: OpenApiOptions) {
             sessionid: { type: 'string' },
             configuration: { type: 'array', items: { type: 'string' } },
             datamodel: { type: 'object' },
-            metadata: ref('Session'),
+            metadata: ref('SessionMetadata'),
           },
         },
         Heartbeat: {
