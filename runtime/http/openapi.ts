@@ -68,7 +68,7 @@ export function openApiDocument(options: OpenApiOptions) {
           ...(srcRequired
             ? {
                 required: ['src'],
-                properties: { src: srcSchema, idealtime: { type: ['string', 'integer'] } },
+                properties: { src: srcSchema, idealtime: { type: ['string', 'integer'], minimum: 0 } },
               }
             : {}),
           additionalProperties: true,

@@ -27,22 +27,22 @@ export interface ApiContext {
 
 export type SessionRoute = 'event' | 'request' | 'query' | 'terminate';
 
-/** The latest time a JavaScript Date can hold (so `startAt` can be shown as ISO 8601). */
-const maxDateMs = 8.64e15;
+/** 9999-12-31T23:59:59.999Z: the last time RFC 3339 (and so `startAt` in answers) can write. */
+const latestIdealTime = 253_402_300_799_999;
 
-/** `idealtime`: an ISO 8601 timestamp or milliseconds since the epoch. */
+/** `idealtime`: an ISO 8601 timestamp or milliseconds since the epoch, from 1970 to 9999. */
 export function parseIdealTime(value: unknown): number {
   const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (text === '' || !Number.isFinite(ms)) {
+  const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) {
     throw new HttpError(
       400,
       'invalid-parameter',
       `idealtime ${JSON.stringify(value)} is neither an ISO 8601 time nor milliseconds since the epoch`,
     );
   }
-  if (ms > maxDateMs) {
-    throw new HttpError(400, 'invalid-parameter', `idealtime ${JSON.stringify(value)} is past the latest representable time (+275760-09-13)`);
+  if (ms > latestIdealTime) {
+    throw new HttpError(400, 'invalid-parameter', `idealtime ${JSON.stringify(value)} is after 9999-12-31T23:59:59.999Z`);
   }
   return ms;
 }
