@@ -82,7 +82,8 @@ describe('schemathesis over the served OpenAPI document', () => {
         '--checks', 'all', '--exclude-checks', 'positive_data_acceptance',
         '--request-timeout', '10', '--no-color', '--report', 'junit', '--report-junit-path', junit,
       ],
-      { maxBuffer: 64 * 1024 * 1024, timeout: 600_000, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' } },
+      // cwd: schemathesis keeps a crash cache in ./.schemathesis; not in the repository.
+      { cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: 600_000, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' } },
     ).catch((error: { code?: number; stdout?: string; stderr?: string }) => error);
     const stdout = (result as { stdout?: string }).stdout ?? '';
     const summary = /Test cases:\s*\n\s*(.+)/.exec(stdout)?.[1] ?? '(no summary)';
