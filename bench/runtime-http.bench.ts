@@ -11,12 +11,17 @@ import { Worker } from 'node:worker_threads';
 import type { BenchFigure, BenchSuite } from './figure.ts';
 import { runLoad, type LoadResult } from './support/http-load.ts';
 import { createScxmlEngine } from '../runtime/sessions/scxml-engine.ts';
+import { benchToken } from './support/bench-token.ts';
 import { toggleScxml } from './support/toggle-strategy.ts';
 
 const here = import.meta.dirname;
 const concurrency = 32;
+/** ORS_BENCH_SCALE (e.g. 0.25) shortens every load for a quick run on a busy machine. */
+const scale = Number(process.env.ORS_BENCH_SCALE ?? 1);
+const sized = (n: number) => Math.max(500, Math.round(n * scale));
+const authHeaders = { authorization: `Bearer ${benchToken}` };
 
-async function startServer(kind: 'raw' | 'express' | 'runtime' | 'runtime-table'): Promise<{ url: string; child: ChildProcess }> {
+async function startServer(kind: 'raw' | 'express' | 'runtime' | 'runtime-table' | 'runtime-auth'): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [path.join(here, 'support/http-servers.ts'), kind], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -47,11 +52,12 @@ async function measured(child: ChildProcess, load: () => Promise<LoadResult>): P
 
 const eventBody = JSON.stringify({ caller: '+15551234567', reason: 'bench', attempt: 1 });
 
-async function events(url: string, ids: string[], total: number): Promise<LoadResult> {
+async function events(url: string, ids: string[], total: number, headers?: Record<string, string>): Promise<LoadResult> {
   return runLoad({
     url,
     path: (i) => `/scxml/session/${ids[i % ids.length]}/event/go?seq=${i}`,
     body: () => eventBody,
+    ...(headers ? { headers } : {}),
     concurrency,
     total,
     maxMs: 2500,
@@ -131,13 +137,14 @@ const suite: BenchSuite = {
     const viaExpress = await startServer('express');
     const runtime = await startServer('runtime');
     const table = await startServer('runtime-table');
+    const withAuth = await startServer('runtime-auth');
     try {
-      const startSessions = async (url: string) => {
+      const startSessions = async (url: string, headers: Record<string, string> = {}) => {
         const ids: string[] = [];
         for (let i = 0; i < 100; i++) {
           const r = await fetch(`${url}/scxml/session/start`, {
             method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
             body: `src=toggle.scxml&customer=c${i}`,
           });
           ids.push(((await r.json()) as { sessionid: string }).sessionid);
@@ -146,23 +153,28 @@ const suite: BenchSuite = {
       };
       const sessionIds = await startSessions(runtime.url);
       const tableIds = await startSessions(table.url);
+      const authIds = await startSessions(withAuth.url, authHeaders);
       const rawIds = sessionIds.map((id) => id.replace('node-0', 'raw'));
       // Warm up both (JIT), then alternate rounds so drift in machine load hits both.
       await events(raw.url, rawIds, 3000);
       await events(runtime.url, sessionIds, 3000);
       await events(viaExpress.url, rawIds, 3000);
       await events(table.url, tableIds, 3000);
+      await events(withAuth.url, authIds, 3000, authHeaders);
       // Short rounds, the order rotated every round, best of each: a shared, noisy machine
       // slows whichever server happens to run during a burst of other work.
       const rawEvents: Measured[] = [];
       const rtEvents: Measured[] = [];
       const expressEvents: Measured[] = [];
       const tableEvents: Measured[] = [];
+      const authEvents: Measured[] = [];
+      const n = sized(12_000);
       const contenders: [Measured[], () => Promise<Measured>][] = [
-        [tableEvents, () => measured(table.child, () => events(table.url, tableIds, 12_000))],
-        [rawEvents, () => measured(raw.child, () => events(raw.url, rawIds, 12_000))],
-        [expressEvents, () => measured(viaExpress.child, () => events(viaExpress.url, rawIds, 12_000))],
-        [rtEvents, () => measured(runtime.child, () => events(runtime.url, sessionIds, 12_000))],
+        [tableEvents, () => measured(table.child, () => events(table.url, tableIds, n))],
+        [rawEvents, () => measured(raw.child, () => events(raw.url, rawIds, n))],
+        [authEvents, () => measured(withAuth.child, () => events(withAuth.url, authIds, n, authHeaders))],
+        [expressEvents, () => measured(viaExpress.child, () => events(viaExpress.url, rawIds, n))],
+        [rtEvents, () => measured(runtime.child, () => events(runtime.url, sessionIds, n))],
       ];
       for (let round = 0; round < 6; round++) {
         for (let k = 0; k < contenders.length; k++) {
@@ -173,15 +185,17 @@ const suite: BenchSuite = {
       const rawStarts = [];
       const rtStarts = [];
       for (let round = 0; round < 4; round++) {
-        if (round % 2 === 0) rawStarts.push(await measured(raw.child, () => starts(raw.url, 5_000)));
-        rtStarts.push(await measured(runtime.child, () => starts(runtime.url, 5_000)));
-        if (round % 2 === 1) rawStarts.push(await measured(raw.child, () => starts(raw.url, 5_000)));
+        if (round % 2 === 0) rawStarts.push(await measured(raw.child, () => starts(raw.url, sized(5_000))));
+        rtStarts.push(await measured(runtime.child, () => starts(runtime.url, sized(5_000))));
+        if (round % 2 === 1) rawStarts.push(await measured(raw.child, () => starts(raw.url, sized(5_000))));
       }
       const leastCpu = (results: { cpuUsPerRequest: number }[]) => Math.min(...results.map((r) => r.cpuUsPerRequest));
       const rawEventCpu = leastCpu(rawEvents);
       const rtEventCpu = leastCpu(rtEvents);
       const expressEventCpu = leastCpu(expressEvents);
       const tableEventCpu = leastCpu(tableEvents);
+      const authEventCpu = leastCpu(authEvents);
+      const authE = best(authEvents);
       const tableE = best(tableEvents);
       const expressE = best(expressEvents);
       const rawStartCpu = leastCpu(rawStarts);
@@ -190,11 +204,12 @@ const suite: BenchSuite = {
       const rtE = best(rtEvents);
       const rawS = best(rawStarts);
       const rtS = best(rtStarts);
-      const okEvents = rtE.statuses[200] ?? 0;
-      if (okEvents !== rtE.requests || rtE.errors > 0) {
-        throw new Error(`runtime event answers were not all 200: ${JSON.stringify(rtE.statuses)}, ${rtE.errors} errors`);
+      for (const [what, result] of [['runtime', rtE], ['runtime with auth', authE]] as const) {
+        if ((result.statuses[200] ?? 0) !== result.requests || result.errors > 0) {
+          throw new Error(`${what} event answers were not all 200: ${JSON.stringify(result.statuses)}, ${result.errors} errors`);
+        }
       }
-      const threads = await measureWorker(50_000);
+      const threads = await measureWorker(sized(50_000));
       const figures: BenchFigure[] = [
         {
           name: `HTTP layer + session host alone (interpreter test double): event POSTs/s, ${concurrency} connections`,
@@ -238,6 +253,24 @@ const suite: BenchSuite = {
           baseline: { name: 'raw node:http, same parsing', value: 1e6 / rawEventCpu },
           target: '>= 60% of raw',
           met: rawEventCpu / rtEventCpu >= 0.6,
+        },
+        {
+          name: `with the SCXML interpreter and bearer-token authentication: event POSTs/s, ${concurrency} connections`,
+          value: authE.perSecond,
+          unit: 'req/s',
+          better: 'higher',
+          baseline: { name: 'raw node:http, same parsing', value: rawE.perSecond },
+          target: '>= 60% of raw',
+          met: authE.perSecond >= 0.6 * rawE.perSecond,
+        },
+        {
+          name: 'with the SCXML interpreter and bearer-token authentication: event POSTs/s one server core sustains',
+          value: 1e6 / authEventCpu,
+          unit: 'req/s',
+          better: 'higher',
+          baseline: { name: 'raw node:http, same parsing', value: 1e6 / rawEventCpu },
+          target: '>= 60% of raw',
+          met: rawEventCpu / authEventCpu >= 0.6,
         },
         {
           name: `for comparison: event POSTs/s through express 5 (same parsing, no session), ${concurrency} connections`,
@@ -302,6 +335,7 @@ const suite: BenchSuite = {
       viaExpress.child.kill('SIGTERM');
       table.child.kill('SIGTERM');
       runtime.child.kill('SIGTERM');
+      withAuth.child.kill('SIGTERM');
     }
   },
 };

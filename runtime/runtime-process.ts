@@ -10,7 +10,9 @@ import type { RoleSource } from './ha/role-source.ts';
 import { StaticRoleSource } from './ha/static-role-source.ts';
 import type { HighAvailability } from './ha/high-availability.ts';
 import { withPodEnvironment } from './ha/pod-environment.ts';
+import { apiAccessFromConfig } from './http/api-access.ts';
 import { createApiServer } from './http/api-server.ts';
+import { openApiDocument } from './http/openapi.ts';
 import type { ApiContext } from './http/session-api.ts';
 import { createRuntimeMetrics, interactionMetrics, type RuntimeMetrics } from './metrics/runtime-metrics.ts';
 import { SessionHost } from './sessions/session-host.ts';
@@ -60,6 +62,8 @@ export function roleSourceFromConfig(config: RuntimeConfig, logger: Logger): Rol
 export async function startRuntime(options: RuntimeProcessOptions): Promise<RuntimeProcess> {
   const { config, engine } = options;
   const logger = options.logger ?? pino({ level: config['log-level'], base: { node: config['node-id'] } });
+  // First: a configuration that would leave the API open by accident stops the start here.
+  const access = apiAccessFromConfig(config, logger);
   const metrics = createRuntimeMetrics({ node: config['node-id'] });
   const haConfig = withPodEnvironment(config, process.env);
   const prepared =
@@ -76,6 +80,8 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     strategiesDir: config['strategies-dir'],
     cacheSize: config['document-cache-size'],
     fetchTimeoutMs: config['fetch-timeout'],
+    urlPrefixes: config['src-url-prefixes'],
+    maxDocumentSize: config['max-document-size'],
   });
   const host = new SessionHost({
     nodeId: config['node-id'],
@@ -95,11 +101,13 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     roles,
     table: { nodeId: config['node-id'], nodeUrls },
     maxBodySize: config['max-body-size'],
+    maxJsonDepth: config['max-json-depth'],
+    openApi: openApiDocument({ auth: config.auth, metricsAuth: config['metrics-auth'], maxJsonDepth: config['max-json-depth'], applications: Object.keys(config.applications) }),
     heartbeatBackupStatus: config['heartbeat-backup-status'],
     metrics,
     logger,
   };
-  const server = createApiServer(ctx);
+  const server = createApiServer(ctx, access);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config['http-port'], config['http-host'], () => {
@@ -109,7 +117,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   });
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${hostPart}:${address.port}`;
+  const url = `${access.tls ? 'https' : 'http'}://${hostPart}:${address.port}`;
   const ha = prepared?.attach(host, url);
   // Every process (primary and backup) follows the telephony server; with HA, treatment
   // state goes to the backup over the sync port and HA restarts sessions on switchover.
@@ -159,6 +167,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       host.close();
       await roles.stop();
       await prepared?.stop();
+      access.close();
       logger.info('stopped');
     })();
     return stopping;

@@ -20,6 +20,8 @@ export interface LoadOptions {
   method?: string;
   body?: (i: number) => string;
   contentType?: string;
+  /** Sent with every request (e.g. Authorization). */
+  headers?: Record<string, string>;
   concurrency: number;
   total: number;
   maxMs: number;
@@ -46,7 +48,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           port: target.port,
           method: options.method ?? 'POST',
           path: options.path(i),
-          headers: body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: {
+            ...options.headers,
+            ...(body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) }),
+          },
         },
         (res) => {
           res.resume();

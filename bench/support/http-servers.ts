@@ -7,6 +7,7 @@
 //   runtime  the ORS runtime: session host and the SCXML interpreter
 //   runtime-table  the ORS runtime with the table-driven interpreter test double
 //            (test/support/table-engine.ts): the runtime's own cost, without the SCXML one
+//   runtime-auth  the ORS runtime (SCXML) with bearer-token authentication on (benchToken)
 // Prints the listening URL on stdout, then serves until killed.
 import http from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { sendError, sendJson, sessionCookie } from '../../runtime/http/responses
 import { startRuntime } from '../../runtime/runtime-process.ts';
 import express from 'express';
 import { createScxmlEngine } from '../../runtime/sessions/scxml-engine.ts';
+import { benchToken } from './bench-token.ts';
 import { toggleScxml } from './toggle-strategy.ts';
 import { TableEngine } from '../../test/support/table-engine.ts';
 
@@ -34,6 +36,12 @@ process.on('message', (message) => {
     process.send!({ cpuUs: usage.user + usage.system });
   }
 });
+
+async function tokensFile(dir: string): Promise<string> {
+  const file = path.join(dir, 'tokens');
+  await writeFile(file, `# bench\nother-client-token-0001\n${benchToken}\nother-client-token-0002\n`);
+  return file;
+}
 
 function sameParsing(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = req.url ?? '/';
@@ -65,15 +73,16 @@ if (kind === 'raw' || kind === 'express') {
     const address = server.address() as { port: number };
     process.stdout.write(`http://127.0.0.1:${address.port}\n`);
   });
-} else if (kind === 'runtime' || kind === 'runtime-table') {
+} else if (kind === 'runtime' || kind === 'runtime-table' || kind === 'runtime-auth') {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ors-bench-'));
   await writeFile(
     path.join(dir, 'toggle.scxml'),
-    kind === 'runtime' ? toggleScxml : JSON.stringify({ parameters: ['customer'], initial: 'idle', transitions: { idle: { go: 'busy' }, busy: { go: 'idle' } } }),
+    kind !== 'runtime-table' ? toggleScxml : JSON.stringify({ parameters: ['customer'], initial: 'idle', transitions: { idle: { go: 'busy' }, busy: { go: 'idle' } } }),
   );
   const config = resolveConfig({
     flags: {
       'http-port': 0,
+      ...(kind === 'runtime-auth' ? { 'auth-tokens-file': await tokensFile(dir) } : { auth: 'none' }),
       'log-level': 'silent',
       'node-id': 'node-0',
       'strategies-dir': dir,
@@ -81,9 +90,9 @@ if (kind === 'raw' || kind === 'express') {
       'max-queue-length': 100_000,
     },
   });
-  const runtime = await startRuntime({ config, engine: kind === 'runtime' ? createScxmlEngine() : new TableEngine(), logger: pino({ level: 'silent' }) });
+  const runtime = await startRuntime({ config, engine: kind !== 'runtime-table' ? createScxmlEngine() : new TableEngine(), logger: pino({ level: 'silent' }) });
   process.stdout.write(`${runtime.url}\n`);
 } else {
-  process.stderr.write('usage: http-servers.ts raw|express|runtime|runtime-table\n');
+  process.stderr.write('usage: http-servers.ts raw|express|runtime|runtime-table|runtime-auth\n');
   process.exit(2);
 }

@@ -27,7 +27,7 @@ export async function startRuntimeCluster(url: string, nodes: string[], extra: s
       const file = path.join(dir, `${nodeId}-${role}.json`);
       writeRole(file, role, role === 'primary' ? 1 : 0);
       processes.push(
-        spawnOrs(['runtime', '--node-id', nodeId, '--http-port', '0', '--role-file', file, '--telephony-url', url, '--cluster-nodes', nodes.join(','), '--strategies-dir', strategies, '--log-level', 'error', ...extra]),
+        spawnOrs(['runtime', '--auth', 'none', '--node-id', nodeId, '--http-port', '0', '--role-file', file, '--telephony-url', url, '--cluster-nodes', nodes.join(','), '--strategies-dir', strategies, '--log-level', 'error', ...extra]),
       );
     }
   }

@@ -145,6 +145,15 @@ export const TelephonySchema = z
   })
   .describe('The telephony / interaction server of the cluster; without it the pods serve HTTP-started sessions only.');
 
+export const ApiAuthSchema = z
+  .object({
+    tokensSecret: dnsLabel.describe(
+      'Secret (in the OrsCluster\'s namespace) whose key "tokens" holds the bearer tokens the REST API accepts, one a line; a rotated Secret takes effect without a restart.',
+    ),
+    protectMetrics: z.boolean().default(false).describe('Whether /metrics asks for a token too (Prometheus then needs one); /heartbeat and /livez always stay open.'),
+  })
+  .describe('Bearer-token authentication of the runtime REST API. Without it the API in the pods is open to whatever can reach them.');
+
 export const LeaderElectionSchema = z
   .object({
     leaseDurationSeconds: z.int().min(2).max(300).default(15).describe('How long a backup waits after the last renewal before taking the node\'s Lease.'),
@@ -195,6 +204,7 @@ export const OrsClusterSpecSchema = z
     routing: defaulted(RoutingSchema),
     leaderElection: defaulted(LeaderElectionSchema),
     telephony: TelephonySchema.optional(),
+    apiAuth: ApiAuthSchema.optional(),
     resources: ResourcesSchema.optional(),
     affinity: z
       .record(z.string(), z.unknown())

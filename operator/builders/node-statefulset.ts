@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type {
   V1Affinity, V1EnvVar, V1ResourceRequirements, V1StatefulSet, V1StatefulSetSpec, V1Volume, V1VolumeProjection,
 } from '@kubernetes/client-node';
+import { apiAuthPodParts } from './api-auth.ts';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import {
   LABEL_CLUSTER, LIVENESS_PATH, OPTIONS_FILE, POD_ENV, READINESS_PATH, STRATEGIES_DIR, SYNC_KEY_FILE,
@@ -94,6 +95,7 @@ function volumes(cluster: OrsCluster): V1Volume[] {
     { name: 'sync-key', secret: { secretName: syncKeySecretName(name), defaultMode: 0o400 } },
     { name: 'strategies', projected: { sources: strategySources(cluster) } },
     { name: 'tmp', emptyDir: {} },
+    ...apiAuthPodParts(cluster).volumes,
   ];
 }
 
@@ -211,6 +213,7 @@ function statefulSetSpec(cluster: OrsCluster, node: number): V1StatefulSetSpec {
               { name: 'sync-key', mountPath: SYNC_KEY_FILE.slice(0, SYNC_KEY_FILE.lastIndexOf('/')), readOnly: true },
               { name: 'strategies', mountPath: STRATEGIES_DIR, readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
+              ...apiAuthPodParts(cluster).mounts,
             ],
           },
         ],

@@ -11,6 +11,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { orsOptionName } from '../api/runtime-options.ts';
 import { STRATEGIES_DIR } from '../api/pod-contract.ts';
+import { apiAuthPodParts } from './api-auth.ts';
 import { clusterLabels, externalUrl, optionsConfigMapName, ownedMetadata, strategiesConfigMapName } from './names.ts';
 
 export const runtimeNodeId = (node: number) => `node-${node}`;
@@ -26,6 +27,7 @@ function templateOptions(cluster: OrsCluster): Record<string, unknown> {
     if (value !== undefined) options[orsOptionName(key)] = value;
   }
   if (cluster.spec.telephony) options['telephony-url'] = cluster.spec.telephony.url;
+  Object.assign(options, apiAuthPodParts(cluster).options);
   options['strategies-dir'] = STRATEGIES_DIR;
   options['applications'] = sorted(Object.fromEntries(cluster.spec.strategies.map((s) => [s.name, `${STRATEGIES_DIR}/${s.name}`])));
   return sorted(options);

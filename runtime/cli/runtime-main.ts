@@ -37,7 +37,12 @@ export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise
   try {
     runtime = await startRuntime({ config, engine, telephony });
   } catch (error) {
-    if (error instanceof Error && (error.name === 'HaConfigError' || /sync key/.test(error.message))) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const { address, port } = error as { address?: string; port?: number };
+      process.stderr.write(`ors runtime: ${address ?? config['http-host']}:${port ?? ''} is already in use (another process listens there)\n`);
+      return 2;
+    }
+    if (error instanceof Error && (error.name === 'HaConfigError' || error.name === 'AccessConfigError' || /sync key/.test(error.message))) {
       process.stderr.write(`ors runtime: ${error.message}\n`);
       return 2;
     }

@@ -10,6 +10,7 @@ const groupTitles: Record<string, string> = {
   ors: 'ORS options (same names and defaults as ORS)',
   process: 'Process',
   limits: 'Limits',
+  access: 'API access: authentication, TLS, strategy sources',
   ha: 'High availability',
   telephony: 'Telephony and interactions',
   cassandra: 'Cassandra session store (session-store=cassandra)',

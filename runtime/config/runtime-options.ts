@@ -71,7 +71,7 @@ const processOptions = {
   applications: stringMap
     .default({})
     .describe('named strategies: name=path-or-url, usable as src of a session start'),
-  'strategies-dir': z.string().min(1).optional().describe('directory that relative src paths are resolved in'),
+  'strategies-dir': z.string().min(1).optional().describe('directory of the strategy files a session start may name as src (relative paths, nothing outside it)'),
   'node-urls': stringMap
     .default({})
     .describe('external URL of every node by node id: node-id=url (targets of 307 for sessions of other nodes)'),
@@ -88,6 +88,8 @@ const limitOptions = {
   'request-timeout': integer(1).default(10_000).describe('ms a /request waits for the session\'s <response>'),
   'document-cache-size': integer(1).default(256).describe('compiled SCXML documents kept'),
   'fetch-timeout': integer(1).default(10_000).describe('ms for fetching an http(s) src or <session:fetch>'),
+  'max-document-size': integer(1).default(1024 * 1024).describe('bytes of an SCXML document (file or http(s) src); beyond it the start gets 400'),
+  'max-json-depth': integer(1, 1000).default(32).describe('nesting depth of a JSON request body; deeper bodies get 400 before they reach a session'),
   'shutdown-timeout': integer(0).default(10_000).describe('ms SIGTERM waits for in-flight requests'),
 } as const;
 
@@ -96,6 +98,26 @@ const stringList = z.preprocess((value) => {
   if (typeof value !== 'string') return value;
   return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }, z.array(z.string().min(1)));
+
+/** Who may use the REST API and where strategies may come from (runtime/http/api-access.ts). */
+const accessOptions = {
+  auth: z
+    .enum(['bearer', 'mtls', 'none'])
+    .default('bearer')
+    .describe('REST API authentication: bearer (tokens of auth-tokens-file), mtls (client certificates signed by tls-client-ca-file) or none; /heartbeat and /livez stay open'),
+  'auth-tokens-file': z.string().min(1).optional().describe('file of accepted bearer tokens, one a line (a mounted Secret); re-read when it changes'),
+  'metrics-auth': z
+    .enum(['none', 'api', 'tokens'])
+    .default('none')
+    .describe('who may read /metrics: anyone (none), whoever may use the API (api), or bearer tokens of metrics-tokens-file (tokens)'),
+  'metrics-tokens-file': z.string().min(1).optional().describe('file of bearer tokens accepted on /metrics when metrics-auth is tokens'),
+  'tls-cert-file': z.string().min(1).optional().describe('PEM server certificate (chain): the REST API serves HTTPS'),
+  'tls-key-file': z.string().min(1).optional().describe('PEM private key of tls-cert-file'),
+  'tls-client-ca-file': z.string().min(1).optional().describe('PEM CA bundle that signs client certificates (auth mtls)'),
+  'src-url-prefixes': stringList
+    .default([])
+    .describe('http(s) URL prefixes a session start may name as src (and redirects may lead to); none by default: only applications and files under strategies-dir'),
+} as const;
 
 /** The telephony / interaction server connection (runtime/telephony/PROTOCOL.md). */
 const telephonyOptions = {
@@ -135,13 +157,14 @@ export const optionGroups = {
   ors: orsOptions,
   process: processOptions,
   limits: limitOptions,
+  access: accessOptions,
   ha: haOptions,
   cassandra: cassandraOptions,
   telephony: telephonyOptions,
 } as const;
 
 export const RuntimeConfigSchema = z
-  .object({ ...orsOptions, ...processOptions, ...limitOptions, ...haOptions, ...cassandraOptions, ...telephonyOptions })
+  .object({ ...orsOptions, ...processOptions, ...limitOptions, ...accessOptions, ...haOptions, ...cassandraOptions, ...telephonyOptions })
   .strict();
 
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

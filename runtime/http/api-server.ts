@@ -1,14 +1,18 @@
-// The runtime's HTTP front. A lean node:http dispatcher serves the hot session routes
-// (session start, event and request POSTs) itself — express 5 costs ~60% of raw throughput on an empty
-// handler — and hands every other request to the express app. Both paths share the
-// handlers of session-api.ts, so answers are identical.
+// The runtime's HTTP front: one express 5 app serves every route. (A lean node:http
+// dispatcher used to serve the hot session POSTs beside it; bench/runtime-http.bench.ts
+// measured express within a few percent of it per core, so one stack it is.)
+// Order: probes (open), /metrics (its own check), then authentication for everything
+// else, then the routes; a known path with another method gets 405 with Allow, an
+// unknown path 404, all as JSON.
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ApiAccess } from './api-access.ts';
+import type { RequestCheck } from './authentication.ts';
 import { HttpError } from './http-error.ts';
-import { helpText, openApiDocument } from './openapi.ts';
+import { helpText } from './openapi.ts';
 import { sendError, sendJson } from './responses.ts';
-import { handleHeartbeat, handleSession, handleStart, type ApiContext } from './session-api.ts';
-import { matchSessionPath, sessionRouteMethod } from './session-path.ts';
+import { handleHeartbeat, handleSession, handleStart, type ApiContext, type SessionRoute } from './session-api.ts';
 
 function count(ctx: ApiContext, route: string, status: number): void {
   ctx.metrics.httpRequests.inc({ route, status: String(status) });
@@ -21,60 +25,6 @@ function bug(ctx: ApiContext, res: ServerResponse, route: string) {
   };
 }
 
-export function createExpressApp(ctx: ApiContext): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-
-  // POST is served by the lean dispatcher (createRequestListener); other methods land here.
-  app.all('/scxml/session/start', (req, res) => {
-    count(ctx, 'start', methodNotAllowed(res, 'POST', req.method));
-  });
-
-  app.use('/scxml/session', (req, res, next) => {
-    let match;
-    try {
-      match = matchSessionPath(req.originalUrl);
-    } catch (error) {
-      count(ctx, 'session', sendError(res, error));
-      return;
-    }
-    if (!match) return next();
-    const method = sessionRouteMethod[match.route];
-    if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
-      count(ctx, match.route, methodNotAllowed(res, method, req.method));
-      return;
-    }
-    handleSession(ctx, req, res, match.route, match.sessionId, match.name, match.query, req.originalUrl).then(
-      (status) => count(ctx, match.route, status),
-      bug(ctx, res, match.route),
-    );
-  });
-
-  app.get('/heartbeat', (_req, res) => {
-    count(ctx, 'heartbeat', handleHeartbeat(ctx, res));
-  });
-  // The pods' liveness probe (operator/api/pod-contract.md): 200 whenever the process
-  // answers at all, on both roles (a backup is alive, just not Ready).
-  app.get('/livez', (_req, res) => sendJson(res, 200, { status: 'alive', role: ctx.roles.current().role }));
-  app.get('/metrics', (_req, res, next) => {
-    ctx.metrics.registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
-      res.end(text);
-    }, next);
-  });
-  app.get('/ors/help', (_req, res) => sendJson(res, 200, helpText()));
-  app.get('/openapi.json', (_req, res) => sendJson(res, 200, openApiDocument));
-
-  app.use((req: Request, res: Response) => {
-    count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${req.path}`)));
-  });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    bug(ctx, res, 'express')(error);
-  });
-  return app;
-}
-
 function methodNotAllowed(res: ServerResponse, allowed: string, got: string): number {
   return sendError(
     res,
@@ -82,36 +32,138 @@ function methodNotAllowed(res: ServerResponse, allowed: string, got: string): nu
   );
 }
 
-/** The request listener: hot routes first, express for the rest. */
-export function createRequestListener(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const app = createExpressApp(ctx);
-  return (req, res) => {
-    const url = req.url ?? '/';
-    if (req.method === 'POST' && url.startsWith('/scxml/session/')) {
-      if (url === '/scxml/session/start' || url.startsWith('/scxml/session/start?')) {
-        handleStart(ctx, req, res).then((status) => count(ctx, 'start', status), bug(ctx, res, 'start'));
-        return;
-      }
-      let match;
-      try {
-        match = matchSessionPath(url);
-      } catch (error) {
-        count(ctx, 'session', sendError(res, error));
-        return;
-      }
-      if (match && (match.route === 'event' || match.route === 'request')) {
-        handleSession(ctx, req, res, match.route, match.sessionId, match.name, match.query, url).then(
-          (status) => count(ctx, match.route, status),
-          bug(ctx, res, match.route),
-        );
-        return;
-      }
+/** Answers 401/403 and stops, or lets the request through. */
+function guard(ctx: ApiContext, check: RequestCheck, route: string) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const refused = check(req);
+    if (!refused) return next();
+    // The body is not read: close the connection rather than drain an unauthenticated upload.
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+      res.setHeader('connection', 'close');
     }
-    app(req, res);
+    count(ctx, route, sendError(res, refused));
   };
 }
 
-export function createApiServer(ctx: ApiContext): Server {
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, createRequestListener(ctx));
-  return server;
+/** One route: `path` in express syntax (`:param`); the OpenAPI document lists exactly these (a unit test checks). */
+export interface ApiRoute {
+  method: 'get' | 'post';
+  path: string;
+  /** Who may call it: anyone (probes), the /metrics check, or the API check. */
+  access: 'open' | 'metrics' | 'api';
+  handle: (ctx: ApiContext, req: Request, res: Response) => void;
+}
+
+const queryOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+};
+
+function sessionRoute(route: SessionRoute): ApiRoute['handle'] {
+  return (ctx, req, res) => {
+    const { sessionId, name } = req.params as { sessionId: string; name?: string };
+    handleSession(ctx, req, res, route, sessionId, name ?? '', queryOf(req.originalUrl), req.originalUrl).then(
+      (status) => count(ctx, route, status),
+      bug(ctx, res, route),
+    );
+  };
+}
+
+export const apiRoutes: readonly ApiRoute[] = [
+  { method: 'get', path: '/heartbeat', access: 'open', handle: (ctx, _req, res) => count(ctx, 'heartbeat', handleHeartbeat(ctx, res)) },
+  // The pods' liveness probe (operator/api/pod-contract.md): 200 whenever the process
+  // answers at all, on both roles (a backup is alive, just not Ready).
+  {
+    method: 'get',
+    path: '/livez',
+    access: 'open',
+    handle: (ctx, _req, res) => sendJson(res, 200, { status: 'alive', role: ctx.roles.current().role }),
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    access: 'metrics',
+    handle: (ctx, _req, res) => {
+      ctx.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+        res.end(text);
+      }, bug(ctx, res, 'metrics'));
+    },
+  },
+  { method: 'get', path: '/ors/help', access: 'api', handle: (ctx, _req, res) => sendJson(res, 200, helpText(ctx.openApi)) },
+  { method: 'get', path: '/openapi.json', access: 'api', handle: (ctx, _req, res) => sendJson(res, 200, ctx.openApi) },
+  {
+    method: 'post',
+    path: '/scxml/session/start',
+    access: 'api',
+    handle: (ctx, req, res) => {
+      handleStart(ctx, req, res).then((status) => count(ctx, 'start', status), bug(ctx, res, 'start'));
+    },
+  },
+  { method: 'post', path: '/scxml/session/:sessionId/event/:name', access: 'api', handle: sessionRoute('event') },
+  { method: 'post', path: '/scxml/session/:sessionId/request/:name', access: 'api', handle: sessionRoute('request') },
+  { method: 'get', path: '/scxml/session/:sessionId/query', access: 'api', handle: sessionRoute('query') },
+  { method: 'post', path: '/scxml/session/:sessionId/terminate', access: 'api', handle: sessionRoute('terminate') },
+];
+
+export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  const checks = {
+    open: undefined,
+    metrics: guard(ctx, access.metrics, 'metrics'),
+    api: guard(ctx, access.api, 'unauthenticated'),
+  };
+  const methods = new Map<string, string[]>();
+  for (const route of apiRoutes) {
+    const check = checks[route.access];
+    const handle = (req: Request, res: Response) => route.handle(ctx, req, res);
+    if (check) app[route.method](route.path, check, handle);
+    else app[route.method](route.path, handle);
+    methods.set(route.path, [...(methods.get(route.path) ?? []), route.method.toUpperCase()]);
+  }
+  // A known path with another method (TRACE, PUT, ...): 405 naming the allowed ones, after
+  // authentication for API paths (an anonymous client learns nothing about them).
+  for (const [path, allowed] of methods) {
+    const check = checks[apiRoutes.find((r) => r.path === path)!.access];
+    const refuse = (req: Request, res: Response) => count(ctx, 'unknown', methodNotAllowed(res, allowed.join(', '), req.method));
+    if (check) app.all(path, check, refuse);
+    else app.all(path, refuse);
+  }
+  app.use(checks.api);
+  app.use((req: Request, res: Response) => {
+    count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${req.path}`)));
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // express's own refusals (e.g. malformed percent-encoding in a path) carry a 4xx status; anything else is a bug.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      count(ctx, 'express', sendError(res, new HttpError(status, 'bad-request', (error as Error).message)));
+      return;
+    }
+    bug(ctx, res, 'express')(error);
+  });
+  return app;
+}
+
+/** The request listener: the express app. */
+export function createRequestListener(
+  ctx: ApiContext,
+  access: Pick<ApiAccess, 'api' | 'metrics'>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return createExpressApp(ctx, access);
+}
+
+/** HTTP, or HTTPS when the access options name a certificate (asking for client certificates with auth mtls). */
+export function createApiServer(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics' | 'tls'>): Server {
+  const listener = createRequestListener(ctx, access);
+  if (!access.tls) return http.createServer({ keepAliveTimeout: 65_000 }, listener);
+  const { cert, key, ca, requestCert } = access.tls;
+  // rejectUnauthorized false: the handshake completes without a trusted certificate so the
+  // refusal can be a JSON 401/403 (authentication.ts) instead of a bare TLS alert.
+  return https.createServer(
+    { keepAliveTimeout: 65_000, cert, key, ...(ca ? { ca } : {}), requestCert, rejectUnauthorized: false },
+    listener,
+  ) as unknown as Server;
 }

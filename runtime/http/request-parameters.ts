@@ -65,19 +65,45 @@ function fromSearchParams(params: URLSearchParams, into: Record<string, unknown>
 }
 
 /**
+ * The deepest nesting of arrays and objects in a JSON text, counted on the bytes before
+ * parsing (a string's brackets do not count), stopping as soon as it passes `limit`. A
+ * few thousand levels are only 6 KB, yet they overflow the stack of whatever walks the
+ * value later (snapshots, the datamodel), so depth is refused here, at the door.
+ */
+export function jsonDepthExceeds(body: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
  * Query-string parameters, then body parameters (a body value wins over a query value of
- * the same name). A JSON body must be an object.
+ * the same name). A JSON body must be an object nesting at most `maxDepth` levels.
  */
 export function parseParameters(
   contentType: string | undefined,
   body: Buffer,
   query: string,
+  maxDepth = 32,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (query.length > 0) fromSearchParams(new URLSearchParams(query), out);
   if (body.length === 0) return out;
   const type = mediaType(contentType);
   if (type === 'application/json' || type.endsWith('+json')) {
+    if (jsonDepthExceeds(body, maxDepth)) {
+      throw new HttpError(400, 'invalid-json', `request body nests deeper than max-json-depth ${maxDepth}`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));

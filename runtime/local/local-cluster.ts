@@ -57,6 +57,24 @@ export async function freePort(host: string): Promise<number> {
   });
 }
 
+export class PortInUseError extends Error {
+  constructor(what: string, host: string, port: number) {
+    super(`${what}: port ${port} on ${host} is already in use (another ors local, or another program); choose a free one or --port 0`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Throws PortInUseError unless host:port can be bound exclusively right now. */
+export async function assertPortFree(host: string, port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(what, host, port) : error),
+    );
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
 async function heartbeat(url: string): Promise<{ status: number; role?: string; epoch?: number } | undefined> {
   try {
     const response = await fetch(`${url}/heartbeat`, { signal: AbortSignal.timeout(500) });
@@ -75,6 +93,9 @@ export class LocalCluster {
   private ownsDataDir = false;
   private haproxy?: ChildProcess;
   private stopping = false;
+  /** Set once every runtime has started; until then a runtime that exits fails the start. */
+  private started = false;
+  private startFailure?: Error;
   private readonly syncKey = randomBytes(24).toString('hex');
 
   constructor(options: LocalClusterOptions) {
@@ -91,6 +112,9 @@ export class LocalCluster {
       this.ownsDataDir = true;
     }
     await mkdir(path.join(this.dataDir, 'logs'), { recursive: true });
+    // HAProxy binds with SO_REUSEPORT, so a second cluster on a taken port would start
+    // "fine" and split the traffic with the first: check first, and bind with noreuseport.
+    if (options.port !== 0) await assertPortFree(options.host, options.port, 'the front (--port)');
     const frontPort = options.port === 0 ? await freePort(options.host) : options.port;
     this.frontUrl = `http://${options.host}:${frontPort}`;
     for (let node = 0; node < options.nodes; node++) {
@@ -108,10 +132,18 @@ export class LocalCluster {
       }
     }
     // Start the first process of each node first, so it becomes primary: a tidy demo.
-    for (const proc of this.processes.filter((p) => p.name.endsWith('-a'))) this.spawnRuntime(proc);
-    await this.waitFor(() => this.processes.filter((p) => p.name.endsWith('-a')).every((p) => p.state === 'running'), 30_000, 'the primaries to start');
-    for (const proc of this.processes.filter((p) => p.name.endsWith('-b'))) this.spawnRuntime(proc);
-    await this.waitFor(() => this.processes.every((p) => p.state === 'running'), 30_000, 'the backups to start');
+    for (const group of ['-a', '-b']) {
+      const procs = this.processes.filter((p) => p.name.endsWith(group));
+      for (const proc of procs) {
+        await assertPortFree(options.host, proc.port, `runtime ${proc.name}`);
+        this.spawnRuntime(proc);
+      }
+      await this.waitFor(() => {
+        if (this.startFailure) throw this.startFailure;
+        return procs.every((p) => p.state === 'running');
+      }, 30_000, group === '-a' ? 'the primaries to start' : 'the backups to start');
+    }
+    this.started = true;
     await this.startHaproxy(frontPort);
   }
 
@@ -121,6 +153,8 @@ export class LocalCluster {
     const nodeUrls = Array.from({ length: options.nodes }, (_, i) => `node-${i}=${this.frontUrl}`).join(',');
     return [
       orsCli, 'runtime',
+      // A local cluster is a demo on loopback: its API is open (DESIGN §5: only here).
+      '--auth', 'none',
       '--node-id', `node-${proc.node}`,
       '--identity', proc.name,
       '--http-host', options.host,
@@ -152,19 +186,28 @@ export class LocalCluster {
     proc.child = child;
     proc.pid = child.pid;
     proc.state = 'starting';
+    // Running once it says it listens on its own port: a foreign process answering
+    // /heartbeat on that port must not pass for it.
+    let said = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (proc.state !== 'starting' || proc.child !== child) return;
+      said += chunk.toString();
+      const port = /listening on \S+:(\d+)\s/.exec(said)?.[1];
+      if (port !== undefined && Number(port) === proc.port) proc.state = 'running';
+    });
     child.once('exit', (code, signal) => {
       log.end();
       proc.child = undefined;
+      const wasStarting = proc.state === 'starting';
       proc.state = 'down';
       if (this.stopping) return;
+      if (!this.started && wasStarting) {
+        this.startFailure = new Error(`${proc.name} exited while starting (${signal ?? `code ${code}`}); see ${proc.logFile}`);
+        return;
+      }
       this.options.log(`${proc.name} exited (${signal ?? `code ${code}`}); restarting it in ${this.options.restartDelayMs} ms`);
       proc.restartTimer = setTimeout(() => this.spawnRuntime(proc), this.options.restartDelayMs);
     });
-    void this.waitFor(async () => (await heartbeat(proc.url)) !== undefined || proc.child !== child, 30_000, `${proc.name} to listen`)
-      .then(() => {
-        if (proc.child === child && proc.state === 'starting') proc.state = 'running';
-      })
-      .catch((error: unknown) => this.options.log(`${proc.name}: ${String(error)} (see ${proc.logFile})`));
   }
 
   private async startHaproxy(frontPort: number): Promise<void> {
@@ -189,7 +232,10 @@ export class LocalCluster {
     child.once('exit', (code, signal) => {
       if (!this.stopping) this.options.log(`haproxy exited (${signal ?? `code ${code}`}); see ${path.join(this.dataDir, 'logs', 'haproxy.log')}`);
     });
-    await this.waitFor(async () => (await heartbeat(this.frontUrl))?.status === 200, 30_000, 'HAProxy to route to a primary');
+    await this.waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`haproxy exited while starting (code ${child.exitCode}); see ${path.join(this.dataDir, 'logs', 'haproxy.log')}`);
+      return (await heartbeat(this.frontUrl))?.status === 200;
+    }, 30_000, 'HAProxy to route to a primary');
   }
 
   /** The process of `node` that answers /heartbeat with 200, if any. */

@@ -272,10 +272,17 @@ export class SessionHost {
       // Started later by startDeferred().
     } else if (delay > 0) {
       hosted.startAt = options.startAt;
-      hosted.startTimer = setTimeout(() => {
+      // setTimeout fires at once past 2^31-1 ms (~24.8 days), so a far start waits in steps.
+      const wait = (): void => {
+        const left = (hosted.startAt ?? 0) - Date.now();
+        if (left > 0) {
+          hosted.startTimer = setTimeout(wait, Math.min(left, 2 ** 31 - 1));
+          return;
+        }
         hosted.startTimer = undefined;
         this.#begin(hosted);
-      }, delay);
+      };
+      wait();
     } else {
       this.#begin(hosted);
     }

@@ -42,7 +42,7 @@ interface Runtime {
 
 async function startRuntime(env: Record<string, string>, identity: string): Promise<Runtime> {
   const child = spawn(path.join(root, 'node_modules/.bin/node'), [path.join(root, 'runtime/cli/ors.ts'), 'runtime'], {
-    env: { ...process.env, ...env, ORS_IDENTITY: identity },
+    env: { ...process.env, ORS_AUTH: 'none', ...env, ORS_IDENTITY: identity },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -20,7 +20,7 @@ export async function startTestRuntime(
   options: Record<string, unknown>,
   roles?: RoleSource,
 ): Promise<RuntimeProcess> {
-  const config = resolveConfig({ flags: { 'http-host': '127.0.0.1', 'http-port': 0, 'log-level': 'silent', ...options } });
+  const config = resolveConfig({ flags: { 'http-host': '127.0.0.1', 'http-port': 0, 'log-level': 'silent', auth: 'none', ...options } });
   return startRuntime({ config, engine, roles, logger: pino({ level: 'silent' }) });
 }
 

@@ -35,7 +35,7 @@ describe('treatments across a switchover', () => {
     const start = async (identity: string) => {
       const config = resolveConfig({
         flags: {
-          'node-id': 'node-0', 'http-host': '127.0.0.1', 'http-port': 0, 'sync-port': 0, identity,
+          'node-id': 'node-0', auth: 'none', 'http-host': '127.0.0.1', 'http-port': 0, 'sync-port': 0, identity,
           lease: 'file', 'lease-dir': path.join(dir, 'lease'), 'lease-duration': 1500, 'lease-renew-deadline': 1000, 'lease-retry-period': 100,
           'session-store': 'file', 'session-store-dir': path.join(dir, 'store'), 'sync-key': 'treatment test sync key', 'strategies-dir': strategies, 'log-level': 'silent',
         },

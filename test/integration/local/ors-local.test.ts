@@ -4,6 +4,7 @@
 // persisted session carries on with its data.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,5 +95,29 @@ describe('ors local', () => {
     child.stdin!.write('quit\n');
     expect(await exited).toBe(0);
     expect(output).toContain('[ors local] stopped');
+  });
+});
+
+describe('ors local on a taken port', () => {
+  it('exits 1 naming the port instead of sharing it with whatever listens there', async () => {
+    expect(findHaproxy(), 'haproxy is missing: sudo apt-get install haproxy').toBeDefined();
+    const squatter = net.createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as net.AddressInfo).port;
+    try {
+      const second = spawn(process.execPath, ['runtime/cli/ors.ts', 'local', '--nodes', '1', '--port', String(port)], {
+        cwd: root,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      second.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      second.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+      expect(code, output).toBe(1);
+      expect(output).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(output).not.toContain('front (HAProxy)');
+    } finally {
+      squatter.close();
+    }
   });
 });

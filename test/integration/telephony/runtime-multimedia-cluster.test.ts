@@ -88,7 +88,7 @@ async function startRuntime(nodeId: string, which: 'a' | 'b'): Promise<void> {
   const nodeDir = path.join(dir, nodeId);
   const proc = spawnOrs(
     [
-      'runtime', '--node-id', nodeId, '--identity', `${nodeId}-${which}`,
+      'runtime', '--auth', 'none', '--node-id', nodeId, '--identity', `${nodeId}-${which}`,
       '--http-host', '127.0.0.1', '--http-port', '0', '--sync-host', '127.0.0.1', '--sync-port', '0',
       '--lease', 'file', '--lease-dir', path.join(nodeDir, 'lease'),
       '--lease-duration', String(LEASE_MS), '--lease-renew-deadline', '1500', '--lease-retry-period', '200',

@@ -36,7 +36,7 @@ beforeAll(async () => {
       runtimes.set(
         `${nodeId}-${which}`,
         spawnOrs([
-          'runtime', '--node-id', nodeId, '--http-port', '0', '--role-file', roleFile(nodeId, which), '--telephony-url', wsUrl,
+          'runtime', '--auth', 'none', '--node-id', nodeId, '--http-port', '0', '--role-file', roleFile(nodeId, which), '--telephony-url', wsUrl,
           '--cluster-nodes', NODES.join(','), '--strategies-dir', strategies, '--restart-session-on-switchover', 'true', '--log-level', 'warn',
         ]),
       );

@@ -25,6 +25,7 @@ async function api<T = unknown>(method: string, p: string, body?: unknown): Prom
 function startRuntime(nodeId: string, which: 'a' | 'b', wsUrl: string): OrsProcess {
   const p = spawnOrs([
     'runtime',
+    '--auth', 'none',
     '--node-id', nodeId,
     '--http-port', '0',
     '--role-file', roleFile(nodeId, which),

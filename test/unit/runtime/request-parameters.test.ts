@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpError } from '../../../runtime/http/http-error.ts';
-import { mediaType, parseParameters } from '../../../runtime/http/request-parameters.ts';
-import { matchSessionPath } from '../../../runtime/http/session-path.ts';
+import { jsonDepthExceeds, mediaType, parseParameters } from '../../../runtime/http/request-parameters.ts';
 
 const body = (s: string) => Buffer.from(s);
+const status = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as HttpError).status;
+  }
+  return 0;
+};
 
 describe('parseParameters', () => {
   it('merges query and body; body wins; repeated form keys become arrays', () => {
@@ -27,14 +34,6 @@ describe('parseParameters', () => {
   });
 
   it('refuses other media types (415) and malformed JSON (400)', () => {
-    const status = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return (error as HttpError).status;
-      }
-      return 0;
-    };
     expect(status(() => parseParameters('text/xml', body('<a/>'), ''))).toBe(415);
     expect(status(() => parseParameters('application/json', body('{'), ''))).toBe(400);
     expect(status(() => parseParameters('application/json', body('"s"'), ''))).toBe(400);
@@ -42,21 +41,20 @@ describe('parseParameters', () => {
   });
 });
 
-describe('matchSessionPath', () => {
-  it('parses every session route and nothing else', () => {
-    expect(matchSessionPath('/scxml/session/n.abc/event/call.answered?x=1')).toEqual({
-      route: 'event',
-      sessionId: 'n.abc',
-      name: 'call.answered',
-      query: 'x=1',
-    });
-    expect(matchSessionPath('/scxml/session/n.abc/request/where')?.route).toBe('request');
-    expect(matchSessionPath('/scxml/session/n.abc/query')?.route).toBe('query');
-    expect(matchSessionPath('/scxml/session/n.abc/terminate')?.route).toBe('terminate');
-    expect(matchSessionPath('/scxml/session/n.abc/event/a%20b')?.name).toBe('a b');
-    expect(matchSessionPath('/scxml/session/start')).toBeUndefined();
-    expect(matchSessionPath('/scxml/session/n.abc/event/')).toBeUndefined();
-    expect(matchSessionPath('/scxml/session/n.abc/query/extra')).toBeUndefined();
-    expect(() => matchSessionPath('/scxml/session/n.abc/event/%E0%A4%A')).toThrow(/percent-encoding/);
+describe('jsonDepthExceeds', () => {
+  it('counts nesting on the bytes, ignoring brackets inside strings and escaped quotes', () => {
+    const nested = (n: number) => Buffer.from('{"a":'.repeat(n) + '1' + '}'.repeat(n));
+    expect(jsonDepthExceeds(nested(32), 32)).toBe(false);
+    expect(jsonDepthExceeds(nested(33), 32)).toBe(true);
+    expect(jsonDepthExceeds(Buffer.from('[[[[' + ']]]]'), 3)).toBe(true);
+    expect(jsonDepthExceeds(Buffer.from(JSON.stringify({ s: '[[[[{{{{\\"[[[[' })), 2)).toBe(false);
+    expect(jsonDepthExceeds(Buffer.from('{"a":[1,{"b":[]}],"c":{}}'), 4)).toBe(false);
+    expect(jsonDepthExceeds(Buffer.from('{"a":[1,{"b":[]}],"c":{}}'), 3)).toBe(true);
+  });
+
+  it('parseParameters refuses a body nested past max-json-depth with a 400 before parsing it', () => {
+    const deep = Buffer.from('{"a":'.repeat(3000) + '1' + '}'.repeat(3000));
+    expect(status(() => parseParameters('application/json', deep, '', 32))).toBe(400);
+    expect(() => parseParameters('application/json', deep, '', 32)).toThrow(/max-json-depth 32/);
   });
 });

@@ -71,7 +71,7 @@ describe('runtime configuration', () => {
   it('ors runtime serves, then exits 0 on SIGTERM after finishing an in-flight request', async () => {
     const child = spawn(
       process.execPath,
-      ['runtime/cli/ors.ts', 'runtime', '--http-port', '0', '--log-level', 'silent', '--node-id', 'node-t', '--strategies-dir', 'examples/strategies'],
+      ['runtime/cli/ors.ts', 'runtime', '--auth', 'none', '--http-port', '0', '--log-level', 'silent', '--node-id', 'node-t', '--strategies-dir', 'examples/strategies'],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const line = await new Promise<string>((resolve) => readline.createInterface({ input: child.stdout! }).once('line', resolve));

@@ -73,6 +73,7 @@ beforeAll(async () => {
   node = await startTestRuntime(createScxmlEngine(), {
     'node-id': 'node-s',
     'strategies-dir': dir,
+    'src-url-prefixes': `${backendUrl}/strategies/`,
     applications: `survey=${examples}/http-survey.scxml,routing=${examples}/call-routing.scxml`,
   });
 });

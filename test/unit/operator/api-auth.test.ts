@@ -1,0 +1,41 @@
+// spec.apiAuth -> the runtime pod: the tokens Secret mounted read-only, the options
+// pointing at it; no apiAuth -> an explicitly open API (auth none).
+import { describe, expect, it } from 'vitest';
+import { parseOrsCluster } from '../../../operator/api/parse-ors-cluster.ts';
+import type { OrsCluster } from '../../../operator/api/ors-cluster.ts';
+import { API_TOKENS_DIR, apiAuthPodParts } from '../../../operator/builders/api-auth.ts';
+import { buildNodeStatefulSet } from '../../../operator/builders/node-statefulset.ts';
+import { runtimeOptionsDocument } from '../../../operator/builders/runtime-config.ts';
+import { RuntimeConfigSchema } from '../../../runtime/config/runtime-options.ts';
+
+function cluster(spec: Record<string, unknown>): OrsCluster {
+  const parsed = parseOrsCluster({ metadata: { name: 'demo', namespace: 'contact', uid: 'u-1', generation: 1 }, spec: { image: 'ors:1', ...spec } });
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.cluster;
+}
+
+describe('apiAuthPodParts', () => {
+  it('mounts the named Secret and points auth-tokens-file at it', () => {
+    const c = cluster({ apiAuth: { tokensSecret: 'ors-api-tokens', protectMetrics: true } });
+    const parts = apiAuthPodParts(c);
+    expect(parts.options).toEqual({ 'auth-tokens-file': `${API_TOKENS_DIR}/tokens`, 'metrics-auth': 'api' });
+    expect(parts.volumes).toEqual([
+      { name: 'api-tokens', secret: { secretName: 'ors-api-tokens', items: [{ key: 'tokens', path: 'tokens' }], defaultMode: 0o400 } },
+    ]);
+    const pod = buildNodeStatefulSet(c, 0).spec!.template.spec!;
+    expect(pod.volumes).toContainEqual(parts.volumes[0]);
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'api-tokens', mountPath: API_TOKENS_DIR, readOnly: true });
+    // The options document stays valid for the runtime's strict schema.
+    const doc = runtimeOptionsDocument(c, [0]);
+    expect(doc['auth-tokens-file']).toBe(`${API_TOKENS_DIR}/tokens`);
+    expect(() => RuntimeConfigSchema.parse(doc)).not.toThrow();
+  });
+
+  it('without apiAuth the options say auth none and nothing is mounted', () => {
+    const c = cluster({});
+    expect(apiAuthPodParts(c)).toEqual({ options: { auth: 'none' }, volumes: [], mounts: [] });
+    expect(runtimeOptionsDocument(c, [0]).auth).toBe('none');
+    expect(buildNodeStatefulSet(c, 0).spec!.template.spec!.volumes!.map((v) => v.name)).not.toContain('api-tokens');
+    expect(apiAuthPodParts(cluster({ apiAuth: { tokensSecret: 't' } })).options['metrics-auth']).toBe('none');
+  });
+});
