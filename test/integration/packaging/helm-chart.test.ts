@@ -132,7 +132,7 @@ describe('helm template', () => {
   });
 
   it('renders non-default values: ServiceMonitor, watched namespace, ports, leader election, scheduling', async () => {
-    const objects = objectsOf(await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '-f', nonDefaultValuesFile]));
+    const objects = objectsOf(await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '-f', nonDefaultValuesFile, '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor']));
     const deployment = find(objects, 'Deployment');
     expect(deployment.spec?.replicas).toBe(3);
     const pod = podSpecOf(deployment) as PodSpec & Record<string, unknown>;
@@ -164,6 +164,14 @@ describe('helm template', () => {
     expect(service.metadata.labels).toMatchObject(wanted);
   });
 
+  it('skips the ServiceMonitor, with a note, where the Prometheus Operator CRD is absent', async () => {
+    const result = await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '--set', 'metrics.serviceMonitor.enabled=true']);
+    expect(objectsOf(result).some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+    const notes = await helmOrThrow(['install', 'ors', chart, '--namespace', 'ors-system', '--dry-run=client', '--set', 'metrics.serviceMonitor.enabled=true']);
+    expect(notes).toContain('no monitoring.coreos.com/v1');
+    expect(notes).toContain('kubectl delete orsc --all --all-namespaces --wait');
+  });
+
   it('needs an existing ServiceAccount name when it does not create one', async () => {
     const missing = await helm(['template', 'ors', chart, '--set', 'serviceAccount.create=false']);
     expect(missing.code).not.toBe(0);
@@ -180,6 +188,9 @@ describe('helm template', () => {
       ['image.pullPolicy=Sometimes', '/image/pullPolicy'],
       ['metrics.serviceMonitor.interval=often', '/metrics/serviceMonitor/interval'],
       ['unknownKey=1', 'unknownKey'],
+      ['resources.limits.memory=lots', '/resources/limits/memory'],
+      ['operator.leaderElection.renewDeadline=15', 'operator.leaderElection.renewDeadline (15) must be less than operator.leaderElection.leaseDuration (15)'],
+      ['operator.leaderElection.retryPeriod=10', 'operator.leaderElection.retryPeriod (10) must be less than operator.leaderElection.renewDeadline (10)'],
     ]) {
       const result = await helm(['template', 'ors', chart, '--set', set]);
       expect(result.code, set).not.toBe(0);
@@ -306,7 +317,7 @@ describe('helm install into the test kube-apiserver', () => {
       },
     }));
     await kubectlOrThrow(kubeconfig, ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
-    const rendered = await helmOrThrow(['template', 'other', chart, '--namespace', namespace, '-f', nonDefaultValuesFile]);
+    const rendered = await helmOrThrow(['template', 'other', chart, '--namespace', namespace, '-f', nonDefaultValuesFile, '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor']);
     const kinds = objectsOf(rendered).map((o) => o.kind);
     expect(kinds).toContain('ServiceMonitor');
     const result = await waitUntil(
