@@ -1,7 +1,7 @@
 // Turns an OrsCluster read from the apiserver into the operator's typed view. The CRD
 // schema and CEL already reject most bad specs; what still fails here (for example an
 // object stored before a schema change) becomes a Degraded condition, not a crash.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { API_VERSION, KIND, OrsClusterSpecSchema, OrsClusterStatusSchema, type OrsCluster } from './ors-cluster.ts';
 
 export type ParsedOrsCluster = { ok: true; cluster: OrsCluster } | { ok: false; message: string };

@@ -2,7 +2,7 @@
 // pass per OrsCluster key, requeueing with backoff on errors and after a delay while
 // something is being waited for. Runs only while this process is the leader.
 import type { Logger } from 'pino';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { AppliedObjects, WATCHED_APPLIED_KINDS } from './apply-reconciler.ts';
 import { keysForChange, splitKey } from './cluster-keys.ts';
 import { EventRecorder } from './event-recorder.ts';
@@ -20,6 +20,8 @@ export interface ControllerOptions {
   workers: number;
   /** Reconcile only OrsClusters of this namespace (all namespaces when unset). */
   watchNamespace?: string;
+  /** Leader-election identity, the reportingInstance of Events. */
+  identity?: string;
 }
 
 export class OperatorController {
@@ -48,7 +50,7 @@ export class OperatorController {
     });
     this.informers = informers;
     this.queue = queue;
-    const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client), log, metrics, now: () => new Date() };
+    const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client, 'ors-operator', this.options.identity), log, metrics, now: () => new Date(), loggedProblems: new Map() };
     const applied = this.applied;
     const lookup = {
       clusterExists: (namespace: string, name: string) => informers.get('OrsCluster', name, namespace) !== undefined,
@@ -57,6 +59,8 @@ export class OperatorController {
     let started = false;
     await informers.start((kind, type, object) => {
       if (type === 'delete' && WATCHED_APPLIED_KINDS.has(kind)) applied.forget({ ...object, kind });
+      // The sync key is kept in memory so a deleted Secret comes back with the same key.
+      if (kind === 'Secret' && type !== 'delete') applied.rememberSyncKey(object as V1Secret);
       // Until every cache is filled, events are from the initial lists: one pass per
       // cluster after start covers them.
       if (!started) return;

@@ -15,6 +15,8 @@ export interface ReconcileContext {
   log: Logger;
   metrics: OperatorMetrics;
   now: () => Date;
+  /** Per cluster key, the problems last logged (so each is logged once, when it appears). */
+  loggedProblems: Map<string, string>;
 }
 
 export function eventTarget(cluster: OrsCluster | KubernetesObject): EventTarget {

@@ -167,9 +167,6 @@ describe('helm template', () => {
   it('skips the ServiceMonitor, with a note, where the Prometheus Operator CRD is absent', async () => {
     const result = await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '--set', 'metrics.serviceMonitor.enabled=true']);
     expect(objectsOf(result).some((o) => o.kind === 'ServiceMonitor')).toBe(false);
-    const notes = await helmOrThrow(['install', 'ors', chart, '--namespace', 'ors-system', '--dry-run=client', '--set', 'metrics.serviceMonitor.enabled=true']);
-    expect(notes).toContain('no monitoring.coreos.com/v1');
-    expect(notes).toContain('kubectl delete orsc --all --all-namespaces --wait');
   });
 
   it('needs an existing ServiceAccount name when it does not create one', async () => {
@@ -299,6 +296,12 @@ describe('helm install into the test kube-apiserver', () => {
     const result = await kubectl(plane().kubeconfig, ['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('violates PodSecurity "restricted');
+  });
+
+  it('says in its notes that the ServiceMonitor was skipped without its CRD, and the uninstall order', async () => {
+    const notes = await helmOrThrow(['install', 'notes', chart, '--namespace', namespace, '--dry-run=client', '--set', 'metrics.serviceMonitor.enabled=true'], plane().kubeconfig);
+    expect(notes).toContain('no monitoring.coreos.com/v1');
+    expect(notes).toContain('kubectl delete orsc --all --all-namespaces --wait');
   });
 
   it('non-default values (ServiceMonitor on) pass server-side validation with strict field checks', async () => {
