@@ -47,6 +47,30 @@ export function orsClusterChanged(previous: KubernetesObject | undefined, next: 
     || !!a.deletionTimestamp !== !!b.deletionTimestamp;
 }
 
+/** What the planners read of a StatefulSet (observeStatefulSet); replica counts in its status are not among it. */
+export function statefulSetChanged(previous: KubernetesObject | undefined, next: KubernetesObject): boolean {
+  const signature = (o: KubernetesObject | undefined) => {
+    const sts = o as { metadata?: KubernetesObject['metadata']; status?: { observedGeneration?: number; updateRevision?: string } } | undefined;
+    return JSON.stringify([
+      sts?.metadata?.generation, sts?.status?.observedGeneration, sts?.status?.updateRevision, !!sts?.metadata?.deletionTimestamp,
+      sts?.metadata?.labels ?? {}, sts?.metadata?.annotations ?? {},
+    ]);
+  };
+  return signature(previous) !== signature(next);
+}
+
+/** What the planners read of a pod (observePod, keysForChange): revision, readiness, deletion, placement. */
+export function podChanged(previous: KubernetesObject | undefined, next: KubernetesObject): boolean {
+  const signature = (o: KubernetesObject | undefined) => {
+    const pod = o as { metadata?: KubernetesObject['metadata']; spec?: { nodeName?: string }; status?: { conditions?: { type: string; status: string }[] } } | undefined;
+    return JSON.stringify([
+      pod?.metadata?.labels ?? {}, !!pod?.metadata?.deletionTimestamp, pod?.spec?.nodeName ?? '',
+      pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '',
+    ]);
+  };
+  return signature(previous) !== signature(next);
+}
+
 /**
  * What the caches keep of an object. managedFields are read once (isOwnWrite) when the
  * event arrives and are most of an object's size, so they are dropped, as is kubectl's

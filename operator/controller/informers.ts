@@ -10,7 +10,7 @@ import type { KubeClient } from './kube-client.ts';
 import { collectionPath, resourceType } from './resource-paths.ts';
 import { LABEL_MANAGED_BY } from '../api/pod-contract.ts';
 import { API_VERSION, KIND } from '../api/ors-cluster.ts';
-import { isOwnWrite, orsClusterChanged, trimForCache } from './change-filters.ts';
+import { isOwnWrite, orsClusterChanged, podChanged, statefulSetChanged, trimForCache } from './change-filters.ts';
 import { KubeApiError } from './kube-client.ts';
 
 export type ChangeKind = 'add' | 'update' | 'delete';
@@ -50,8 +50,8 @@ function nodeSignature(node: KubernetesObject | undefined): string {
 
 export const WATCHED_KINDS: readonly WatchedKind[] = [
   { apiVersion: API_VERSION, kind: KIND, relevant: orsClusterChanged },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'v1', kind: 'Pod', labelSelector: MANAGED },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', labelSelector: MANAGED, applied: true, relevant: statefulSetChanged },
+  { apiVersion: 'v1', kind: 'Pod', labelSelector: MANAGED, relevant: podChanged },
   { apiVersion: 'v1', kind: 'Service', labelSelector: MANAGED, applied: true },
   { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: MANAGED, applied: true },
   { apiVersion: 'v1', kind: 'Secret', labelSelector: MANAGED, applied: true },
