@@ -131,13 +131,14 @@ export async function ensureFinalizer(ctx: ReconcileContext, raw: KubernetesObje
 
 /**
  * The object of this name as it is now, if it exists: from the cache when the kind is
- * watched and the object is there; otherwise from the apiserver, unless this process
- * applied it (then it exists and the cache is only lagging). Only for the ownership
- * check, so a first apply costs one GET more and later ones none.
+ * watched and the object is there, or when the cache holds every object of the kind;
+ * otherwise (StatefulSets and Secrets, watched by label) from the apiserver, unless this
+ * process applied it (then it exists and the cache is only lagging). Only for the
+ * ownership check, so a first StatefulSet or Secret write costs one GET more.
  */
 async function existing(ctx: ReconcileContext, applied: AppliedObjects, o: KubernetesObject): Promise<KubernetesObject | undefined> {
   const cached = ctx.informers.get(o.kind!, o.metadata!.name!, o.metadata!.namespace);
-  if (cached || applied.has(o)) return cached;
+  if (cached || applied.has(o) || ctx.informers.complete(o.kind!)) return cached;
   try {
     return await ctx.client.find<KubernetesObject>(pathOf(o.apiVersion!, o.kind!, o.metadata!.namespace, o.metadata!.name!));
   } catch (error) {

@@ -5,7 +5,7 @@
 // apiserver restarts. What is passed on is filtered (./change-filters.ts): the
 // operator's own applies, status-only OrsCluster updates and Lease renewals are not.
 // Kinds from optional CRDs (Gateway API) are skipped, with one log line, while absent.
-import { ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './kube-client.ts';
 import { collectionPath, resourceType } from './resource-paths.ts';
 import { LABEL_MANAGED_BY } from '../api/pod-contract.ts';
@@ -33,7 +33,17 @@ interface WatchedKind {
   applied?: boolean;
   /** From a CRD that may not be installed: skipped (and looked for again later) while absent. */
   optional?: string;
+  /**
+   * Watched as metadata only (PartialObjectMetadata) and without a label selector: the
+   * operator needs no more of these kinds than names, owners and versions, and seeing
+   * every object of the kind lets it check ownership from the cache, with no GET
+   * before a first write.
+   */
+  metadataOnly?: boolean;
 }
+
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 const OPTIONAL_RETRY_MS = 60_000;
 
@@ -52,19 +62,30 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { apiVersion: API_VERSION, kind: KIND, relevant: orsClusterChanged },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', labelSelector: MANAGED, applied: true, relevant: statefulSetChanged },
   { apiVersion: 'v1', kind: 'Pod', labelSelector: MANAGED, relevant: podChanged },
-  { apiVersion: 'v1', kind: 'Service', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: MANAGED, applied: true },
+  { apiVersion: 'v1', kind: 'Service', applied: true, metadataOnly: true },
+  { apiVersion: 'v1', kind: 'ConfigMap', applied: true, metadataOnly: true },
   { apiVersion: 'v1', kind: 'Secret', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'v1', kind: 'ServiceAccount', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', labelSelector: MANAGED, applied: true },
-  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', labelSelector: MANAGED, applied: true, optional: 'the Gateway API CRDs' },
+  { apiVersion: 'v1', kind: 'ServiceAccount', applied: true, metadataOnly: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', applied: true, metadataOnly: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', applied: true, metadataOnly: true },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', applied: true, metadataOnly: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', applied: true, metadataOnly: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', applied: true, metadataOnly: true },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', applied: true, metadataOnly: true, optional: 'the Gateway API CRDs' },
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', relevant: (a, b) => leaseSignature(a) !== leaseSignature(b) },
   { apiVersion: 'v1', kind: 'Node', relevant: (a, b) => nodeSignature(a) !== nodeSignature(b) },
 ];
+
+/** The KubeConfig as Watch uses it, with the Accept header of metadata-only watches added. */
+function acceptingConfig(config: KubeConfig, accept: string): KubeConfig {
+  return {
+    getCurrentCluster: () => config.getCurrentCluster(),
+    applySecurityAuthentication: async (context: { setHeaderParam(key: string, value: string): void }) => {
+      await config.applySecurityAuthentication(context as never);
+      context.setHeaderParam('Accept', accept);
+    },
+  } as unknown as KubeConfig;
+}
 
 export class Informers {
   private readonly client: KubeClient;
@@ -93,11 +114,12 @@ export class Informers {
     const listFn = async () => {
       const list = await this.client.request<KubernetesListObject<KubernetesObject>>('GET', path, {
         query: watched.labelSelector ? { labelSelector: watched.labelSelector } : {},
+        ...(watched.metadataOnly ? { accept: METADATA_LIST } : {}),
       });
       if (this.absent.delete(watched.kind)) this.log.info({ kind: watched.kind }, `${watched.optional}: found; ${watched.kind}s are watched`);
       return list;
     };
-    const informer = new ListWatch<KubernetesObject>(path, new Watch(this.client.config), listFn, false, watched.labelSelector);
+    const informer = new ListWatch<KubernetesObject>(path, new Watch(watched.metadataOnly ? acceptingConfig(this.client.config, METADATA_WATCH) : this.client.config), listFn, false, watched.labelSelector);
     const previous = new Map<string, KubernetesObject>();
     const key = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     // The cache holds the very object handed to these callbacks, so trimming it here trims the cache.
@@ -150,6 +172,11 @@ export class Informers {
     });
     this.watches.set(watched.kind, informer);
     await informer.start();
+  }
+
+  /** Whether the cache of `kind` holds every object of the kind (not only the operator's labelled ones), so absence there is absence. */
+  complete(kind: string): boolean {
+    return this.watching(kind) && !!WATCHED_KINDS.find((k) => k.kind === kind)?.metadataOnly;
   }
 
   /** Whether `kind` is in the caches (false for an optional kind whose CRD is missing). */

@@ -165,7 +165,7 @@ describe('rollout', () => {
   it('replaces pods of a node that has served nothing for two lease durations, so a broken template can be fixed', () => {
     const s = state(1, 'r1', 'r2');
     s.leases[0]!.holder = undefined;
-    expect(planNextActions(cluster({ nodes: 1 }), s, at(29)).actions).toEqual([expect.objectContaining({ type: 'wait', reason: 'PodsStarting' })]);
+    expect(planNextActions(cluster({ nodes: 1 }), s, at(29)).actions).toEqual([expect.objectContaining({ type: 'wait', reason: 'NoPrimary' })]);
     expect(planNextActions(cluster({ nodes: 1 }), s, at(30)).actions).toEqual([{ type: 'delete-pod', node: 0, pod: 'c-node-0-0', reason: 'ReplaceUnservedPod' }]);
   });
 
