@@ -50,7 +50,7 @@ export class OperatorController {
     });
     this.informers = informers;
     this.queue = queue;
-    const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client, 'ors-operator', this.options.identity), log, metrics, now: () => new Date(), loggedProblems: new Map() };
+    const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client, 'ors-operator', this.options.identity), log, metrics, now: () => new Date(), loggedProblems: new Map(), acknowledged: new Set() };
     const applied = this.applied;
     const lookup = {
       clusterExists: (namespace: string, name: string) => informers.get('OrsCluster', name, namespace) !== undefined,

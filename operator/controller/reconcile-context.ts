@@ -17,6 +17,8 @@ export interface ReconcileContext {
   now: () => Date;
   /** Per cluster key, the problems last logged (so each is logged once, when it appears). */
   loggedProblems: Map<string, string>;
+  /** `<uid>/<generation>` of clusters whose first status was written (see reconcile-cluster.ts). */
+  acknowledged: Set<string>;
 }
 
 export function eventTarget(cluster: OrsCluster | KubernetesObject): EventTarget {
