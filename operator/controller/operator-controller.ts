@@ -13,6 +13,8 @@ import { reconcileCluster } from './reconcile-cluster.ts';
 import { errorMessage, type ReconcileContext } from './reconcile-context.ts';
 import { WorkQueue } from './work-queue.ts';
 
+const COALESCE_MS = 500;
+
 export interface ControllerOptions {
   client: KubeClient;
   log: Logger;
@@ -64,7 +66,13 @@ export class OperatorController {
       // Until every cache is filled, events are from the initial lists: one pass per
       // cluster after start covers them.
       if (!started) return;
-      for (const key of keysForChange(kind, object, lookup)) queue.add(key);
+      // The OrsCluster itself and deletions (to be restored) at once; other changes of
+      // children are gathered for a moment, so pods appearing one by one cost one pass.
+      const now = kind === 'OrsCluster' || type === 'delete';
+      for (const key of keysForChange(kind, object, lookup)) {
+        if (now) queue.add(key);
+        else queue.addSoon(key, COALESCE_MS);
+      }
     });
     started = true;
     this.synced = true;
@@ -79,6 +87,7 @@ export class OperatorController {
         const end = metrics.reconcileSeconds.startTimer();
         try {
           const result = await reconcileCluster(ctx, applied, namespace, name);
+          ctx.loggedProblems.delete(`${key}#error`);
           if (result.failed) {
             metrics.reconciles.inc({ result: 'error' });
             queue.retry(key);
@@ -90,7 +99,12 @@ export class OperatorController {
         } catch (error) {
           metrics.reconciles.inc({ result: 'error' });
           const delay = queue.retry(key);
-          log.warn({ cluster: key, err: errorMessage(error), retryInMs: delay }, 'reconcile failed');
+          // Logged when it first happens (or changes), not on every retry.
+          const message = errorMessage(error);
+          if (ctx.loggedProblems.get(`${key}#error`) !== message) {
+            ctx.loggedProblems.set(`${key}#error`, message);
+            log.warn({ cluster: name, namespace, err: message, retryInMs: delay }, 'reconcile failed; retrying with backoff');
+          }
         } finally {
           end();
           queue.done(key);

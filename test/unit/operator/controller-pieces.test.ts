@@ -28,6 +28,29 @@ describe('work queue', () => {
     expect(await q.take()).toBeUndefined();
   });
 
+  it('gathers a burst of changes into one later add, never pushed back', async () => {
+    const q = new WorkQueue();
+    q.addSoon('k', 50);
+    await new Promise((r) => setTimeout(r, 30));
+    q.addSoon('k', 50); // does not reset the pending add
+    q.addSoon('k', 50);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await q.take()).toBe('k');
+    q.done('k');
+    q.add('j');
+    q.addSoon('j', 10); // already queued: nothing more
+    expect(await q.take()).toBe('j');
+    q.done('j');
+    q.addAfter('m', 60_000); // a wait's recheck...
+    q.addSoon('m', 20); // ...does not hold back a change
+    await new Promise((r) => setTimeout(r, 40));
+    expect(await q.take()).toBe('m');
+    q.done('m');
+    await new Promise((r) => setTimeout(r, 30));
+    q.shutDown();
+    expect(await q.take()).toBeUndefined();
+  });
+
   it('backs off exponentially per key until forgotten', () => {
     const q = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 1000 });
     expect([q.retry('k'), q.retry('k'), q.retry('k'), q.retry('k'), q.retry('k')]).toEqual([100, 200, 400, 800, 1000]);
