@@ -20,8 +20,17 @@ export function toStructural(node: JsonSchema): JsonSchema {
     out[key] = value;
   }
   if (out['x-kubernetes-int-or-string'] === true) {
+    // The string branch's pattern goes to the top, where the apiserver applies it to
+    // strings only (as controller-gen writes resource.Quantity): `cpu: lots` is refused.
+    const branches = (out.anyOf ?? []) as JsonSchema[];
+    const pattern = branches.find((b) => b.type === 'string')?.pattern;
+    const maxLength = branches.find((b) => b.type === 'string')?.maxLength;
+    const minimum = branches.find((b) => b.type === 'integer')?.minimum;
     delete out.anyOf;
     delete out.type;
+    if (pattern !== undefined) out.pattern = pattern;
+    if (maxLength !== undefined) out.maxLength = maxLength;
+    if (minimum !== undefined) out.minimum = minimum;
   }
   if (out.type === 'integer') {
     if (SAFE_INTEGER_BOUNDS.has(out.minimum as number)) delete out.minimum;
@@ -52,6 +61,27 @@ export function toStructural(node: JsonSchema): JsonSchema {
 export function openApiSchema(schema: z.ZodType): JsonSchema {
   return toStructural(z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'throw' }) as JsonSchema);
 }
+
+/**
+ * The OrsCluster name prefixes every object it owns (operator/builders/names.ts), and
+ * those must stay valid and distinct: Service names are DNS-1035 labels (no dots, a
+ * letter first), and a name ending in -node-<i> or -node-<i>-sync would be another
+ * cluster's node Service (`hello-node-1` vs node 1 of `hello`).
+ */
+export const NAME_RULES = [
+  {
+    rule: `size(self.metadata.name) <= ${MAX_NAME_LENGTH}`,
+    message: `the OrsCluster name must be at most ${MAX_NAME_LENGTH} characters (it prefixes the names of its StatefulSets and pods)`,
+  },
+  {
+    rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+    message: "the OrsCluster name must be lower-case letters, digits and '-', start with a letter and end with a letter or digit (no dots: it names Services)",
+  },
+  {
+    rule: "!self.metadata.name.matches('-node-[0-9]+(-sync)?$')",
+    message: 'the OrsCluster name must not end in -node-<number> or -node-<number>-sync: those are the names of another cluster\'s per-node objects',
+  },
+];
 
 export function buildOrsClusterCrd(): JsonSchema {
   return {
@@ -89,12 +119,7 @@ export function buildOrsClusterCrd(): JsonSchema {
                 spec: openApiSchema(OrsClusterSpecSchema),
                 status: openApiSchema(OrsClusterStatusSchema),
               },
-              'x-kubernetes-validations': [
-                {
-                  rule: `size(self.metadata.name) <= ${MAX_NAME_LENGTH}`,
-                  message: `the OrsCluster name must be at most ${MAX_NAME_LENGTH} characters (it prefixes the names of its StatefulSets and pods)`,
-                },
-              ],
+              'x-kubernetes-validations': NAME_RULES,
             },
           },
         },

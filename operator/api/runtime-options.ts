@@ -1,5 +1,5 @@
 // The runtime options an OrsCluster may set, in camelCase under `spec.options`. Each one
-// mirrors an ORS option of the same name in kebab-case (DESIGN §3.3) with the same default;
+// mirrors an ORS option of the same name in kebab-case with the same default;
 // the operator writes them, under their ORS names, into the options ConfigMap the runtime
 // reads. Defaults are left to the runtime (only what the user sets is written), so the
 // CRD documents the ORS default in each description instead of stamping it on the object.
@@ -56,7 +56,7 @@ export const RuntimeOptionsSchema = z
       .optional()
       .describe('ORS same-node-for-cons-prim-calls: handle a consultation call on the node of its primary call. ORS default false.'),
   })
-  .describe('Runtime options under their ORS names in camelCase (DESIGN §3.3); unset options keep the ORS default. external-url and the persistence options are set by the operator from spec.routing and spec.persistence.');
+  .describe('Runtime options under their ORS names in camelCase (runtime/config/REFERENCE.md lists them); unset options keep the ORS default. external-url and the persistence options are set by the operator from spec.routing and spec.persistence.');
 
 export type RuntimeOptions = z.infer<typeof RuntimeOptionsSchema>;
 

@@ -1,4 +1,4 @@
-// Names and labels of the objects an OrsCluster owns (DESIGN §3.5). Everything that
+// Names and labels of the objects an OrsCluster owns. Everything that
 // computes a name goes through here so the builders, the controller and the status
 // reporter agree.
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';

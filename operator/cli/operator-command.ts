@@ -7,7 +7,8 @@ function positiveInt(value: string): number {
 }
 
 export function operatorCommand(): Command {
-  return new Command('operator')
+  const command = new Command('operator');
+  return command
     .description('run the operator that reconciles OrsCluster resources (leader-elected; /metrics, /healthz, /readyz)')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--watch-namespace <ns>', 'reconcile only OrsClusters in this namespace (default: all namespaces)')
@@ -15,7 +16,7 @@ export function operatorCommand(): Command {
     .option('--lease-name <name>', 'name of the leader-election Lease', 'ors-operator')
     .option('--identity <id>', 'leader-election identity (default: <hostname>-<pid>)')
     .option('--metrics-bind-address <host:port>', 'where /metrics, /healthz and /readyz listen (port 0: any free port)', '0.0.0.0:8080')
-    .option('--workers <n>', 'OrsClusters reconciled in parallel', positiveInt, 8)
+    .option('--workers <n>', 'OrsClusters reconciled in parallel', positiveInt, 4)
     .option('--lease-duration <s>', 'leader-election lease duration (seconds)', positiveInt, 15)
     .option('--renew-deadline <s>', 'leader-election renew deadline (seconds)', positiveInt, 10)
     .option('--retry-period <s>', 'leader-election retry period (seconds)', positiveInt, 2)
@@ -24,10 +25,18 @@ export function operatorCommand(): Command {
       kubeconfig?: string; watchNamespace?: string; leaseNamespace: string; leaseName: string; identity?: string; metricsBindAddress: string;
       workers: number; leaseDuration: number; renewDeadline: number; retryPeriod: number; logLevel: string;
     }) => {
+      // client-go's rules: a leader must give up (renewDeadline) before its Lease can expire
+      // for the others (leaseDuration), and retry at least once within the deadline.
+      if (!(opts.renewDeadline < opts.leaseDuration)) {
+        return command.error(`error: --renew-deadline (${opts.renewDeadline}) must be less than --lease-duration (${opts.leaseDuration})`);
+      }
+      if (!(opts.retryPeriod < opts.renewDeadline)) {
+        return command.error(`error: --retry-period (${opts.retryPeriod}) must be less than --renew-deadline (${opts.renewDeadline})`);
+      }
       const at = opts.metricsBindAddress.lastIndexOf(':');
       const port = Number(opts.metricsBindAddress.slice(at + 1));
       if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new InvalidArgumentError(`--metrics-bind-address must be host:port, got "${opts.metricsBindAddress}"`);
+        return command.error(`error: --metrics-bind-address must be host:port, got "${opts.metricsBindAddress}"`);
       }
       const { runOperator } = await import('../controller/run-operator.ts');
       const operator = await runOperator({

@@ -1,9 +1,14 @@
-// Create/apply: the finalizer, the sync-key Secret (created once, never rewritten), and
-// server-side apply of every desired object with the operator's field manager. An
-// object identical to the one last applied, and unchanged since, is not sent again, so
-// a quiet cluster costs no writes. Optional objects the spec no longer wants are deleted.
+// Create/apply: the finalizer, the sync-key Secret (created once, never rewritten; if it
+// is deleted it comes back with the same key, so running pairs keep their handshake),
+// and server-side apply of every desired object with the operator's field manager.
+// Nothing is written that exists and is not this cluster's (./ownership.ts). Objects go
+// in dependency order: the Role before its RoleBinding (creating a binding needs the
+// Role to exist, or the `bind` verb the operator does not hold), everything the pods
+// mount or run as before the StatefulSets. An object identical to the one last applied,
+// and unchanged since, is not sent again, so a quiet cluster costs no writes. Optional
+// objects the spec no longer wants are deleted, only if they are this cluster's.
 import { createHash } from 'node:crypto';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { API_VERSION, KIND } from '../api/ors-cluster.ts';
 import { buildClusterObjects, buildNodeObjects } from '../builders/desired-objects.ts';
@@ -11,6 +16,7 @@ import { FIELD_MANAGER, clusterServiceName, nodeName, strategiesConfigMapName, s
 import { buildSyncKeySecret, generateSyncKey } from '../builders/sync-key-secret.ts';
 import type { Problem } from '../planning/status-report.ts';
 import { KubeApiError } from './kube-client.ts';
+import { isOwnedBy, ownershipConflict } from './ownership.ts';
 import { collectionPath, pathOf, resourceType } from './resource-paths.ts';
 import { errorMessage, type ReconcileContext } from './reconcile-context.ts';
 
@@ -27,6 +33,7 @@ interface Applied {
 /** What was last applied, per object, to skip identical re-applies. */
 export class AppliedObjects {
   private readonly applied = new Map<string, Applied>();
+  private readonly syncKeys = new Map<string, string>();
 
   static key(o: KubernetesObject): string {
     return `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
@@ -69,22 +76,48 @@ export class AppliedObjects {
     this.applied.delete(AppliedObjects.key(o));
   }
 
-  /** Whether the sync-key Secret of a cluster was seen recently (Secrets are not watched). */
-  secretKnown(key: string, now: number): boolean {
-    const last = this.applied.get(`Secret/${key}`);
-    return !!last && now - last.at < REAPPLY_AFTER_MS;
+  /** Whether `o` was applied by this process and not reported deleted since (its cached copy may lag). */
+  has(o: KubernetesObject): boolean {
+    return this.applied.has(AppliedObjects.key(o));
   }
 
-  rememberSecret(key: string, now: number): void {
-    this.applied.set(`Secret/${key}`, { bodyHash: '', at: now });
+  /** The last sync key seen in a cluster's Secret (`namespace/name`), kept after the Secret is deleted. */
+  syncKey(secret: string): string | undefined {
+    return this.syncKeys.get(secret);
   }
 
-  forgetCluster(namespace: string): void {
-    for (const key of this.applied.keys()) if (key.split('/')[1] === namespace) this.applied.delete(key);
+  rememberSyncKey(secret: V1Secret): void {
+    const encoded = secret.data?.key;
+    if (encoded) this.syncKeys.set(`${secret.metadata!.namespace}/${secret.metadata!.name}`, Buffer.from(encoded, 'base64').toString('utf8'));
+  }
+
+  forgetSyncKey(secret: string): void {
+    this.syncKeys.delete(secret);
+  }
+
+  forgetCluster(namespace: string, cluster: string): void {
+    // Every name of a cluster's objects starts with `<cluster>` (names.ts); a different
+    // cluster sharing the prefix only loses its skip-cache (one re-apply, no harm).
+    for (const key of this.applied.keys()) {
+      const [, ns, name] = key.split('/');
+      if (ns === namespace && name?.startsWith(cluster)) this.applied.delete(key);
+    }
+    for (const key of this.syncKeys.keys()) if (key === `${namespace}/${cluster}-sync-key`) this.syncKeys.delete(key);
   }
 }
 
-export const WATCHED_APPLIED_KINDS = new Set(['StatefulSet', 'Service', 'ConfigMap', 'PodDisruptionBudget', 'NetworkPolicy']);
+export const WATCHED_APPLIED_KINDS = new Set([
+  'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'PodDisruptionBudget', 'NetworkPolicy', 'Ingress', 'HTTPRoute',
+]);
+
+/** Apply order: phase 0, then the RoleBinding, then the StatefulSets, each only when what it needs was written. */
+const APPLY_PHASE: Record<string, number> = { RoleBinding: 1, StatefulSet: 2 };
+const PHASES = 3;
+const NEEDS: Record<string, readonly string[]> = {
+  RoleBinding: ['Role'],
+  // PodTemplate: something the pod template names is missing (spec-references.ts).
+  StatefulSet: ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'Service', 'PodTemplate'],
+};
 
 export async function ensureFinalizer(ctx: ReconcileContext, raw: KubernetesObject): Promise<void> {
   const finalizers = raw.metadata?.finalizers ?? [];
@@ -96,23 +129,73 @@ export async function ensureFinalizer(ctx: ReconcileContext, raw: KubernetesObje
   );
 }
 
-async function ensureSyncKeySecret(ctx: ReconcileContext, cluster: OrsCluster): Promise<void> {
-  // Create, never update: a 409 means the key exists and is kept as it is.
+/**
+ * The object of this name as it is now, if it exists: from the cache when the kind is
+ * watched and the object is there, or when the cache holds every object of the kind;
+ * otherwise (StatefulSets and Secrets, watched by label) from the apiserver, unless this
+ * process applied it (then it exists and the cache is only lagging). Only for the
+ * ownership check, so a first StatefulSet or Secret write costs one GET more.
+ */
+async function existing(ctx: ReconcileContext, applied: AppliedObjects, o: KubernetesObject): Promise<KubernetesObject | undefined> {
+  const cached = ctx.informers.get(o.kind!, o.metadata!.name!, o.metadata!.namespace);
+  if (cached || applied.has(o) || ctx.informers.complete(o.kind!)) return cached;
   try {
-    await ctx.client.request('POST', collectionPath(resourceType('v1', 'Secret'), cluster.metadata.namespace), {
-      body: buildSyncKeySecret(cluster, generateSyncKey()),
+    return await ctx.client.find<KubernetesObject>(pathOf(o.apiVersion!, o.kind!, o.metadata!.namespace, o.metadata!.name!));
+  } catch (error) {
+    // A kind whose CRD is missing (Gateway API) has nothing to own; the apply says why.
+    if (error instanceof KubeApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+function conflict(kind: string, live: KubernetesObject): Problem {
+  return { reason: 'OwnershipConflict', message: ownershipConflict(kind, live) };
+}
+
+async function ensureSyncKeySecret(ctx: ReconcileContext, applied: AppliedObjects, cluster: OrsCluster): Promise<Problem | undefined> {
+  const secret = buildSyncKeySecret(cluster, '');
+  const id = `${cluster.metadata.namespace}/${secret.metadata!.name}`;
+  const live = await existing(ctx, applied, secret);
+  if (live) return isOwnedBy(live, cluster.metadata.uid) ? undefined : conflict('Secret', live);
+  if (applied.has(secret)) return undefined;
+  // Deleted while the operator watched it: the same key again. Otherwise a new one.
+  const remembered = applied.syncKey(id);
+  try {
+    const created = await ctx.client.request<KubernetesObject>('POST', collectionPath(resourceType('v1', 'Secret'), cluster.metadata.namespace), {
+      body: buildSyncKeySecret(cluster, remembered ?? generateSyncKey()),
       query: { fieldManager: FIELD_MANAGER },
     });
+    applied.remember(secret, '', created, ctx.now().getTime());
+    if (remembered) ctx.log.info({ cluster: cluster.metadata.name, namespace: cluster.metadata.namespace }, 'sync-key Secret restored with its previous key');
   } catch (error) {
+    // Create, never update: a 409 means it exists (the cache lags); it is kept as it is.
     if (!(error instanceof KubeApiError && error.status === 409)) throw error;
   }
+  return undefined;
 }
 
 function problemFor(o: KubernetesObject, error: unknown): Problem {
   if (error instanceof KubeApiError && error.status === 404 && o.kind === 'HTTPRoute') {
-    return { reason: 'GatewayAPIMissing', message: `HTTPRoute ${o.metadata?.name}: the Gateway API CRDs are not installed` };
+    return { reason: 'GatewayAPIMissing', message: `HTTPRoute ${o.metadata?.name}: the Gateway API CRDs (gateway.networking.k8s.io/v1) are not installed` };
   }
   return { reason: 'ApplyFailed', message: `${o.kind} ${o.metadata?.name}: ${errorMessage(error)}` };
+}
+
+async function applyOne(ctx: ReconcileContext, applied: AppliedObjects, cluster: OrsCluster, o: KubernetesObject, now: number): Promise<Problem | undefined> {
+  const body = JSON.stringify(o);
+  const hash = createHash('sha256').update(body).digest('hex');
+  try {
+    const live = await existing(ctx, applied, o);
+    if (live && !isOwnedBy(live, cluster.metadata.uid)) return conflict(o.kind!, live);
+    if (applied.unchanged(o, hash, live, ctx.informers.watching(o.kind!), now)) return undefined;
+    ctx.log.debug({ kind: o.kind, name: o.metadata!.name, cachedVersion: live?.metadata?.resourceVersion, why: applied.whyChanged(o, hash) }, 'applying');
+    ctx.metrics.applies.inc();
+    const result = await ctx.client.apply<KubernetesObject>(pathOf(o.apiVersion!, o.kind!, o.metadata!.namespace, o.metadata!.name!), o, FIELD_MANAGER);
+    applied.remember(o, hash, result, now);
+    return undefined;
+  } catch (error) {
+    return problemFor(o, error);
+  }
 }
 
 export async function applyDesiredObjects(
@@ -120,58 +203,62 @@ export async function applyDesiredObjects(
   applied: AppliedObjects,
   cluster: OrsCluster,
   nodeIds: readonly number[],
+  holdStatefulSets = false,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
+  const failedKinds = new Set<string>(holdStatefulSets ? ['PodTemplate'] : []);
   const now = ctx.now().getTime();
-  const secretKey = `${cluster.metadata.namespace}/${syncKeySecretName(cluster.metadata.name)}`;
   try {
-    if (!applied.secretKnown(secretKey, now)) {
-      await ensureSyncKeySecret(ctx, cluster);
-      applied.rememberSecret(secretKey, now);
+    const problem = await ensureSyncKeySecret(ctx, applied, cluster);
+    if (problem) {
+      problems.push(problem);
+      failedKinds.add('Secret');
     }
   } catch (error) {
     problems.push({ reason: 'ApplyFailed', message: `Secret ${syncKeySecretName(cluster.metadata.name)}: ${errorMessage(error)}` });
+    failedKinds.add('Secret');
   }
   const desired = [
     ...buildClusterObjects(cluster, nodeIds, '').filter((o) => o.kind !== 'Secret'),
     ...nodeIds.flatMap((node) => buildNodeObjects(cluster, node)),
   ];
-  await Promise.all(
-    desired.map(async (o) => {
-      const body = JSON.stringify(o);
-      const hash = createHash('sha256').update(body).digest('hex');
-      const cached = WATCHED_APPLIED_KINDS.has(o.kind!) ? ctx.informers.get(o.kind!, o.metadata!.name!, o.metadata!.namespace) : undefined;
-      if (applied.unchanged(o, hash, cached, WATCHED_APPLIED_KINDS.has(o.kind!), now)) return;
-      ctx.log.debug({ kind: o.kind, name: o.metadata!.name, cachedVersion: cached?.metadata?.resourceVersion, cachedGeneration: cached?.metadata?.generation, why: applied.whyChanged(o, hash) }, 'applying');
-      try {
-        ctx.metrics.applies.inc();
-        const result = await ctx.client.apply<KubernetesObject>(pathOf(o.apiVersion!, o.kind!, o.metadata!.namespace, o.metadata!.name!), o, FIELD_MANAGER);
-        applied.remember(o, hash, result, now);
-      } catch (error) {
-        problems.push(problemFor(o, error));
-      }
-    }),
-  );
+  for (let phase = 0; phase < PHASES; phase++) {
+    // What depends on an object that could not be written waits for a later pass.
+    const batch = desired.filter((o) => (APPLY_PHASE[o.kind!] ?? 0) === phase && !(NEEDS[o.kind!] ?? []).some((k) => failedKinds.has(k)));
+    const results = await Promise.all(batch.map((o) => applyOne(ctx, applied, cluster, o, now)));
+    results.forEach((p, i) => {
+      if (!p) return;
+      problems.push(p);
+      failedKinds.add(batch[i]!.kind!);
+    });
+  }
   return problems;
+}
+
+/** Deletes `kind name` if it exists and is this cluster's (preconditioned on its uid, so a replacement is never deleted). */
+export async function deleteOwned(ctx: ReconcileContext, cluster: OrsCluster, apiVersion: string, kind: string, name: string): Promise<void> {
+  const { namespace, uid } = cluster.metadata;
+  if (!ctx.informers.watching(kind)) return;
+  const live = ctx.informers.get(kind, name, namespace);
+  if (!live || !isOwnedBy(live, uid)) return;
+  try {
+    await ctx.client.delete(pathOf(apiVersion, kind, namespace, name), { propagationPolicy: 'Background', preconditionsUid: live.metadata!.uid! });
+  } catch (error) {
+    // 409: the uid precondition failed (it was replaced meanwhile): not ours to delete.
+    if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+  }
 }
 
 /** Deletes optional objects the spec no longer asks for (Ingress, HTTPRoutes, inline strategies). */
 export async function pruneOptionalObjects(ctx: ReconcileContext, cluster: OrsCluster, nodeIds: readonly number[]): Promise<void> {
-  const { namespace, name } = cluster.metadata;
+  const { name } = cluster.metadata;
   const { routing, strategies } = cluster.spec;
-  const deletes: string[] = [];
-  if (!routing.ingress.enabled) deletes.push(pathOf('networking.k8s.io/v1', 'Ingress', namespace, clusterServiceName(name)));
-  if (!strategies.some((s) => s.scxml !== undefined)) deletes.push(pathOf('v1', 'ConfigMap', namespace, strategiesConfigMapName(name)));
+  const deletes: [string, string, string][] = [];
+  if (!routing.ingress.enabled) deletes.push(['networking.k8s.io/v1', 'Ingress', clusterServiceName(name)]);
+  if (!strategies.some((s) => s.scxml !== undefined)) deletes.push(['v1', 'ConfigMap', strategiesConfigMapName(name)]);
   if (!routing.gateway.enabled) {
-    deletes.push(pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, clusterServiceName(name)));
-    for (const node of nodeIds) deletes.push(pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, nodeName(name, node)));
+    deletes.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', clusterServiceName(name)]);
+    for (const node of nodeIds) deletes.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', nodeName(name, node)]);
   }
-  await Promise.all(
-    deletes.map((path) =>
-      ctx.client.delete(path).catch((error: unknown) => {
-        // No Gateway API installed: nothing to delete.
-        if (!(error instanceof KubeApiError && (error.status === 404 || error.status === 405))) throw error;
-      }),
-    ),
-  );
+  await Promise.all(deletes.map(([apiVersion, kind, object]) => deleteOwned(ctx, cluster, apiVersion, kind, object)));
 }

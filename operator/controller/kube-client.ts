@@ -28,6 +28,8 @@ export interface RequestOptions {
   contentType?: string;
   query?: Record<string, string | number | boolean | undefined>;
   timeoutMs?: number;
+  /** Accept header (e.g. metadata only); JSON by default. */
+  accept?: string;
 }
 
 export class KubeClient {
@@ -50,7 +52,7 @@ export class KubeClient {
     const requestOptions: https.RequestOptions = {
       method,
       headers: {
-        accept: 'application/json',
+        accept: options.accept ?? 'application/json',
         ...(body !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
       },
     };
@@ -87,14 +89,14 @@ export class KubeClient {
     this.agent.destroy();
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  get<T>(path: string, accept?: string): Promise<T> {
+    return this.request<T>('GET', path, accept ? { accept } : {});
   }
 
   /** GET, with undefined for 404. */
-  async find<T>(path: string): Promise<T | undefined> {
+  async find<T>(path: string, accept?: string): Promise<T | undefined> {
     try {
-      return await this.get<T>(path);
+      return await this.get<T>(path, accept);
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return undefined;
       throw error;

@@ -2,7 +2,7 @@
 // pass per OrsCluster key, requeueing with backoff on errors and after a delay while
 // something is being waited for. Runs only while this process is the leader.
 import type { Logger } from 'pino';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { AppliedObjects, WATCHED_APPLIED_KINDS } from './apply-reconciler.ts';
 import { keysForChange, splitKey } from './cluster-keys.ts';
 import { EventRecorder } from './event-recorder.ts';
@@ -13,6 +13,8 @@ import { reconcileCluster } from './reconcile-cluster.ts';
 import { errorMessage, type ReconcileContext } from './reconcile-context.ts';
 import { WorkQueue } from './work-queue.ts';
 
+const COALESCE_MS = 500;
+
 export interface ControllerOptions {
   client: KubeClient;
   log: Logger;
@@ -20,6 +22,8 @@ export interface ControllerOptions {
   workers: number;
   /** Reconcile only OrsClusters of this namespace (all namespaces when unset). */
   watchNamespace?: string;
+  /** Leader-election identity, the reportingInstance of Events. */
+  identity?: string;
 }
 
 export class OperatorController {
@@ -48,7 +52,7 @@ export class OperatorController {
     });
     this.informers = informers;
     this.queue = queue;
-    const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client), log, metrics, now: () => new Date() };
+    const ctx: ReconcileContext = { client, informers, events: new EventRecorder(client, 'ors-operator', this.options.identity), log, metrics, now: () => new Date(), loggedProblems: new Map(), acknowledged: new Set() };
     const applied = this.applied;
     const lookup = {
       clusterExists: (namespace: string, name: string) => informers.get('OrsCluster', name, namespace) !== undefined,
@@ -57,10 +61,18 @@ export class OperatorController {
     let started = false;
     await informers.start((kind, type, object) => {
       if (type === 'delete' && WATCHED_APPLIED_KINDS.has(kind)) applied.forget({ ...object, kind });
+      // The sync key is kept in memory so a deleted Secret comes back with the same key.
+      if (kind === 'Secret' && type !== 'delete') applied.rememberSyncKey(object as V1Secret);
       // Until every cache is filled, events are from the initial lists: one pass per
       // cluster after start covers them.
       if (!started) return;
-      for (const key of keysForChange(kind, object, lookup)) queue.add(key);
+      // The OrsCluster itself and deletions (to be restored) at once; other changes of
+      // children are gathered for a moment, so pods appearing one by one cost one pass.
+      const now = kind === 'OrsCluster' || type === 'delete';
+      for (const key of keysForChange(kind, object, lookup)) {
+        if (now) queue.add(key);
+        else queue.addSoon(key, COALESCE_MS);
+      }
     });
     started = true;
     this.synced = true;
@@ -75,6 +87,7 @@ export class OperatorController {
         const end = metrics.reconcileSeconds.startTimer();
         try {
           const result = await reconcileCluster(ctx, applied, namespace, name);
+          ctx.loggedProblems.delete(`${key}#error`);
           if (result.failed) {
             metrics.reconciles.inc({ result: 'error' });
             queue.retry(key);
@@ -86,7 +99,12 @@ export class OperatorController {
         } catch (error) {
           metrics.reconciles.inc({ result: 'error' });
           const delay = queue.retry(key);
-          log.warn({ cluster: key, err: errorMessage(error), retryInMs: delay }, 'reconcile failed');
+          // Logged when it first happens (or changes), not on every retry.
+          const message = errorMessage(error);
+          if (ctx.loggedProblems.get(`${key}#error`) !== message) {
+            ctx.loggedProblems.set(`${key}#error`, message);
+            log.warn({ cluster: name, namespace, err: message, retryInMs: delay }, 'reconcile failed; retrying with backoff');
+          }
         } finally {
           end();
           queue.done(key);

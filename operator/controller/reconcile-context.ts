@@ -15,6 +15,10 @@ export interface ReconcileContext {
   log: Logger;
   metrics: OperatorMetrics;
   now: () => Date;
+  /** Per cluster key, the problems last logged (so each is logged once, when it appears). */
+  loggedProblems: Map<string, string>;
+  /** `<uid>/<generation>` of clusters whose first status was written (see reconcile-cluster.ts). */
+  acknowledged: Set<string>;
 }
 
 export function eventTarget(cluster: OrsCluster | KubernetesObject): EventTarget {

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
+import { ApiAccessProbe, requiredAccess } from './api-access.ts';
 import { startHealthServer } from './health-server.ts';
 import { KubeClient } from './kube-client.ts';
 import { OperatorController } from './operator-controller.ts';
@@ -38,7 +39,7 @@ export async function runOperator(options: OperatorOptions): Promise<{ stop: () 
   const metrics = new OperatorMetrics();
   const identity = options.identity ?? `${os.hostname()}-${process.pid}`;
   const controller = new OperatorController({
-    client, log, metrics, workers: options.workers, ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
+    client, log, metrics, workers: options.workers, identity, ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
   });
 
   const leadership = new OperatorLeadership({
@@ -60,10 +61,17 @@ export async function runOperator(options: OperatorOptions): Promise<{ stop: () 
     },
   });
 
+  const access = new ApiAccessProbe(client, requiredAccess(options.watchNamespace, options.leaseNamespace));
+  await access.check();
+  access.start();
   const health = await startHealthServer(options.metricsHost, options.metricsPort, {
     registry: metrics.registry,
-    ready: () => !leadership.isLeader() || controller.isSynced(),
-    describe: () => ({ identity, leader: leadership.isLeader(), synced: controller.isSynced() }),
+    // Ready: the API server takes this replica's requests, and a leader has filled its caches.
+    ready: () => access.state().ok && (!leadership.isLeader() || controller.isSynced()),
+    describe: () => {
+      const api = access.state();
+      return { identity, leader: leadership.isLeader(), synced: controller.isSynced(), apiAccess: api.ok ? 'ok' : api.problem, apiAccessCheckedAt: api.checkedAt };
+    },
   });
   log.info({ identity, metricsPort: health.port, lease: `${options.leaseNamespace}/${options.leaseName}` }, 'operator started');
   leadership.start();
@@ -72,6 +80,7 @@ export async function runOperator(options: OperatorOptions): Promise<{ stop: () 
   const stop = () =>
     (stopping ??= (async () => {
       log.info('stopping');
+      await access.stop();
       await leadership.stop();
       await controller.stop();
       await new Promise<void>((resolve) => health.server.close(() => resolve()));

@@ -5,7 +5,7 @@ import { ACTIVE_SESSIONS_ANNOTATION, DRAIN_ANNOTATION } from '../api/pod-contrac
 import { leaseName, nodeName, syncServiceName } from '../builders/names.ts';
 import type { Action } from '../planning/actions.ts';
 import { annotateLease } from './lease-annotations.ts';
-import { KubeApiError } from './kube-client.ts';
+import { deleteOwned } from './apply-reconciler.ts';
 import { pathOf } from './resource-paths.ts';
 import { eventTarget, type ReconcileContext } from './reconcile-context.ts';
 
@@ -15,23 +15,19 @@ export function isScaleAction(a: Action): a is ScaleAction {
   return a.type === 'start-drain' || a.type === 'cancel-drain' || a.type === 'delete-node';
 }
 
-export async function deleteNodeObjects(ctx: ReconcileContext, namespace: string, cluster: string, node: number): Promise<void> {
-  const paths = [
-    pathOf('apps/v1', 'StatefulSet', namespace, nodeName(cluster, node)),
-    pathOf('v1', 'Service', namespace, nodeName(cluster, node)),
-    pathOf('v1', 'Service', namespace, syncServiceName(cluster, node)),
-    pathOf('policy/v1', 'PodDisruptionBudget', namespace, nodeName(cluster, node)),
-    pathOf('networking.k8s.io/v1', 'NetworkPolicy', namespace, nodeName(cluster, node)),
-    pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, nodeName(cluster, node)),
-    pathOf('coordination.k8s.io/v1', 'Lease', namespace, leaseName(cluster, node)),
+/** Removes a drained node: its owned objects (only if they are this cluster's) and its Lease, which the pods created. */
+export async function deleteNodeObjects(ctx: ReconcileContext, cluster: OrsCluster, node: number): Promise<void> {
+  const name = cluster.metadata.name;
+  const owned: [string, string, string][] = [
+    ['apps/v1', 'StatefulSet', nodeName(name, node)],
+    ['v1', 'Service', nodeName(name, node)],
+    ['v1', 'Service', syncServiceName(name, node)],
+    ['policy/v1', 'PodDisruptionBudget', nodeName(name, node)],
+    ['networking.k8s.io/v1', 'NetworkPolicy', nodeName(name, node)],
+    ['gateway.networking.k8s.io/v1', 'HTTPRoute', nodeName(name, node)],
   ];
-  await Promise.all(
-    paths.map((path) =>
-      ctx.client.delete(path, { propagationPolicy: 'Background' }).catch((error: unknown) => {
-        if (!(error instanceof KubeApiError && error.status === 404)) throw error;
-      }),
-    ),
-  );
+  await Promise.all(owned.map(([apiVersion, kind, object]) => deleteOwned(ctx, cluster, apiVersion, kind, object)));
+  await ctx.client.delete(pathOf('coordination.k8s.io/v1', 'Lease', cluster.metadata.namespace, leaseName(name, node)), { propagationPolicy: 'Background' });
 }
 
 export async function carryOutScaleAction(ctx: ReconcileContext, cluster: OrsCluster, action: ScaleAction): Promise<void> {
@@ -46,7 +42,7 @@ export async function carryOutScaleAction(ctx: ReconcileContext, cluster: OrsClu
     await ctx.events.record(target, 'Normal', 'NodeDrainCancelled', `node ${action.node}: kept (scaled back up while draining)`);
     return;
   }
-  await deleteNodeObjects(ctx, cluster.metadata.namespace, cluster.metadata.name, action.node);
+  await deleteNodeObjects(ctx, cluster, action.node);
   ctx.log.info({ cluster: cluster.metadata.name, node: action.node, reason: action.reason }, 'node removed');
   await ctx.events.record(target, 'Normal', 'NodeRemoved', `node ${action.node}: removed (${action.reason})`);
 }

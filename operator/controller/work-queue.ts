@@ -14,6 +14,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly due = new Map<string, number>();
   private readonly waiters: (() => void)[] = [];
   private shuttingDown = false;
   private readonly baseDelayMs: number;
@@ -45,10 +46,24 @@ export class WorkQueue {
     if (existing) clearTimeout(existing);
     const timer = setTimeout(() => {
       this.timers.delete(key);
+      this.due.delete(key);
       this.add(key);
     }, delayMs);
     timer.unref();
     this.timers.set(key, timer);
+    this.due.set(key, Date.now() + delayMs);
+  }
+
+  /**
+   * Adds the key after `delayMs` unless it is queued or already due soon: a burst of
+   * changes (a StatefulSet's pods being created one by one) becomes one pass, and the
+   * pending time is never pushed back by later changes.
+   */
+  addSoon(key: string, delayMs: number): void {
+    if (this.shuttingDown || this.queued.has(key)) return;
+    // A pending add due sooner (an earlier change) stands; a later one (a wait's recheck, a backoff) is brought forward.
+    if ((this.due.get(key) ?? Infinity) <= Date.now() + delayMs) return;
+    this.addAfter(key, delayMs);
   }
 
   /** The key failed: retry with exponential backoff. Returns the delay. */
@@ -86,6 +101,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.due.clear();
     for (const w of this.waiters.splice(0)) w();
   }
 }

@@ -11,6 +11,7 @@ export type Action =
 
 export type WaitReason =
   | 'PodsStarting'
+  | 'NoPrimary'
   | 'StatefulSetUpdating'
   | 'PrimaryNotReady'
   | 'BackupNotSynced'

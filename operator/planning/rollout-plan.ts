@@ -44,7 +44,7 @@ export function planNodeRollout(view: NodeView, timing: RolloutTiming, desiredTe
     // progress), so replacing a pod cannot interrupt anything; this is also how a node
     // stuck with a broken template gets the fix.
     if (!unservedFor(view, 2 * timing.leaseDurationSeconds, timing.now)) {
-      return { type: 'wait', node: id, reason: 'PodsStarting', message: `node ${id}: no primary yet` };
+      return { type: 'wait', node: id, reason: 'NoPrimary', message: `node ${id}: no primary yet (its outdated pods are replaced after ${2 * timing.leaseDurationSeconds}s without one)` };
     }
     return { type: 'delete-pod', node: id, pod: outdated[0]!.name, reason: 'ReplaceUnservedPod' };
   }

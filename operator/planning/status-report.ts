@@ -42,6 +42,8 @@ function condition(previous: readonly Condition[] | undefined, next: Omit<Condit
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** Waits spelled out in the Progressing message; more are counted. */
+const WAITS_SHOWN = 5;
 
 export function computeStatus(input: StatusInput): OrsClusterStatus {
   const { cluster, views, actions, problems, now } = input;
@@ -56,14 +58,23 @@ export function computeStatus(input: StatusInput): OrsClusterStatus {
 
   const ready = readyNodes === desired
     ? { status: 'True' as const, reason: 'AllNodesReady', message: `${plural(readyNodes, 'node')} with a ready primary` }
-    : { status: 'False' as const, reason: 'NodesNotReady', message: `${readyNodes} of ${plural(desired, 'node')} have a ready primary` };
+    : { status: 'False' as const, reason: 'NodesNotReady', message: `${readyNodes} of ${desired} ${desired === 1 ? 'node has' : 'nodes have'} a ready primary` };
 
   const progressingReasons: [string, string][] = [];
   if (missing > 0) progressingReasons.push(['ScalingUp', `${plural(missing, 'node')} being created`]);
   if (input.drainingNodes.length > 0) progressingReasons.push(['ScalingDown', `draining node(s) ${input.drainingNodes.join(', ')}`]);
   if (outdatedNodes > 0) progressingReasons.push(['RollingOut', `${plural(outdatedNodes, 'node')} with outdated pods`]);
-  const switching = actions.filter((a) => a.type === 'request-switchover' || (a.type === 'wait' && a.reason === 'SwitchoverPending'));
-  if (switching.length > 0) progressingReasons.push(['SwitchingOver', `switchover on node(s) ${[...new Set(switching.map((a) => a.node))].join(', ')}`]);
+  const switching = actions.filter((a) => a.type === 'request-switchover');
+  if (switching.length > 0) progressingReasons.push(['SwitchingOver', `switchover requested on node(s) ${[...new Set(switching.map((a) => a.node))].join(', ')}`]);
+  // Every wait, with its reason and why (a switchover waiting for a synced backup, pods
+  // that do not exist yet...); the first is the condition's reason. Nodes that only wait
+  // for another node's rollout are summed up in one line.
+  const waits = actions.filter((a): a is Extract<Action, { type: 'wait' }> => a.type === 'wait');
+  const ownWaits = waits.filter((a) => a.reason !== 'OtherNodeRollingOut');
+  const queued = waits.length - ownWaits.length;
+  progressingReasons.unshift(...ownWaits.slice(0, WAITS_SHOWN).map((w): [string, string] => [w.reason, w.message]));
+  if (ownWaits.length > WAITS_SHOWN) progressingReasons.push([ownWaits[WAITS_SHOWN]!.reason, `${ownWaits.length - WAITS_SHOWN} more node(s) waiting`]);
+  if (queued > 0) progressingReasons.push(['OtherNodeRollingOut', `${plural(queued, 'node')} waiting for their turn to roll out`]);
   const progressing = progressingReasons.length > 0
     ? { status: 'True' as const, reason: progressingReasons[0]![0], message: progressingReasons.map(([, m]) => m).join('; ') }
     : { status: 'False' as const, reason: 'Reconciled', message: 'every node is up to date' };
@@ -78,7 +89,7 @@ export function computeStatus(input: StatusInput): OrsClusterStatus {
     }
   }
   const degraded = degradedReasons.length > 0
-    ? { status: 'True' as const, reason: degradedReasons[0]!.reason, message: degradedReasons.map((p) => p.message).join('; ') }
+    ? { status: 'True' as const, reason: degradedReasons[0]!.reason, message: [...new Set(degradedReasons.map((p) => p.message))].join('; ') }
     : { status: 'False' as const, reason: 'AsExpected', message: 'no problems' };
 
   const conditions = [

@@ -7,6 +7,18 @@ import { createTestNamespace } from '../../infra/test-namespace.ts';
 import { kubectlOrThrow } from '../../infra/kubectl.ts';
 import { adminClient, createOrsCluster, installCrd, orsClusterPath, rejection } from './operator-harness.ts';
 
+interface OpenApi { type?: string; $ref?: string; allOf?: OpenApi[]; properties?: Record<string, OpenApi>; items?: OpenApi; additionalProperties?: OpenApi | boolean; format?: string }
+
+/** The structure of a schema (field names and types, refs resolved), without descriptions or validations. */
+function shape(schema: OpenApi, schemas: Record<string, OpenApi>): unknown {
+  const ref = schema.$ref ?? schema.allOf?.[0]?.$ref;
+  if (ref) return shape(schemas[ref.replace('#/components/schemas/', '')]!, schemas);
+  if (schema.properties) return Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, shape(v, schemas)]).sort());
+  if (schema.type === 'array') return [shape(schema.items!, schemas)];
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') return { '*': shape(schema.additionalProperties, schemas) };
+  return schema.type;
+}
+
 let admin: KubeClient;
 let namespace: string;
 let removeNamespace: () => Promise<void>;
@@ -40,6 +52,24 @@ describe('OrsCluster validation by the apiserver', () => {
     ['a 2xx heartbeat status for backups', { image: 'i', options: { heartbeatBackupStatus: 200 } }, /heartbeatBackupStatus/],
     ['an unknown pull policy', { image: 'i', imagePullPolicy: 'Sometimes' }, /spec\.imagePullPolicy: Unsupported value: "Sometimes"/],
     ['a telephony server that is not a WebSocket URL', { image: 'i', telephony: { url: 'http://sim:7070' } }, /spec\.telephony\.url in body should match/],
+    ['a CPU request that is not a quantity', { image: 'i', resources: { requests: { cpu: 'lots' } } }, /spec\.resources\.requests\.cpu in body should match/],
+    ['a negative memory limit', { image: 'i', resources: { limits: { memory: '-1Gi' } } }, /spec\.resources\.limits\.memory in body should match/],
+    ['an affinity that is not an object', { image: 'i', affinity: { nodeAffinity: 'anywhere' } }, /spec\.affinity\.nodeAffinity: Invalid value: "string": spec\.affinity\.nodeAffinity in body must be of type object/],
+    ['a node selector operator Kubernetes does not have', {
+      image: 'i',
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'Near', values: ['a'] }] }] } } },
+    }, /matchExpressions\[0\]\.operator: Unsupported value: "Near"/],
+    ['a pod anti-affinity term without topologyKey', {
+      image: 'i',
+      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { a: 'b' } } }] } },
+    }, /requiredDuringSchedulingIgnoredDuringExecution\[0\]\.topologyKey: Required value/],
+    ['an In requirement without values', {
+      image: 'i',
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In' }] }] } } },
+    }, /values must be non-empty for In, NotIn, Gt and Lt/],
+    ['a toleration with Exists and a value', { image: 'i', tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] }, /a toleration with operator Exists must not have a value/],
+    ['tolerationSeconds without NoExecute', { image: 'i', tolerations: [{ key: 'k', operator: 'Exists', tolerationSeconds: 5 }] }, /tolerationSeconds needs effect NoExecute/],
+    ['a priority class name with capitals', { image: 'i', priorityClassName: 'High' }, /spec\.priorityClassName in body should match/],
   ];
 
   for (const [what, spec, message] of cases) {
@@ -48,8 +78,39 @@ describe('OrsCluster validation by the apiserver', () => {
     });
   }
 
-  it('rejects a name too long for its StatefulSets and pods', async () => {
+  it('rejects a name too long for its StatefulSets and pods, and accepts the longest allowed one', async () => {
     expect(await rejection(admin, namespace, 'a'.repeat(41), { image: 'i' })).toMatch(/the OrsCluster name must be at most 40 characters/);
+    expect(await rejection(admin, namespace, `l${'o'.repeat(38)}g`, { image: 'i' })).toBeUndefined();
+  });
+
+  it('rejects names whose objects would collide with another cluster\'s or be invalid Service names', async () => {
+    for (const name of ['hello-node-1', 'hello-node-0-sync', 'a-node-999']) {
+      expect(await rejection(admin, namespace, name, { image: 'i' }), name).toMatch(/must not end in -node-<number> or -node-<number>-sync/);
+    }
+    for (const name of ['hello.world', '1st']) {
+      expect(await rejection(admin, namespace, name, { image: 'i' }), name).toMatch(/no dots: it names Services/);
+    }
+    expect(await rejection(admin, namespace, 'hello-node-x', { image: 'i' })).toBeUndefined();
+  });
+
+  it('accepts real quantities, affinity and tolerations', async () => {
+    expect(await rejection(admin, namespace, 'scheduled', {
+      image: 'i',
+      resources: { requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': 1 }, limits: { cpu: 2, memory: '1.5Gi' } },
+      affinity: {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }, { key: 'cpu', operator: 'Gt', values: ['3'] }] }] } },
+        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchExpressions: [{ key: 'app', operator: 'Exists' }] } } }] },
+      },
+      tolerations: [{ operator: 'Exists' }, { key: 'k', operator: 'Equal', value: 'v', effect: 'NoExecute', tolerationSeconds: 30 }],
+    })).toBeUndefined();
+  });
+
+  it('types affinity and tolerations exactly as the apiserver\'s core/v1 schemas do', async () => {
+    const core = await admin.get<{ components: { schemas: Record<string, OpenApi> } }>('/openapi/v3/api/v1');
+    const crd = await admin.get<{ spec: { versions: { schema: { openAPIV3Schema: OpenApi } }[] } }>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/orsclusters.ors.dev');
+    const spec = crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!;
+    expect(shape(spec.properties!.affinity!, core.components.schemas)).toEqual(shape({ $ref: '#/components/schemas/io.k8s.api.core.v1.Affinity' }, core.components.schemas));
+    expect(shape(spec.properties!.tolerations!, core.components.schemas)).toEqual(shape({ type: 'array', items: { $ref: '#/components/schemas/io.k8s.api.core.v1.Toleration' } }, core.components.schemas));
   });
 
   it('accepts a minimal spec and fills in every default', async () => {

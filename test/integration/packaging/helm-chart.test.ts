@@ -132,7 +132,7 @@ describe('helm template', () => {
   });
 
   it('renders non-default values: ServiceMonitor, watched namespace, ports, leader election, scheduling', async () => {
-    const objects = objectsOf(await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '-f', nonDefaultValuesFile]));
+    const objects = objectsOf(await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '-f', nonDefaultValuesFile, '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor']));
     const deployment = find(objects, 'Deployment');
     expect(deployment.spec?.replicas).toBe(3);
     const pod = podSpecOf(deployment) as PodSpec & Record<string, unknown>;
@@ -164,6 +164,11 @@ describe('helm template', () => {
     expect(service.metadata.labels).toMatchObject(wanted);
   });
 
+  it('skips the ServiceMonitor, with a note, where the Prometheus Operator CRD is absent', async () => {
+    const result = await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '--set', 'metrics.serviceMonitor.enabled=true']);
+    expect(objectsOf(result).some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+  });
+
   it('needs an existing ServiceAccount name when it does not create one', async () => {
     const missing = await helm(['template', 'ors', chart, '--set', 'serviceAccount.create=false']);
     expect(missing.code).not.toBe(0);
@@ -180,6 +185,9 @@ describe('helm template', () => {
       ['image.pullPolicy=Sometimes', '/image/pullPolicy'],
       ['metrics.serviceMonitor.interval=often', '/metrics/serviceMonitor/interval'],
       ['unknownKey=1', 'unknownKey'],
+      ['resources.limits.memory=lots', '/resources/limits/memory'],
+      ['operator.leaderElection.renewDeadline=15', 'operator.leaderElection.renewDeadline (15) must be less than operator.leaderElection.leaseDuration (15)'],
+      ['operator.leaderElection.retryPeriod=10', 'operator.leaderElection.retryPeriod (10) must be less than operator.leaderElection.renewDeadline (10)'],
     ]) {
       const result = await helm(['template', 'ors', chart, '--set', set]);
       expect(result.code, set).not.toBe(0);
@@ -290,6 +298,12 @@ describe('helm install into the test kube-apiserver', () => {
     expect(result.stderr).toContain('violates PodSecurity "restricted');
   });
 
+  it('says in its notes that the ServiceMonitor was skipped without its CRD, and the uninstall order', async () => {
+    const notes = await helmOrThrow(['install', 'notes', chart, '--namespace', namespace, '--dry-run=client', '--set', 'metrics.serviceMonitor.enabled=true'], plane().kubeconfig);
+    expect(notes).toContain('no monitoring.coreos.com/v1');
+    expect(notes).toContain('kubectl delete orsc --all --all-namespaces --wait');
+  });
+
   it('non-default values (ServiceMonitor on) pass server-side validation with strict field checks', async () => {
     const kubeconfig = plane().kubeconfig;
     // The Prometheus Operator is not installed here: a minimal ServiceMonitor CRD lets
@@ -306,7 +320,7 @@ describe('helm install into the test kube-apiserver', () => {
       },
     }));
     await kubectlOrThrow(kubeconfig, ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
-    const rendered = await helmOrThrow(['template', 'other', chart, '--namespace', namespace, '-f', nonDefaultValuesFile]);
+    const rendered = await helmOrThrow(['template', 'other', chart, '--namespace', namespace, '-f', nonDefaultValuesFile, '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor']);
     const kinds = objectsOf(rendered).map((o) => o.kind);
     expect(kinds).toContain('ServiceMonitor');
     const result = await waitUntil(

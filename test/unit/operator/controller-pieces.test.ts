@@ -8,6 +8,8 @@ import { AppliedObjects } from '../../../operator/controller/apply-reconciler.ts
 import { leaseNodeId, observeCluster } from '../../../operator/planning/observed-from-objects.ts';
 import { collectionPath, pathOf, resourceType } from '../../../operator/controller/resource-paths.ts';
 import { WATCHED_KINDS } from '../../../operator/controller/informers.ts';
+import { isOwnWrite, orsClusterChanged, trimForCache } from '../../../operator/controller/change-filters.ts';
+import { isOwnedBy, ownershipConflict } from '../../../operator/controller/ownership.ts';
 
 describe('work queue', () => {
   it('does not duplicate a queued key, and re-runs a key changed while it was processed', async () => {
@@ -22,6 +24,29 @@ describe('work queue', () => {
     expect(await q.take()).toBe('a');
     q.done('a');
     q.done('b');
+    q.shutDown();
+    expect(await q.take()).toBeUndefined();
+  });
+
+  it('gathers a burst of changes into one later add, never pushed back', async () => {
+    const q = new WorkQueue();
+    q.addSoon('k', 50);
+    await new Promise((r) => setTimeout(r, 30));
+    q.addSoon('k', 50); // does not reset the pending add
+    q.addSoon('k', 50);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await q.take()).toBe('k');
+    q.done('k');
+    q.add('j');
+    q.addSoon('j', 10); // already queued: nothing more
+    expect(await q.take()).toBe('j');
+    q.done('j');
+    q.addAfter('m', 60_000); // a wait's recheck...
+    q.addSoon('m', 20); // ...does not hold back a change
+    await new Promise((r) => setTimeout(r, 40));
+    expect(await q.take()).toBe('m');
+    q.done('m');
+    await new Promise((r) => setTimeout(r, 30));
     q.shutDown();
     expect(await q.take()).toBeUndefined();
   });
@@ -134,3 +159,55 @@ describe('which watch events matter', () => {
     expect(nodeRelevant(node(false, '1'), node(true, '2'))).toBe(true);
   });
 });
+
+describe('which watch events matter', () => {
+  const entry = (manager: string, time: string, operation = 'Apply', subresource?: string) => ({ manager, operation, time, ...(subresource ? { subresource } : {}) });
+  const withFields = (...managedFields: object[]) => ({ metadata: { name: 'x', managedFields } }) as KubernetesObject;
+
+  it('skips the operator\'s own apply, but not a later or same-second write by anyone else', () => {
+    expect(isOwnWrite(withFields(entry('ors-operator', '2026-01-01T00:00:05Z')))).toBe(true);
+    expect(isOwnWrite(withFields(entry('ors-operator', '2026-01-01T00:00:05Z'), entry('kube-controller-manager', '2026-01-01T00:00:01Z', 'Update', 'status')))).toBe(true);
+    expect(isOwnWrite(withFields(entry('ors-operator', '2026-01-01T00:00:05Z'), entry('kube-controller-manager', '2026-01-01T00:00:06Z', 'Update', 'status')))).toBe(false);
+    expect(isOwnWrite(withFields(entry('ors-operator', '2026-01-01T00:00:05Z'), entry('kubectl-edit', '2026-01-01T00:00:05Z', 'Update')))).toBe(false);
+    expect(isOwnWrite(withFields(entry('kubectl', '2026-01-01T00:00:05Z')))).toBe(false);
+    expect(isOwnWrite({ metadata: { name: 'x' } })).toBe(false);
+  });
+
+  it('passes OrsCluster updates of spec, annotations, finalizers and deletion, not status writes', () => {
+    const base = { metadata: { name: 'c', generation: 1, resourceVersion: '1', annotations: { a: '1' }, finalizers: ['f'] } } as KubernetesObject;
+    const status = { metadata: { ...base.metadata, resourceVersion: '2' } } as KubernetesObject;
+    expect(orsClusterChanged(base, status)).toBe(false);
+    expect(orsClusterChanged(base, { metadata: { ...base.metadata, generation: 2 } })).toBe(true);
+    expect(orsClusterChanged(base, { metadata: { ...base.metadata, annotations: { a: '2' } } })).toBe(true);
+    expect(orsClusterChanged(base, { metadata: { ...base.metadata, finalizers: [] } })).toBe(true);
+    expect(orsClusterChanged(base, { metadata: { ...base.metadata, deletionTimestamp: new Date() } })).toBe(true);
+    expect(orsClusterChanged(undefined, base)).toBe(true);
+  });
+
+  it('keeps of a pod only what the planners read', () => {
+    const p = {
+      metadata: { name: 'p', labels: { a: 'b' }, managedFields: [{}], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', keep: 'me' } },
+      spec: { nodeName: 'k1', containers: [{ name: 'c', image: 'i' }] },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{}] },
+    } as KubernetesObject;
+    trimForCache('Pod', p);
+    expect(p).toEqual({
+      metadata: { name: 'p', labels: { a: 'b' }, annotations: { keep: 'me' } },
+      spec: { nodeName: 'k1' },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+  });
+});
+
+describe('ownership', () => {
+  const owned = (uid: string, kind = 'OrsCluster', name = 'other') => ({ metadata: { name: 'svc', ownerReferences: [{ apiVersion: 'v', kind, name, uid, controller: true }] } }) as KubernetesObject;
+  it('owns only what its uid controls, and says who does own the rest', () => {
+    expect(isOwnedBy(owned('u1'), 'u1')).toBe(true);
+    expect(isOwnedBy(owned('u2'), 'u1')).toBe(false);
+    expect(isOwnedBy({ metadata: { name: 'svc' } }, 'u1')).toBe(false);
+    expect(ownershipConflict('Service', owned('u2'))).toBe('Service svc already exists and belongs to OrsCluster other; the operator leaves it alone (rename or delete it)');
+    expect(ownershipConflict('Service', owned('u2', 'Deployment', 'web'))).toContain('belongs to Deployment web');
+    expect(ownershipConflict('Service', { metadata: { name: 'svc' } })).toContain('has no controller (created by someone else)');
+  });
+});
+

@@ -165,7 +165,7 @@ describe('rollout', () => {
   it('replaces pods of a node that has served nothing for two lease durations, so a broken template can be fixed', () => {
     const s = state(1, 'r1', 'r2');
     s.leases[0]!.holder = undefined;
-    expect(planNextActions(cluster({ nodes: 1 }), s, at(29)).actions).toEqual([expect.objectContaining({ type: 'wait', reason: 'PodsStarting' })]);
+    expect(planNextActions(cluster({ nodes: 1 }), s, at(29)).actions).toEqual([expect.objectContaining({ type: 'wait', reason: 'NoPrimary' })]);
     expect(planNextActions(cluster({ nodes: 1 }), s, at(30)).actions).toEqual([{ type: 'delete-pod', node: 0, pod: 'c-node-0-0', reason: 'ReplaceUnservedPod' }]);
   });
 
@@ -294,5 +294,27 @@ describe('status', () => {
     const invalid = invalidSpecStatus(status, 4, 'spec.image: required', T0);
     expect(invalid).toMatchObject({ observedGeneration: 4, phase: 'Degraded' });
     expect(invalid.conditions!.find((x) => x.type === 'Degraded')).toMatchObject({ reason: 'InvalidSpec', message: 'spec.image: required' });
+  });
+
+  it('names every wait in Progressing: a manual switchover held back by an unsynced backup says so', () => {
+    const c = cluster({}, { 'ors.dev/switchover': '1' });
+    const s = state(2);
+    s.leases[1]!.syncState!.synced = false;
+    const status = computeStatus({ cluster: c, ...planNextActions(c, s, T0), problems: [], now: T0 });
+    expect(status.conditions!.find((x) => x.type === 'Progressing')).toMatchObject({
+      status: 'True', reason: 'BackupNotSynced', message: 'manual switchover of node 1: waiting for the backup to be synced',
+    });
+    expect(status.conditions!.find((x) => x.type === 'Ready')!.message).toBe('2 nodes with a ready primary');
+  });
+
+  it('says "0 of 1 node has" and spells the field path of a spec error', () => {
+    const c = cluster({ nodes: 1 });
+    const s = state(1);
+    s.pods[0]!.ready = false;
+    const status = computeStatus({ cluster: c, ...planNextActions(c, s, T0), problems: [], now: T0 });
+    expect(status.conditions!.find((x) => x.type === 'Ready')!.message).toBe('0 of 1 node has a ready primary');
+    const parsed = parseOrsCluster({ metadata: { name: 'c', namespace: 'ns', uid: 'u' }, spec: { image: 'i', routing: { scheme: 'ftp' }, tolerations: [{ effect: 'Sometimes' }] } });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toMatch(/^spec\.routing\.scheme: .*; spec\.tolerations\[0\]\.effect: /);
   });
 });
