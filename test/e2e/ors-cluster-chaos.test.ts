@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { CassandraServer } from '../infra/cassandra.ts';
 import { startControlPlane, type ControlPlane } from '../infra/control-plane.ts';
+import { sharedPodNetwork } from '../infra/shared-control-plane.ts';
 import { waitUntil } from '../infra/wait-until.ts';
 import { chaosReport } from './chaos/chaos-report.ts';
 import { placeCall } from '../../runtime/telephony/rendezvous.ts';
@@ -49,10 +50,16 @@ async function simConnections(): Promise<{ nodeId: string; role: string }[]> {
 }
 
 beforeAll(async () => {
-  cassandra = new CassandraServer();
-  sim = spawnOrs(['sim', '--port', '0', ...Object.entries(ROUTING_POINTS).flatMap(([dn, strategy]) => ['--routing-point', `${dn}=${strategy}`]), '--log-level', 'warn']);
+  // Everything in the run's pod network: the servers in its world, each on an address of its own.
+  const network = sharedPodNetwork();
+  cassandra = new CassandraServer({ placement: await network.placeInWorld() });
+  const simPlace = await network.placeInWorld();
+  sim = spawnOrs(
+    ['sim', '--host', simPlace.address, '--port', '0', ...Object.entries(ROUTING_POINTS).flatMap(([dn, strategy]) => ['--routing-point', `${dn}=${strategy}`]), '--log-level', 'warn'],
+    { placement: simPlace },
+  );
   ({ telephonyUrl: simWs, controlUrl: simHttp } = await simAddresses(sim, 60_000));
-  [plane, endpoint] = await Promise.all([startControlPlane({ controllerManager: true }), cassandra.start()]);
+  [plane, endpoint] = await Promise.all([startControlPlane({ controllerManager: true, network }), cassandra.start()]);
   env = await startE2eEnvironment('e2e-chaos', { kubeconfig: plane.adminKubeconfig, server: plane.server, caFile: plane.caFile });
 }, 600_000);
 
@@ -114,6 +121,10 @@ it(`keeps every session, routes every call and answers every request through ${S
       await cassandra.start();
     },
     restartApiServer: () => plane.restartApiServer(),
+    partitions: {
+      apiServer: { address: new URL(plane.server).hostname, port: Number(new URL(plane.server).port) },
+      kubelet: env.network.description.hostAddress,
+    },
     log: (m) => journal.push(`${new Date().toISOString()} ${m}`),
   };
   const kinds = availableFaults(targets);
