@@ -112,8 +112,12 @@ interface PartitionCase {
   kind: PartitionKind;
   /** The pod it hits: node 0's primary or its backup. */
   victim: 'primary' | 'backup';
-  /** What today's HA does about it, asserted after the partition has lasted `holdMs`. */
-  expectServer: 'same' | 'backup-takes-over';
+  /**
+   * What today's HA does about it, asserted after the partition has lasted HOLD_MS;
+   * "either" where timing decides (a lossy link delays Lease renewals: past the renew
+   * deadline the primary fences itself and the backup takes over, which is safe too).
+   */
+  expectServer: 'same' | 'backup-takes-over' | 'either';
 }
 
 const HOLD_MS = 4 * LEASE_DURATION_SECONDS * 1000;
@@ -123,12 +127,13 @@ const cases: PartitionCase[] = [
   { kind: 'from-peer', victim: 'primary', expectServer: 'same' },
   { kind: 'from-everything', victim: 'primary', expectServer: 'backup-takes-over' },
   { kind: 'from-api-server', victim: 'backup', expectServer: 'same' },
-  { kind: 'lossy-link', victim: 'primary', expectServer: 'same' },
+  { kind: 'lossy-link', victim: 'primary', expectServer: 'either' },
 ];
 
 describe('partitions (one pod of node 0 cut, then healed)', () => {
   for (const c of cases) {
-    it(`${c.victim} ${c.kind}: ${c.expectServer === 'same' ? 'the primary keeps serving' : 'the backup takes over, the cut primary is fenced'}`, async () => {
+    const expected = { same: 'the primary keeps serving', 'backup-takes-over': 'the backup takes over, the cut primary is fenced', either: 'one of the two serves, never both' };
+    it(`${c.victim} ${c.kind}: ${expected[c.expectServer]}`, async () => {
       onTestFailed(() => console.error(env.report()));
       const before = await waitUntil(() => observer.allNodesServing(NODES), { what: 'every node serving before the partition', timeoutMs: 120_000, intervalMs: 500 });
       const node = before[0];
@@ -162,9 +167,10 @@ describe('partitions (one pod of node 0 cut, then healed)', () => {
       };
       console.log(`partition outcome: ${JSON.stringify(record)}`);
       expectSafe(outcome);
+      expect(during?.holder, 'a pod of the node holds its Lease').toBeDefined();
       if (c.expectServer === 'same') {
         expect(during?.holder, 'the primary keeps its Lease').toBe(node.holder);
-      } else {
+      } else if (c.expectServer === 'backup-takes-over') {
         expect(during?.holder, 'the backup took the Lease').toBe(peerName);
         expect(victimHeartbeat, 'the cut primary fenced itself (its /heartbeat is not 200)').not.toBe(200);
       }
