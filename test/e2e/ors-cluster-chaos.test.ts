@@ -5,6 +5,7 @@
 // voice calls from `ors sim` (its telephony server, spec.telephony), while random faults
 // hit it. The closing figures are printed and the zeros asserted.
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { CassandraServer } from '../infra/cassandra.ts';
@@ -136,7 +137,8 @@ it(`keeps every session, routes every call and answers every request through ${S
   /** The same load (sessions, requests, calls) and the serving-primary monitor while `body` runs. */
   async function phase(title: string, body: () => Promise<void>) {
     const monitor = new ServingPrimaryMonitor(env.processNode, CLUSTER, env.ports.http);
-    const load = new RetryingLoad(new OrsIngressClient(env.ingress.url, host), { ...LOAD, retries: RETRIES, retryDelayMs: 2000 });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: LOAD.sessions });
+    const load = new RetryingLoad(new OrsIngressClient(env.ingress.url, host, { agent }), { ...LOAD, retries: RETRIES, retryDelayMs: 2000 });
     const calls = new SteadyCallLoad({
       simUrl: simHttp,
       ratePerSecond: CALLS_PER_SECOND,
@@ -153,6 +155,7 @@ it(`keeps every session, routes every call and answers every request through ${S
     const offeringEndedAt = Date.now();
     const [loadFigures, callHistories] = await Promise.all([load.stop(), calls.stop(CALL_PATIENCE_MS + 10_000)]);
     await monitor.stop();
+    agent.destroy();
     const seconds = (offeringEndedAt - startedAt) / 1000;
     const callFigures = tallyCalls(callHistories, primaryFaults, (c) => placeCall(c.callId, nodeIds).assigned);
     const phaseFaults = title === 'chaos' ? faults : {};
