@@ -117,11 +117,11 @@ async function removeLeftovers(): Promise<void> {
     const pid = creatorOf(name);
     if (pid !== undefined && !processAlive(pid)) await runTool('ip', ['netns', 'delete', name]);
   }
-  // A host end whose world is gone is deleted by the kernel; one whose creator died
-  // before it moved its peer into the world is not.
+  // A host end goes with its world's namespace (its peer is there from the start); one
+  // left anyway (its creator died mid-set-up) has the dead creator's pid as its alias.
   const links = await runTool('ip', ['-o', 'link', 'show', 'type', 'veth']);
-  for (const match of links.stdout.matchAll(/^\d+: (orsw\d+)h-(\d+)[@:]/gm)) {
-    if (!processAlive(Number(match[2]))) await runTool('ip', ['link', 'delete', `${match[1]}h-${match[2]}`]);
+  for (const match of links.stdout.matchAll(/^\d+: (orsw\d+h)[@:].*\balias (\d+)/gm)) {
+    if (!processAlive(Number(match[2]))) await runTool('ip', ['link', 'delete', match[1]]);
   }
 }
 
@@ -159,8 +159,8 @@ async function claimNamespace(name: string): Promise<boolean> {
   throw new Error(`ip netns add ${name}: ${result.stderr.trim()}`);
 }
 
-async function hostRoutes(): Promise<string> {
-  return (await runToolOrThrow('ip', ['-4', 'route', 'show', 'table', 'all'])).toString();
+function hostRoutes(): Promise<string> {
+  return runToolOrThrow('ip', ['-4', 'route', 'show', 'table', 'all']);
 }
 
 /**
@@ -177,14 +177,19 @@ export async function createPodNetwork(): Promise<PodNetwork> {
     if (new RegExp(`(^|\\s)10\\.${octet}\\.`, 'm').test(used)) continue;
     const world = `${PREFIX}${octet}-${process.pid}`;
     if (namespaces().some((n) => n.startsWith(`${PREFIX}${octet}-`))) continue;
-    // The host end's name is the claim on the octet among concurrent runs.
-    const hostEnd = `${PREFIX}${octet}h-${process.pid}`.slice(0, 15);
-    const claim = await runTool('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'host0']);
-    if (claim.code !== 0) continue;
+    if (!(await claimNamespace(world))) continue;
+    // The host end's name (orsw<octet>h) is the claim on the octet among concurrent runs:
+    // a second run that picked it fails here and tries another. Its alias names the
+    // creator, for the clean-up of a crashed run.
+    const hostEnd = `${PREFIX}${octet}h`;
+    const claim = await runTool('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'host0', 'netns', world]);
+    if (claim.code !== 0) {
+      await deleteNamespace(world);
+      continue;
+    }
     try {
-      if (!(await claimNamespace(world))) throw new Error(`namespace ${world} exists`);
+      await ip(['link', 'set', hostEnd, 'alias', String(process.pid)]);
       const hostAddress = `10.${octet}.255.254`;
-      await ip(['link', 'set', 'host0', 'netns', world]);
       const inWorld = (args: string[]) => ip(['-n', world, ...args]);
       await inWorld(['link', 'set', 'lo', 'up']);
       await inWorld(['link', 'add', BRIDGE, 'type', 'bridge']);

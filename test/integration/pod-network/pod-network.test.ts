@@ -183,6 +183,6 @@ describe('pod network clean-up', () => {
     const namespaces = (await runTool('ip', ['netns', 'list'])).stdout;
     expect(namespaces).not.toContain(world);
     expect(namespaces).not.toContain(pod.name);
-    expect((await runTool('ip', ['-br', 'link'])).stdout).not.toContain(`${world.split('-')[0]}h-`);
+    expect((await runTool('ip', ['-br', 'link'])).stdout).not.toMatch(new RegExp(`^${world.split('-')[0]}h[@ ]`, 'm'));
   });
 });
