@@ -118,7 +118,10 @@ export async function injectFault(kind: FaultKind, t: FaultTargets): Promise<Pri
         await primary.netns.setFaults([]);
         t.log(`healed ${primary.name}`);
       }
-      return FENCING_PARTITIONS.includes(partition) ? [nodeId] : [];
+      // A lossy link or a cut from the peer may cost the primary its Lease too (renewals
+      // past the renew deadline): the Lease's epoch says whether it did.
+      const moved = (await t.observer.nodes(t.nodes).catch(() => undefined))?.[node].transitions ?? view.transitions;
+      return FENCING_PARTITIONS.includes(partition) || moved > view.transitions ? [nodeId] : [];
     }
   }
 }
