@@ -31,6 +31,8 @@ export interface LocalClusterOptions {
   log: (line: string) => void;
   /** The URL clients reach the cluster at (every node's external-url); the HAProxy front when unset. */
   externalUrl?: string;
+  /** How long the processes may take to start (30 s when unset; more on a loaded machine). */
+  startTimeoutMs?: number;
 }
 
 export interface RuntimeProcessInfo {
@@ -111,9 +113,10 @@ export class LocalCluster {
     }
     // Start the first process of each node first, so it becomes primary: a tidy demo.
     for (const proc of this.processes.filter((p) => p.name.endsWith('-a'))) this.spawnRuntime(proc);
-    await this.waitFor(() => this.processes.filter((p) => p.name.endsWith('-a')).every((p) => p.state === 'running'), 30_000, 'the primaries to start');
+    const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    await this.waitFor(() => this.processes.filter((p) => p.name.endsWith('-a')).every((p) => p.state === 'running'), startTimeoutMs, 'the primaries to start');
     for (const proc of this.processes.filter((p) => p.name.endsWith('-b'))) this.spawnRuntime(proc);
-    await this.waitFor(() => this.processes.every((p) => p.state === 'running'), 30_000, 'the backups to start');
+    await this.waitFor(() => this.processes.every((p) => p.state === 'running'), startTimeoutMs, 'the backups to start');
     await this.startHaproxy(frontPort);
   }
 
@@ -163,7 +166,7 @@ export class LocalCluster {
       this.options.log(`${proc.name} exited (${signal ?? `code ${code}`}); restarting it in ${this.options.restartDelayMs} ms`);
       proc.restartTimer = setTimeout(() => this.spawnRuntime(proc), this.options.restartDelayMs);
     });
-    void this.waitFor(async () => (await heartbeat(proc.url)) !== undefined || proc.child !== child, 30_000, `${proc.name} to listen`)
+    void this.waitFor(async () => (await heartbeat(proc.url)) !== undefined || proc.child !== child, this.options.startTimeoutMs ?? 30_000, `${proc.name} to listen`)
       .then(() => {
         if (proc.child === child && proc.state === 'starting') proc.state = 'running';
       })

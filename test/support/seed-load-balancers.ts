@@ -73,19 +73,21 @@ export function haproxyTwoTierSections(nodes: readonly SeedNode[], ports: Record
       'backend external',
       '  balance roundrobin',
       '  option httpchk GET /heartbeat',
+      '  timeout check 5s',
       '  stick-table type string len 96 size 1m expire 1h',
       '  stick on req.cook(ORSSESSIONID)',
       '  stick store-response res.cook(ORSSESSIONID)',
       ...nodes.map((n) => `  server ${n.id} 127.0.0.1:${ports[tierPort(n.id)]} ${check}`),
     ].join('\n'),
-    ...nodes.map((n) =>
-      [`backend external-${n.id}`, '  option httpchk GET /heartbeat', `  server ${n.id} 127.0.0.1:${ports[tierPort(n.id)]} ${check}`].join('\n'),
-    ),
+    // A node's sessions have nowhere else to go: no check (its tier answers 503 itself
+    // while the node has no primary), so a check answered late cannot take the node out.
+    ...nodes.map((n) => [`backend external-${n.id}`, `  server ${n.id} 127.0.0.1:${ports[tierPort(n.id)]}`].join('\n')),
     ...nodes.map((n) =>
       [
         `listen ${n.id}`,
         `  bind 127.0.0.1:${ports[tierPort(n.id)]}`,
         '  option httpchk GET /heartbeat',
+        '  timeout check 5s',
         '  option redispatch',
         '  retries 3',
         '  retry-on conn-failure empty-response',
@@ -97,21 +99,24 @@ export function haproxyTwoTierSections(nodes: readonly SeedNode[], ports: Record
 }
 
 /**
- * True once sessions started through the front, one per node at least, are served five
- * times in a row and no request reached a backup (whose 307 goes to its primary, not to
- * the front, as a wrong node's does): the tiers' health checks have seen every backup.
+ * True once every per-node tier serves a session of its node five times in a row straight
+ * from the primary (no 307 from a backup, none failed): the tiers' health checks have seen
+ * every backup. (Through the front a balancer without stickiness would redirect anyway.)
  */
-async function settled(frontUrl: string, nodes: number): Promise<true | undefined> {
-  const seen = new Set<string>();
-  for (let i = 0; i < nodes * 6 && seen.size < nodes; i++) {
+async function settled(frontUrl: string, tierUrls: ReadonlyMap<string, string>): Promise<true | undefined> {
+  const sessions = new Map<string, SessionHandle>();
+  for (let i = 0; i < tierUrls.size * 6 && sessions.size < tierUrls.size; i++) {
     const session = await startSession(frontUrl, PERSISTED_COUNTER_SCXML_NAME).catch(() => undefined);
     if (!session) return undefined;
-    seen.add(session.id.slice(session.id.indexOf('.') + 1));
-    const tally = emptyTally();
-    for (let n = 0; n < 5; n++) await sendSessionRequest(frontUrl, session, n, tally);
-    if (tally.failed !== 0 || tally.redirects.some((r) => !r.what.startsWith(frontUrl))) return undefined;
+    sessions.set(session.id.slice(session.id.indexOf('.') + 1), session);
   }
-  return seen.size === nodes ? true : undefined;
+  if (sessions.size < tierUrls.size) return undefined;
+  for (const [node, session] of sessions) {
+    const tally = emptyTally();
+    for (let n = 0; n < 5; n++) await sendSessionRequest(tierUrls.get(node)!, session, n, tally);
+    if (tally.direct !== 5) return undefined;
+  }
+  return true;
 }
 
 /** 'apache-unsticky' is the Apache layout without stickysession: the baseline of what the route buys. */
@@ -143,6 +148,7 @@ export async function startSeedSetup(kind: SeedBalancerKind, options: { nodes: n
     haproxyBinary: serverBinary('haproxy'),
     log: () => {},
     externalUrl: frontUrl,
+    startTimeoutMs: 120_000,
   });
   let balancer: ApacheHttpd | Haproxy | undefined;
   try {
@@ -158,7 +164,8 @@ export async function startSeedSetup(kind: SeedBalancerKind, options: { nodes: n
         : await startHaproxy(portNames, (ports) => haproxyTwoTierSections(nodes, { ...ports, front: frontPort }));
     // Until the balancer's own checks have seen every primary and every backup, a tier may
     // still send a request to a backup: measure only the settled layout.
-    await waitUntil(() => settled(frontUrl, nodes.length), { what: `the ${kind} tiers to settle`, timeoutMs: 30_000, intervalMs: 200 });
+    const tiers = new Map(nodes.map((n) => [n.id, `http://127.0.0.1:${balancer!.ports[tierPort(n.id)]}`]));
+    await waitUntil(() => settled(frontUrl, tiers), { what: `the ${kind} tiers to settle`, timeoutMs: 30_000, intervalMs: 200 });
   } catch (error) {
     await balancer?.stop();
     await cluster.stop();
