@@ -12,7 +12,7 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { API_VERSION, KIND } from '../api/ors-cluster.ts';
 import { buildClusterObjects, buildNodeObjects } from '../builders/desired-objects.ts';
-import { FIELD_MANAGER, clusterServiceName, nodeName, strategiesConfigMapName, syncKeySecretName } from '../builders/names.ts';
+import { FIELD_MANAGER, clusterServiceName, nodeName, sessionRouteName, strategiesConfigMapName, syncKeySecretName } from '../builders/names.ts';
 import { buildSyncKeySecret, generateSyncKey } from '../builders/sync-key-secret.ts';
 import type { Problem } from '../planning/status-report.ts';
 import { KubeApiError } from './kube-client.ts';
@@ -258,7 +258,10 @@ export async function pruneOptionalObjects(ctx: ReconcileContext, cluster: OrsCl
   if (!strategies.some((s) => s.scxml !== undefined)) deletes.push(['v1', 'ConfigMap', strategiesConfigMapName(name)]);
   if (!routing.gateway.enabled) {
     deletes.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', clusterServiceName(name)]);
-    for (const node of nodeIds) deletes.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', nodeName(name, node)]);
+    for (const node of nodeIds) {
+      deletes.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', nodeName(name, node)]);
+      deletes.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', sessionRouteName(name, node)]);
+    }
   }
   await Promise.all(deletes.map(([apiVersion, kind, object]) => deleteOwned(ctx, cluster, apiVersion, kind, object)));
 }

@@ -2,7 +2,7 @@
 // with everything that belongs to it (its Lease is not owned, so it is deleted here).
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { ACTIVE_SESSIONS_ANNOTATION, DRAIN_ANNOTATION } from '../api/pod-contract.ts';
-import { leaseName, nodeName, syncServiceName } from '../builders/names.ts';
+import { leaseName, nodeName, sessionRouteName, syncServiceName } from '../builders/names.ts';
 import type { Action } from '../planning/actions.ts';
 import { annotateLease } from './lease-annotations.ts';
 import { deleteOwned } from './apply-reconciler.ts';
@@ -25,6 +25,7 @@ export async function deleteNodeObjects(ctx: ReconcileContext, cluster: OrsClust
     ['policy/v1', 'PodDisruptionBudget', nodeName(name, node)],
     ['networking.k8s.io/v1', 'NetworkPolicy', nodeName(name, node)],
     ['gateway.networking.k8s.io/v1', 'HTTPRoute', nodeName(name, node)],
+    ['gateway.networking.k8s.io/v1', 'HTTPRoute', sessionRouteName(name, node)],
   ];
   await Promise.all(owned.map(([apiVersion, kind, object]) => deleteOwned(ctx, cluster, apiVersion, kind, object)));
   await ctx.client.delete(pathOf('coordination.k8s.io/v1', 'Lease', cluster.metadata.namespace, leaseName(name, node)), { propagationPolicy: 'Background' });

@@ -29,6 +29,10 @@ export interface LocalClusterOptions {
   runtimeArgs: string[];
   haproxyBinary: string;
   log: (line: string) => void;
+  /** The URL clients reach the cluster at (every node's external-url); the HAProxy front when unset. */
+  externalUrl?: string;
+  /** How long the processes may take to start (30 s when unset; more on a loaded machine). */
+  startTimeoutMs?: number;
 }
 
 export interface RuntimeProcessInfo {
@@ -132,6 +136,7 @@ export class LocalCluster {
       }
     }
     // Start the first process of each node first, so it becomes primary: a tidy demo.
+    const startTimeoutMs = options.startTimeoutMs ?? 30_000;
     for (const group of ['-a', '-b']) {
       const procs = this.processes.filter((p) => p.name.endsWith(group));
       for (const proc of procs) {
@@ -141,7 +146,7 @@ export class LocalCluster {
       await this.waitFor(() => {
         if (this.startFailure) throw this.startFailure;
         return procs.every((p) => p.state === 'running');
-      }, 30_000, group === '-a' ? 'the primaries to start' : 'the backups to start');
+      }, startTimeoutMs, group === '-a' ? 'the primaries to start' : 'the backups to start');
     }
     this.started = true;
     await this.startHaproxy(frontPort);
@@ -150,7 +155,8 @@ export class LocalCluster {
   private runtimeArgs(proc: ManagedRuntime): string[] {
     const { options } = this;
     const nodeDir = path.join(this.dataDir, `node-${proc.node}`);
-    const nodeUrls = Array.from({ length: options.nodes }, (_, i) => `node-${i}=${this.frontUrl}`).join(',');
+    const externalUrl = options.externalUrl ?? this.frontUrl;
+    const nodeUrls = Array.from({ length: options.nodes }, (_, i) => `node-${i}=${externalUrl}`).join(',');
     return [
       orsCli, 'runtime',
       // A local cluster is a demo on loopback: its API is open (DESIGN §5: only here).
@@ -168,7 +174,7 @@ export class LocalCluster {
       '--lease-retry-period', String(options.retryPeriodMs),
       '--session-store', 'file',
       '--session-store-dir', path.join(nodeDir, 'store'),
-      '--external-url', this.frontUrl,
+      '--external-url', externalUrl,
       '--node-urls', nodeUrls,
       ...options.runtimeArgs,
     ];

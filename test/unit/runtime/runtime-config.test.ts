@@ -9,6 +9,7 @@ import os from 'node:os';
 import { ConfigError, envVarName, optionsFromEnv, readConfigFile, resolveConfig } from '../../../runtime/config/load-config.ts';
 import { newSessionId, parseSessionId } from '../../../runtime/sessions/session-id.ts';
 import { routeForSession } from '../../../runtime/http/session-routing.ts';
+import { describeOption } from '../../../runtime/config/runtime-options.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -53,10 +54,23 @@ describe('runtime configuration', () => {
   it('names the option, its source and the allowed values when invalid', () => {
     expect(() => resolveConfig({ flags: { 'session-restart-timeout': '5' } })).toThrow(/session-restart-timeout \(from flag: --session-restart-timeout\).*10/);
     expect(() => resolveConfig({ env: { 'log-level': 'loud' } })).toThrow(/log-level \(from environment: ORS_LOG_LEVEL\).*allowed: one of fatal, error/);
-    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': 'abc' } })).toThrow(/allowed: an integer from 200 to 599/);
+    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': 'abc' } })).toThrow(/allowed: an integer from 400 to 599/);
     expect(() => resolveConfig({ file: { 'sessionid-with-nodeid': 'maybe' } })).toThrow(/allowed: true or false/);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(ConfigError);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(/unknown option\(s\) no-such-option/);
+  });
+
+  it('refuses a heartbeat-backup-status that a load balancer takes for healthy (2xx, 3xx), saying why', () => {
+    for (const status of [200, 204, 206, 207, 250, 301, 307, 399]) {
+      expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': String(status) } }), String(status)).toThrow(
+        /heartbeat-backup-status .*below 400 it passes HAProxy's httpchk.*200-206 the F5 monitor.*allowed: an integer from 400 to 599/,
+      );
+    }
+    for (const status of [400, 404, 418, 503, 599]) {
+      expect(resolveConfig({ flags: { 'heartbeat-backup-status': String(status) } })['heartbeat-backup-status']).toBe(status);
+    }
+    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': '600' } })).toThrow(/heartbeat-backup-status/);
+    expect(describeOption('heartbeat-backup-status')).toMatch(/F5 monitor .*200-206/);
   });
 
   it('ors runtime exits 2 with the message on invalid configuration', async () => {
@@ -117,9 +131,35 @@ describe('runtime configuration', () => {
 describe('session ids and routing', () => {
   it('embeds the node id and parses it back', () => {
     const id = newSessionId('node-7', true);
+    expect(id).toMatch(/^[a-z2-7]{20}\.node-7$/);
     expect(parseSessionId(id)).toEqual({ nodeId: 'node-7' });
     expect(parseSessionId(newSessionId('node-7', false))).toEqual({});
     expect(parseSessionId('../etc')).toBeUndefined();
+  });
+
+  it("ends the id in .<node id>, the route Apache's mod_proxy_balancer takes from after the first '.'", () => {
+    // mod_proxy_balancer: route = the cookie value after its first "." (stickysessionsep).
+    const apacheRoute = (cookieValue: string) => cookieValue.slice(cookieValue.indexOf('.') + 1);
+    for (const nodeId of ['node-0', 'node-12', 'a', 'x-y-z', '7']) {
+      expect(apacheRoute(newSessionId(nodeId, true))).toBe(nodeId);
+    }
+  });
+
+  it('still parses ids of the previous format, <node id>.<random>, for sessions recovered from a store', () => {
+    expect(parseSessionId('node-1.abcdefghijklmnopqrst')).toEqual({ nodeId: 'node-1' });
+    expect(parseSessionId('abcdefghijklmnopqrst.node-1')).toEqual({ nodeId: 'node-1' });
+    // Reads both ways (a node id that looks like a random part): the current format wins.
+    expect(parseSessionId('abcdefghijklmnopqrst.zyxwvutsrqponmlkjihg')).toEqual({ nodeId: 'zyxwvutsrqponmlkjihg' });
+  });
+
+  it('refuses ids that are neither format', () => {
+    for (const bad of [
+      '', '.', 'node-1.', '.node-1', 'abcdefghijklmnopqrst.', 'abcdefghijklmnopqrst.node-1.x', 'abcdefghijklmnopqrst.Node-1',
+      'abcdefghijklmnopqrst.-node', 'abcdefghijklmnopqrst.node_1', 'ABCDEFGHIJKLMNOPQRST', 'abcdefghijklmnopqrs1.node-1',
+      `abcdefghijklmnopqrst.${'a'.repeat(64)}`, 'abcdefghijklmnopqrst/../node-1', 'abcdefghijklmnopqrst.node-1%2f',
+    ]) {
+      expect(parseSessionId(bad), bad).toBeUndefined();
+    }
   });
 
   it('routes to the owner, the primary, or here', () => {
