@@ -103,8 +103,9 @@ export class HaPair {
     });
   }
 
-  async start(name = `p${this.counter++}`): Promise<HaProcess> {
-    const proc = new HaProcess(name, { ...this.flags, identity: name });
+  /** `extra` overrides flags for this process only (e.g. the http-port of a process it replaces). */
+  async start(name = `p${this.counter++}`, extra: Record<string, unknown> = {}): Promise<HaProcess> {
+    const proc = new HaProcess(name, { ...this.flags, identity: name, ...extra });
     this.processes.push(proc);
     await proc.started();
     return proc;

@@ -76,6 +76,8 @@ export class SyncServer {
   private state: SyncState = emptySyncState();
   private accepting = true;
   private readonly ackListeners = new Set<(identity: string, seq: number) => void>();
+  /** Failsafe probes sent and not confirmed yet, by nonce. */
+  private readonly probes = new Map<string, (identity: string) => void>();
 
   constructor(options: SyncServerOptions) {
     this.options = {
@@ -158,6 +160,29 @@ export class SyncServer {
     return [...this.connections]
       .filter((c) => c.authenticated)
       .map((c) => ({ identity: c.identity!, remote: c.remote, sentSeq: c.seq, ackedSeq: c.ackedSeq }));
+  }
+
+  /**
+   * Failsafe (runtime/ha/FAILOVER.md): asks every connected backup whether it sees this
+   * primary and will not take the lease. Resolves with the identity of the first backup to
+   * confirm, or undefined when none did within `timeoutMs` (or none is connected).
+   */
+  probe(timeoutMs: number): Promise<string | undefined> {
+    const connected = [...this.connections].filter((c) => c.authenticated && !c.socket.destroyed);
+    if (connected.length === 0) return Promise.resolve(undefined);
+    const nonce = randomBytes(16).toString('hex');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.probes.delete(nonce);
+        resolve(undefined);
+      }, timeoutMs);
+      this.probes.set(nonce, (identity) => {
+        clearTimeout(timer);
+        this.probes.delete(nonce);
+        resolve(identity);
+      });
+      for (const connection of connected) this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'probe', epoch: this.options.epoch(), nonce });
+    });
   }
 
   onAck(listener: (identity: string, seq: number) => void): () => void {
@@ -247,6 +272,9 @@ export class SyncServer {
             at: this.options.now(),
             snapshot: snapshotOf(this.state),
           });
+        } else if (frame.type === 'confirm') {
+          // An unknown nonce (late, or made up) is ignored: only a live probe can be confirmed.
+          this.probes.get(frame.nonce)?.(connection.identity!);
         } else {
           if (frame.type !== 'ack') return reject(`unexpected ${frame.type} from a backup`);
           connection.ackedSeq = Math.max(connection.ackedSeq, frame.seq);
