@@ -86,6 +86,8 @@ export class LeaderElector {
   private acquiring = false;
   /** Start of the last attempt whose write succeeded (renewal or acquisition). */
   private renewedAt = 0;
+  /** Until when this candidate vouches for the observed holder (failsafe): it counts as valid, renewed or not. */
+  private vouchedUntil = 0;
 
   constructor(options: LeaderElectorOptions) {
     const problems = validateTimings(options.timings);
@@ -114,7 +116,7 @@ export class LeaderElector {
     this.enforceDeadline();
     const observed = this.observation?.current.record;
     const holderValid = this.observation !== undefined && observed !== undefined && observed.holderIdentity !== ''
-      && this.now() < this.observation.observedAt + observed.leaseDurationSeconds * 1000;
+      && this.now() < Math.max(this.observation.observedAt + observed.leaseDurationSeconds * 1000, this.vouchedUntil);
     const failsafe = this.leading && this.validUntil > leadershipValidUntil(this.renewedAt, this.timings);
     return { leading: this.leading, epoch: this.epoch, observed, observedHolderValid: holderValid, failsafe };
   }
@@ -150,6 +152,10 @@ export class LeaderElector {
   promiseNotToAcquire(durationMs: number): boolean {
     if (this.leading || this.acquiring) return false;
     this.holdOffUntil = Math.max(this.holdOffUntil, this.now() + durationMs);
+    // Meanwhile the holder it vouches for stays its primary (it keeps following it for sync
+    // and redirects to it), though the lease is not renewed.
+    this.vouchedUntil = Math.max(this.vouchedUntil, this.now() + durationMs);
+    this.emit();
     return true;
   }
 
