@@ -14,10 +14,17 @@ export interface OrsAnswer {
 export class OrsIngressClient {
   private readonly ingress: URL;
   readonly host: string;
+  private readonly agent: http.Agent | false;
 
-  constructor(ingressUrl: string, host: string) {
+  /**
+   * `agent`: a keep-alive agent for load (hundreds of requests a second on fresh
+   * connections would fill the ephemeral ports with TIME_WAIT); a connection per request
+   * by default.
+   */
+  constructor(ingressUrl: string, host: string, options: { agent?: http.Agent } = {}) {
     this.ingress = new URL(ingressUrl);
     this.host = host;
+    this.agent = options.agent ?? false;
   }
 
   async request(method: string, pathAndQuery: string, options: { form?: Record<string, string>; cookie?: string; timeoutMs?: number } = {}): Promise<OrsAnswer> {
@@ -43,7 +50,7 @@ export class OrsIngressClient {
           port: this.ingress.port,
           method,
           path: pathAndQuery,
-          agent: false,
+          agent: this.agent,
           timeout: options.timeoutMs ?? 10_000,
           headers: {
             host,

@@ -6,6 +6,7 @@ import { freePort, retryOnPortClash } from './free-port.ts';
 import { haproxyConfig, parseShowStat } from './haproxy-config.ts';
 import type { HaproxyServerState } from './haproxy-config.ts';
 import { startManagedProcess } from './managed-process.ts';
+import { LOOPBACK, type Placement } from './pod-network/placement.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { serverBinary } from './server-binaries.ts';
 import { waitUntil } from './wait-until.ts';
@@ -16,6 +17,8 @@ export type HaproxySections = (ports: Record<string, number>) => string;
 export interface Haproxy {
   dir: string;
   configFile: string;
+  /** The address its frontends bind (the sections must bind it). */
+  address: string;
   /** The free ports allocated for this instance, by the names passed to startHaproxy. */
   ports: Record<string, number>;
   process: ManagedProcess;
@@ -38,9 +41,9 @@ function socketCommand(socket: string, command: string): Promise<string> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.createConnection({ host: '127.0.0.1', port }, () => {
+    const socket = net.createConnection({ host, port }, () => {
       socket.destroy();
       resolve(true);
     });
@@ -53,11 +56,11 @@ function canConnect(port: number): Promise<boolean> {
  * free loopback ports: `portNames` are allocated and handed to `sections`, which
  * returns the frontends and backends. Resolves once every port accepts connections.
  */
-export function startHaproxy(portNames: readonly string[], sections: HaproxySections): Promise<Haproxy> {
-  return retryOnPortClash(() => startHaproxyOnce(portNames, sections));
+export function startHaproxy(portNames: readonly string[], sections: HaproxySections, placement: Placement = LOOPBACK): Promise<Haproxy> {
+  return retryOnPortClash(() => startHaproxyOnce(portNames, sections, placement));
 }
 
-async function startHaproxyOnce(portNames: readonly string[], sections: HaproxySections): Promise<Haproxy> {
+async function startHaproxyOnce(portNames: readonly string[], sections: HaproxySections, placement: Placement): Promise<Haproxy> {
   const binary = serverBinary('haproxy');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ors-haproxy-'));
   const configFile = path.join(dir, 'haproxy.cfg');
@@ -68,7 +71,8 @@ async function startHaproxyOnce(portNames: readonly string[], sections: HaproxyS
     writeFile(configFile, haproxyConfig({ adminSocket, sections: render(ports) }));
   await writeConfig(sections);
 
-  const process = startManagedProcess('haproxy', binary, ['-W', '-db', '-f', configFile], {
+  const [command, ...args] = placement.command([binary, '-W', '-db', '-f', configFile]);
+  const process = startManagedProcess('haproxy', command, args, {
     logFile: path.join(dir, 'haproxy.log'),
   });
   const runtimeCommand = (command: string) => socketCommand(adminSocket, command);
@@ -78,7 +82,7 @@ async function startHaproxyOnce(portNames: readonly string[], sections: HaproxyS
   };
   const abortIf = () => process.exitedError();
   try {
-    await waitUntil(async () => ((await Promise.all(Object.values(ports).map(canConnect))).every(Boolean) ? true : undefined), {
+    await waitUntil(async () => ((await Promise.all(Object.values(ports).map((port) => canConnect(placement.address, port)))).every(Boolean) ? true : undefined), {
       what: `haproxy listening on ${Object.values(ports).join(', ')}`,
       timeoutMs: 15_000,
       abortIf,
@@ -92,6 +96,7 @@ async function startHaproxyOnce(portNames: readonly string[], sections: HaproxyS
   return {
     dir,
     configFile,
+    address: placement.address,
     ports,
     process,
     runtimeCommand,

@@ -65,5 +65,22 @@ describe('the chaos report', () => {
     expect(text).toContain('calls never routed: 1\n    c9 (ringing, assigned node-1): call.ringing');
     expect(text).toContain('moments with two serving primaries of one node: 0');
     expect(text).toContain('client requests that never got a correct answer: 0');
+    expect(text.startsWith('chaos: 10 s\n')).toBe(true);
+  });
+
+  it('names the phase without faults that measures the same load', () => {
+    const text = chaosReport({
+      title: 'without faults',
+      seconds: 20,
+      load: { sessionsStarted: 1000, requests: 10_000, retried: 0, failed: 0, lost: 0, rolledBack: 0, failures: [] },
+      calls: { ...calls, offered: 400, routed: 400, neverRouted: 0, failures: [] },
+      faults: {},
+      doublePrimaries: [],
+      staleEpochServing: [],
+      monitorRounds: 200,
+    });
+    expect(text).toContain('without faults: 20 s\n');
+    expect(text).toContain('load held: 50.0 sessions/s started, 500.0 requests/s (0 needed a retry), 20.0 calls/s offered, 20.0 calls/s routed');
+    expect(text).toContain('faults injected: 0 ()');
   });
 });
