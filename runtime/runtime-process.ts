@@ -119,6 +119,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${access.tls ? 'https' : 'http'}://${hostPart}:${address.port}`;
   const ha = prepared?.attach(host, url);
+  if (ha) ctx.takeover = ha.takeoverGate(config['request-timeout']);
   // Every process (primary and backup) follows the telephony server; with HA, treatment
   // state goes to the backup over the sync port and HA restarts sessions on switchover.
   const telephony = config['telephony-url']

@@ -1,9 +1,11 @@
-// The runtime pods' identity: they may read and write their own nodes' Leases and nothing
-// else. Create cannot be restricted by name in RBAC, so it is granted on Leases in the
-// namespace; every other verb is limited to the Lease names of this cluster's nodes.
+// The runtime pods' identity: they may read and write their own nodes' Leases, and read
+// their own cluster's pods (a backup asks the kubelet's report on its crashed primary,
+// runtime/ha/FAILOVER.md), and nothing else. Create cannot be restricted by name in RBAC,
+// so it is granted on Leases in the namespace; every other verb is limited to the names of
+// this cluster's Leases and pods.
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
-import { clusterLabels, leaseName, ownedMetadata, runtimeServiceAccountName } from './names.ts';
+import { clusterLabels, leaseName, ownedMetadata, podName, runtimeServiceAccountName } from './names.ts';
 
 export function buildRuntimeServiceAccount(cluster: OrsCluster): V1ServiceAccount {
   const name = cluster.metadata.name;
@@ -29,6 +31,11 @@ export function buildRuntimeRole(cluster: OrsCluster, nodeIds: readonly number[]
             resources: ['leases'],
             resourceNames: nodeIds.map((node) => leaseName(name, node)),
             verbs: ['get', 'list', 'watch', 'update', 'patch'],
+          }, {
+            apiGroups: [''],
+            resources: ['pods'],
+            resourceNames: nodeIds.flatMap((node) => [podName(name, node, 0), podName(name, node, 1)]),
+            verbs: ['get'],
           }]
         : []),
     ],

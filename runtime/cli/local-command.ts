@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { LOCAL_ELECTION_TIMINGS } from '../local/local-timings.ts';
 
 /** The repository's example strategies, served by default so a fresh `ors local` can run something. */
 const exampleStrategies = path.resolve(import.meta.dirname, '../../examples/strategies');
@@ -20,13 +21,10 @@ export function localCommand(): Command {
     .option('--host <address>', 'loopback address for every listener', '127.0.0.1')
     .option('--port <port>', 'port of the HAProxy front (0: any free port)', positiveInt, 8080)
     .option('--data-dir <dir>', 'where leases, session stores and logs go (default: a temporary directory, removed on exit)')
-    // A file-lease renewal is a read plus a compare-and-swap write with two fsyncs; on a
-    // busy shared disk one takes up to ~1 s (measured at load 14 on 2 cores), and the
-    // renew deadline must cover two of them back to back plus timer lag, with room for a
-    // lost race against a backup's annotation patch: 2 s was not enough.
-    .option('--lease-duration <ms>', 'lease duration', positiveInt, 6000)
-    .option('--lease-renew-deadline <ms>', 'renew deadline (< lease duration)', positiveInt, 4000)
-    .option('--lease-retry-period <ms>', 'lease retry period (< renew deadline)', positiveInt, 500)
+    // Why these: runtime/local/local-timings.ts.
+    .option('--lease-duration <ms>', 'lease duration (a kill -9 does not wait for it: the crash is proved and the backup takes over at once)', positiveInt, LOCAL_ELECTION_TIMINGS.leaseDurationMs)
+    .option('--lease-renew-deadline <ms>', 'renew deadline (< lease duration)', positiveInt, LOCAL_ELECTION_TIMINGS.renewDeadlineMs)
+    .option('--lease-retry-period <ms>', 'lease retry period (< renew deadline)', positiveInt, LOCAL_ELECTION_TIMINGS.retryPeriodMs)
     .option('--restart-delay <ms>', 'how long a killed process stays down before it restarts as backup', positiveInt, 2000)
     .option('--strategies-dir <dir>', 'directory of SCXML strategies (relative src; default: examples/strategies)')
     .argument('[runtime-flags...]', 'more `ors runtime` flags for every process, after --, e.g. -- --restart-session-on-switchover true')

@@ -23,6 +23,7 @@ import { StaleEpochError, type SessionStore, type StoredSession } from '../store
 import type { RoleSource, RoleState } from './role-source.ts';
 import { planRestartBatches } from './restart-throttle.ts';
 import { firstDurable } from './durable-acknowledgement.ts';
+import { takeoverGate, type TakeoverGate } from './takeover-gate.ts';
 import { persistedRecoverySources, type RecoverySource } from './persisted-recovery.ts';
 import type { SyncClient } from './sync/sync-client.ts';
 import type { SyncEvent, SyncedSession, Treatment } from './sync/sync-protocol.ts';
@@ -89,10 +90,23 @@ export class HighAvailability {
    */
   private ownLastState: SyncState | undefined;
   private replicaFresh = false;
+  /** The promotion under way: settles when its recovery is done (or abandoned). */
+  private recovery: { epoch: number; done: Promise<void>; settle(): void } | undefined;
 
   constructor(options: HighAvailabilityOptions) {
     this.options = options;
     this.nodeId = options.config['node-id'];
+  }
+
+  /** Holds requests for sessions not recovered yet during a promotion (runtime/ha/takeover-gate.ts). */
+  takeoverGate(waitMs: number): TakeoverGate {
+    return takeoverGate(
+      {
+        has: (sessionId) => this.options.host.has(sessionId),
+        pending: () => (this.recovery && this.recovery.epoch === this.epoch && this.role === 'primary' ? this.recovery.done : undefined),
+      },
+      waitMs,
+    );
   }
 
   onRecovery(listener: (report: RecoveryReport) => void): () => void {
@@ -170,6 +184,14 @@ export class HighAvailability {
     const previous = this.role;
     this.role = state.role;
     this.epoch = state.epoch;
+    this.recovery?.settle();
+    this.recovery = undefined;
+    if (state.role === 'primary') {
+      // Set synchronously with the role change, before any request is routed here as primary.
+      let settle = () => {};
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      this.recovery = { epoch: state.epoch, done, settle };
+    }
     this.transition = this.transition.then(() =>
       state.role === 'primary' ? this.becomePrimary(state.epoch) : this.becomeBackup(previous, state),
     ).catch((error: unknown) => this.options.logger.error({ err: error }, 'role transition failed'));
@@ -194,6 +216,14 @@ export class HighAvailability {
   }
 
   private async becomePrimary(epoch: number): Promise<void> {
+    try {
+      await this.recoverAsPrimary(epoch);
+    } finally {
+      if (this.recovery?.epoch === epoch) this.recovery.settle();
+    }
+  }
+
+  private async recoverAsPrimary(epoch: number): Promise<void> {
     const { syncServer, syncClient, config, logger } = this.options;
     const startedAt = Date.now();
     const replica = !this.replicaFresh && this.ownLastState ? this.ownLastState : syncClient.replica();

@@ -16,9 +16,14 @@ export function roleStateOf(identity: string, state: LeadershipState): RoleState
       primaryIdentity: identity,
       primaryUrl: state.observed?.annotations[HOLDER_HTTP_URL_ANNOTATION],
       primarySyncAddress: state.observed?.annotations[HOLDER_SYNC_ADDRESS_ANNOTATION],
+      ...(state.failsafe ? { failsafe: true } : {}),
     };
   }
-  const holder = state.observedHolderValid ? state.observed : undefined;
+  // A valid lease naming this identity while this elector does not lead was written by an
+  // earlier run of this process (killed, restarted with the same name and port): that run
+  // is gone, so it is nobody to redirect to or sync from. Naming it would send clients a
+  // 307 to this very process.
+  const holder = state.observedHolderValid && state.observed?.holderIdentity !== identity ? state.observed : undefined;
   return {
     role: 'backup',
     epoch: state.epoch,

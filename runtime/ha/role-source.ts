@@ -17,6 +17,8 @@ export const RoleStateSchema = z.object({
   primaryUrl: z.string().optional(),
   /** Address (host:port) of the current primary's sync port, where a backup connects. */
   primarySyncAddress: z.string().optional(),
+  /** A primary serving on its backup's confirmations while it cannot renew the lease (runtime/ha/FAILOVER.md). */
+  failsafe: z.boolean().optional(),
 });
 export type RoleState = z.infer<typeof RoleStateSchema>;
 

@@ -10,6 +10,9 @@ import type { SessionHost } from '../sessions/session-host.ts';
 import { cassandraStoreConfigFromOptions } from '../store/cassandra-options.ts';
 import { createSessionStore, type SessionStoreConfig } from '../store/create-session-store.ts';
 import type { SessionStore } from '../store/session-store.ts';
+import { CrashFailover, type PodWitness } from './crash/crash-failover.ts';
+import { Failsafe } from './failsafe.ts';
+import { createHaMetrics } from './ha-metrics.ts';
 import { HighAvailability } from './high-availability.ts';
 import { FileLeaseLock } from './leader-election/file-lease-lock.ts';
 import { LeaderElector } from './leader-election/leader-elector.ts';
@@ -45,21 +48,28 @@ export interface PreparedHighAvailability {
   stop(): Promise<void>;
 }
 
-async function leaseLock(config: RuntimeConfig): Promise<LeaseLock> {
+/** The lease, and in Kubernetes the kubelet's witness of the primary's pod (crash evidence). */
+async function leaseLock(config: RuntimeConfig): Promise<{ lock: LeaseLock; pods?: PodWitness }> {
   if (config.lease === 'file') {
     if (!config['lease-dir']) throw new HaConfigError('lease=file needs lease-dir (a directory both processes of the node share)');
-    return new FileLeaseLock(config['lease-dir']);
+    return { lock: new FileLeaseLock(config['lease-dir']) };
   }
   const { KubeConfig } = await import('@kubernetes/client-node');
   const { KubernetesLeaseLock } = await import('./leader-election/kubernetes-lease-lock.ts');
+  const { KubernetesPodWitness } = await import('./crash/kubernetes-pod-witness.ts');
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  return new KubernetesLeaseLock({
-    kubeConfig,
-    namespace: config['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
-    name: config['lease-name'] ?? `ors-${config['node-id']}`,
-    labels: { 'app.kubernetes.io/name': 'ors', 'ors.dev/node': config['node-id'] },
-  });
+  const namespace = config['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default';
+  return {
+    lock: new KubernetesLeaseLock({
+      kubeConfig,
+      namespace,
+      name: config['lease-name'] ?? `ors-${config['node-id']}`,
+      labels: { 'app.kubernetes.io/name': 'ors', 'ors.dev/node': config['node-id'] },
+    }),
+    // Lease holder identities are pod names (pod-environment.ts).
+    pods: new KubernetesPodWitness(kubeConfig, namespace),
+  };
 }
 
 function sessionStoreConfig(config: RuntimeConfig): SessionStoreConfig {
@@ -90,7 +100,8 @@ export async function prepareHighAvailability(
   }
   const identity = config.identity ?? `${os.hostname()}-${process.pid}`;
   const haLog = logger.child({ component: 'ha' });
-  const lock = await leaseLock(config);
+  const { lock, pods } = await leaseLock(config);
+  const metrics = createHaMetrics(registry);
   const elector = new LeaderElector({
     lock,
     identity,
@@ -120,6 +131,27 @@ export async function prepareHighAvailability(
   const syncClient = new SyncClient({ nodeId: config['node-id'], identity, key, log: haLog });
   elector.setAnnotations(holderAnnotations(undefined, syncAddress));
   let ha: HighAvailability | undefined;
+  const crash = new CrashFailover({
+    syncClient,
+    elector,
+    roles,
+    ...(pods ? { pods } : {}),
+    kubeletPatienceMs: config['lease-duration'],
+    log: haLog,
+    onTakeover: () => metrics.crashTakeovers.inc(),
+  });
+  const failsafe = new Failsafe({
+    identity,
+    elector,
+    roles,
+    lock,
+    syncServer,
+    syncClient,
+    leaseDurationMs: config['lease-duration'],
+    retryPeriodMs: config['lease-retry-period'],
+    metrics,
+    log: haLog,
+  });
   const timers: NodeJS.Timeout[] = [];
   const unsubscribers: (() => void)[] = [];
   return {
@@ -135,6 +167,8 @@ export async function prepareHighAvailability(
       elector.setAnnotations(holderAnnotations(httpUrl, syncAddress));
       ha = new HighAvailability({ config, host, roles, store, syncServer, syncClient, logger: haLog });
       ha.start();
+      crash.start();
+      failsafe.start();
       const contract = new PodContract({ lock, roles, syncClient, host, identity, holdOffMs: config['lease-duration'], log: haLog });
       unsubscribers.push(roles.subscribe(() => contract.onLeaseChange(elector.state().observed?.annotations ?? {})));
       unsubscribers.push(syncClient.subscribe({ onSnapshot: () => contract.reportSyncState() }));
@@ -147,6 +181,8 @@ export async function prepareHighAvailability(
     async stop() {
       for (const timer of timers) clearInterval(timer);
       for (const unsubscribe of unsubscribers) unsubscribe();
+      crash.stop();
+      failsafe.stop();
       await ha?.stop();
       await syncServer.close();
       await store.close();

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RoleSource } from '../ha/role-source.ts';
+import type { TakeoverGate } from '../ha/takeover-gate.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import type { SessionHost, SessionSummary } from '../sessions/session-host.ts';
 import { HttpError } from './http-error.ts';
@@ -23,6 +24,8 @@ export interface ApiContext {
   heartbeatBackupStatus: number;
   metrics: RuntimeMetrics;
   logger: Logger;
+  /** With HA: holds requests for sessions a just-promoted primary is still recovering (no 404 during a takeover). */
+  takeover?: TakeoverGate;
 }
 
 export type SessionRoute = 'event' | 'request' | 'query' | 'terminate';
@@ -71,7 +74,10 @@ function publicSummary(summary: SessionSummary): Omit<SessionSummary, 'location'
 function applyDecision(res: ServerResponse, decision: RouteDecision, headers?: Record<string, string>): boolean {
   if (decision.kind === 'local') return false;
   if (decision.kind === 'redirect') sendRedirect(res, decision.location, headers);
-  else sendError(res, new HttpError(decision.status, decision.code, decision.message), headers);
+  else {
+    const retry = decision.retryAfterSeconds === undefined ? undefined : { headers: { 'retry-after': String(decision.retryAfterSeconds) } };
+    sendError(res, new HttpError(decision.status, decision.code, decision.message, retry), headers);
+  }
   return true;
 }
 
@@ -117,6 +123,7 @@ export async function handleSession(
     return res.statusCode;
   }
   try {
+    await ctx.takeover?.awaitSession(sessionId);
     switch (route) {
       case 'event': {
         const data = await parameters(ctx, req, query);
@@ -163,6 +170,7 @@ export function handleHeartbeat(ctx: ApiContext, res: ServerResponse): number {
     epoch: role.epoch,
     sessions: ctx.host.size,
     ...(role.primaryUrl ? { primaryUrl: role.primaryUrl } : {}),
+    ...(role.failsafe ? { failsafe: true } : {}),
   });
   return status;
 }

@@ -7,7 +7,7 @@ import { parseSessionId } from '../sessions/session-id.ts';
 export type RouteDecision =
   | { kind: 'local' }
   | { kind: 'redirect'; location: string; reason: 'backup' | 'other-node' }
-  | { kind: 'error'; status: number; code: string; message: string };
+  | { kind: 'error'; status: number; code: string; message: string; retryAfterSeconds?: number };
 
 export interface RoutingTable {
   nodeId: string;
@@ -28,6 +28,7 @@ export function routeForRole(role: RoleState, pathAndQuery: string): RouteDecisi
       status: 503,
       code: 'no-primary',
       message: 'this process is a backup and does not know its primary yet; retry later',
+      retryAfterSeconds: 1,
     };
   }
   return { kind: 'redirect', location: joinUrl(role.primaryUrl, pathAndQuery), reason: 'backup' };

@@ -256,7 +256,7 @@ export class LocalCluster {
     const primary = await this.primaryOf(node);
     if (!primary?.child) return `node-${node} has no primary right now`;
     primary.child.kill('SIGKILL');
-    return `killed ${primary.name} (pid ${primary.pid}) with SIGKILL; its backup takes over within the lease duration`;
+    return `killed ${primary.name} (pid ${primary.pid}) with SIGKILL; its backup sees the crash and takes over at once (runtime/ha/FAILOVER.md)`;
   }
 
   async freeze(node: number): Promise<string> {

@@ -35,6 +35,9 @@ export interface ControlPlane {
   logReport(lines?: number): string;
   /** Restarts kube-apiserver on the same port (never on the shared control plane: other tests use it). */
   restartApiServer(): Promise<void>;
+  /** Stops kube-apiserver (an outage of the control plane) until startApiServer(); same caveat as restartApiServer. */
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -151,6 +154,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       async restartApiServer() {
         const index = processes.indexOf(apiServer!.process);
         await apiServer!.restart();
+        processes[index] = apiServer!.process;
+      },
+      stopApiServer: () => apiServer!.stop(),
+      async startApiServer() {
+        const index = processes.indexOf(apiServer!.process);
+        await apiServer!.start();
         processes[index] = apiServer!.process;
       },
       stop,

@@ -56,6 +56,8 @@ export interface KubeApiServer {
   stop(): Promise<void>;
   /** Stops the server (SIGTERM) and starts it again on the same port and etcd; resolves once ready. */
   restart(): Promise<void>;
+  /** Starts a stopped server again on the same port and etcd; resolves once ready. */
+  start(): Promise<void>;
 }
 
 /**
@@ -107,6 +109,10 @@ async function startKubeApiServerOnce(
     throw error;
   }
   let current = process;
+  const start = async () => {
+    current = startManagedProcess('kube-apiserver', command, args, { logFile: path.join(dir, 'kube-apiserver.log') });
+    await waitForHealthEndpoint(`${url}/readyz`, admin, { what: 'kube-apiserver after a restart', timeoutMs, process: current });
+  };
   return {
     url,
     get process() {
@@ -115,8 +121,8 @@ async function startKubeApiServerOnce(
     stop: () => current.stop(),
     async restart() {
       await current.stop();
-      current = startManagedProcess('kube-apiserver', command, args, { logFile: path.join(dir, 'kube-apiserver.log') });
-      await waitForHealthEndpoint(`${url}/readyz`, admin, { what: 'kube-apiserver after a restart', timeoutMs, process: current });
+      await start();
     },
+    start,
   };
 }

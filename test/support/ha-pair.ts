@@ -19,9 +19,9 @@ export class HaProcess {
   stderr = '';
   private readonly ready: Promise<void>;
 
-  constructor(name: string, flags: Record<string, unknown>) {
+  constructor(name: string, flags: Record<string, unknown>, env: Record<string, string> = {}) {
     this.name = name;
-    this.process = spawn(process.execPath, [child, JSON.stringify(flags)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(process.execPath, [child, JSON.stringify(flags)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.process.on('exit', () => { this.exited = true; });
     this.process.stderr!.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString()).slice(-20_000); });
     let buffer = '';
@@ -69,17 +69,21 @@ export interface PairOptions {
   renewMs?: number;
   retryMs?: number;
   extra?: Record<string, unknown>;
+  /** Environment of every process (e.g. KUBECONFIG for lease=kubernetes). */
+  env?: Record<string, string>;
 }
 
 export class HaPair {
   readonly dir: string;
   readonly flags: Record<string, unknown>;
+  readonly env: Record<string, string>;
   readonly processes: HaProcess[] = [];
   private counter = 0;
 
-  private constructor(dir: string, flags: Record<string, unknown>) {
+  private constructor(dir: string, flags: Record<string, unknown>, env: Record<string, string>) {
     this.dir = dir;
     this.flags = flags;
+    this.env = env;
   }
 
   static async create(strategiesDir: string, options: PairOptions = {}): Promise<HaPair> {
@@ -100,11 +104,12 @@ export class HaPair {
       'strategies-dir': strategiesDir,
       'log-level': 'warn',
       ...options.extra,
-    });
+    }, options.env ?? {});
   }
 
-  async start(name = `p${this.counter++}`): Promise<HaProcess> {
-    const proc = new HaProcess(name, { ...this.flags, identity: name });
+  /** `extra` overrides flags for this process only (e.g. the http-port of a process it replaces). */
+  async start(name = `p${this.counter++}`, extra: Record<string, unknown> = {}): Promise<HaProcess> {
+    const proc = new HaProcess(name, { ...this.flags, identity: name, ...extra }, this.env);
     this.processes.push(proc);
     await proc.started();
     return proc;

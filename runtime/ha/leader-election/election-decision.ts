@@ -94,17 +94,18 @@ export function decideAttempt(input: AttemptInput): AttemptDecision {
   if (record.holderIdentity === identity && leading) {
     return { kind: 'renew', version, record: { ...record, renewTime: now, leaseDurationSeconds: duration, annotations: mergedAnnotations } };
   }
+  return { kind: 'acquire', version, record: acquiredRecord(record, identity, now, timings, annotations) };
+}
+
+/** A new tenure for `identity` over `record`: a new epoch (transition count), the holder's annotations merged over the existing ones. */
+function acquiredRecord(record: LeaseRecord, identity: string, now: number, timings: ElectionTimings, annotations: Record<string, string>): LeaseRecord {
   return {
-    kind: 'acquire',
-    version,
-    record: {
-      holderIdentity: identity,
-      acquireTime: now,
-      renewTime: now,
-      leaseDurationSeconds: duration,
-      leaseTransitions: record.leaseTransitions + 1,
-      annotations: mergedAnnotations,
-    },
+    holderIdentity: identity,
+    acquireTime: now,
+    renewTime: now,
+    leaseDurationSeconds: leaseDurationSeconds(timings),
+    leaseTransitions: record.leaseTransitions + 1,
+    annotations: { ...record.annotations, ...annotations },
   };
 }
 
@@ -149,4 +150,44 @@ function sameTenure(a: LeaseRecord, b: LeaseRecord): boolean {
 /** client-go's wait.JitterUntil: a candidate waits retryPeriod * [1, 1 + jitter) so candidates spread out. */
 export function candidateDelay(timings: ElectionTimings, random: number, jitterFactor = 0.2): number {
   return timings.retryPeriodMs * (1 + jitterFactor * random);
+}
+
+export type TakeoverDecision =
+  | { kind: 'acquire'; record: LeaseRecord; version: string }
+  | { kind: 'refuse'; reason: string };
+
+/**
+ * Crash failover (runtime/ha/FAILOVER.md): the lease is taken from `crashed` before it
+ * expires, because the caller has proof that process cannot serve any more. Only a lease
+ * that still names `crashed` is taken (anything else means someone acted in between), and
+ * the write is an ordinary compare-and-swap on the version just read, with a new epoch,
+ * so a renewal by a primary that was not dead after all makes the takeover fail.
+ */
+export function decideTakeover(input: {
+  identity: string;
+  crashed: string;
+  now: number;
+  timings: ElectionTimings;
+  annotations: Record<string, string>;
+  current: VersionedLeaseRecord | undefined;
+}): TakeoverDecision {
+  const { identity, crashed, now, timings, annotations, current } = input;
+  if (!current) return { kind: 'refuse', reason: 'the lease does not exist' };
+  if (crashed === identity) return { kind: 'refuse', reason: 'a process does not take over from itself' };
+  const { record, version } = current;
+  if (record.holderIdentity !== crashed) {
+    return { kind: 'refuse', reason: `the lease names ${record.holderIdentity || 'nobody'}, not ${crashed}` };
+  }
+  return { kind: 'acquire', version, record: acquiredRecord(record, identity, now, timings, annotations) };
+}
+
+/**
+ * Failsafe (runtime/ha/FAILOVER.md): a leader that cannot renew may act until
+ * `probeSentAt + renewDeadline` when its backup confirmed a probe sent at `probeSentAt`:
+ * the backup promised not to acquire for a lease duration after it received the probe,
+ * which is later than `probeSentAt`, and renewDeadline < leaseDuration. Never earlier
+ * than what the leader already has.
+ */
+export function failsafeValidUntil(currentValidUntil: number, probeSentAt: number, timings: ElectionTimings): number {
+  return Math.max(currentValidUntil, probeSentAt + timings.renewDeadlineMs);
 }

@@ -9,6 +9,8 @@
 import {
   candidateDelay,
   decideAttempt,
+  decideTakeover,
+  failsafeValidUntil,
   leadershipValidUntil,
   observe,
   releasedRecord,
@@ -27,6 +29,11 @@ export interface LeadershipState {
   observed?: LeaseRecord;
   /** Whether the observed holder's lease is still valid by our clock. */
   observedHolderValid: boolean;
+  /**
+   * Leading on the strength of the backup's confirmations, not of a renewal: the lease
+   * could not be renewed within the renew deadline (failsafe, runtime/ha/FAILOVER.md).
+   */
+  failsafe: boolean;
 }
 
 export interface ElectionLogger {
@@ -75,6 +82,12 @@ export class LeaderElector {
   private inFlight: Promise<void> | undefined;
   private holdOffUntil = 0;
   private lastEmitted = '';
+  /** An acquiring (not renewing) write is in flight: no promise not to acquire can be given now. */
+  private acquiring = false;
+  /** Start of the last attempt whose write succeeded (renewal or acquisition). */
+  private renewedAt = 0;
+  /** Until when this candidate vouches for the observed holder (failsafe): it counts as valid, renewed or not. */
+  private vouchedUntil = 0;
 
   constructor(options: LeaderElectorOptions) {
     const problems = validateTimings(options.timings);
@@ -103,8 +116,95 @@ export class LeaderElector {
     this.enforceDeadline();
     const observed = this.observation?.current.record;
     const holderValid = this.observation !== undefined && observed !== undefined && observed.holderIdentity !== ''
-      && this.now() < this.observation.observedAt + observed.leaseDurationSeconds * 1000;
-    return { leading: this.leading, epoch: this.epoch, observed, observedHolderValid: holderValid };
+      && this.now() < Math.max(this.observation.observedAt + observed.leaseDurationSeconds * 1000, this.vouchedUntil);
+    const failsafe = this.leading && this.validUntil > leadershipValidUntil(this.renewedAt, this.timings);
+    return { leading: this.leading, epoch: this.epoch, observed, observedHolderValid: holderValid, failsafe };
+  }
+
+  /** When the last successful renewal started, if the leader has not renewed for over a retry period; undefined otherwise. */
+  renewalOverdueSince(): number | undefined {
+    if (!this.isLeader()) return undefined;
+    return this.now() - this.renewedAt > this.timings.retryPeriodMs ? this.renewedAt : undefined;
+  }
+
+  /**
+   * Failsafe, on the leader: its backup confirmed a probe sent at `probeSentAt` (it sees
+   * this leader and will not acquire for a lease duration): leadership holds until
+   * `probeSentAt + renewDeadline`. A leader past its deadline stays deposed. True if leading.
+   */
+  extendByConfirmation(probeSentAt: number): boolean {
+    if (!this.isLeader()) return false;
+    const until = failsafeValidUntil(this.validUntil, probeSentAt, this.timings);
+    if (until > this.validUntil) {
+      this.validUntil = until;
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = setTimeout(() => this.enforceDeadline(), Math.max(0, this.validUntil - this.now()));
+    }
+    this.emit();
+    return true;
+  }
+
+  /**
+   * Failsafe, on a candidate: promises not to acquire the lease for `durationMs` (the
+   * backup's side of a confirmation). Refused (false) while leading or while an acquiring
+   * write is already in flight, since that write may land after the promise.
+   */
+  promiseNotToAcquire(durationMs: number): boolean {
+    if (this.leading || this.acquiring) return false;
+    this.holdOffUntil = Math.max(this.holdOffUntil, this.now() + durationMs);
+    // Meanwhile the holder it vouches for stays its primary (it keeps following it for sync
+    // and redirects to it), though the lease is not renewed.
+    this.vouchedUntil = Math.max(this.vouchedUntil, this.now() + durationMs);
+    this.emit();
+    return true;
+  }
+
+  /**
+   * Crash failover: takes the lease from `crashed` at once, without waiting for it to
+   * expire, when the caller has proof that process cannot serve (runtime/ha/FAILOVER.md).
+   * A compare-and-swap with a new epoch on a lease that still names `crashed`; false when
+   * the lease names someone else or changed in between (then expiry decides, as always).
+   */
+  async takeOver(crashed: string, evidence: string): Promise<boolean> {
+    if (!this.running || this.leading) return false;
+    clearTimeout(this.loopTimer);
+    await this.inFlight;
+    if (!this.running || this.leading) return this.leading;
+    const started = this.now();
+    const attempt = (async () => {
+      try {
+        const current = await withTimeout(this.lock.get(), this.timings.renewDeadlineMs, 'reading the lease');
+        this.observation = observe(this.observation, current, this.now());
+        const decision = decideTakeover({ identity: this.identity, crashed, now: this.now(), timings: this.timings, annotations: this.annotations, current });
+        if (decision.kind === 'refuse') {
+          this.log.info({ lease: this.lock.describe(), crashed, reason: decision.reason }, 'not taking over from the crashed primary');
+          return false;
+        }
+        this.acquiring = true;
+        const written = await withTimeout(this.lock.update(decision.record, decision.version), this.timings.renewDeadlineMs, 'taking over the lease');
+        this.observation = { current: written, observedAt: this.now() };
+        if (!this.running) return false;
+        this.leading = true;
+        this.epoch = written.record.leaseTransitions;
+        this.renewedAt = started;
+        this.armDeadline(started);
+        this.log.warn({ lease: this.lock.describe(), identity: this.identity, epoch: this.epoch, crashed, evidence }, 'took the lease over from a crashed primary');
+        return true;
+      } catch (error) {
+        this.log.info({ lease: this.lock.describe(), crashed, err: String(error) }, 'crash takeover failed; the lease will expire');
+        return false;
+      } finally {
+        this.acquiring = false;
+        this.emit();
+      }
+    })();
+    this.inFlight = attempt.then(() => undefined);
+    try {
+      return await attempt;
+    } finally {
+      this.inFlight = undefined;
+      this.schedule(this.leading ? Math.max(0, started + this.timings.retryPeriodMs - this.now()) : candidateDelay(this.timings, this.random()));
+    }
   }
 
   onChange(listener: (state: LeadershipState) => void): () => void {
@@ -213,6 +313,7 @@ export class LeaderElector {
         return;
       }
       let written: VersionedLeaseRecord;
+      this.acquiring = decision.kind !== 'renew';
       if (decision.kind === 'create') {
         written = await withTimeout(this.lock.create(decision.record), this.timings.renewDeadlineMs, 'creating the lease');
       } else {
@@ -225,6 +326,7 @@ export class LeaderElector {
         this.epoch = written.record.leaseTransitions;
         return;
       }
+      if (decision.kind === 'renew' ? this.isLeader() : true) this.renewedAt = started;
       if (decision.kind === 'renew') {
         // If the deadline passed while the write was in flight we already stepped down;
         // a late renewal does not resurrect that tenure (the next attempt starts a new one).
@@ -243,6 +345,7 @@ export class LeaderElector {
       }
       this.enforceDeadline();
     } finally {
+      this.acquiring = false;
       this.emit();
     }
   }
@@ -269,7 +372,7 @@ export class LeaderElector {
 
   private emit(): void {
     const state = this.state();
-    const key = JSON.stringify([state.leading, state.epoch, state.observed?.holderIdentity, state.observed?.annotations, state.observedHolderValid]);
+    const key = JSON.stringify([state.leading, state.epoch, state.observed?.holderIdentity, state.observed?.annotations, state.observedHolderValid, state.failsafe]);
     if (key === this.lastEmitted) return;
     this.lastEmitted = key;
     for (const listener of this.listeners) listener(state);

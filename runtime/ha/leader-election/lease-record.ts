@@ -36,3 +36,5 @@ export const SYNC_STATE_ANNOTATION = 'ors.dev/sync-state';
 export const STEP_DOWN_ANNOTATION = 'ors.dev/step-down';
 export const DRAIN_ANNOTATION = 'ors.dev/drain';
 export const ACTIVE_SESSIONS_ANNOTATION = 'ors.dev/active-sessions';
+/** Failsafe state of the node for the operator (JSON: primary, active, since/until or at, confirmedBy). */
+export const FAILSAFE_ANNOTATION = 'ors.dev/failsafe';

@@ -2,10 +2,16 @@
 // decoder is fed whatever chunks TCP delivers and returns whole frames; a length over the
 // limit or bytes that are not JSON make it fail for good (the caller closes the socket).
 export function encodeFrame(value: unknown): Buffer {
-  const payload = Buffer.from(JSON.stringify(value), 'utf8');
-  const header = Buffer.alloc(4);
-  header.writeUInt32BE(payload.length, 0);
-  return Buffer.concat([header, payload]);
+  return encodeFrameText(JSON.stringify(value));
+}
+
+/** A frame around JSON text the caller already has. */
+export function encodeFrameText(json: string): Buffer {
+  const length = Buffer.byteLength(json, 'utf8');
+  const frame = Buffer.allocUnsafe(4 + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(json, 4, 'utf8');
+  return frame;
 }
 
 export type DecodeOutcome = { ok: true; frames: unknown[] } | { ok: false; reason: string };

@@ -24,11 +24,31 @@ export interface SyncClientOptions {
   log?: SyncLogger;
 }
 
+/** The authenticated connection to a primary ended (its process died, hung up, or the link broke). */
+export interface SyncConnectionLoss {
+  /** The sync address followed ("host:port"). */
+  address: string;
+  /** The IP the connection was actually made to (the primary's own address), and its port. */
+  remoteAddress: string;
+  remotePort: number;
+  /** The primary's identity and epoch from its welcome. */
+  identity: string;
+  epoch: number;
+  /** The socket error that ended it (e.g. ECONNRESET), if any; none for a plain close (FIN). */
+  errorCode?: string;
+  at: number;
+}
+
+/** Answers a failsafe probe: true to confirm (and so promise not to take the lease for a lease duration). */
+export type ProbeAnswerer = (primary: { identity: string; epoch: number }) => boolean;
+
 export interface SyncClientListener {
   /** A full snapshot replaced the replica (after every connect). */
   onSnapshot?(replica: SyncState, epoch: number): void;
   /** Events were applied to the replica. */
   onEvents?(events: SyncEvent[], epoch: number): void;
+  /** The authenticated connection to the primary ended without this side ending it. */
+  onConnectionLost?(loss: SyncConnectionLoss): void;
 }
 
 export class SyncClient {
@@ -42,6 +62,7 @@ export class SyncClient {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private probeAnswerer: ProbeAnswerer = () => false;
 
   constructor(options: SyncClientOptions) {
     this.options = {
@@ -69,6 +90,11 @@ export class SyncClient {
   subscribe(listener: SyncClientListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Who decides whether a failsafe probe from the primary is confirmed (default: never). */
+  answerProbesWith(answerer: ProbeAnswerer): void {
+    this.probeAnswerer = answerer;
   }
 
   /** Follows the primary: connects to `address` ("host:port"), or disconnects when undefined. */
@@ -117,16 +143,37 @@ export class SyncClient {
     const challenge = randomBytes(16).toString('hex');
     let primaryChallenge: string | undefined;
     let authenticated = false;
+    let primary: { identity: string; epoch: number } | undefined;
+    let errorCode: string | undefined;
+    // A closed socket forgets its peer: remember where the connection really went.
+    let remote: { address: string; port: number } | undefined;
+    socket.once('connect', () => {
+      if (socket.remoteAddress !== undefined && socket.remotePort !== undefined) remote = { address: socket.remoteAddress, port: socket.remotePort };
+    });
     let lastSeq = 0;
     const drop = (reason: string) => {
       this.options.log.warn({ primary: address, reason }, 'dropping sync connection');
       socket.destroy();
     };
-    socket.on('error', (error) => this.options.log.info({ primary: address, err: String(error) }, 'sync connection error'));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      errorCode = error.code;
+      this.options.log.info({ primary: address, err: String(error) }, 'sync connection error');
+    });
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.synced = false;
+      if (primary && remote) {
+        const loss: SyncConnectionLoss = {
+          address,
+          remoteAddress: remote.address,
+          remotePort: remote.port,
+          ...primary,
+          ...(errorCode === undefined ? {} : { errorCode }),
+          at: Date.now(),
+        };
+        for (const listener of this.listeners) listener.onConnectionLost?.(loss);
+      }
       this.scheduleReconnect();
     });
     socket.on('data', (chunk: Buffer) => {
@@ -157,6 +204,14 @@ export class SyncClient {
           if (!macsEqual(expected, frame.mac)) return drop('primary failed authentication (wrong sync key?)');
           if (!this.acceptEpoch(frame.epoch)) return drop(`primary epoch ${frame.epoch} is stale (seen ${this.highestEpoch})`);
           authenticated = true;
+          primary = { identity: frame.identity, epoch: frame.epoch };
+          continue;
+        }
+        if (frame.type === 'probe') {
+          if (!this.acceptEpoch(frame.epoch)) return drop(`stale probe: epoch ${frame.epoch}, seen ${this.highestEpoch}`);
+          if (this.synced && primary && this.probeAnswerer({ identity: primary.identity, epoch: frame.epoch })) {
+            this.send(socket, { v: SYNC_PROTOCOL_VERSION, type: 'confirm', nonce: frame.nonce });
+          }
           continue;
         }
         if (frame.type !== 'snapshot' && frame.type !== 'batch') return drop(`unexpected ${frame.type} from the primary`);

@@ -88,6 +88,10 @@ export const SyncFrameSchema = z.discriminatedUnion('type', [
   z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('batch'), epoch, seq: z.number().int().nonnegative(), events: z.array(SyncEventSchema).min(1) }),
   // backup -> primary: applied up to seq
   z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('ack'), seq: z.number().int().nonnegative() }),
+  // primary -> backup, failsafe (runtime/ha/FAILOVER.md): "I cannot renew the lease; do you see me?"
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('probe'), epoch, nonce: hex }),
+  // backup -> primary: "I see you and will not take the lease for a lease duration from now"
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('confirm'), nonce: hex }),
 ]);
 export type SyncFrame = z.infer<typeof SyncFrameSchema>;
 

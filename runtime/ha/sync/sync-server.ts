@@ -9,7 +9,7 @@
 // not confirm earlier publishes: a caller waiting for confirmation relies on the store then.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { encodeFrame, FrameDecoder } from './frame-codec.ts';
+import { encodeFrame, encodeFrameText, FrameDecoder } from './frame-codec.ts';
 import { decideFlush, type BatchLimits } from './sync-batcher.ts';
 import { silentSyncLogger, type SyncLogger } from './sync-logger.ts';
 import {
@@ -48,7 +48,8 @@ interface BackupConnection {
   remote: string;
   authenticated: boolean;
   identity?: string;
-  buffer: SyncEvent[];
+  /** Events not sent yet, each already serialized (once per publish, for every backup). */
+  buffer: string[];
   bufferBytes: number;
   oldestAt: number | undefined;
   linkBusy: boolean;
@@ -76,6 +77,8 @@ export class SyncServer {
   private state: SyncState = emptySyncState();
   private accepting = true;
   private readonly ackListeners = new Set<(identity: string, seq: number) => void>();
+  /** Failsafe probes sent and not confirmed yet, by nonce. */
+  private readonly probes = new Map<string, (identity: string) => void>();
 
   constructor(options: SyncServerOptions) {
     this.options = {
@@ -105,11 +108,13 @@ export class SyncServer {
   /** Records a change and queues it for every connected backup. */
   publish(event: SyncEvent): void {
     applySyncEvent(this.state, event);
-    const bytes = JSON.stringify(event).length;
+    // Serialized once here; the batch frame is assembled from these strings (sync lag under
+    // load is mostly serialization: stringifying each event again per batch tripled it).
+    const json = JSON.stringify(event);
     for (const connection of this.connections) {
       if (!connection.authenticated) continue;
-      connection.buffer.push(event);
-      connection.bufferBytes += bytes;
+      connection.buffer.push(json);
+      connection.bufferBytes += json.length;
       connection.oldestAt ??= this.options.now();
       this.considerFlush(connection);
     }
@@ -158,6 +163,29 @@ export class SyncServer {
     return [...this.connections]
       .filter((c) => c.authenticated)
       .map((c) => ({ identity: c.identity!, remote: c.remote, sentSeq: c.seq, ackedSeq: c.ackedSeq }));
+  }
+
+  /**
+   * Failsafe (runtime/ha/FAILOVER.md): asks every connected backup whether it sees this
+   * primary and will not take the lease. Resolves with the identity of the first backup to
+   * confirm, or undefined when none did within `timeoutMs` (or none is connected).
+   */
+  probe(timeoutMs: number): Promise<string | undefined> {
+    const connected = [...this.connections].filter((c) => c.authenticated && !c.socket.destroyed);
+    if (connected.length === 0) return Promise.resolve(undefined);
+    const nonce = randomBytes(16).toString('hex');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.probes.delete(nonce);
+        resolve(undefined);
+      }, timeoutMs);
+      this.probes.set(nonce, (identity) => {
+        clearTimeout(timer);
+        this.probes.delete(nonce);
+        resolve(identity);
+      });
+      for (const connection of connected) this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'probe', epoch: this.options.epoch(), nonce });
+    });
   }
 
   onAck(listener: (identity: string, seq: number) => void): () => void {
@@ -247,6 +275,9 @@ export class SyncServer {
             at: this.options.now(),
             snapshot: snapshotOf(this.state),
           });
+        } else if (frame.type === 'confirm') {
+          // An unknown nonce (late, or made up) is ignored: only a live probe can be confirmed.
+          this.probes.get(frame.nonce)?.(connection.identity!);
         } else {
           if (frame.type !== 'ack') return reject(`unexpected ${frame.type} from a backup`);
           connection.ackedSeq = Math.max(connection.ackedSeq, frame.seq);
@@ -266,6 +297,13 @@ export class SyncServer {
       confirmed++;
     }
     if (confirmed > 0) connection.sentConfirmations.splice(0, confirmed);
+  }
+
+  /** A batch frame built around already serialized events: the same JSON as encodeFrame of the frame object. */
+  private sendBatch(connection: BackupConnection, epoch: number, events: string[]): void {
+    if (connection.socket.destroyed) return;
+    const head = `{"v":${SYNC_PROTOCOL_VERSION},"type":"batch","epoch":${epoch},"seq":${++connection.seq},"events":[`;
+    if (!connection.socket.write(encodeFrameText(`${head}${events.join(',')}]}`))) connection.linkBusy = true;
   }
 
   private send(connection: BackupConnection, frame: SyncFrame): void {
@@ -307,20 +345,19 @@ export class SyncServer {
     clearTimeout(connection.ageTimer);
     connection.ageTimer = undefined;
     // No batch larger than backup-synch-max-buffer (but at least one event).
-    let batch: SyncEvent[] = [];
+    let batch: string[] = [];
     let bytes = 0;
     const epoch = this.options.epoch();
-    for (const event of events) {
-      const size = JSON.stringify(event).length;
-      if (batch.length > 0 && bytes + size > this.options.limits.maxBufferBytes) {
-        this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch, seq: ++connection.seq, events: batch });
+    for (const json of events) {
+      if (batch.length > 0 && bytes + json.length > this.options.limits.maxBufferBytes) {
+        this.sendBatch(connection, epoch, batch);
         batch = [];
         bytes = 0;
       }
-      batch.push(event);
-      bytes += size;
+      batch.push(json);
+      bytes += json.length;
     }
-    this.send(connection, { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch, seq: ++connection.seq, events: batch });
+    this.sendBatch(connection, epoch, batch);
     // The last frame carries the newest events: its ack confirms all of this flush.
     if (confirmations.length > 0) connection.sentConfirmations.push({ seq: connection.seq, confirmations });
   }

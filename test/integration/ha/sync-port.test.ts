@@ -201,4 +201,31 @@ describe('sync port', () => {
     backup.follow(newer.address);
     await until(() => backup.isSynced() && backup.epochSeen() === 6, 'back on the newer primary');
   });
+
+  it('failsafe: a probe is confirmed by a backup that answers yes, not by one that answers no; a lost connection names the primary and its real address', async () => {
+    const { server, address, port } = await startPrimary();
+    const backup = startBackup();
+    const asked: { identity: string; epoch: number }[] = [];
+    let answer = true;
+    backup.answerProbesWith((primary) => {
+      asked.push(primary);
+      return answer;
+    });
+    const losses: unknown[] = [];
+    backup.subscribe({ onConnectionLost: (loss) => losses.push(loss) });
+    backup.follow(address);
+    await until(() => backup.isSynced(), 'sync');
+    expect(await server.probe(1000)).toBe('backup-b');
+    expect(asked).toEqual([{ identity: 'primary-a', epoch: 3 }]);
+    answer = false;
+    expect(await server.probe(200)).toBeUndefined();
+    await server.close();
+    await until(() => losses.length > 0, 'the loss to be reported');
+    expect(losses[0]).toMatchObject({ address, remoteAddress: '127.0.0.1', remotePort: port, identity: 'primary-a', epoch: 3 });
+  });
+
+  it('failsafe: a probe with no backup connected is answered by nobody', async () => {
+    const { server } = await startPrimary();
+    expect(await server.probe(100)).toBeUndefined();
+  });
 });

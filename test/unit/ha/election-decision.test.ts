@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   candidateDelay,
   decideAttempt,
+  decideTakeover,
+  failsafeValidUntil,
   isHeldBy,
   leadershipValidUntil,
   observe,
@@ -104,5 +106,33 @@ describe('candidateDelay', () => {
   it('spreads candidates over [retry, retry * 1.2)', () => {
     expect(candidateDelay(timings, 0)).toBe(500);
     expect(candidateDelay(timings, 0.999)).toBeCloseTo(599.9, 0);
+  });
+});
+
+describe('decideTakeover (crash failover)', () => {
+  const base = { identity: 'b', crashed: 'a', now: 5000, timings, annotations: { url: 'http://b' } };
+  it('takes a lease that still names the crashed holder, before it expires, with a new epoch and a compare-and-swap', () => {
+    const decision = decideTakeover({ ...base, current: { record: record({ renewTime: 4900, annotations: { keep: '1' } }), version: '9' } });
+    expect(decision).toEqual({
+      kind: 'acquire',
+      version: '9',
+      record: { holderIdentity: 'b', acquireTime: 5000, renewTime: 5000, leaseDurationSeconds: 4, leaseTransitions: 4, annotations: { keep: '1', url: 'http://b' } },
+    });
+  });
+  it('refuses when the lease names someone else or nobody, or is gone, or names itself', () => {
+    expect(decideTakeover({ ...base, current: { record: record({ holderIdentity: 'c' }), version: '9' } })).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/names c/) });
+    expect(decideTakeover({ ...base, current: { record: record({ holderIdentity: '' }), version: '9' } })).toMatchObject({ kind: 'refuse' });
+    expect(decideTakeover({ ...base, current: undefined })).toMatchObject({ kind: 'refuse' });
+    expect(decideTakeover({ ...base, crashed: 'b', current: { record: record({ holderIdentity: 'b' }), version: '9' } })).toMatchObject({ kind: 'refuse' });
+  });
+});
+
+describe('failsafeValidUntil', () => {
+  it('a confirmation of a probe sent at t holds until t + renew deadline, which is before the backup\'s promise (t + lease duration) ends', () => {
+    expect(failsafeValidUntil(1000, 2000, timings)).toBe(2000 + timings.renewDeadlineMs);
+    expect(2000 + timings.renewDeadlineMs).toBeLessThan(2000 + timings.leaseDurationMs);
+  });
+  it('never shortens what the leader has', () => {
+    expect(failsafeValidUntil(9000, 2000, timings)).toBe(9000);
   });
 });

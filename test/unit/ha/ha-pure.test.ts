@@ -23,10 +23,16 @@ describe('interactionIdOf', () => {
 describe('roleStateOf', () => {
   const observed = { holderIdentity: 'p', acquireTime: 0, renewTime: 0, leaseDurationSeconds: 2, leaseTransitions: 4, annotations: holderAnnotations('http://p:1', 'p:2') };
   it('a leader is primary and names itself', () => {
-    expect(roleStateOf('p', { leading: true, epoch: 4, observed, observedHolderValid: true })).toEqual({ role: 'primary', epoch: 4, primaryIdentity: 'p', primaryUrl: 'http://p:1', primarySyncAddress: 'p:2' });
+    expect(roleStateOf('p', { leading: true, epoch: 4, observed, observedHolderValid: true, failsafe: false })).toEqual({ role: 'primary', epoch: 4, primaryIdentity: 'p', primaryUrl: 'http://p:1', primarySyncAddress: 'p:2' });
   });
   it('a backup learns where its primary is, but only while that lease is valid', () => {
-    expect(roleStateOf('b', { leading: false, epoch: 0, observed, observedHolderValid: true })).toMatchObject({ role: 'backup', primaryIdentity: 'p', primaryUrl: 'http://p:1', primarySyncAddress: 'p:2' });
-    expect(roleStateOf('b', { leading: false, epoch: 0, observed, observedHolderValid: false })).toEqual({ role: 'backup', epoch: 0, primaryIdentity: undefined, primaryUrl: undefined, primarySyncAddress: undefined });
+    expect(roleStateOf('b', { leading: false, epoch: 0, observed, observedHolderValid: true, failsafe: false })).toMatchObject({ role: 'backup', primaryIdentity: 'p', primaryUrl: 'http://p:1', primarySyncAddress: 'p:2' });
+    expect(roleStateOf('b', { leading: false, epoch: 0, observed, observedHolderValid: false, failsafe: false })).toEqual({ role: 'backup', epoch: 0, primaryIdentity: undefined, primaryUrl: undefined, primarySyncAddress: undefined });
+  });
+  it('a restarted process never names itself as its primary (the lease names an earlier run of it)', () => {
+    expect(roleStateOf('p', { leading: false, epoch: 0, observed, observedHolderValid: true, failsafe: false })).toEqual({ role: 'backup', epoch: 0, primaryIdentity: undefined, primaryUrl: undefined, primarySyncAddress: undefined });
+  });
+  it('a primary serving on its backup\'s confirmations says so', () => {
+    expect(roleStateOf('p', { leading: true, epoch: 4, observed, observedHolderValid: true, failsafe: true })).toMatchObject({ role: 'primary', failsafe: true });
   });
 });

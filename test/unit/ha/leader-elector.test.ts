@@ -179,4 +179,82 @@ describe('LeaderElector', () => {
   it('rejects unsafe timings', () => {
     expect(() => new LeaderElector({ lock: new MemoryLeaseLock(), identity: 'a', timings: { leaseDurationMs: 1000, renewDeadlineMs: 2000, retryPeriodMs: 100 } })).toThrow(/renew deadline/);
   });
+
+  it('crash takeover: the backup takes the lease from the named holder at once with a new epoch, and only from that holder', async () => {
+    const lock = new MemoryLeaseLock();
+    const dead = new LeaderElector({ lock, identity: 'a', timings, random: () => 0 });
+    const backup = new LeaderElector({ lock, identity: 'b', timings, random: () => 0 });
+    dead.start();
+    await vi.advanceTimersByTimeAsync(10);
+    backup.start();
+    await vi.advanceTimersByTimeAsync(600);
+    expect(await backup.takeOver('c', 'test')).toBe(false); // the lease names a, not c
+    expect(backup.isLeader()).toBe(false);
+    (dead as unknown as { running: boolean }).running = false; // killed: no more renewals, no release
+    expect(await backup.takeOver('a', 'refusals')).toBe(true);
+    expect(backup.isLeader()).toBe(true);
+    expect(backup.state().epoch).toBe(2);
+    expect(lock.current?.record.holderIdentity).toBe('b');
+    await backup.stop();
+  });
+
+  it('failsafe: a leader that cannot renew leads on while confirmations come, and steps down at the deadline after the last one', async () => {
+    const lock = new MemoryLeaseLock();
+    const aView = new PartitionableLock(lock);
+    const a = new LeaderElector({ lock: aView, identity: 'a', timings, random: () => 0 });
+    const b = new LeaderElector({ lock, identity: 'b', timings, random: () => 0 });
+    a.start();
+    await vi.advanceTimersByTimeAsync(10);
+    b.start();
+    await vi.advanceTimersByTimeAsync(600);
+    aView.cut = true;
+    expect(a.renewalOverdueSince()).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(600);
+    expect(a.renewalOverdueSince()).toBeDefined();
+    // Ten seconds of confirmations, one per retry period: a never loses the lease, b never takes it.
+    for (let i = 0; i < 20; i++) {
+      const sentAt = Date.now();
+      expect(b.promiseNotToAcquire(timings.leaseDurationMs)).toBe(true);
+      expect(a.extendByConfirmation(sentAt)).toBe(true);
+      await vi.advanceTimersByTimeAsync(timings.retryPeriodMs);
+      expect(a.isLeader()).toBe(true);
+      expect(b.isLeader()).toBe(false);
+    }
+    expect(a.state().failsafe).toBe(true);
+    expect(b.state().observedHolderValid).toBe(true); // b still follows a
+    // Confirmations stop: a steps down by the last probe + renew deadline; b waits out its promise, then the lease.
+    const lastProbe = Date.now() - timings.retryPeriodMs;
+    await vi.advanceTimersByTimeAsync(timings.renewDeadlineMs);
+    expect(a.isLeader()).toBe(false);
+    expect(Date.now()).toBeGreaterThanOrEqual(lastProbe + timings.renewDeadlineMs);
+    expect(b.isLeader()).toBe(false);
+    await vi.advanceTimersByTimeAsync(timings.leaseDurationMs);
+    expect(b.isLeader()).toBe(true);
+    expect(a.extendByConfirmation(Date.now())).toBe(false); // a deposed leader is not resurrected
+    await a.stop();
+    await b.stop();
+  });
+
+  it('failsafe: a candidate with an acquiring write in flight cannot promise', async () => {
+    const lock = new MemoryLeaseLock();
+    const update = lock.update.bind(lock);
+    let release: () => void = () => {};
+    lock.create = async () => { throw new LeaseConflictError('memory', 'exists'); };
+    lock.current = { record: { holderIdentity: '', acquireTime: 0, renewTime: 0, leaseDurationSeconds: 4, leaseTransitions: 1, annotations: {} }, version: '1' };
+    let blocked = true;
+    lock.update = async (record, version) => {
+      if (blocked) await new Promise<void>((resolve) => (release = resolve));
+      blocked = false;
+      return update(record, version);
+    };
+    const b = new LeaderElector({ lock, identity: 'b', timings, random: () => 0 });
+    b.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(b.promiseNotToAcquire(timings.leaseDurationMs)).toBe(false);
+    release();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(b.isLeader()).toBe(true);
+    expect(b.promiseNotToAcquire(timings.leaseDurationMs)).toBe(false);
+    await b.stop();
+  });
 });

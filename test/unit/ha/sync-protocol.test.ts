@@ -47,6 +47,13 @@ describe('sync protocol', () => {
     expect(parseFrame('hello')).toMatchObject({ ok: false });
   });
 
+  it('knows the failsafe probe and confirm frames, and only with a hex nonce', () => {
+    expect(parseFrame({ v: 1, type: 'probe', epoch: 3, nonce: 'ab'.repeat(16) })).toMatchObject({ ok: true });
+    expect(parseFrame({ v: 1, type: 'confirm', nonce: 'ab'.repeat(16) })).toMatchObject({ ok: true });
+    expect(parseFrame({ v: 1, type: 'confirm', nonce: 'not hex' })).toMatchObject({ ok: false });
+    expect(parseFrame({ v: 1, type: 'probe', nonce: 'ab'.repeat(16) })).toMatchObject({ ok: false });
+  });
+
   it('refuses short sync keys', () => {
     expect(() => parseSyncKey('short', 'test')).toThrow(/at least 16/);
     expect(parseSyncKey('  sixteen-bytes-key \n', 'test').toString()).toBe('sixteen-bytes-key');

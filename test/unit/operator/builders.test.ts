@@ -91,10 +91,16 @@ describe('builders (properties)', () => {
     expect(optionsHash(scaled)).toBe(optionsHash(minimal));
   });
 
-  it('the runtime Role names exactly the nodes\' Leases', () => {
+  it('the runtime Role names exactly the nodes\' Leases, and may only get its own pods', () => {
     const role = buildRuntimeRole(full, [0, 1, 2]);
     expect(role.rules![1]!.resourceNames).toEqual(['demo-node-0', 'demo-node-1', 'demo-node-2']);
-    expect(role.rules!.flatMap((r) => r.resources)).toEqual(['leases', 'leases']);
+    expect(role.rules!.flatMap((r) => r.resources)).toEqual(['leases', 'leases', 'pods']);
+    expect(role.rules![2]).toEqual({
+      apiGroups: [''],
+      resources: ['pods'],
+      resourceNames: ['demo-node-0-0', 'demo-node-0-1', 'demo-node-1-0', 'demo-node-1-1', 'demo-node-2-0', 'demo-node-2-1'],
+      verbs: ['get'],
+    });
   });
 
   it('bad specs are reported with their path, not thrown', () => {

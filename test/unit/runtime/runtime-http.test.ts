@@ -193,6 +193,7 @@ describe('routing between nodes and roles', () => {
       const r = await post(backup.url, '/scxml/session/start', { src: 'x' });
       expect(r.status).toBe(503);
       expect(r.json.error).toBe('no-primary');
+      expect(r.headers.get('retry-after')).toBe('1');
     } finally {
       await backup.stop();
     }
