@@ -17,7 +17,7 @@ $(NODE_DEPS): package.json package-lock.json
 deps: $(NODE_DEPS)
 
 # Builds or installs the real test servers (kube-apiserver, kube-controller-manager,
-# etcd, kubectl, helm, Cassandra, HAProxy) into ~/.cache/ors-test; idempotent.
+# etcd, kubectl, helm, Cassandra, HAProxy, Apache httpd) into ~/.cache/ors-test; idempotent.
 servers: deps
 	bash test/infra/install-all.sh
 

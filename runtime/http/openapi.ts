@@ -9,7 +9,7 @@ const sessionIdParam = {
   name: 'sessionId',
   in: 'path',
   required: true,
-  description: 'session id, `<node-id>.<20 base32 chars>` (the owning node is the part before the last ".")',
+  description: 'session id, `<20 base32 chars>.<node-id>`: the owning node is the part after the ".", the route Apache mod_proxy_balancer reads from the ORSSESSIONID cookie (ids of the previous format, `<node-id>.<20 base32 chars>`, are still accepted)',
   schema: { type: 'string' },
 };
 

@@ -1,13 +1,17 @@
 // The HAProxy configuration in front of a local cluster (`ors local`), as a pure function.
 //
-// - Requests for a session (/scxml/session/<node>.<id>/...) go to that node's backend;
-//   in it only the primary passes the health check (GET /heartbeat -> 200), so after a
-//   failover the same URL reaches the new primary.
+// - A request whose path names a session (/scxml/session/<random>.<node>/...) goes to that
+//   node's backend, and so does one that names none but carries an ORSSESSIONID cookie of
+//   that node (the path wins when both name a node); in the node's backend only the
+//   primary passes the health check (GET /heartbeat -> 200), so after a failover the same
+//   URL reaches the new primary. Ids of the previous format (<node>.<random>) match too.
 // - Everything else (session starts, /heartbeat, ...) is balanced over every node's
 //   primary, sticky on the ORSSESSIONID cookie that responses set (learned from the
 //   response, so a client that keeps its cookie comes back to the same process; if that
 //   process is down the request is redispatched, and a wrong node answers 307 to the
 //   front, which then routes by path).
+import { sessionIdsOfNodePattern } from '../sessions/session-id.ts';
+
 export interface HaproxyServer {
   /** Unique within the config, e.g. node-0-a. */
   name: string;
@@ -30,7 +34,23 @@ export interface HaproxyLayout {
   checkIntervalMs?: number;
 }
 
-const sessionAcl = (nodeId: string) => `is_${nodeId.replace(/[^a-z0-9]/g, '_')}`;
+const aclName = (nodeId: string) => nodeId.replace(/[^a-z0-9]/g, '_');
+const sessionAcl = (nodeId: string) => `is_${aclName(nodeId)}`;
+const cookieAcl = (nodeId: string) => `cookie_${aclName(nodeId)}`;
+
+/** Frontend lines that send a request naming a session of a node (path, else cookie) to `backendOf(node)`. */
+export function sessionRoutingLines(nodeIds: readonly string[], backendOf: (nodeId: string) => string): string[] {
+  const lines: string[] = [];
+  for (const id of nodeIds) {
+    const ids = sessionIdsOfNodePattern(id);
+    lines.push(`  acl ${sessionAcl(id)} path_reg ^/scxml/session/${ids}(/|$)`);
+    lines.push(`  acl ${cookieAcl(id)} req.cook(ORSSESSIONID) -m reg ^${ids}$`);
+  }
+  for (const id of nodeIds) lines.push(`  use_backend ${backendOf(id)} if ${sessionAcl(id)}`);
+  lines.push('  acl names_session path_reg ^/scxml/session/[^/]+\\.');
+  for (const id of nodeIds) lines.push(`  use_backend ${backendOf(id)} if !names_session ${cookieAcl(id)}`);
+  return lines;
+}
 
 function serverLines(servers: HaproxyServer[], checkMs: number): string[] {
   return servers.map(
@@ -62,12 +82,7 @@ export function buildHaproxyConfig(layout: HaproxyLayout): string {
     'frontend ors',
     `  bind ${layout.frontHost}:${layout.frontPort}`,
   ];
-  for (const node of layout.nodes) {
-    lines.push(`  acl ${sessionAcl(node.id)} path_beg /scxml/session/${node.id}.`);
-  }
-  for (const node of layout.nodes) {
-    lines.push(`  use_backend node-${node.id} if ${sessionAcl(node.id)}`);
-  }
+  lines.push(...sessionRoutingLines(layout.nodes.map((n) => n.id), (id) => `node-${id}`));
   lines.push('  default_backend primaries', '');
   lines.push(
     'backend primaries',

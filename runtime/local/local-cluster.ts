@@ -29,6 +29,8 @@ export interface LocalClusterOptions {
   runtimeArgs: string[];
   haproxyBinary: string;
   log: (line: string) => void;
+  /** The URL clients reach the cluster at (every node's external-url); the HAProxy front when unset. */
+  externalUrl?: string;
 }
 
 export interface RuntimeProcessInfo {
@@ -118,7 +120,8 @@ export class LocalCluster {
   private runtimeArgs(proc: ManagedRuntime): string[] {
     const { options } = this;
     const nodeDir = path.join(this.dataDir, `node-${proc.node}`);
-    const nodeUrls = Array.from({ length: options.nodes }, (_, i) => `node-${i}=${this.frontUrl}`).join(',');
+    const externalUrl = options.externalUrl ?? this.frontUrl;
+    const nodeUrls = Array.from({ length: options.nodes }, (_, i) => `node-${i}=${externalUrl}`).join(',');
     return [
       orsCli, 'runtime',
       '--node-id', `node-${proc.node}`,
@@ -134,7 +137,7 @@ export class LocalCluster {
       '--lease-retry-period', String(options.retryPeriodMs),
       '--session-store', 'file',
       '--session-store-dir', path.join(nodeDir, 'store'),
-      '--external-url', this.frontUrl,
+      '--external-url', externalUrl,
       '--node-urls', nodeUrls,
       ...options.runtimeArgs,
     ];

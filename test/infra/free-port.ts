@@ -43,3 +43,19 @@ export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3)
     }
   }
 }
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` right now. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.createConnection({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** True once every port accepts connections (a probe for waitUntil), else undefined. */
+export async function allAcceptConnections(ports: readonly number[]): Promise<true | undefined> {
+  return (await Promise.all(ports.map(acceptsConnections))).every(Boolean) ? true : undefined;
+}

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, retryOnPortClash } from './free-port.ts';
+import { allAcceptConnections, freePort, retryOnPortClash } from './free-port.ts';
 import { haproxyConfig, parseShowStat } from './haproxy-config.ts';
 import type { HaproxyServerState } from './haproxy-config.ts';
 import { startManagedProcess } from './managed-process.ts';
@@ -38,16 +38,6 @@ function socketCommand(socket: string, command: string): Promise<string> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.createConnection({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
-
 /**
  * Starts haproxy (the Debian package `make servers` installs) in master-worker mode on
  * free loopback ports: `portNames` are allocated and handed to `sections`, which
@@ -78,7 +68,7 @@ async function startHaproxyOnce(portNames: readonly string[], sections: HaproxyS
   };
   const abortIf = () => process.exitedError();
   try {
-    await waitUntil(async () => ((await Promise.all(Object.values(ports).map(canConnect))).every(Boolean) ? true : undefined), {
+    await waitUntil(() => allAcceptConnections(Object.values(ports)), {
       what: `haproxy listening on ${Object.values(ports).join(', ')}`,
       timeoutMs: 15_000,
       abortIf,

@@ -52,8 +52,8 @@ function isExecutable(file: string): boolean {
  * The absolute path of a test server binary. A missing binary is a loud failure that
  * names the command which builds it: tests against real servers never skip.
  */
-export function serverBinary(name: GoBuiltBinary | 'haproxy'): string {
-  if (name === 'haproxy') return haproxyBinary();
+export function serverBinary(name: GoBuiltBinary | DebianBinary): string {
+  if (name in debianBinaries) return debianBinary(name as DebianBinary);
   const [component] = Object.entries(goBuiltComponents).find(([, c]) =>
     (c.binaries as readonly string[]).includes(name),
   )!;
@@ -65,11 +65,15 @@ export function serverBinary(name: GoBuiltBinary | 'haproxy'): string {
   return file;
 }
 
-function haproxyBinary(): string {
-  // Debian installs it in /usr/sbin, which is not on every user's PATH.
+/** Servers that come from Debian packages (test/infra/<component>/install.sh), by command. */
+const debianBinaries = { haproxy: 'haproxy', apache2: 'apache2-bin' } as const;
+type DebianBinary = keyof typeof debianBinaries;
+
+function debianBinary(name: DebianBinary): string {
+  // Debian installs them in /usr/sbin, which is not on every user's PATH.
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin'];
   for (const dir of dirs) {
-    if (dir && isExecutable(path.join(dir, 'haproxy'))) return path.join(dir, 'haproxy');
+    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
   }
-  throw new Error(`haproxy is not installed; run \`${installCommand}\` first (it installs the Debian package)`);
+  throw new Error(`${name} is not installed; run \`${installCommand}\` first (it installs the Debian package ${debianBinaries[name]})`);
 }

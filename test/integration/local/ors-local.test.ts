@@ -56,7 +56,7 @@ describe('ors local', () => {
     expect(started.status, JSON.stringify(body)).toBe(200);
     expect(started.headers.get('set-cookie')).toContain(`ORSSESSIONID=${body.sessionid}`);
     const id = body.sessionid;
-    const node = Number(/^node-(\d+)\./.exec(id)![1]);
+    const node = Number(/\.node-(\d+)$/.exec(id)![1]);
     const cookie = `ORSSESSIONID=${id}`;
     const send = (name: string) =>
       fetch(`${front}/scxml/session/${id}/event/${name}`, { method: 'POST', headers: { cookie }, signal: AbortSignal.timeout(2000) })

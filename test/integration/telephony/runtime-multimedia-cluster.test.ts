@@ -214,7 +214,7 @@ describe('multimedia interactions on a local 2-node cluster of ors runtime proce
     expect(sessions.size).toBe(1000);
     for (const [interaction, ids] of sessions) {
       expect([...ids], `${interaction}\n${await epochs()}\n${runtimeLogs()}`).toHaveLength(1);
-      expect([...ids][0]!.startsWith(`${pulledBy.get(interaction)}.`)).toBe(true);
+      expect([...ids][0]!.endsWith(`.${pulledBy.get(interaction)}`)).toBe(true);
     }
 
     // A finished session's record goes once its completion is acknowledged: nothing is left behind.
@@ -248,7 +248,7 @@ describe('multimedia interactions on a local 2-node cluster of ors runtime proce
     const long = CAPACITY['node-0']! + CAPACITY['node-1']!, short = 120, total = long + short;
     await api('POST', '/interactions', { queue: 'chat', count: long, data: { workMs: LONG_WORK_MS, beginMs: 300, reportUrl } });
     await api('POST', '/interactions', { queue: 'chat', count: short, data: { workMs: 150, beginMs: 300, reportUrl } });
-    const startedOnNode1 = () => new Set(workLog.filter((w) => w.what === 'start' && w.session.startsWith('node-1.')).map((w) => w.session));
+    const startedOnNode1 = () => new Set(workLog.filter((w) => w.what === 'start' && w.session.endsWith('.node-1')).map((w) => w.session));
     await waitFor(() => startedOnNode1().size >= CAPACITY['node-1']!, 30_000, 'node-1 to be busy with long work');
     await new Promise((r) => setTimeout(r, 300)); // the snapshots after the start reach the store
     const killed = runtimes.get('node-1-a')!;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildHaproxyConfig } from '../../../runtime/local/haproxy-config.ts';
+import { buildHaproxyConfig, sessionRoutingLines } from '../../../runtime/local/haproxy-config.ts';
+import { newSessionId } from '../../../runtime/sessions/session-id.ts';
 
 const layout = {
   frontHost: '127.0.0.1',
@@ -25,9 +26,32 @@ describe('buildHaproxyConfig', () => {
   it('binds the front and routes each node\'s session URLs to that node', () => {
     const front = section(config, 'frontend ors');
     expect(front).toContain('bind 127.0.0.1:8080');
-    expect(front).toContain('acl is_node_0 path_beg /scxml/session/node-0.');
+    expect(front).toContain('acl is_node_0 path_reg ^/scxml/session/([a-z2-7]{20}\\.node-0|node-0\\.[a-z2-7]{20})(/|$)');
     expect(front).toContain('use_backend node-node-1 if is_node_1');
+    expect(front).toContain('use_backend node-node-1 if !names_session cookie_node_1');
     expect(front).toContain('default_backend primaries');
+    // Path rules come before cookie rules: a path naming a session wins over the cookie.
+    expect(front.lastIndexOf('if is_node_')).toBeLessThan(front.indexOf('cookie_node_0\n'));
+  });
+
+  it("matches exactly one node's ids, current and previous format, in path and cookie", () => {
+    const lines = sessionRoutingLines(['node-1', 'node-10'], (id) => `be-${id}`);
+    const regexOf = (acl: string) => new RegExp(lines.find((l) => l.includes(` ${acl} `))!.split(/ (?:path_reg|-m reg) /)[1]!);
+    const path1 = regexOf('is_node_1');
+    const cookie1 = regexOf('cookie_node_1');
+    const id = newSessionId('node-1', true);
+    expect(path1.test(`/scxml/session/${id}/event/go`)).toBe(true);
+    expect(path1.test(`/scxml/session/${id}`)).toBe(true);
+    expect(path1.test('/scxml/session/node-1.abcdefghijklmnopqrst/query')).toBe(true);
+    expect(path1.test(`/scxml/session/${newSessionId('node-10', true)}/query`)).toBe(false);
+    expect(path1.test('/scxml/session/node-10.abcdefghijklmnopqrst/query')).toBe(false);
+    expect(path1.test(`/scxml/session/${id}x/query`)).toBe(false);
+    expect(path1.test(`/other/scxml/session/${id}/query`)).toBe(false);
+    expect(cookie1.test(id)).toBe(true);
+    expect(cookie1.test(`${id}0`)).toBe(false);
+    expect(cookie1.test(newSessionId('node-10', true))).toBe(false);
+    expect(regexOf('names_session').test(`/scxml/session/${id}/query`)).toBe(true);
+    expect(regexOf('names_session').test('/scxml/session/start')).toBe(false);
   });
 
   it('health-checks /heartbeat expecting 200 in every backend, so only primaries get traffic', () => {

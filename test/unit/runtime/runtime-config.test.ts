@@ -117,9 +117,35 @@ describe('runtime configuration', () => {
 describe('session ids and routing', () => {
   it('embeds the node id and parses it back', () => {
     const id = newSessionId('node-7', true);
+    expect(id).toMatch(/^[a-z2-7]{20}\.node-7$/);
     expect(parseSessionId(id)).toEqual({ nodeId: 'node-7' });
     expect(parseSessionId(newSessionId('node-7', false))).toEqual({});
     expect(parseSessionId('../etc')).toBeUndefined();
+  });
+
+  it("ends the id in .<node id>, the route Apache's mod_proxy_balancer takes from after the first '.'", () => {
+    // mod_proxy_balancer: route = the cookie value after its first "." (stickysessionsep).
+    const apacheRoute = (cookieValue: string) => cookieValue.slice(cookieValue.indexOf('.') + 1);
+    for (const nodeId of ['node-0', 'node-12', 'a', 'x-y-z', '7']) {
+      expect(apacheRoute(newSessionId(nodeId, true))).toBe(nodeId);
+    }
+  });
+
+  it('still parses ids of the previous format, <node id>.<random>, for sessions recovered from a store', () => {
+    expect(parseSessionId('node-1.abcdefghijklmnopqrst')).toEqual({ nodeId: 'node-1' });
+    expect(parseSessionId('abcdefghijklmnopqrst.node-1')).toEqual({ nodeId: 'node-1' });
+    // Reads both ways (a node id that looks like a random part): the current format wins.
+    expect(parseSessionId('abcdefghijklmnopqrst.zyxwvutsrqponmlkjihg')).toEqual({ nodeId: 'zyxwvutsrqponmlkjihg' });
+  });
+
+  it('refuses ids that are neither format', () => {
+    for (const bad of [
+      '', '.', 'node-1.', '.node-1', 'abcdefghijklmnopqrst.', 'abcdefghijklmnopqrst.node-1.x', 'abcdefghijklmnopqrst.Node-1',
+      'abcdefghijklmnopqrst.-node', 'abcdefghijklmnopqrst.node_1', 'ABCDEFGHIJKLMNOPQRST', 'abcdefghijklmnopqrs1.node-1',
+      `abcdefghijklmnopqrst.${'a'.repeat(64)}`, 'abcdefghijklmnopqrst/../node-1', 'abcdefghijklmnopqrst.node-1%2f',
+    ]) {
+      expect(parseSessionId(bad), bad).toBeUndefined();
+    }
   });
 
   it('routes to the owner, the primary, or here', () => {

@@ -123,7 +123,7 @@ describe('SCXML strategies over HTTP', () => {
     await expect.poll(async () => (await query(id)).configuration, { timeout: 3000 }).toEqual(['ending']);
     const dm = (await query(id)).datamodel as { child: string; fetched: unknown };
     expect(dm.fetched).toEqual({ path: '/lookup?q=ors', answer: 42 });
-    expect(dm.child.startsWith('node-s.')).toBe(true);
+    expect(dm.child.endsWith('.node-s')).toBe(true);
     const childState = await query(dm.child);
     expect(childState.datamodel).toEqual({ greeting: 'hi from parent' });
     expect((childState.metadata as { parentId: string }).parentId).toBe(id);
