@@ -1,6 +1,7 @@
 // One e2e environment per test file: a namespace of the shared control plane, the CRD,
 // the operator process running with the Helm chart's ClusterRole, three process-node
-// Node objects running the namespace's pods, and the HAProxy Ingress stand-in. Users'
+// Node objects running the namespace's pods (each in its own network namespace on the
+// run's pod network), and the HAProxy Ingress stand-in in the pod network's world. Users'
 // steps go through the built kubectl (`kubectl apply -f`), as they would.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,7 +11,8 @@ import { KubeClient } from '../../operator/controller/kube-client.ts';
 import { freePorts } from '../infra/free-port.ts';
 import { kubectlOrThrow } from '../infra/kubectl.ts';
 import { loadKubeConfig } from '../infra/kubeconfig.ts';
-import { sharedControlPlane } from '../infra/shared-control-plane.ts';
+import { sharedControlPlane, sharedPodNetwork } from '../infra/shared-control-plane.ts';
+import type { PodNetwork } from '../infra/pod-network/pod-network.ts';
 import { createTestNamespace } from '../infra/test-namespace.ts';
 import { installCrd, operatorKubeconfig, startOperator, type OperatorProcess } from '../integration/operator/operator-harness.ts';
 import { HaproxyIngress } from './ingress/haproxy-ingress.ts';
@@ -26,6 +28,8 @@ export interface E2eEnvironment {
   processNode: ProcessNode;
   ingress: HaproxyIngress;
   operator: OperatorProcess;
+  /** The run's pod network: pods' namespaces, the world's servers, link faults. */
+  network: PodNetwork;
   /** Free ports for an OrsCluster's httpPort and syncPort (every pod has its own address). */
   ports: { http: number; sync: number };
   kubectl(args: readonly string[], input?: string): Promise<string>;
@@ -44,6 +48,7 @@ export interface PlaneAccess {
 }
 
 export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = sharedControlPlane()): Promise<E2eEnvironment> {
+  const network = sharedPodNetwork();
   const client = new KubeClient(loadKubeConfig(plane.kubeconfig));
   const ns = await createTestNamespace(client.config, prefix);
   await installCrd(client);
@@ -67,8 +72,9 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
       return mkdtemp(path.join(os.homedir(), '.cache', 'ors-e2e-'));
     }),
     entrypoint: ORS_ENTRYPOINT,
+    network,
   });
-  const ingress = await HaproxyIngress.start(client, ns.name);
+  const ingress = await HaproxyIngress.start(client, ns.name, await network.placeInWorld());
   const [http, sync] = await freePorts(2);
   const manifests = await mkdtemp(path.join(os.tmpdir(), 'ors-e2e-manifests-'));
   let counter = 0;
@@ -80,6 +86,7 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
     processNode,
     ingress,
     operator,
+    network,
     ports: { http, sync },
     kubectl,
     async apply(object) {
@@ -101,6 +108,7 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
       await processNode.stop();
       await ingress.stop();
       await ns.remove().catch(() => undefined);
+      await network.destroy();
       client.close();
     },
   };

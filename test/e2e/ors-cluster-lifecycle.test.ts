@@ -142,7 +142,7 @@ describe('an OrsCluster applied with kubectl', () => {
     });
     // The persisted session continues on the former backup with its data: asked on that
     // pod's own address, it answers itself (no 307 elsewhere).
-    const onBackup = new OrsIngressClient(`http://${env.processNode.runner(backup)!.listenAddress}:${env.ports.http}`, host);
+    const onBackup = new OrsIngressClient(`http://${env.processNode.runner(backup)!.podIP}:${env.ports.http}`, host);
     const recovered = await waitUntil(async () => {
       const answer = await onBackup.ask(sessionId, 'get');
       return answer.status === 200 ? answer : undefined;

@@ -29,6 +29,8 @@ export interface LoadOptions {
   retryDelayMs: number;
   /** Pause between a session's requests. */
   thinkMs: number;
+  /** Requests a session gets before its loop starts the next one (40 by default). */
+  requestsPerSession?: number;
 }
 
 export class RetryingLoad {
@@ -84,7 +86,8 @@ export class RetryingLoad {
       const id = String(started.body.sessionid);
       let acknowledged = 0;
       // Each session lives for a few dozen requests, then the loop starts a new one.
-      for (let step = 0; step < 40 && this.running; step++) {
+      const steps = this.options.requestsPerSession ?? 40;
+      for (let step = 0; step < steps && this.running; step++) {
         if (step % 4 === 3) {
           const got = await this.attempt(`get ${id}`, () => this.client.ask(id, 'get'), (a) => a.status === 200 && typeof a.body.count === 'number');
           if (!got) {

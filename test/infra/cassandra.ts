@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, open
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { LOOPBACK, type Placement } from './pod-network/placement.ts';
 
 const infraDir = import.meta.dirname;
 
@@ -49,6 +50,8 @@ export interface CassandraServerOptions {
   clientTls?: { keystore: string; password: string };
   /** For a cluster of several nodes on loopback (127.0.0.x). */
   cluster?: ClusterMember;
+  /** Where the single node runs (its address and command wrapper); the host's loopback by default. */
+  placement?: Placement;
 }
 
 /** One node of a multi-node (multi-data-center) test cluster: every node listens on its own
@@ -64,6 +67,8 @@ export interface ClusterMember {
 }
 
 export interface CassandraYamlOptions {
+  /** listen and rpc address of a single node (127.0.0.1 by default). */
+  address?: string;
   passwordAuth?: boolean;
   clientTls?: { keystore: string; password: string };
   cluster?: ClusterMember;
@@ -115,8 +120,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 export function cassandraYaml(dir: string, nativePort: number, storagePort: number, options: CassandraYamlOptions = {}): string {
-  const address = options.cluster?.address ?? '127.0.0.1';
-  const seed = options.cluster?.seedAddress ?? '127.0.0.1';
+  const address = options.cluster?.address ?? options.address ?? '127.0.0.1';
+  const seed = options.cluster?.seedAddress ?? address;
   // Settings chosen for a throwaway single node on a shared 2-core machine: one token, small
   // memtables and caches, few threads, no snapshots, no JMX-driven features, periodic commit
   // log sync (a clean stop drains it, so stop/start loses nothing).
@@ -212,6 +217,7 @@ export class CassandraServer {
   private storagePort = 0;
   private readonly cluster: ClusterMember | undefined;
   private readonly address: string;
+  private readonly placement: Placement;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
@@ -223,7 +229,8 @@ export class CassandraServer {
     this.startTimeoutMs = options.startTimeoutMs ?? 240_000;
     this.detached = options.detached ?? false;
     this.cluster = options.cluster;
-    this.address = options.cluster?.address ?? '127.0.0.1';
+    this.placement = options.placement ?? LOOPBACK;
+    this.address = options.cluster?.address ?? this.placement.address;
     // A server started for one process goes with it, even when that process is killed.
     this.ownerPid = options.ownerPid ?? (this.detached ? undefined : process.pid);
     this.yamlOptions = {
@@ -272,7 +279,7 @@ export class CassandraServer {
       mkdirSync(path.join(this.dir, sub), { recursive: true });
     }
     const configFile = path.join(this.dir, 'cassandra.yaml');
-    writeFileSync(configFile, cassandraYaml(this.dir, this.nativePort, this.storagePort, this.yamlOptions));
+    writeFileSync(configFile, cassandraYaml(this.dir, this.nativePort, this.storagePort, { address: this.address, ...this.yamlOptions }));
     const logbackFile = path.join(this.dir, 'logback.xml');
     writeFileSync(logbackFile, LOGBACK);
 
@@ -310,7 +317,8 @@ export class CassandraServer {
       'org.apache.cassandra.service.CassandraDaemon',
     ];
     const log = openSync(this.logFile, 'a');
-    const child = spawn('java', args, { stdio: ['ignore', log, log], detached: this.detached });
+    const [command, ...argv] = this.placement.command(['java', ...args]);
+    const child = spawn(command, argv, { stdio: ['ignore', log, log], detached: this.detached });
     closeSync(log);
     if (this.detached) child.unref();
     if (this.ownerPid !== undefined && child.pid !== undefined) startWatchdog(this.ownerPid, child.pid);

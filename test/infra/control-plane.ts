@@ -11,6 +11,7 @@ import { startKubeControllerManager } from './kube-controller-manager.ts';
 import type { KubeControllerManager } from './kube-controller-manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { readLogTail } from './managed-process.ts';
+import { LOOPBACK, type Placement } from './pod-network/placement.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -23,7 +24,7 @@ import { waitUntil } from './wait-until.ts';
 export interface ControlPlane {
   /** The temporary folder: certificates, kubeconfigs, `<server>.log`. */
   dir: string;
-  /** https://127.0.0.1:<port> */
+  /** https://<address>:<port>: 127.0.0.1, or an address of the pod network's world. */
   server: string;
   /** An admin kubeconfig (client certificate in group system:masters). */
   adminKubeconfig: string;
@@ -41,6 +42,11 @@ export interface ControlPlaneOptions {
   controllerManager?: boolean;
   /** Parent of the temporary folder; os.tmpdir() by default. */
   parentDir?: string;
+  /**
+   * Where the servers run: on the host's loopback by default; given the pod network's
+   * world, each server gets an address of its own there (so a pod can be cut from one).
+   */
+  network?: { placeInWorld(): Promise<Placement> };
 }
 
 const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
@@ -53,13 +59,15 @@ export function logReport(processes: readonly ManagedProcess[], lines = 40): str
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = await mkdtemp(path.join(options.parentDir ?? os.tmpdir(), 'ors-control-plane-'));
+  const place = () => options.network?.placeInWorld() ?? Promise.resolve(LOOPBACK);
+  const [etcdPlace, apiPlace, managerPlace] = [await place(), await place(), await place()];
   const ca = await createCertificateAuthority(dir, 'ca');
   const [serving, admin, controllerManagerClient, serviceAccountKeys] = await Promise.all([
     issueCertificate(dir, 'kube-apiserver', ca, {
       commonName: 'kube-apiserver',
       usage: 'server',
       dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-      ipAddresses: ['127.0.0.1', '10.96.0.1'],
+      ipAddresses: [...new Set(['127.0.0.1', '10.96.0.1', apiPlace.address])],
     }),
     issueCertificate(dir, 'admin', ca, { commonName: 'ors-test-admin', organizations: ['system:masters'], usage: 'client' }),
     issueCertificate(dir, 'kube-controller-manager-client', ca, { commonName: 'system:kube-controller-manager', usage: 'client' }),
@@ -79,7 +87,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 
   try {
-    etcd = await startEtcd(dir);
+    etcd = await startEtcd(dir, undefined, etcdPlace);
     processes.push(etcd.process);
     apiServer = await startKubeApiServer(
       dir,
@@ -91,6 +99,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         serviceAccountIssuer,
       },
       { ca: ca.cert, cert: admin.cert, key: admin.key },
+      undefined,
+      apiPlace,
     );
     processes.push(apiServer.process);
     const server = apiServer.url;
@@ -113,7 +123,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         rootCa: ca.cert,
         serviceAccountPrivateKey: serviceAccountKeys.privateKey,
         clusterSigning: ca,
-      });
+      }, undefined, managerPlace);
       processes.push(controllerManager.process);
       // Controllers are running once the service-account controller has given the
       // default namespace its ServiceAccount (Pods cannot be created before that).

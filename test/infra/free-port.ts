@@ -44,10 +44,10 @@ export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3)
   }
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port` right now. */
-export function acceptsConnections(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on `host`:`port` right now. */
+export function acceptsConnections(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.createConnection({ host: '127.0.0.1', port }, () => {
+    const socket = net.createConnection({ host, port }, () => {
       socket.destroy();
       resolve(true);
     });
@@ -56,6 +56,6 @@ export function acceptsConnections(port: number): Promise<boolean> {
 }
 
 /** True once every port accepts connections (a probe for waitUntil), else undefined. */
-export async function allAcceptConnections(ports: readonly number[]): Promise<true | undefined> {
-  return (await Promise.all(ports.map(acceptsConnections))).every(Boolean) ? true : undefined;
+export async function allAcceptConnections(ports: readonly number[], host = '127.0.0.1'): Promise<true | undefined> {
+  return (await Promise.all(ports.map((port) => acceptsConnections(port, host)))).every(Boolean) ? true : undefined;
 }

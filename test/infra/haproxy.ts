@@ -6,6 +6,7 @@ import { allAcceptConnections, freePort, retryOnPortClash } from './free-port.ts
 import { haproxyConfig, parseShowStat } from './haproxy-config.ts';
 import type { HaproxyServerState } from './haproxy-config.ts';
 import { startManagedProcess } from './managed-process.ts';
+import { LOOPBACK, type Placement } from './pod-network/placement.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { serverBinary } from './server-binaries.ts';
 import { waitUntil } from './wait-until.ts';
@@ -16,6 +17,8 @@ export type HaproxySections = (ports: Record<string, number>) => string;
 export interface Haproxy {
   dir: string;
   configFile: string;
+  /** The address its frontends bind (the sections must bind it). */
+  address: string;
   /** The free ports allocated for this instance, by the names passed to startHaproxy. */
   ports: Record<string, number>;
   process: ManagedProcess;
@@ -43,11 +46,11 @@ function socketCommand(socket: string, command: string): Promise<string> {
  * free loopback ports: `portNames` are allocated and handed to `sections`, which
  * returns the frontends and backends. Resolves once every port accepts connections.
  */
-export function startHaproxy(portNames: readonly string[], sections: HaproxySections): Promise<Haproxy> {
-  return retryOnPortClash(() => startHaproxyOnce(portNames, sections));
+export function startHaproxy(portNames: readonly string[], sections: HaproxySections, placement: Placement = LOOPBACK): Promise<Haproxy> {
+  return retryOnPortClash(() => startHaproxyOnce(portNames, sections, placement));
 }
 
-async function startHaproxyOnce(portNames: readonly string[], sections: HaproxySections): Promise<Haproxy> {
+async function startHaproxyOnce(portNames: readonly string[], sections: HaproxySections, placement: Placement): Promise<Haproxy> {
   const binary = serverBinary('haproxy');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ors-haproxy-'));
   const configFile = path.join(dir, 'haproxy.cfg');
@@ -58,7 +61,8 @@ async function startHaproxyOnce(portNames: readonly string[], sections: HaproxyS
     writeFile(configFile, haproxyConfig({ adminSocket, sections: render(ports) }));
   await writeConfig(sections);
 
-  const process = startManagedProcess('haproxy', binary, ['-W', '-db', '-f', configFile], {
+  const [command, ...args] = placement.command([binary, '-W', '-db', '-f', configFile]);
+  const process = startManagedProcess('haproxy', command, args, {
     logFile: path.join(dir, 'haproxy.log'),
   });
   const runtimeCommand = (command: string) => socketCommand(adminSocket, command);
@@ -68,7 +72,7 @@ async function startHaproxyOnce(portNames: readonly string[], sections: HaproxyS
   };
   const abortIf = () => process.exitedError();
   try {
-    await waitUntil(() => allAcceptConnections(Object.values(ports)), {
+    await waitUntil(() => allAcceptConnections(Object.values(ports), placement.address), {
       what: `haproxy listening on ${Object.values(ports).join(', ')}`,
       timeoutMs: 15_000,
       abortIf,
@@ -82,6 +86,7 @@ async function startHaproxyOnce(portNames: readonly string[], sections: HaproxyS
   return {
     dir,
     configFile,
+    address: placement.address,
     ports,
     process,
     runtimeCommand,

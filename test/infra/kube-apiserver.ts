@@ -4,6 +4,7 @@ import { httpsGet } from './https-get.ts';
 import type { TlsFiles } from './https-get.ts';
 import { startManagedProcess } from './managed-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
+import { LOOPBACK, type Placement } from './pod-network/placement.ts';
 import { serverBinary } from './server-binaries.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -16,6 +17,8 @@ export interface KubeApiServerOptions {
   serving: { cert: string; key: string };
   serviceAccount: { publicKey: string; privateKey: string };
   serviceAccountIssuer: string;
+  /** The address it binds and advertises; 127.0.0.1 by default. */
+  address?: string;
 }
 
 /**
@@ -27,8 +30,8 @@ export interface KubeApiServerOptions {
 export function kubeApiServerArgs(options: KubeApiServerOptions): string[] {
   return [
     `--etcd-servers=${options.etcdUrl}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    `--bind-address=${options.address ?? '127.0.0.1'}`,
+    `--advertise-address=${options.address ?? '127.0.0.1'}`,
     `--secure-port=${options.securePort}`,
     `--cert-dir=${options.certDir}`,
     `--tls-cert-file=${options.serving.cert}`,
@@ -78,8 +81,9 @@ export function startKubeApiServer(
   options: Omit<KubeApiServerOptions, 'securePort' | 'certDir'>,
   admin: TlsFiles,
   timeoutMs = 60_000,
+  placement: Placement = LOOPBACK,
 ): Promise<KubeApiServer> {
-  return retryOnPortClash(() => startKubeApiServerOnce(dir, options, admin, timeoutMs));
+  return retryOnPortClash(() => startKubeApiServerOnce(dir, options, admin, timeoutMs, placement));
 }
 
 async function startKubeApiServerOnce(
@@ -87,12 +91,15 @@ async function startKubeApiServerOnce(
   options: Omit<KubeApiServerOptions, 'securePort' | 'certDir'>,
   admin: TlsFiles,
   timeoutMs: number,
+  placement: Placement,
 ): Promise<KubeApiServer> {
-  const binary = serverBinary('kube-apiserver');
   const securePort = await freePort();
-  const args = kubeApiServerArgs({ ...options, securePort, certDir: dir });
-  const process = startManagedProcess('kube-apiserver', binary, args, { logFile: path.join(dir, 'kube-apiserver.log') });
-  const url = `https://127.0.0.1:${securePort}`;
+  const [command, ...args] = placement.command([
+    serverBinary('kube-apiserver'),
+    ...kubeApiServerArgs({ ...options, securePort, certDir: dir, address: placement.address }),
+  ]);
+  const process = startManagedProcess('kube-apiserver', command, args, { logFile: path.join(dir, 'kube-apiserver.log') });
+  const url = `https://${placement.address}:${securePort}`;
   try {
     await waitForHealthEndpoint(`${url}/readyz`, admin, { what: 'kube-apiserver', timeoutMs, process });
   } catch (error) {
@@ -108,7 +115,7 @@ async function startKubeApiServerOnce(
     stop: () => current.stop(),
     async restart() {
       await current.stop();
-      current = startManagedProcess('kube-apiserver', binary, args, { logFile: path.join(dir, 'kube-apiserver.log') });
+      current = startManagedProcess('kube-apiserver', command, args, { logFile: path.join(dir, 'kube-apiserver.log') });
       await waitForHealthEndpoint(`${url}/readyz`, admin, { what: 'kube-apiserver after a restart', timeoutMs, process: current });
     },
   };

@@ -3,6 +3,7 @@ import { freePort, retryOnPortClash } from './free-port.ts';
 import { waitForHealthEndpoint } from './kube-apiserver.ts';
 import { startManagedProcess } from './managed-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
+import { LOOPBACK, type Placement } from './pod-network/placement.ts';
 import { serverBinary } from './server-binaries.ts';
 
 export interface KubeControllerManagerOptions {
@@ -13,6 +14,8 @@ export interface KubeControllerManagerOptions {
   serviceAccountPrivateKey: string;
   /** The CA that signs CertificateSigningRequests (the cluster CA). */
   clusterSigning: { cert: string; key: string };
+  /** The address its secure port binds; 127.0.0.1 by default. */
+  address?: string;
 }
 
 /**
@@ -28,7 +31,7 @@ export function kubeControllerManagerArgs(options: KubeControllerManagerOptions)
     `--authorization-kubeconfig=${options.kubeconfig}`,
     // No front proxy here: do not keep looking for its request-header CA.
     '--authentication-skip-lookup=true',
-    '--bind-address=127.0.0.1',
+    `--bind-address=${options.address ?? '127.0.0.1'}`,
     `--secure-port=${options.securePort}`,
     `--cert-dir=${options.certDir}`,
     '--controllers=*',
@@ -52,25 +55,29 @@ export function startKubeControllerManager(
   dir: string,
   options: Omit<KubeControllerManagerOptions, 'securePort' | 'certDir'>,
   timeoutMs = 60_000,
+  placement: Placement = LOOPBACK,
 ): Promise<KubeControllerManager> {
-  return retryOnPortClash(() => startKubeControllerManagerOnce(dir, options, timeoutMs));
+  return retryOnPortClash(() => startKubeControllerManagerOnce(dir, options, timeoutMs, placement));
 }
 
 async function startKubeControllerManagerOnce(
   dir: string,
   options: Omit<KubeControllerManagerOptions, 'securePort' | 'certDir'>,
   timeoutMs: number,
+  placement: Placement,
 ): Promise<KubeControllerManager> {
-  const binary = serverBinary('kube-controller-manager');
   const securePort = await freePort();
   const certDir = path.join(dir, 'kube-controller-manager-certs');
-  const args = kubeControllerManagerArgs({ ...options, securePort, certDir });
-  const process = startManagedProcess('kube-controller-manager', binary, args, {
+  const [command, ...args] = placement.command([
+    serverBinary('kube-controller-manager'),
+    ...kubeControllerManagerArgs({ ...options, securePort, certDir, address: placement.address }),
+  ]);
+  const process = startManagedProcess('kube-controller-manager', command, args, {
     logFile: path.join(dir, 'kube-controller-manager.log'),
   });
   try {
     // It serves a self-signed certificate; /healthz is open to anyone (its always-allowed paths).
-    await waitForHealthEndpoint(`https://127.0.0.1:${securePort}/healthz`, {}, { what: 'kube-controller-manager', timeoutMs, process });
+    await waitForHealthEndpoint(`https://${placement.address}:${securePort}/healthz`, {}, { what: 'kube-controller-manager', timeoutMs, process });
   } catch (error) {
     await process.stop();
     throw error;

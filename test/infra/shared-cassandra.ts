@@ -4,7 +4,9 @@
 // detached from the worker that started it and stopped by the global teardown.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { CassandraServer, type CassandraEndpoint } from './cassandra.ts';
+import { attachPodNetwork } from './pod-network/pod-network.ts';
 
 interface SharedServerFile {
   pid: number;
@@ -53,7 +55,10 @@ export async function sharedCassandra(runDir: string): Promise<CassandraEndpoint
     // The watchdog stops the JVM if the vitest process dies without its teardown.
     const ownerFile = path.join(runDir, 'owner.pid');
     const ownerPid = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : undefined;
-    const server = new CassandraServer({ detached: true, ...(ownerPid ? { ownerPid } : {}) });
+    // In the run's pod network (its world namespace), so pods reach it as the host does.
+    const network = inject('podNetwork');
+    const placement = network ? await attachPodNetwork(network).placeInWorld() : undefined;
+    const server = new CassandraServer({ detached: true, ...(ownerPid ? { ownerPid } : {}), ...(placement ? { placement } : {}) });
     const endpoint = await server.start();
     const shared: SharedServerFile = { pid: server.pid!, dir: server.dir, logFile: server.logFile, endpoint };
     writeFileSync(file, JSON.stringify(shared));

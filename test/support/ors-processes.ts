@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LOOPBACK, type Placement } from '../infra/pod-network/placement.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -16,8 +17,13 @@ export interface OrsProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnOrs(args: string[], options: { env?: Record<string, string>; stdin?: boolean } = {}): OrsProcess {
-  const child = spawn(process.execPath, ['runtime/cli/ors.ts', ...args], {
+export function spawnOrs(
+  args: string[],
+  /** `placement`: where it runs (e.g. the pod network's world: nsenter), the host by default. */
+  options: { env?: Record<string, string>; stdin?: boolean; placement?: Placement } = {},
+): OrsProcess {
+  const [command, ...argv] = (options.placement ?? LOOPBACK).command([process.execPath, 'runtime/cli/ors.ts', ...args]);
+  const child = spawn(command, argv, {
     cwd: root,
     env: { ...process.env, ...(options.env ?? {}) },
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],

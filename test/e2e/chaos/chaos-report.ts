@@ -4,6 +4,8 @@ import type { CallFigures } from './call-load.ts';
 import type { DoublePrimary } from './serving-primary-monitor.ts';
 
 export interface ChaosFigures {
+  /** What the figures are of: "chaos" (the faults phase) by default, or the phase without faults. */
+  title?: string;
   seconds: number;
   load: LoadFigures;
   calls: CallFigures;
@@ -18,7 +20,7 @@ export function chaosReport(f: ChaosFigures): string {
   const faults = Object.entries(f.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
   const c = f.calls;
   return [
-    `chaos: ${f.seconds.toFixed(0)} s`,
+    `${f.title ?? 'chaos'}: ${f.seconds.toFixed(0)} s`,
     `  load held: ${rate(f.load.sessionsStarted)} sessions/s started, ${rate(f.load.requests)} requests/s (${f.load.retried} needed a retry), ${rate(c.offered)} calls/s offered, ${rate(c.routed)} calls/s routed`,
     `  faults injected: ${Object.values(f.faults).reduce((a, b) => a + b, 0)} (${faults})`,
     `  sessions lost: ${f.load.lost}`,

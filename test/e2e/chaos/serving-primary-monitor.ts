@@ -46,7 +46,7 @@ export class ServingPrimaryMonitor {
     this.loop = (async () => {
       while (this.running) {
         const runners = processNode.allRunners().filter((r) => r.pid !== undefined);
-        const answers = await Promise.all(runners.map(async (r) => ({ runner: r, answer: await heartbeat(r.listenAddress, httpPort) })));
+        const answers = await Promise.all(runners.map(async (r) => ({ runner: r, answer: await heartbeat(r.podIP, httpPort) })));
         const serving = new Map<string, { pod: string; epoch: number }[]>();
         for (const { runner, answer } of answers) {
           const node = new RegExp(`^${cluster}-(node-\\d+)-\\d+$`).exec(runner.name)?.[1];

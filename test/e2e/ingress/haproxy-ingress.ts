@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1EndpointSlice, V1Ingress, V1Service } from '@kubernetes/client-node';
 import type { KubeClient } from '../../../operator/controller/kube-client.ts';
 import { startHaproxy, type Haproxy } from '../../infra/haproxy.ts';
+import type { Placement } from '../../infra/pod-network/placement.ts';
 import { ingressSections, type IngressInputs } from './ingress-haproxy-config.ts';
 
 export class HaproxyIngress {
@@ -24,18 +25,20 @@ export class HaproxyIngress {
     this.current = initial;
   }
 
-  static async start(client: KubeClient, namespace: string): Promise<HaproxyIngress> {
+  /** Runs HAProxy at `placement`: an address of the pod network's world. */
+  static async start(client: KubeClient, namespace: string, placement: Placement): Promise<HaproxyIngress> {
     const empty: IngressInputs = { ingresses: [], services: [], endpointSlices: [] };
     let initial = '';
-    const haproxy = await startHaproxy(['http'], (ports) => (initial = ingressSections(empty, ports.http)));
+    const listen = (port: number) => ({ address: placement.address, port });
+    const haproxy = await startHaproxy(['http'], (ports) => (initial = ingressSections(empty, listen(ports.http))), placement);
     const ingress = new HaproxyIngress(haproxy, client, namespace, initial);
     ingress.loop = ingress.run();
     return ingress;
   }
 
-  /** http://127.0.0.1:<port>: send requests here with the Host header of the Ingress rule. */
+  /** http://<its world address>:<port>: send requests here with the Host header of the Ingress rule. */
   get url(): string {
-    return `http://127.0.0.1:${this.haproxy.ports.http}`;
+    return `http://${this.haproxy.address}:${this.haproxy.ports.http}`;
   }
 
   async stop(): Promise<void> {
@@ -57,7 +60,7 @@ export class HaproxyIngress {
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        const sections = ingressSections(await this.inputs(), this.haproxy.ports.http);
+        const sections = ingressSections(await this.inputs(), { address: this.haproxy.address, port: this.haproxy.ports.http });
         if (sections !== this.current) {
           await this.haproxy.reload(() => sections);
           this.current = sections;

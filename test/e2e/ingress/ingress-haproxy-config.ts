@@ -4,7 +4,6 @@
 // sticky on the ORSSESSIONID cookie the runtime sets, health-checked with GET /heartbeat
 // expecting 200, so only primaries get traffic and a new primary gets it at once. Pure.
 import type { V1EndpointSlice, V1Ingress, V1Service } from '@kubernetes/client-node';
-import { reachableAddress } from '../process-node/pod-network.ts';
 
 export interface IngressInputs {
   ingresses: readonly V1Ingress[];
@@ -36,7 +35,7 @@ function backendFor(namespace: string, service: string, servicePort: number, inp
       // probe, the EndpointSlice update and a reload would.
       if (endpoint.conditions?.terminating === true) continue;
       for (const address of endpoint.addresses) {
-        servers.push({ name: ident(endpoint.targetRef?.name ?? address), address: reachableAddress(address), port: slicePort.port });
+        servers.push({ name: ident(endpoint.targetRef?.name ?? address), address, port: slicePort.port });
       }
     }
   }
@@ -44,8 +43,9 @@ function backendFor(namespace: string, service: string, servicePort: number, inp
   return { name: ident(`${namespace}_${service}_${servicePort}`), servers };
 }
 
-export function ingressSections(inputs: IngressInputs, listenPort: number): string {
-  const frontend = ['frontend ingress', `  bind 127.0.0.1:${listenPort}`];
+/** The frontend binds `listen` (an address of the pod network's world, or loopback). */
+export function ingressSections(inputs: IngressInputs, listen: { address: string; port: number }): string {
+  const frontend = ['frontend ingress', `  bind ${listen.address}:${listen.port}`];
   const backends = new Map<string, Backend>();
   let rule = 0;
   for (const ingress of inputs.ingresses) {

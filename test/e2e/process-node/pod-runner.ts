@@ -1,6 +1,6 @@
 // One pod on the process node, as a kubelet runs it: project its volumes and service
 // account token into a folder, start its single container as an `ors` process in a
-// sandbox on the pod's loopback address, run its startup/liveness/readiness probes,
+// sandbox in the pod's own network namespace (its address on the pod network), run its startup/liveness/readiness probes,
 // restart the process as restartPolicy says, write the pod's status, and on deletion
 // stop it (SIGTERM, SIGKILL after the grace period) and confirm the deletion.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +15,7 @@ import { containerMounts, type VolumeSources } from './pod-volumes.ts';
 import { sandboxedCommand, sandboxScript, type SandboxMount } from './pod-sandbox.ts';
 import { podStatus, statusDiverged, type ObservedPod } from './pod-status.ts';
 import { runHttpProbe } from './probe.ts';
-import { podIPFor } from './pod-network.ts';
+import type { Pod as PodNamespace } from '../../infra/pod-network/pod-network.ts';
 
 /** The checkout the pods' `ors` entrypoint runs from. */
 const repositoryRoot = path.resolve(import.meta.dirname, '../../..');
@@ -56,9 +56,10 @@ export class PodRunner {
   readonly name: string;
   readonly namespace: string;
   readonly uid: string;
-  /** status.podIP (10.x) and the loopback address the process listens on (pod-network.ts). */
+  /** status.podIP: the address of the pod's network namespace, where it listens and connects from. */
   readonly podIP: string;
-  readonly listenAddress: string;
+  /** The pod's network namespace (the "pause container"): kept across container restarts. */
+  readonly netns: PodNamespace;
   readonly dir: string;
   readonly exits: ProcessExit[] = [];
   private pod: V1Pod;
@@ -73,14 +74,14 @@ export class PodRunner {
   private generation = 0;
   private writing: Promise<void> | undefined;
 
-  constructor(pod: V1Pod, listenAddress: string, dir: string, context: PodRunnerContext) {
-    const podIP = podIPFor(listenAddress);
+  constructor(pod: V1Pod, netns: PodNamespace, dir: string, context: PodRunnerContext) {
+    const podIP = netns.address;
     this.pod = pod;
     this.name = pod.metadata!.name!;
     this.namespace = pod.metadata!.namespace!;
     this.uid = pod.metadata!.uid!;
     this.podIP = podIP;
-    this.listenAddress = listenAddress;
+    this.netns = netns;
     this.dir = dir;
     this.context = context;
     const containers = pod.spec?.containers ?? [];
@@ -131,11 +132,12 @@ export class PodRunner {
     this.loops.push(this.runLoop());
   }
 
-  /** SIGTERM, SIGKILL after the grace period; the pod stays stopped. */
+  /** SIGTERM, SIGKILL after the grace period; the pod stays stopped and its network namespace goes. */
   async stop(graceSeconds: number): Promise<void> {
     this.stopping = true;
     await this.killProcess(graceSeconds);
     await Promise.all(this.loops);
+    await this.netns.remove();
   }
 
   /** Sends a signal to the container's process (chaos: SIGKILL, SIGSTOP, SIGCONT). */
@@ -223,8 +225,6 @@ export class PodRunner {
       configMapKey: (name, key) => sources.configMap(name)?.[key],
       secretKey: (name, key) => sources.secret(name)?.[key],
     });
-    // The pod has no network namespace of its own: "every interface" means its address.
-    for (const [key, value] of Object.entries(podEnv)) if (value === '0.0.0.0') podEnv[key] = this.listenAddress;
     const env = {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       HOME: '/home/nonroot',
@@ -240,7 +240,7 @@ export class PodRunner {
       mounts,
       programFolders: [repositoryRoot, path.dirname(realpathSync(process.execPath))],
     });
-    return { env, argv: sandboxedCommand(script, containerCommandLine(this.container, env, this.context.entrypoint)) };
+    return { env, argv: this.netns.command(sandboxedCommand(script, containerCommandLine(this.container, env, this.context.entrypoint))) };
   }
 
   private spawnProcess(env: Record<string, string>, argv: string[]): void {
@@ -293,7 +293,7 @@ export class PodRunner {
       if (this.stopping) return;
       const startedAt = Date.now();
       this.spawnProcess(prepared.env, prepared.argv);
-      this.context.log(`pod ${this.name}: started pid ${this.child?.pid} on ${this.listenAddress} (pod IP ${this.podIP})`);
+      this.context.log(`pod ${this.name}: started pid ${this.child?.pid} in ${this.netns.name} (pod IP ${this.podIP})`);
       const generation = ++this.generation;
       await this.writeStatus();
       void this.probeLoop(generation);
@@ -347,7 +347,7 @@ export class PodRunner {
     let failures = 0;
     await sleep((probe.initialDelaySeconds ?? 0) * 1000);
     while (alive()) {
-      if (await runHttpProbe(probe, this.container, this.listenAddress)) {
+      if (await runHttpProbe(probe, this.container, this.podIP)) {
         if (untilSuccess) return true;
         failures = 0;
       } else if (++failures >= (probe.failureThreshold ?? 3)) return false;
@@ -361,7 +361,7 @@ export class PodRunner {
     let failures = 0;
     await sleep((probe.initialDelaySeconds ?? 0) * 1000);
     while (alive()) {
-      const ok = await runHttpProbe(probe, this.container, this.listenAddress);
+      const ok = await runHttpProbe(probe, this.container, this.podIP);
       if (!alive()) return;
       if (ok) {
         failures = 0;

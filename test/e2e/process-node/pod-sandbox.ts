@@ -1,10 +1,10 @@
 // The process node's stand-in for a container: the pod's process runs in its own user,
-// mount and UTS namespaces (`unshare`, no root needed), where /etc and /run are overlays
+// mount and UTS namespaces (`unshare`, no root needed), where /etc is an overlay and /run a tmpfs
 // so the pod's volumes can be bind-mounted at their mountPath (/etc/ors/..., /tmp,
 // /var/run/secrets/...), /etc/hosts is the harness's cluster DNS, and the hostname is
-// the pod's. The network namespace stays the host's: each pod gets its own loopback
-// address instead (see pod-addresses.ts). Pure: this file renders the script that sets
-// the namespaces up; pod-process.ts runs it.
+// the pod's. The network namespace is the pod's own, entered before this script runs
+// (test/infra/pod-network/). Pure: this file renders the script that sets the namespaces
+// up; pod-runner.ts runs it.
 
 export interface SandboxMount {
   /** Host folder or file. */
@@ -41,12 +41,13 @@ function hides(target: string, source: string): boolean {
  */
 export function sandboxScript(spec: SandboxSpec): string {
   const lines = ['set -e'];
-  for (const root of ['etc', 'run']) {
-    const upper = `${spec.overlayDir}/${root}-upper`;
-    const work = `${spec.overlayDir}/${root}-work`;
-    lines.push(`mkdir -p ${quote(upper)} ${quote(work)}`);
-    lines.push(`mount -t overlay overlay -o ${quote(`lowerdir=/${root},upperdir=${upper},workdir=${work}`)} /${root}`);
-  }
+  const upper = `${spec.overlayDir}/etc-upper`;
+  const work = `${spec.overlayDir}/etc-work`;
+  lines.push(`mkdir -p ${quote(upper)} ${quote(work)}`);
+  lines.push(`mount -t overlay overlay -o ${quote(`lowerdir=/etc,upperdir=${upper},workdir=${work}`)} /etc`);
+  // /run starts empty, as a container's does (an overlay of the host's is refused in a user
+  // namespace while /run/netns holds the pod network's namespace mounts).
+  lines.push('mount -t tmpfs -o mode=0755 tmpfs /run');
   lines.push(`mount --bind ${quote(spec.hostsFile)} /etc/hosts`);
   // A program folder a volume will hide is first bound to a place no volume covers, then
   // bound back at its own path once the volumes are mounted.

@@ -1,11 +1,10 @@
 // The process node: the kubelet (and scheduler) of the e2e harness. It registers Node
 // objects and keeps their node Leases fresh, binds the test namespace's pending pods to
-// them, runs each bound pod as a sandboxed local process on its own loopback address
-// (pod-runner.ts), keeps the cluster DNS hosts file current, and on a pod's deletion
+// them, runs each bound pod as a sandboxed local process in a network namespace of its
+// own on the pod network (test/infra/pod-network/, pod-runner.ts), keeps the cluster DNS hosts file current, and on a pod's deletion
 // stops its process and confirms the deletion. Everything else — StatefulSets making
 // pods, EndpointSlices following readiness, garbage collection — is the real
 // kube-controller-manager's work.
-import { randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +13,7 @@ import { KubeApiError, type KubeClient } from '../../../operator/controller/kube
 import { hostsFile } from './cluster-dns.ts';
 import { PodRunner } from './pod-runner.ts';
 import { chooseNode } from './pod-scheduling.ts';
-import { reachableAddress } from './pod-network.ts';
+import type { PodNetwork } from '../../infra/pod-network/pod-network.ts';
 
 export interface ProcessNodeOptions {
   /** Admin client (the kubelet's and scheduler's rights). */
@@ -29,6 +28,8 @@ export interface ProcessNodeOptions {
   dir: string;
   /** Stands in for the image's ENTRYPOINT. */
   entrypoint: readonly string[];
+  /** The run's pod network: each pod gets a namespace and an address on it. */
+  network: PodNetwork;
 }
 
 const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -39,8 +40,6 @@ export class ProcessNode {
   private readonly runners = new Map<string, PodRunner>();
   private readonly terminating = new Map<string, Promise<void>>();
   private readonly hosts: string;
-  private readonly addressOctet = randomInt(20, 250);
-  private nextAddress = 0;
   private running = true;
   private loop: Promise<void> | undefined;
   private leaseLoop: Promise<void> | undefined;
@@ -87,13 +86,9 @@ export class ProcessNode {
     // The pod folders (container logs) stay for post-mortems.
   }
 
+  /** The node's address: the host's end of the pod network, where probes come from. */
   private get hostIP(): string {
-    return `10.${this.addressOctet}.255.1`;
-  }
-
-  private allocateAddress(): string {
-    const n = this.nextAddress++;
-    return `127.${this.addressOctet}.${Math.floor(n / 250)}.${(n % 250) + 2}`;
+    return this.options.network.description.hostAddress;
   }
 
   private async registerNode(name: string): Promise<void> {
@@ -186,7 +181,8 @@ export class ProcessNode {
         continue;
       }
       if (this.terminating.has(uid) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      const created = new PodRunner(pod, this.allocateAddress(), path.join(this.options.dir, 'pods', `${pod.metadata!.name}-${uid.slice(0, 8)}`), {
+      const netns = await this.options.network.addPod(pod.metadata!.name!);
+      const created = new PodRunner(pod, netns, path.join(this.options.dir, 'pods', `${pod.metadata!.name}-${uid.slice(0, 8)}`), {
         client,
         entrypoint: this.options.entrypoint,
         hostIP: this.hostIP,
@@ -214,9 +210,9 @@ export class ProcessNode {
   private async updateHosts(pods: V1Pod[]): Promise<void> {
     const withAddresses = pods.map((pod) => {
       const runner = this.runners.get(pod.metadata!.uid!);
-      return runner ? { ...pod, status: { ...pod.status, podIP: runner.listenAddress } } : pod;
+      return runner ? { ...pod, status: { ...pod.status, podIP: runner.podIP } } : pod;
     });
-    const text = hostsFile(withAddresses.map((pod) => ({ ...pod, status: { ...pod.status, podIP: pod.status?.podIP ? reachableAddress(pod.status.podIP) : undefined } })));
+    const text = hostsFile(withAddresses);
     if (text === this.lastHosts) return;
     // Written in place: the sandboxes bind-mount this very file (inode) as /etc/hosts.
     await writeFile(this.hosts, text);

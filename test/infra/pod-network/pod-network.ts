@@ -15,6 +15,7 @@ import { randomInt } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { runTool, runToolOrThrow } from '../command-line-tool.ts';
 import { partitionRuleset, type LinkFault } from './partition-rules.ts';
+import type { Placement } from './placement.ts';
 
 /** What a worker needs to attach to a world (JSON, passed through vitest's provide). */
 export interface PodNetworkDescription {
@@ -59,6 +60,8 @@ export interface PodNetwork {
    * load balancer), so each server is cut or reached by its own address.
    */
   addWorldAddress(): Promise<string>;
+  /** A new world address and the world's command wrapper: where to start a server of the world. */
+  placeInWorld(): Promise<Placement>;
   /** A new pod namespace with its own address, loopback up, its veth on the bridge. */
   addPod(label: string): Promise<Pod>;
   /** The pods this process created and has not removed. */
@@ -278,6 +281,9 @@ function attach(description: PodNetworkDescription, owner: { hostEnd: string } |
     world: worldHandle,
     subnet: `10.${octet}.0.0/16`,
     addWorldAddress,
+    async placeInWorld() {
+      return { address: await addWorldAddress(), command: worldHandle.command };
+    },
     addPod,
     pods: () => [...pods.values()],
     async destroy() {

@@ -25,18 +25,18 @@ describe('the Ingress stand-in configuration', () => {
         ],
       },
     ],
-  }, 9999);
+  }, { address: '10.200.0.9', port: 9999 });
 
   it('routes on the Host header to one backend per Service', () => {
-    expect(config).toContain('bind 127.0.0.1:9999');
+    expect(config).toContain('bind 10.200.0.9:9999');
     expect(config).toMatch(/acl rule_0_host req.hdr\(host\),field\(1,:\) -m str -i ors.test/);
     expect(config).toContain('use_backend ns_cc_8080 if rule_0_host rule_0_path');
     expect(config).toContain('use_backend ns_cc-node-0_8080 if rule_1_host rule_1_path');
   });
 
-  it('health-checks every non-terminating endpoint on /heartbeat, at its loopback twin, sticky on ORSSESSIONID', () => {
-    expect(config).toContain('server cc-node-0-0 127.7.0.2:31000 check');
-    expect(config).toContain('server cc-node-0-1 127.7.0.3:31000 check');
+  it('health-checks every non-terminating endpoint on /heartbeat, at its pod IP, sticky on ORSSESSIONID', () => {
+    expect(config).toContain('server cc-node-0-0 10.7.0.2:31000 check');
+    expect(config).toContain('server cc-node-0-1 10.7.0.3:31000 check');
     expect(config).not.toContain('cc-node-1-0');
     expect(config).toContain('option httpchk GET /heartbeat');
     expect(config).toContain('stick on req.cook(ORSSESSIONID)');

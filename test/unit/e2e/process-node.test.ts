@@ -3,7 +3,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { containerCommandLine, containerEnvironment, expandReferences } from '../../e2e/process-node/container-environment.ts';
 import { hostsFile } from '../../e2e/process-node/cluster-dns.ts';
-import { podIPFor, reachableAddress } from '../../e2e/process-node/pod-network.ts';
 import { containerMounts } from '../../e2e/process-node/pod-volumes.ts';
 import { sandboxScript } from '../../e2e/process-node/pod-sandbox.ts';
 import { chooseNode } from '../../e2e/process-node/pod-scheduling.ts';
@@ -125,15 +124,9 @@ describe('volumes and sandbox', () => {
 });
 
 describe('pod network, DNS and scheduling', () => {
-  it('maps pod IPs to their loopback twins', () => {
-    expect(podIPFor('127.5.0.2')).toBe('10.5.0.2');
-    expect(reachableAddress('10.5.0.2')).toBe('127.5.0.2');
-    expect(reachableAddress('192.168.1.1')).toBe('192.168.1.1');
-  });
-
   it('names pods under their headless Service', () => {
-    expect(hostsFile([{ ...pod, status: { podIP: '127.1.0.3' } }])).toContain(
-      '127.1.0.3 cc-node-0-1.cc-node-0-sync.ns.svc.cluster.local cc-node-0-1.cc-node-0-sync.ns.svc cc-node-0-1.cc-node-0-sync',
+    expect(hostsFile([{ ...pod, status: { podIP: '10.201.0.3' } }])).toContain(
+      '10.201.0.3 cc-node-0-1.cc-node-0-sync.ns.svc.cluster.local cc-node-0-1.cc-node-0-sync.ns.svc cc-node-0-1.cc-node-0-sync',
     );
   });
 

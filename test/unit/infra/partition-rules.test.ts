@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FAULT_TABLE, partitionRuleset } from '../../infra/pod-network/partition-rules.ts';
+import { LOSSY_LINK_PERCENT, PARTITION_KINDS, partitionFaults } from '../../e2e/chaos/partitions.ts';
 
 describe('partitionRuleset (a pod\'s link faults as nftables rules)', () => {
   it('heals by replacing the table with nothing, valid whether or not it existed', () => {
@@ -39,5 +40,16 @@ describe('partitionRuleset (a pod\'s link faults as nftables rules)', () => {
     expect(() => partitionRuleset([{ kind: 'cut', peers: [] }])).toThrow(/at least one peer/);
     expect(() => partitionRuleset([{ kind: 'loss', percent: 0 }])).toThrow(/whole percentage/);
     expect(() => partitionRuleset([{ kind: 'isolate', except: ['::1'] }])).toThrow(/not an IPv4 address/);
+  });
+});
+
+describe('partitionFaults (the e2e partition kinds)', () => {
+  const peers = { apiServer: { address: '10.1.0.3', port: 6443 }, peer: '10.1.7.7', kubelet: '10.1.255.254' };
+  it('cuts the API server by address and port, the peer by address, everything but the kubelet', () => {
+    expect(partitionFaults('from-api-server', peers)).toEqual([{ kind: 'cut', peers: [{ address: '10.1.0.3', port: 6443 }] }]);
+    expect(partitionFaults('from-peer', peers)).toEqual([{ kind: 'cut', peers: [{ address: '10.1.7.7' }] }]);
+    expect(partitionFaults('from-everything', peers)).toEqual([{ kind: 'isolate', except: ['10.1.255.254'] }]);
+    expect(partitionFaults('lossy-link', peers)).toEqual([{ kind: 'loss', percent: LOSSY_LINK_PERCENT }]);
+    for (const kind of PARTITION_KINDS) expect(() => partitionRuleset(partitionFaults(kind, peers))).not.toThrow();
   });
 });
