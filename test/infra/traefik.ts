@@ -6,6 +6,7 @@ import type { KubeClient } from '../../operator/controller/kube-client.ts';
 import { freePorts, retryOnPortClash } from './free-port.ts';
 import { startManagedProcess } from './managed-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
+import { LOOPBACK, type Placement } from './pod-network/placement.ts';
 import { serverBinary } from './server-binaries.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -44,10 +45,8 @@ export interface TraefikOptions {
   client: KubeClient;
   /** The namespaces the providers watch; each gets a Gateway. */
   namespaces: readonly string[];
-  /** The address the entry points listen on (127.0.0.1 by default; a pod network address when run there). */
-  address?: string;
-  /** Wraps Traefik's argv, e.g. to run it in a network namespace (nsenter ... --). */
-  command?: (argv: readonly string[]) => string[];
+  /** Where Traefik runs and listens: host loopback by default, or the pod network's world (network.placeInWorld()). */
+  placement?: Placement;
   /** The providers to run (both by default); one Traefik per provider serves the same hosts side by side. */
   providers?: readonly TraefikProvider[];
   /** Traefik's Gateway provider with the experimental channel's resources (TCPRoute, TLSRoute). */
@@ -94,6 +93,10 @@ export function traefikArguments(options: {
     '--providers.kubernetesIngress=true',
     `--providers.kubernetesIngress.namespaces=${namespaces}`,
     '--providers.kubernetesIngress.throttleDuration=0s',
+    // A Service without ready endpoints (a node between two primaries) answers 503, which
+    // clients retry; without this Traefik drops the router and answers 404, which reads
+    // as "no such session".
+    '--providers.kubernetesIngress.allowEmptyServices=true',
   ];
   const gateway = [
     '--providers.kubernetesGateway=true',
@@ -114,6 +117,7 @@ export function traefikArguments(options: {
     '--api.dashboard=false',
     '--ping=true',
     '--log.level=INFO',
+    '--log.noColor=true',
     '--accessLog=true',
     `--accessLog.filePath=${options.accessLog}`,
     // Apply a change of Ingresses, routes or EndpointSlices at once (the default waits 2 s).
@@ -130,7 +134,8 @@ export function startTraefik(options: TraefikOptions): Promise<Traefik> {
 async function startTraefikOnce(options: TraefikOptions): Promise<Traefik> {
   const binary = serverBinary('traefik');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ors-traefik-'));
-  const address = options.address ?? '127.0.0.1';
+  const placement = options.placement ?? LOOPBACK;
+  const address = placement.address;
   const [web, api] = await freePorts(2);
   const ports = { web, api };
   const id = randomBytes(3).toString('hex');
@@ -180,7 +185,7 @@ async function startTraefikOnce(options: TraefikOptions): Promise<Traefik> {
       experimentalChannel: options.experimentalChannel ?? false,
     }),
   ];
-  const [command, ...args] = options.command ? options.command(argv) : argv;
+  const [command, ...args] = placement.command(argv);
   const process = startManagedProcess('traefik', command, args, {
     logFile: path.join(dir, 'traefik.log'),
     env: { ...globalThis.process.env, KUBECONFIG: options.kubeconfig },
