@@ -110,22 +110,17 @@ export const RoutingSchema = z
         annotations: z
           .record(z.string(), z.string())
           .optional()
-          .describe('Extra annotations for the controller in use; the operator already sets cookie stickiness on ORSSESSIONID for ingress-nginx and Traefik.'),
+          .describe('Extra annotations for the controller in use (they win over the operator\'s). The operator already sets those that make Traefik, HAProxy Ingress and ingress-nginx read the per-node session paths as regular expressions.'),
         tlsSecretName: dnsLabel.optional().describe('Secret holding the TLS certificate for the host and node-*.host.'),
       })
       .describe('Kubernetes Ingress routing.')),
     gateway: defaulted(z
       .object({
-        enabled: z.boolean().default(false).describe('Create Gateway API HTTPRoutes (cluster route with session persistence, one route per node host).'),
+        enabled: z.boolean().default(false).describe('Create Gateway API HTTPRoutes: the cluster host, one per node host, and one per node that sends requests naming its sessions (path or ORSSESSIONID cookie, regular expressions) to it.'),
         parentRefs: z.array(ParentRefSchema).max(16).default([]).describe('Gateways the routes attach to.'),
       })
       .meta(cel({ rule: '!self.enabled || size(self.parentRefs) > 0', message: 'routing.gateway.parentRefs needs at least one Gateway when routing.gateway.enabled is true' }))
       .describe('Gateway API HTTPRoute routing.')),
-    stickyCookieMaxAgeSeconds: z
-      .int()
-      .min(0)
-      .optional()
-      .describe('Lifetime of the ORSSESSIONID stickiness cookie the load balancer may add; a session cookie when unset.'),
   })
   .meta(
     cel({
@@ -133,7 +128,7 @@ export const RoutingSchema = z
       message: 'routing.host is required when an Ingress or a Gateway route is enabled',
     }),
   )
-  .describe('How clients reach the cluster: Ingress and/or Gateway API, sticky on the ORSSESSIONID cookie.');
+  .describe('How clients reach the cluster: Ingress and/or Gateway API; a request whose path or ORSSESSIONID cookie names a session goes straight to its node, anything else to any primary (which answers 307 for another node\'s session).');
 
 export const TelephonySchema = z
   .object({

@@ -24,10 +24,10 @@ export const RuntimeOptionsSchema = z
       .describe('ORS backup-synch-max-age: seconds the primary may hold sync data before sending it to its backup. ORS default 600.'),
     heartbeatBackupStatus: z
       .int()
-      .min(300)
+      .min(400)
       .max(599)
       .optional()
-      .describe('ORS heartbeat-backup-status: HTTP status GET /heartbeat answers on a backup. Must not be 2xx, or backups become Ready and receive traffic. ORS default 503.'),
+      .describe('ORS heartbeat-backup-status: HTTP status GET /heartbeat answers on a backup. 400-599: a 2xx or 3xx makes backups Ready (Kubernetes probes) and healthy to HAProxy and mod_proxy_hcheck, and 200-206 to an F5 monitor, so they would receive traffic. ORS default 503.'),
     restartSessionOnSwitchover: z
       .boolean()
       .optional()

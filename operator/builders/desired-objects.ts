@@ -4,7 +4,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { buildClusterService } from './cluster-service.ts';
-import { buildClusterHttpRoute, buildNodeHttpRoute } from './http-routes.ts';
+import { buildClusterHttpRoute, buildNodeHttpRoute, buildNodeSessionHttpRoute } from './http-routes.ts';
 import { buildIngress } from './ingress.ts';
 import { buildNodeDisruptionBudget } from './node-disruption-budget.ts';
 import { buildNodeNetworkPolicy } from './node-network-policy.ts';
@@ -25,6 +25,7 @@ export function buildNodeObjects(cluster: OrsCluster, node: number): KubernetesO
     buildNodeDisruptionBudget(cluster, node),
     buildNodeNetworkPolicy(cluster, node),
     buildNodeHttpRoute(cluster, node),
+    buildNodeSessionHttpRoute(cluster, node),
     buildNodeStatefulSet(cluster, node),
   ].filter((o): o is NonNullable<typeof o> => o !== undefined) as KubernetesObject[];
 }

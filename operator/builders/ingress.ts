@@ -1,23 +1,30 @@
-// The Ingress: the cluster host goes to the Service over all primaries, hashed on the
-// ORSSESSIONID cookie so a session's requests keep reaching its node; node-<i>.<host>
-// goes to node i's primary and is that node's external-url. The ORS cookie is the
-// session id itself, so stickiness hashes on it rather than adding a second cookie.
-import type { V1Ingress, V1IngressRule } from '@kubernetes/client-node';
+// The Ingress: on the cluster host, a path per node that matches that node's session ids
+// (/scxml/session/<id>/..., a regular expression, pathType ImplementationSpecific) goes
+// to the node's Service, everything else to the Service over all primaries; node-<i>.<host>
+// goes to node i's primary and is that node's external-url. The annotations tell the
+// controllers people run which read those paths as regular expressions: Traefik
+// (router.pathmatcher), HAProxy Ingress (path-type) and ingress-nginx (use-regex). A
+// controller that reads them literally never matches them, and a session request then
+// reaches any primary, which answers 307 to the owner: the fallback. No cookie
+// stickiness: the ORSSESSIONID cookie is the session id, and a controller's own cookie
+// of that name would replace it. README's routing section lists what each controller does.
+import type { V1HTTPIngressPath, V1Ingress, V1IngressRule } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { clusterLabels, clusterServiceName, nodeHost, nodeName, ownedMetadata } from './names.ts';
+import { ingressSessionPathPattern } from './session-route-patterns.ts';
 
-export const SESSION_COOKIE = 'ORSSESSIONID';
-
-const STICKINESS_ANNOTATIONS: Record<string, string> = {
-  'nginx.ingress.kubernetes.io/upstream-hash-by': `$cookie_${SESSION_COOKIE}`,
-  'haproxy.org/cookie-persistence': SESSION_COOKIE,
+export const SESSION_PATH_ANNOTATIONS: Record<string, string> = {
+  'traefik.ingress.kubernetes.io/router.pathmatcher': 'PathRegexp',
+  'haproxy-ingress.github.io/path-type': 'regex',
+  'nginx.ingress.kubernetes.io/use-regex': 'true',
 };
 
-function rule(host: string, service: string, port: number): V1IngressRule {
-  return {
-    host,
-    http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: port } } } }] },
-  };
+function backend(service: string, port: number): V1HTTPIngressPath['backend'] {
+  return { service: { name: service, port: { number: port } } };
+}
+
+function rule(host: string, paths: V1HTTPIngressPath[]): V1IngressRule {
+  return { host, http: { paths } };
 }
 
 export function buildIngress(cluster: OrsCluster, nodeIds: readonly number[]): V1Ingress | undefined {
@@ -25,12 +32,13 @@ export function buildIngress(cluster: OrsCluster, nodeIds: readonly number[]): V
   if (!routing.ingress.enabled || !routing.host) return undefined;
   const name = cluster.metadata.name;
   const nodeHosts = nodeIds.map((node) => nodeHost(routing.host!, node));
+  const everything = (service: string): V1HTTPIngressPath => ({ path: '/', pathType: 'Prefix', backend: backend(service, httpPort) });
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata: {
       ...ownedMetadata(cluster, name, clusterLabels(name, 'routing')),
-      annotations: { ...STICKINESS_ANNOTATIONS, ...routing.ingress.annotations },
+      annotations: { ...SESSION_PATH_ANNOTATIONS, ...routing.ingress.annotations },
     },
     spec: {
       ...(routing.ingress.className ? { ingressClassName: routing.ingress.className } : {}),
@@ -38,8 +46,15 @@ export function buildIngress(cluster: OrsCluster, nodeIds: readonly number[]): V
         ? { tls: [{ hosts: [routing.host, ...nodeHosts], secretName: routing.ingress.tlsSecretName }] }
         : {}),
       rules: [
-        rule(routing.host, clusterServiceName(name), httpPort),
-        ...nodeIds.map((node) => rule(nodeHost(routing.host!, node), nodeName(name, node), httpPort)),
+        rule(routing.host, [
+          ...nodeIds.map((node): V1HTTPIngressPath => ({
+            path: ingressSessionPathPattern(node),
+            pathType: 'ImplementationSpecific',
+            backend: backend(nodeName(name, node), httpPort),
+          })),
+          everything(clusterServiceName(name)),
+        ]),
+        ...nodeIds.map((node) => rule(nodeHost(routing.host!, node), [everything(nodeName(name, node))])),
       ],
     },
   };

@@ -12,6 +12,8 @@ export const FIELD_MANAGER = 'ors-operator';
 export const nodeName = (cluster: string, node: number) => `${cluster}-node-${node}`;
 export const leaseName = nodeName;
 export const syncServiceName = (cluster: string, node: number) => `${cluster}-node-${node}-sync`;
+/** The HTTPRoute that sends node `node`'s sessions on the cluster host to the node. */
+export const sessionRouteName = (cluster: string, node: number) => `${cluster}-node-${node}-sessions`;
 export const podName = (cluster: string, node: number, ordinal: number) => `${nodeName(cluster, node)}-${ordinal}`;
 export const clusterServiceName = (cluster: string) => cluster;
 export const optionsConfigMapName = (cluster: string) => `${cluster}-options`;

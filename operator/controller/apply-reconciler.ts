@@ -7,7 +7,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { API_VERSION, KIND } from '../api/ors-cluster.ts';
 import { buildClusterObjects, buildNodeObjects } from '../builders/desired-objects.ts';
-import { FIELD_MANAGER, clusterServiceName, nodeName, strategiesConfigMapName, syncKeySecretName } from '../builders/names.ts';
+import { FIELD_MANAGER, clusterServiceName, nodeName, sessionRouteName, strategiesConfigMapName, syncKeySecretName } from '../builders/names.ts';
 import { buildSyncKeySecret, generateSyncKey } from '../builders/sync-key-secret.ts';
 import type { Problem } from '../planning/status-report.ts';
 import { KubeApiError } from './kube-client.ts';
@@ -164,7 +164,10 @@ export async function pruneOptionalObjects(ctx: ReconcileContext, cluster: OrsCl
   if (!strategies.some((s) => s.scxml !== undefined)) deletes.push(pathOf('v1', 'ConfigMap', namespace, strategiesConfigMapName(name)));
   if (!routing.gateway.enabled) {
     deletes.push(pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, clusterServiceName(name)));
-    for (const node of nodeIds) deletes.push(pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, nodeName(name, node)));
+    for (const node of nodeIds) {
+      deletes.push(pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, nodeName(name, node)));
+      deletes.push(pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, sessionRouteName(name, node)));
+    }
   }
   await Promise.all(
     deletes.map((path) =>

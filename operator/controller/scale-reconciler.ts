@@ -2,7 +2,7 @@
 // with everything that belongs to it (its Lease is not owned, so it is deleted here).
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { ACTIVE_SESSIONS_ANNOTATION, DRAIN_ANNOTATION } from '../api/pod-contract.ts';
-import { leaseName, nodeName, syncServiceName } from '../builders/names.ts';
+import { leaseName, nodeName, sessionRouteName, syncServiceName } from '../builders/names.ts';
 import type { Action } from '../planning/actions.ts';
 import { annotateLease } from './lease-annotations.ts';
 import { KubeApiError } from './kube-client.ts';
@@ -23,6 +23,7 @@ export async function deleteNodeObjects(ctx: ReconcileContext, namespace: string
     pathOf('policy/v1', 'PodDisruptionBudget', namespace, nodeName(cluster, node)),
     pathOf('networking.k8s.io/v1', 'NetworkPolicy', namespace, nodeName(cluster, node)),
     pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, nodeName(cluster, node)),
+    pathOf('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, sessionRouteName(cluster, node)),
     pathOf('coordination.k8s.io/v1', 'Lease', namespace, leaseName(cluster, node)),
   ];
   await Promise.all(

@@ -48,7 +48,15 @@ const orsOptions = {
   'call-watching-timeout': integer(0).default(5000).describe('ms a backup or reserved node watches a call for its session'),
   'backup-synch-max-buffer': integer(1).default(100).describe('KB of sync data batched before it is sent to the backup'),
   'backup-synch-max-age': integer(1).default(600).describe('s sync data may wait before it is sent to the backup'),
-  'heartbeat-backup-status': integer(200, 599).default(503).describe('HTTP status of /heartbeat on a backup'),
+  'heartbeat-backup-status': z.coerce
+    .number()
+    .int()
+    .min(400, 'a backup must fail the load balancers\' health checks: below 400 it passes HAProxy\'s httpchk, mod_proxy_hcheck and Kubernetes readiness (any 2xx/3xx), and 200-206 the F5 monitor (HTTP/1.[01] 20[0-6])')
+    .max(599)
+    .default(503)
+    .describe(
+      'HTTP status of /heartbeat on a backup (a primary answers 200). 400-599 only: every health check of the load-balancing guide must fail on a backup, or the balancer sends it traffic — the F5 monitor (GET /heartbeat HTTP/1.0, expecting HTTP/1.[01] 20[0-6]) takes 200-206 as healthy, HAProxy\'s option httpchk, mod_proxy_hcheck and Kubernetes readiness probes any 2xx or 3xx',
+    ),
   'restart-session-on-switchover': flag.default(false).describe('a new primary restarts the sessions of its calls'),
   'session-restart-timeout': integer(10).default(50).describe('ms between batches of restarted sessions (min 10)'),
   'session-processing-threads': integer(1, 1024).default(8).describe('sessions executing a macrostep at once'),

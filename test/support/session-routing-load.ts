@@ -11,9 +11,11 @@ export interface RoutingTally {
   failed: number;
   /** When each failure happened (Date.now()), and what it was. */
   failures: { at: number; session: string; what: string }[];
+  /** The first 307 of each redirected request: where to, and the runtime's reason. */
+  redirects: { at: number; session: string; what: string }[];
 }
 
-export const emptyTally = (): RoutingTally => ({ direct: 0, redirected: 0, failed: 0, failures: [] });
+export const emptyTally = (): RoutingTally => ({ direct: 0, redirected: 0, failed: 0, failures: [], redirects: [] });
 
 export interface SessionHandle {
   id: string;
@@ -27,9 +29,27 @@ async function send(url: string, init: RequestInit): Promise<{ status: number; l
   return { status: response.status, location: response.headers.get('location') ?? undefined, body: await response.text() };
 }
 
-/** Starts a session through the front (following 307s: a start is not a session request). */
+/**
+ * Starts a session through the front, following 307s and retrying a 503 a few times as a
+ * client told "retry" would: a start is not a session request (it has no owner yet), and
+ * on a loaded machine a primary may step down for a moment.
+ */
 export async function startSession(frontUrl: string, strategy: string): Promise<SessionHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSessionOnce(frontUrl, strategy);
+    } catch (error) {
+      if (attempt >= 10 || !(error instanceof StartRefused)) throw error;
+      await sleep(200);
+    }
+  }
+}
+
+class StartRefused extends Error {}
+
+async function startSessionOnce(frontUrl: string, strategy: string): Promise<SessionHandle> {
   let url = `${frontUrl}/scxml/session/start`;
+  const hops: string[] = [];
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const answer = await send(url, {
       method: 'POST',
@@ -38,13 +58,15 @@ export async function startSession(frontUrl: string, strategy: string): Promise<
     });
     if (answer.status === 307 && answer.location) {
       url = new URL(answer.location, url).href;
+      hops.push(`307 ${url} ${answer.body.slice(0, 120)}`);
       continue;
     }
+    if (answer.status === 503) throw new StartRefused(`session start through ${frontUrl}: ${answer.status} ${answer.body}`);
     if (answer.status !== 200) throw new Error(`session start through ${frontUrl}: ${answer.status} ${answer.body}`);
     const id = String((JSON.parse(answer.body) as { sessionid: string }).sessionid);
     return { id, cookie: `ORSSESSIONID=${id}` };
   }
-  throw new Error(`session start through ${frontUrl}: more than ${MAX_REDIRECTS} redirects`);
+  throw new StartRefused(`session start through ${frontUrl}: more than ${MAX_REDIRECTS} redirects: ${hops.join('; ')}`);
 }
 
 /** The n-th request of a session: events and queries in turn (all must answer 200). */
@@ -68,6 +90,7 @@ export async function sendSessionRequest(frontUrl: string, session: SessionHandl
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const answer = await send(url, init);
       if (answer.status === 307 && answer.location) {
+        if (!redirected) tally.redirects.push({ at: Date.now(), session: session.id, what: `${answer.location} ${answer.body.slice(0, 200)}` });
         redirected = true;
         url = new URL(answer.location, url).href;
         continue;

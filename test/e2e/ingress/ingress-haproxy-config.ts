@@ -2,7 +2,10 @@
 // EndpointSlices of the Services they point at: one frontend routing on the Host header,
 // one backend per Service with its endpoints (ready or not, terminating ones left out),
 // sticky on the ORSSESSIONID cookie the runtime sets, health-checked with GET /heartbeat
-// expecting 200, so only primaries get traffic and a new primary gets it at once. Pure.
+// expecting 200, so only primaries get traffic and a new primary gets it at once. Like
+// HAProxy Ingress, it reads ImplementationSpecific paths as regular expressions when the
+// Ingress says `haproxy-ingress.github.io/path-type: regex` (the operator's per-node
+// session paths), else as prefixes. Pure.
 import type { V1EndpointSlice, V1Ingress, V1Service } from '@kubernetes/client-node';
 
 export interface IngressInputs {
@@ -12,6 +15,7 @@ export interface IngressInputs {
 }
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const PATH_TYPE_ANNOTATION = 'haproxy-ingress.github.io/path-type';
 
 /** haproxy identifiers: letters, digits, "-", "_", ".", ":". */
 const ident = (text: string) => text.replace(/[^A-Za-z0-9_.:-]/g, '_');
@@ -50,6 +54,7 @@ export function ingressSections(inputs: IngressInputs, listen: { address: string
   let rule = 0;
   for (const ingress of inputs.ingresses) {
     const namespace = ingress.metadata?.namespace ?? 'default';
+    const regexPaths = ingress.metadata?.annotations?.[PATH_TYPE_ANNOTATION] === 'regex';
     for (const r of ingress.spec?.rules ?? []) {
       for (const p of r.http?.paths ?? []) {
         const service = p.backend.service;
@@ -58,7 +63,8 @@ export function ingressSections(inputs: IngressInputs, listen: { address: string
         backends.set(backend.name, backend);
         const acl = `rule_${rule++}`;
         frontend.push(`  acl ${acl}_host ${r.host ? `req.hdr(host),field(1,:) -m str -i ${r.host}` : 'always_true'}`);
-        frontend.push(`  acl ${acl}_path path_beg ${p.path ?? '/'}`);
+        const asRegex = regexPaths && p.pathType === 'ImplementationSpecific';
+        frontend.push(`  acl ${acl}_path ${asRegex ? 'path_reg' : 'path_beg'} ${p.path ?? '/'}`);
         frontend.push(`  use_backend ${backend.name} if ${acl}_host ${acl}_path`);
       }
     }

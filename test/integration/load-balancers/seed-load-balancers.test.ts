@@ -15,7 +15,7 @@ import { measureSessionRouting } from '../../support/session-routing-load.ts';
 
 const SESSIONS = 200;
 const REQUESTS_PER_SESSION = 7;
-const LEASE_MS = 1500;
+const LEASE_MS = 5000;
 
 let strategiesDir = '';
 beforeAll(async () => {
@@ -26,7 +26,7 @@ afterAll(async () => {
   if (strategiesDir) await rm(strategiesDir, { recursive: true, force: true });
 });
 
-describe.each<SeedBalancerKind>(['apache', 'haproxy'])('the guide\'s two-tier %s over a local cluster', (kind) => {
+describe.each<SeedBalancerKind>(['apache', 'haproxy'] as const)('the guide\'s two-tier %s over a local cluster', (kind) => {
   let setup: SeedSetup | undefined;
   beforeAll(async () => {
     setup = await startSeedSetup(kind, { nodes: 3, strategiesDir, leaseDurationMs: LEASE_MS });

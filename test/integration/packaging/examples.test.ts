@@ -45,6 +45,23 @@ describe('examples on the test kube-apiserver', () => {
     expect(stored.spec.leaderElection.leaseDurationSeconds).toBeGreaterThan(0);
   });
 
+  it('the Ingress the operator builds from orscluster.yaml (a regex session path per node) passes server-side validation', async () => {
+    const manifest = example('orscluster.yaml');
+    const parsed = parseOrsCluster({ ...manifest, metadata: { ...manifest.metadata, uid: '6c1f6a44-0000-4000-8000-000000000002' } });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const ingress = buildDesiredObjects(parsed.cluster, [0, 1, 2], 'k'.repeat(32)).find((o) => o.kind === 'Ingress') as KubernetesObject & {
+      spec: { rules: { http: { paths: { pathType: string }[] } }[] };
+    };
+    expect(ingress.spec.rules[0]!.http.paths.filter((p) => p.pathType === 'ImplementationSpecific')).toHaveLength(3);
+    const result = await kubectl(
+      sharedControlPlane().kubeconfig,
+      ['create', '--dry-run=server', '--validate=strict', '-n', namespace, '-f', '-'],
+      JSON.stringify({ ...ingress, metadata: { ...ingress.metadata, namespace } }),
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
   it('a broken variant of the production example is refused with its CEL message', async () => {
     const broken = example('orscluster-production.yaml');
     (broken.spec.routing as { gateway: { parentRefs: unknown[] } }).gateway.parentRefs = [];
@@ -59,10 +76,12 @@ describe('examples on the test kube-apiserver', () => {
     if (!parsed.ok) throw new Error(parsed.message);
     const objects = buildDesiredObjects(parsed.cluster, [0, 1, 2], 'k'.repeat(32)) as (KubernetesObject & { spec?: Record<string, unknown> })[];
     // Gateway API CRDs are not installed on the test apiserver: the HTTPRoutes are checked
-    // for the stickiness they carry, everything else goes to the apiserver.
+    // for the session routes they carry (and no gateway cookie), everything else goes to
+    // the apiserver.
     const routes = objects.filter((o) => o.kind === 'HTTPRoute');
-    expect(routes).toHaveLength(4);
-    expect(JSON.stringify(routes)).toContain('"sessionName":"ORSSESSIONID"');
+    expect(routes).toHaveLength(7);
+    expect(JSON.stringify(routes)).not.toContain('sessionPersistence');
+    expect(routes.filter((o) => o.metadata!.name!.endsWith('-sessions'))).toHaveLength(3);
     const rest = objects.filter((o) => o.kind !== 'HTTPRoute');
     expect(rest.filter((o) => o.kind === 'StatefulSet')).toHaveLength(3);
     const list = { apiVersion: 'v1', kind: 'List', items: rest };

@@ -41,4 +41,23 @@ describe('the Ingress stand-in configuration', () => {
     expect(config).toContain('option httpchk GET /heartbeat');
     expect(config).toContain('stick on req.cook(ORSSESSIONID)');
   });
+
+  it('reads ImplementationSpecific paths as regular expressions when the Ingress asks (path-type: regex), the rest as prefixes', () => {
+    const session = '/scxml/session/([a-z2-7]{20}\\.node-0|node-0\\.[a-z2-7]{20})(/.*)?$';
+    const regex = ingressSections({
+      ingresses: [{
+        metadata: { name: 'cc', namespace: 'ns', annotations: { 'haproxy-ingress.github.io/path-type': 'regex' } },
+        spec: { rules: [{ host: 'ors.test', http: { paths: [
+          { path: session, pathType: 'ImplementationSpecific', backend: { service: { name: 'cc-node-0', port: { number: 8080 } } } },
+          { path: '/', pathType: 'Prefix', backend: { service: { name: 'cc', port: { number: 8080 } } } },
+        ] } }] },
+      }],
+      services: [],
+      endpointSlices: [],
+    }, 9999);
+    expect(regex).toContain(`acl rule_0_path path_reg ${session}`);
+    expect(regex).toContain('acl rule_1_path path_beg /');
+    expect(regex.indexOf('use_backend ns_cc-node-0_8080')).toBeLessThan(regex.indexOf('use_backend ns_cc_8080'));
+    expect(config).not.toContain('path_reg');
+  });
 });

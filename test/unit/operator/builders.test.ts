@@ -37,7 +37,6 @@ const full = cluster({
     host: 'ors.example.com', scheme: 'https',
     ingress: { enabled: true, className: 'nginx', tlsSecretName: 'ors-tls' },
     gateway: { enabled: true, parentRefs: [{ name: 'public', namespace: 'gateways', sectionName: 'https' }] },
-    stickyCookieMaxAgeSeconds: 3600,
   },
   resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
   tolerations: [{ key: 'contact-center', operator: 'Exists', effect: 'NoSchedule' }],

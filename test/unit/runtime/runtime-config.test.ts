@@ -9,6 +9,7 @@ import os from 'node:os';
 import { ConfigError, envVarName, optionsFromEnv, readConfigFile, resolveConfig } from '../../../runtime/config/load-config.ts';
 import { newSessionId, parseSessionId } from '../../../runtime/sessions/session-id.ts';
 import { routeForSession } from '../../../runtime/http/session-routing.ts';
+import { describeOption } from '../../../runtime/config/runtime-options.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -53,10 +54,23 @@ describe('runtime configuration', () => {
   it('names the option, its source and the allowed values when invalid', () => {
     expect(() => resolveConfig({ flags: { 'session-restart-timeout': '5' } })).toThrow(/session-restart-timeout \(from flag: --session-restart-timeout\).*10/);
     expect(() => resolveConfig({ env: { 'log-level': 'loud' } })).toThrow(/log-level \(from environment: ORS_LOG_LEVEL\).*allowed: one of fatal, error/);
-    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': 'abc' } })).toThrow(/allowed: an integer from 200 to 599/);
+    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': 'abc' } })).toThrow(/allowed: an integer from 400 to 599/);
     expect(() => resolveConfig({ file: { 'sessionid-with-nodeid': 'maybe' } })).toThrow(/allowed: true or false/);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(ConfigError);
     expect(() => resolveConfig({ file: { 'no-such-option': 1 } })).toThrow(/unknown option\(s\) no-such-option/);
+  });
+
+  it('refuses a heartbeat-backup-status that a load balancer takes for healthy (2xx, 3xx), saying why', () => {
+    for (const status of [200, 204, 206, 207, 250, 301, 307, 399]) {
+      expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': String(status) } }), String(status)).toThrow(
+        /heartbeat-backup-status .*below 400 it passes HAProxy's httpchk.*200-206 the F5 monitor.*allowed: an integer from 400 to 599/,
+      );
+    }
+    for (const status of [400, 404, 418, 503, 599]) {
+      expect(resolveConfig({ flags: { 'heartbeat-backup-status': String(status) } })['heartbeat-backup-status']).toBe(status);
+    }
+    expect(() => resolveConfig({ flags: { 'heartbeat-backup-status': '600' } })).toThrow(/heartbeat-backup-status/);
+    expect(describeOption('heartbeat-backup-status')).toMatch(/F5 monitor .*200-206/);
   });
 
   it('ors runtime exits 2 with the message on invalid configuration', async () => {
