@@ -44,7 +44,7 @@ export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3)
   }
 }
 
-/** Whether something accepts TCP connections on `host`:`port` (loopback by default) right now. */
+/** Whether something accepts TCP connections on `host`:`port` right now. */
 export function acceptsConnections(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.createConnection({ host, port }, () => {

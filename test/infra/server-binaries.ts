@@ -27,6 +27,7 @@ const goBuiltComponents = {
   kubernetes: { module: 'k8s.io/kubernetes', binaries: ['kube-apiserver', 'kube-controller-manager', 'kubectl'] },
   etcd: { module: 'go.etcd.io/etcd/server/v3', binaries: ['etcd'] },
   helm: { module: 'helm.sh/helm/v3', binaries: ['helm'] },
+  traefik: { module: 'github.com/traefik/traefik/v3', binaries: ['traefik'] },
 } as const;
 
 type GoBuiltComponent = keyof typeof goBuiltComponents;

@@ -54,7 +54,7 @@ describe('the Ingress stand-in configuration', () => {
       }],
       services: [],
       endpointSlices: [],
-    }, { address: '10.244.0.2', port: 9999 });
+    }, { address: '10.200.0.9', port: 9999 });
     expect(regex).toContain(`acl rule_0_path path_reg ${session}`);
     expect(regex).toContain('acl rule_1_path path_beg /');
     expect(regex.indexOf('use_backend ns_cc-node-0_8080')).toBeLessThan(regex.indexOf('use_backend ns_cc_8080'));
