@@ -29,6 +29,13 @@ const tierPort = (id: string) => `tier-${id}`;
 /** Health-check period of the per-node tiers, ms (mod_proxy_hcheck counts in seconds). */
 export const CHECK_INTERVAL_MS = 1000;
 
+/**
+ * How long after a node has a primary again its requests may still fail: the balancer
+ * sees the new primary at its next passing check, which a loaded machine may run up to
+ * one period late.
+ */
+export const FAILOVER_GRACE_MS = 2 * CHECK_INTERVAL_MS;
+
 /** The guide's two-tier mod_proxy_balancer layout (virtual hosts; httpd.conf adds modules and Listen). */
 export function apacheTwoTierSections(nodes: readonly SeedNode[], ports: Record<string, number>, sticky = true): string {
   const lines: string[] = [];

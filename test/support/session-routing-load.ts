@@ -127,7 +127,7 @@ export async function measureSessionRouting(
   return tally;
 }
 
-/** Keeps sending the sessions' requests in turn, every `pauseMs`, until `stop()` resolves true. */
+/** Keeps sending the sessions' requests in turn, a round every `pauseMs`, until `until()` returns true. */
 export async function keepSending(
   frontUrl: string,
   sessions: readonly SessionHandle[],
