@@ -97,21 +97,35 @@ export class StrategyLoader {
   }
 
   /**
-   * `<script src>` / `<data src>` of a document: resolved against the document's location
-   * and then through resolve(), so the same policy applies as to a client's src.
+   * `<script src>` / `<data src>` of a document, resolved against the document's location
+   * and then through resolve(), so the same policy applies as to a client's src. An
+   * include never reaches a file the document itself could not be: a document fetched
+   * over HTTP includes only http(s) URLs (not `file:`), and a file document's includes
+   * stay inside strategies-dir, or without one inside the document's own directory.
    */
   async #loadIncludes(text: string, location: string): Promise<Map<string, string>> {
     const includes = new Map<string, string>();
     const isUrl = (s: string) => /^https?:\/\//i.test(s);
     for (const src of this.#options.engine.externalSources?.(text) ?? []) {
-      const target = isUrl(src) ? src : isUrl(location) ? new URL(src, location).href : path.resolve(path.dirname(location), src.replace(/^file:/, ''));
+      const refused = (why: string) => new HttpError(400, 'bad-src', `${location}: include ${JSON.stringify(src)} ${why}`);
+      let target: string;
+      if (isUrl(location)) {
+        target = new URL(src, location).href;
+        if (!isUrl(target)) throw refused('of a document fetched over HTTP must be an http(s) URL');
+      } else if (isUrl(src)) target = src;
+      else {
+        target = src.startsWith('file:') ? new URL(src, 'file://' + location).pathname : path.resolve(path.dirname(location), src);
+        const home = this.#options.strategiesDir !== undefined ? path.resolve(this.#options.strategiesDir) : path.dirname(location);
+        const inside = path.relative(home, target);
+        if (inside.startsWith('..') || path.isAbsolute(inside)) throw refused(`is outside ${this.#options.strategiesDir !== undefined ? 'strategies-dir' : "the document's directory"}`);
+      }
       const resolved = this.resolve(target);
       if (isUrl(resolved)) includes.set(src, await this.#fetchText(src, resolved));
       else {
         try {
           includes.set(src, await readFile(resolved, 'utf8'));
         } catch {
-          throw new HttpError(400, 'bad-src', `${location}: cannot read ${JSON.stringify(src)} (${resolved})`);
+          throw refused(`cannot be read (${resolved})`);
         }
       }
     }
