@@ -145,18 +145,29 @@ export class StrategyLoader {
   }
 
   /**
-   * `<script src>` / `<data src>` of a document: resolved against the document's location
-   * and then through resolve(), so the same policy (and size cap) applies as to a client's src.
+   * `<script src>` / `<data src>` of a document, resolved against the document's location
+   * and then through resolve(), so the same policy (and size cap) applies as to a client's
+   * src. An include never reaches a file the document itself could not be: a document
+   * fetched over HTTP includes only http(s) URLs (not `file:`), and a file document's
+   * includes stay inside strategies-dir, or without one inside the document's own directory.
    */
   async #loadIncludes(text: string, location: string): Promise<Map<string, string>> {
     const includes = new Map<string, string>();
     for (const src of this.#options.engine.externalSources?.(text) ?? []) {
-      const target = isHttpUrl(src)
-        ? src
-        : isHttpUrl(location)
-          ? new URL(src, location).href
-          : path.resolve(path.dirname(location), src.replace(/^file:/, ''));
+      const refused = (why: string) => new HttpError(400, 'bad-src', `include ${JSON.stringify(src)} ${why}`);
+      let target: string;
+      if (isHttpUrl(location)) {
+        target = new URL(src, location).href;
+        if (!isHttpUrl(target)) throw refused('of a document fetched over HTTP must be an http(s) URL');
+      } else if (isHttpUrl(src)) target = src;
+      else {
+        target = src.startsWith('file:') ? new URL(src, 'file://' + location).pathname : path.resolve(path.dirname(location), src);
+        const home = this.#options.strategiesDir !== undefined ? path.resolve(this.#options.strategiesDir) : path.dirname(location);
+        const inside = path.relative(home, target);
+        if (inside.startsWith('..') || path.isAbsolute(inside)) throw refused(`is outside ${this.#options.strategiesDir !== undefined ? 'strategies-dir' : "the document's directory"}`);
+      }
       const resolved = this.resolve(target);
+      // Both read under max-document-size; their errors name the include, not a server path.
       includes.set(src, isHttpUrl(resolved) ? await this.#fetchText(src, resolved) : await this.#readFile(src, resolved));
     }
     return includes;

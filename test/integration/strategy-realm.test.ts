@@ -5,6 +5,8 @@
 // src>` / `<data src>` through the strategy loader, and an `<invoke>`d child that talks
 // to its parent.
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../infra/wait-until.ts';
@@ -104,6 +106,23 @@ describe('strategies in the runtime', () => {
     const started = await startSession('include-outside.scxml');
     expect(started.status).toBe(400);
     expect(started.body.message).toMatch(/outside strategies-dir/);
+  });
+
+  it('a document fetched over HTTP cannot include a local file', async () => {
+    const server = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/xml');
+      res.end(`<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="ecmascript" initial="s">
+        <datamodel><data id="stolen" src="file://${path.join(dir, 'secret.js')}"/></datamodel><state id="s"/></scxml>`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const started = await startSession(`http://127.0.0.1:${port}/remote.scxml`);
+      expect(started.status).toBe(400);
+      expect(started.body.message).toMatch(/include "file:.*secret\.js" of a document fetched over HTTP must be an http\(s\) URL/);
+    } finally {
+      server.close();
+    }
   });
 
   it('an <invoke>d child exchanging events with its parent completes', async () => {

@@ -539,3 +539,49 @@ describe('<invoke src> with an asynchronous document loader', () => {
     expect(steps.at(-1)!.configuration).toEqual(['failed']);
   });
 });
+
+describe('error events strategies can handle', () => {
+  it('error.execution and error.communication carry message, tag name, line and column of the innermost element', () => {
+    const { session, scheduler } = harness(`<scxml ${NS} initial="s">
+  <datamodel><data id="exec"/><data id="comm"/><data id="inner"/></datamodel>
+  <state id="s">
+    <onentry>
+      <if cond="true">
+        <log expr="missing.value"/>
+      </if>
+    </onentry>
+    <onentry><send event="x" target="#_scxml_nosuchsession"/></onentry>
+    <onentry><foreach array="[1]" item="i"><assign location="inner" expr="i.no.such"/></foreach></onentry>
+    <transition event="error.execution" cond="exec === undefined"><assign location="exec" expr="_event.data"/></transition>
+    <transition event="error.execution"><assign location="inner" expr="_event.data"/></transition>
+    <transition event="error.communication"><assign location="comm" expr="_event.data"/></transition>
+  </state>
+</scxml>`);
+    session.start();
+    scheduler.drain();
+    expect(session.getData('exec')).toMatchObject({ tagname: 'log', line: 6, message: expect.stringMatching(/ReferenceError: missing is not defined/) });
+    expect(session.getData('comm')).toMatchObject({ tagname: 'send', line: 9, message: expect.stringMatching(/unreachable/) });
+    expect(session.getData('inner')).toMatchObject({ tagname: 'assign', line: 10, message: expect.stringMatching(/TypeError/) });
+    expect(typeof (session.getData('exec') as { column: unknown }).column).toBe('number');
+  });
+
+  it('runs an invoked child in its parent turn: a host that only runs the sessions it created completes a ping-pong', () => {
+    const ran: string[] = [];
+    const doc = compile(`<scxml ${NS} initial="talking"><datamodel><data id="pings" expr="0"/></datamodel>
+      <state id="talking">
+        <invoke id="child"><content><scxml ${NS} initial="a"><datamodel><data id="n" expr="0"/></datamodel>
+          <state id="a"><onentry><send event="ping" target="#_parent"/></onentry>
+            <transition event="pong" cond="n &lt; 2" target="a"><assign location="n" expr="n + 1"/></transition>
+            <transition event="pong" target="f"/></state><final id="f"/></scxml></content></invoke>
+        <transition event="ping"><assign location="pings" expr="pings + 1"/><send event="pong" target="#_child"/></transition>
+        <transition event="done.invoke.child" target="completed"/>
+      </state><state id="completed"/></scxml>`);
+    const queue: Session[] = [];
+    const session = createSession(doc, { scheduler: (s) => { ran.push((s as Session).id); queue.push(s as Session); } });
+    session.start();
+    for (let i = 0; i < 100 && queue.length > 0; i++) queue.shift()!.run();
+    expect(session.configuration).toEqual(['completed']);
+    expect(session.getData('pings')).toBe(3);
+    expect(new Set(ran)).toEqual(new Set([session.id]));
+  });
+});
