@@ -18,7 +18,8 @@ import type { Problem } from '../planning/status-report.ts';
 import { KubeApiError } from './kube-client.ts';
 import { isOwnedBy, ownershipConflict } from './ownership.ts';
 import { collectionPath, pathOf, resourceType } from './resource-paths.ts';
-import { errorMessage, type ReconcileContext } from './reconcile-context.ts';
+import { errorMessage, eventTarget, type ReconcileContext } from './reconcile-context.ts';
+import { LABEL_CLUSTER } from '../api/pod-contract.ts';
 
 export const FINALIZER = 'ors.dev/cleanup';
 const REAPPLY_AFTER_MS = 5 * 60_000;
@@ -167,6 +168,12 @@ async function ensureSyncKeySecret(ctx: ReconcileContext, applied: AppliedObject
     });
     applied.remember(secret, '', created, ctx.now().getTime());
     if (remembered) ctx.log.info({ cluster: cluster.metadata.name, namespace: cluster.metadata.namespace }, 'sync-key Secret restored with its previous key');
+    else if (ctx.informers.list('Pod', cluster.metadata.namespace).some((p) => p.metadata?.labels?.[LABEL_CLUSTER] === cluster.metadata.name)) {
+      // Deleted while no operator watched it: the old key is gone. The pods pick the new
+      // one up from the Secret volume; until both pods of a node have, their sync
+      // handshake fails and the backup reports itself not synced.
+      await ctx.events.record(eventTarget(cluster), 'Warning', 'SyncKeyRegenerated', `Secret ${secret.metadata!.name} was deleted while the operator was not running; a new sync key was created`);
+    }
   } catch (error) {
     // Create, never update: a 409 means it exists (the cache lags); it is kept as it is.
     if (!(error instanceof KubeApiError && error.status === 409)) throw error;

@@ -13,7 +13,8 @@ import { reconcileCluster } from './reconcile-cluster.ts';
 import { errorMessage, type ReconcileContext } from './reconcile-context.ts';
 import { WorkQueue } from './work-queue.ts';
 
-const COALESCE_MS = 500;
+const COALESCE_MS = 1_000;
+const IMMEDIATE_KINDS = new Set(['OrsCluster', 'Lease', 'Node']);
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -66,9 +67,10 @@ export class OperatorController {
       // Until every cache is filled, events are from the initial lists: one pass per
       // cluster after start covers them.
       if (!started) return;
-      // The OrsCluster itself and deletions (to be restored) at once; other changes of
-      // children are gathered for a moment, so pods appearing one by one cost one pass.
-      const now = kind === 'OrsCluster' || type === 'delete';
+      // The OrsCluster itself, Leases (switchovers), cordons and deletions (to be
+      // restored) at once; other changes of children are gathered for a moment, so the
+      // pods a StatefulSet creates one by one cost one pass, not one each.
+      const now = IMMEDIATE_KINDS.has(kind) || type === 'delete';
       for (const key of keysForChange(kind, object, lookup)) {
         if (now) queue.add(key);
         else queue.addSoon(key, COALESCE_MS);

@@ -70,8 +70,10 @@ export function computeStatus(input: StatusInput): OrsClusterStatus {
   // that do not exist yet...); the first is the condition's reason. Nodes that only wait
   // for another node's rollout are summed up in one line.
   const waits = actions.filter((a): a is Extract<Action, { type: 'wait' }> => a.type === 'wait');
-  const ownWaits = waits.filter((a) => a.reason !== 'OtherNodeRollingOut');
-  const queued = waits.length - ownWaits.length;
+  // A node whose StatefulSet does not exist yet is in ScalingUp already.
+  const exists = new Set(views.filter((v) => v.statefulSet).map((v) => v.id));
+  const ownWaits = waits.filter((a) => a.reason !== 'OtherNodeRollingOut' && exists.has(a.node));
+  const queued = waits.filter((a) => a.reason === 'OtherNodeRollingOut').length;
   progressingReasons.unshift(...ownWaits.slice(0, WAITS_SHOWN).map((w): [string, string] => [w.reason, w.message]));
   if (ownWaits.length > WAITS_SHOWN) progressingReasons.push([ownWaits[WAITS_SHOWN]!.reason, `${ownWaits.length - WAITS_SHOWN} more node(s) waiting`]);
   if (queued > 0) progressingReasons.push(['OtherNodeRollingOut', `${plural(queued, 'node')} waiting for their turn to roll out`]);
