@@ -245,6 +245,15 @@ export const NodeStatusSchema = z
     synced: z.boolean().describe('Whether the backup reports itself synced with the primary.'),
     lastSwitchover: z.iso.datetime().optional().describe('When the Lease last changed holder.'),
     draining: z.boolean().optional().describe('Whether the node is being removed by a scale-down.'),
+    failsafe: z
+      .object({
+        active: z.boolean().describe('True while the primary serves without renewing its Lease because its backup vouches for it over the sync port (the API server is unreachable from the primary).'),
+        since: z.string().optional().describe('When the last failsafe episode began (once over).'),
+        until: z.string().optional().describe('When it ended (the Lease was renewed again).'),
+        confirmedAt: z.string().optional().describe('When the backup last vouched for the primary (while active).'),
+      })
+      .optional()
+      .describe('Failsafe of the current primary (runtime/ha/FAILOVER.md), when one is on record.'),
   })
   .describe('Roles and health of one node.');
 

@@ -11,6 +11,8 @@ export const STEP_DOWN_ANNOTATION = 'ors.dev/step-down';
 export const DRAIN_ANNOTATION = 'ors.dev/drain';
 /** Lease annotation the primary of a draining node keeps up to date: number of sessions it still runs. */
 export const ACTIVE_SESSIONS_ANNOTATION = 'ors.dev/active-sessions';
+/** Lease annotation recording failsafe (runtime/ha/FAILOVER.md): a primary serving on its backup's confirmations (JSON, see FailsafeStateSchema). */
+export const FAILSAFE_ANNOTATION = 'ors.dev/failsafe';
 /** OrsCluster annotation requesting a manual switchover; any new value triggers one. Value "<n>" or "<n>:<node id>" (only that node) . */
 export const SWITCHOVER_REQUEST_ANNOTATION = 'ors.dev/switchover';
 /** Pod annotation (set by the operator on StatefulSet pods it has dealt with) recording the last switchover it requested for that pod. */
@@ -33,6 +35,31 @@ export function parseSyncState(value: string | undefined): SyncState | undefined
   if (!value) return undefined;
   try {
     const parsed = SyncStateSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const FailsafeStateSchema = z.object({
+  /** The primary pod serving without renewing the Lease. */
+  primary: z.string().min(1),
+  /** True while the backup vouches for it (written by the backup); false once the primary renewed again. */
+  active: z.boolean(),
+  /** The backup that confirmed, and when it last wrote this (active). */
+  confirmedBy: z.string().optional(),
+  at: z.string().optional(),
+  /** The episode, once over (written by the primary). */
+  since: z.string().optional(),
+  until: z.string().optional(),
+});
+export type FailsafeState = z.infer<typeof FailsafeStateSchema>;
+
+/** Reads the failsafe annotation; absent or malformed means no failsafe on record. */
+export function parseFailsafeState(value: string | undefined): FailsafeState | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = FailsafeStateSchema.safeParse(JSON.parse(value));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -1,7 +1,7 @@
 // What the controller observed about one OrsCluster, reduced to what the pure decisions
 // need: pods, StatefulSets, Leases, and the Kubernetes nodes the pods run on. The
 // controller fills these from its informer caches (./from-kubernetes.ts).
-import type { SyncState } from '../api/pod-contract.ts';
+import type { FailsafeState, SyncState } from '../api/pod-contract.ts';
 
 export interface ObservedPod {
   name: string;
@@ -32,6 +32,7 @@ export interface ObservedLease {
   leaseDurationSeconds?: number;
   transitions?: number;
   syncState?: SyncState;
+  failsafe?: FailsafeState;
   stepDown?: string;
   drainSince?: string;
   activeSessions?: number;

@@ -21,8 +21,23 @@ export interface StatusInput {
   now: Date;
 }
 
-function nodeStatus(view: NodeView, draining: boolean): NodeStatus {
+/** The failsafe record of the current primary; an active one the backup stopped refreshing (two lease durations) is over. */
+function failsafeStatus(view: NodeView, now: Date): NodeStatus['failsafe'] {
+  const record = view.lease?.failsafe;
+  if (!record || !view.primary || record.primary !== view.primary.name) return undefined;
+  const staleAfterMs = 2 * (view.lease?.leaseDurationSeconds ?? 15) * 1000;
+  const fresh = record.at !== undefined && now.getTime() - Date.parse(record.at) < staleAfterMs;
+  return {
+    active: record.active && fresh,
+    ...(record.since ? { since: record.since } : {}),
+    ...(record.until ? { until: record.until } : {}),
+    ...(record.active && record.at ? { confirmedAt: record.at } : {}),
+  };
+}
+
+function nodeStatus(view: NodeView, draining: boolean, now: Date): NodeStatus {
   const lease = view.lease;
+  const failsafe = failsafeStatus(view, now);
   return {
     id: view.id,
     ...(view.primary ? { primary: view.primary.name } : {}),
@@ -31,6 +46,7 @@ function nodeStatus(view: NodeView, draining: boolean): NodeStatus {
     synced: view.synced,
     ...(lease?.acquireTime && (lease.transitions ?? 0) > 0 ? { lastSwitchover: new Date(lease.acquireTime).toISOString() } : {}),
     ...(draining ? { draining: true } : {}),
+    ...(failsafe ? { failsafe } : {}),
   };
 }
 
@@ -113,7 +129,7 @@ export function computeStatus(input: StatusInput): OrsClusterStatus {
     readyNodes,
     selector,
     conditions,
-    nodes: views.filter((v) => v.statefulSet || v.id < desired).map((v) => nodeStatus(v, v.id >= desired)),
+    nodes: views.filter((v) => v.statefulSet || v.id < desired).map((v) => nodeStatus(v, v.id >= desired, now)),
     ...(handled !== undefined ? { handledSwitchoverRequest: handled } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // HA's own Prometheus series, in the runtime's registry: when a primary serves in
 // failsafe (the lease cannot be renewed, its backup vouches for it), the confirmations
 // behind it, and crash takeovers (the lease taken before it expired).
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface HaMetrics {
   failsafe: Gauge;

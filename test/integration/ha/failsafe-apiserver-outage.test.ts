@@ -8,6 +8,7 @@
 //   at its renew deadline, as without failsafe.
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAILSAFE_ANNOTATION, parseFailsafeState } from '../../../operator/api/pod-contract.ts';
 import { startControlPlane, type ControlPlane } from '../../infra/control-plane.ts';
 import { createTestNamespace } from '../../infra/test-namespace.ts';
 import { waitUntil } from '../../infra/wait-until.ts';
@@ -125,9 +126,10 @@ describe('failsafe while the API server is away', () => {
       }
       // The episode is on record for the operator.
       const lease = await kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'outage-node-0', namespace: namespace.name });
-      const failsafe = JSON.parse(lease.metadata!.annotations!['ors.dev/failsafe']!) as { primary: string; active: boolean; since: string; until: string };
+      // In the operator's own terms (the same parser computes OrsCluster status).
+      const failsafe = parseFailsafeState(lease.metadata!.annotations![FAILSAFE_ANNOTATION]);
       expect(failsafe).toMatchObject({ primary: 'a', active: false });
-      expect(Date.parse(failsafe.until) - Date.parse(failsafe.since)).toBeGreaterThan(OUTAGE_MS / 2);
+      expect(Date.parse(failsafe!.until!) - Date.parse(failsafe!.since!)).toBeGreaterThan(OUTAGE_MS / 2);
     } finally {
       await pair.close();
     }

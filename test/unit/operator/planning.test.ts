@@ -271,6 +271,24 @@ describe('status', () => {
     ]);
   });
 
+  it('shows failsafe from the Lease: active while the backup keeps vouching, over once stale or ended', () => {
+    const c = cluster();
+    const s = state(2);
+    s.leases[0]!.leaseDurationSeconds = 15;
+    s.leases[0]!.failsafe = { primary: 'c-node-0-0', active: true, confirmedBy: 'c-node-0-1', at: at(5).toISOString() };
+    s.leases[1]!.failsafe = { primary: 'c-node-1-0', active: false, since: at(1).toISOString(), until: at(2).toISOString() };
+    const status = computeStatus({ cluster: c, ...planNextActions(c, s, at(6)), problems: [], now: at(6) });
+    expect(status.nodes![0]!.failsafe).toEqual({ active: true, confirmedAt: at(5).toISOString() });
+    expect(status.nodes![1]!.failsafe).toEqual({ active: false, since: at(1).toISOString(), until: at(2).toISOString() });
+    // The backup stopped writing two lease durations ago (the primary died in failsafe): not active any more.
+    s.leases[0]!.failsafe = { primary: 'c-node-0-0', active: true, confirmedBy: 'c-node-0-1', at: at(-25).toISOString() };
+    const later = computeStatus({ cluster: c, ...planNextActions(c, s, at(6)), problems: [], now: at(6) });
+    expect(later.nodes![0]!.failsafe?.active).toBe(false);
+    // A record about an earlier primary is not shown.
+    s.leases[0]!.holder = 'c-node-0-1';
+    expect(computeStatus({ cluster: c, ...planNextActions(c, s, at(6)), problems: [], now: at(6) }).nodes![0]!.failsafe).toBeUndefined();
+  });
+
   it('keeps lastTransitionTime while a condition holds; Degraded when a backup stays unsynced past the timeout', () => {
     const c1 = cluster({ rollout: { syncTimeoutSeconds: 30 } });
     const s = state(2, 'r1', 'r2');

@@ -14,6 +14,7 @@ describe('operator <-> pod contract', () => {
     expect(podSide.STEP_DOWN_ANNOTATION).toBe(operatorSide.STEP_DOWN_ANNOTATION);
     expect(podSide.DRAIN_ANNOTATION).toBe(operatorSide.DRAIN_ANNOTATION);
     expect(podSide.ACTIVE_SESSIONS_ANNOTATION).toBe(operatorSide.ACTIVE_SESSIONS_ANNOTATION);
+    expect(podSide.FAILSAFE_ANNOTATION).toBe(operatorSide.FAILSAFE_ANNOTATION);
   });
 
   it('the environment the operator gives a pod turns into the runtime\'s Lease election settings', () => {
