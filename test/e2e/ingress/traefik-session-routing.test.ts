@@ -187,8 +187,12 @@ describe('session routing and failover through Traefik (Ingress and Gateway API)
       expect(conditions.find((c) => c.type === 'ResolvedRefs'), `${route.metadata.name}: ${JSON.stringify(conditions)}`).toMatchObject({ status: 'True' });
     }
     for (const traefik of [ingressTraefik, gatewayTraefik]) {
-      const answer = await startThrough(traefik.url, host);
-      expect(answer.status, answer.body).toBe(200);
+      // What is checked is the cookie; a start that met a primary stepping down (a Lease
+      // renewal missed on this loaded machine) is sent again.
+      const answer = await waitUntil(async () => {
+        const a = await startThrough(traefik.url, host);
+        return a.status === 200 ? a : undefined;
+      }, { what: `a session start through Traefik at ${traefik.url}`, timeoutMs: 60_000, intervalMs: 500 });
       const { sessionid } = JSON.parse(answer.body) as { sessionid: string };
       expect(answer.setCookies.map((c) => c.split(';')[0])).toEqual([`${SESSION_COOKIE}=${sessionid}`]);
     }
@@ -199,8 +203,21 @@ describe('session routing and failover through Traefik (Ingress and Gateway API)
     { name: 'Gateway API', traefik: () => gatewayTraefik },
   ])('routes at least 99 percent of session requests to the owning node without a 307 (Traefik $name)', async ({ name, traefik }) => {
     onTestFailed(() => console.error(report()));
-    const figures = await sessionRouting(new OrsIngressClient(traefik().url, host));
-    console.log(`figures: Traefik ${describeFigures(name, figures)}`);
+    // Routing is measured on a settled cluster: when a Lease changed hands during the
+    // measurement (a primary that missed its renewals on this shared, loaded machine
+    // steps down, and its node has no primary for a moment), the figures are printed and
+    // the measurement is taken again, once.
+    let figures: RoutingFigures | undefined;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const epochs = async () => (await observer.nodes(NODES)).map((v) => v.transitions).join(',');
+      await primaryServers();
+      const before = await epochs();
+      figures = await sessionRouting(new OrsIngressClient(traefik().url, host));
+      const settled = (await epochs()) === before;
+      console.log(`figures: Traefik ${describeFigures(name, figures)}${settled ? '' : ` (a Lease changed hands during the measurement: epochs ${before} -> ${await epochs()})`}`);
+      if (settled) break;
+    }
+    figures = figures!;
     expect(figures.failures.slice(0, 5)).toEqual([]);
     expect(figures.sessions).toBe(SESSIONS);
     expect(figures.requests).toBe(SESSIONS * REQUESTS_PER_SESSION);
