@@ -1,4 +1,5 @@
-// The runtime's REST API under load, next to a raw node:http server doing the same
+// The runtime's REST API (one express 5 stack for every route) under load, with and
+// without bearer-token authentication, next to a raw node:http server doing the same
 // parsing, measured in the same run (each server in a child process of its own, the
 // load from this process over keep-alive loopback connections, bounded in count and
 // time). Also measures whether handing macrosteps to a worker thread pays off.
@@ -131,7 +132,7 @@ async function measureWorker(n: number): Promise<{ inThread: number; worker: num
 }
 
 const suite: BenchSuite = {
-  title: 'Runtime REST API: event POST hot path and session starts vs raw node:http',
+  title: 'Runtime REST API (one express stack, auth on and off): event POSTs and session starts vs raw node:http',
   async run() {
     const raw = await startServer('raw');
     const viaExpress = await startServer('express');
