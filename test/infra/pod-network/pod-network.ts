@@ -192,7 +192,11 @@ export async function createPodNetwork(): Promise<PodNetwork> {
       const hostAddress = `10.${octet}.255.254`;
       const inWorld = (args: string[]) => ip(['-n', world, ...args]);
       await inWorld(['link', 'set', 'lo', 'up']);
-      await inWorld(['link', 'add', BRIDGE, 'type', 'bridge']);
+      // A bridge takes the lowest MAC of its ports unless it has one set: every pod added
+      // or removed would change the MAC behind the world's addresses, and every neighbour
+      // would keep sending to the old one until its ARP entry went stale (~30 s without
+      // the API server, Cassandra, the Ingress). A fixed, locally administered MAC.
+      await inWorld(['link', 'add', BRIDGE, 'address', `02:00:0a:${octet.toString(16).padStart(2, '0')}:00:01`, 'type', 'bridge']);
       await inWorld(['addr', 'add', `10.${octet}.0.1/16`, 'dev', BRIDGE]);
       await inWorld(['link', 'set', BRIDGE, 'up']);
       await inWorld(['link', 'set', 'host0', 'master', BRIDGE, 'up']);

@@ -165,6 +165,16 @@ describe('pod network (network namespaces, bridge, veth pairs, nftables faults)'
     expect(await get(`http://${a.address}:8080/fetch?url=http://${b.address}:8080/`)).toBe('ok b');
   });
 
+  it('keeps the MAC behind the world\'s addresses while pods come and go (no stale ARP entries)', async () => {
+    const bridgeMac = async () => (await network.world.exec(['ip', '-br', 'link', 'show', 'br0'])).split(/\s+/)[2];
+    const before = await bridgeMac();
+    const pods = [await network.addPod('x'), await network.addPod('y')];
+    expect(await bridgeMac()).toBe(before);
+    for (const pod of pods) await pod.remove();
+    expect(await bridgeMac()).toBe(before);
+    expect(await get(`http://${b.address}:8080/fetch?url=http://${worldServer.address}:8080/`)).toBe('ok world');
+  });
+
   it('removes every namespace and veth it created', async () => {
     const extra = await network.addPod('extra');
     expect((await runTool('ip', ['netns', 'list'])).stdout).toContain(extra.name);
