@@ -1,7 +1,7 @@
 // Failsafe while the control plane is away (runtime/ha/FAILOVER.md; after Patroni's DCS
 // failsafe mode and CloudNativePG's primary isolation check).
 //
-// Primary: once a renewal is overdue (none succeeded for a retry period), it asks its
+// Primary: once a renewal is overdue (none succeeded for half the renew deadline), it asks its
 // backup over the sync port, every retry period, whether it sees this primary and will
 // not take the lease. Each confirmation of a probe sent at t keeps it primary until
 // t + renew deadline; without the API server and without its backup it steps down at its
@@ -107,7 +107,7 @@ export class Failsafe {
     if (role.primaryIdentity !== undefined && role.primaryIdentity !== primary.identity) return false;
     const observed = elector.state().observed;
     if (observed && observed.leaseTransitions > primary.epoch) return false;
-    if (!elector.promiseNotToAcquire(leaseDurationMs)) return false;
+    if (!elector.promiseNotToAcquire(primary.identity, leaseDurationMs)) return false;
     metrics.failsafeConfirmations.inc({ side: 'given' });
     const now = Date.now();
     if (now - this.lastReported >= Math.max(leaseDurationMs / 2, retryPeriodMs)) {

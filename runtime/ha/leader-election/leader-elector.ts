@@ -86,8 +86,9 @@ export class LeaderElector {
   private acquiring = false;
   /** Start of the last attempt whose write succeeded (renewal or acquisition). */
   private renewedAt = 0;
-  /** Until when this candidate vouches for the observed holder (failsafe): it counts as valid, renewed or not. */
+  /** Until when this candidate vouches for `vouchedFor` (failsafe): it does not take the lease from it, renewed or not. */
   private vouchedUntil = 0;
+  private vouchedFor = '';
 
   constructor(options: LeaderElectorOptions) {
     const problems = validateTimings(options.timings);
@@ -116,15 +117,23 @@ export class LeaderElector {
     this.enforceDeadline();
     const observed = this.observation?.current.record;
     const holderValid = this.observation !== undefined && observed !== undefined && observed.holderIdentity !== ''
-      && this.now() < Math.max(this.observation.observedAt + observed.leaseDurationSeconds * 1000, this.vouchedUntil);
+      && (this.now() < this.observation.observedAt + observed.leaseDurationSeconds * 1000 || this.vouchesFor(observed.holderIdentity));
     const failsafe = this.leading && this.validUntil > leadershipValidUntil(this.renewedAt, this.timings);
     return { leading: this.leading, epoch: this.epoch, observed, observedHolderValid: holderValid, failsafe };
   }
 
-  /** When the last successful renewal started, if the leader has not renewed for over a retry period; undefined otherwise. */
+  /**
+   * When the last successful renewal started, if the leader is halfway to its renew
+   * deadline without another (time to ask the backup, failsafe); undefined otherwise. Not
+   * sooner: a renewal that is merely slow must not tie the backup to a promise.
+   */
   renewalOverdueSince(): number | undefined {
     if (!this.isLeader()) return undefined;
-    return this.now() - this.renewedAt > this.timings.retryPeriodMs ? this.renewedAt : undefined;
+    return this.now() - this.renewedAt > this.timings.renewDeadlineMs / 2 ? this.renewedAt : undefined;
+  }
+
+  private vouchesFor(holder: string): boolean {
+    return holder !== '' && holder === this.vouchedFor && this.now() < this.vouchedUntil;
   }
 
   /**
@@ -145,13 +154,15 @@ export class LeaderElector {
   }
 
   /**
-   * Failsafe, on a candidate: promises not to acquire the lease for `durationMs` (the
-   * backup's side of a confirmation). Refused (false) while leading or while an acquiring
-   * write is already in flight, since that write may land after the promise.
+   * Failsafe, on a candidate: promises not to take the lease from `holder` for
+   * `durationMs` (the backup's side of a confirmation). Refused (false) while leading or
+   * while an acquiring write is already in flight, since that write may land after the
+   * promise. A lease `holder` released itself (a step-down) is free to take at once.
    */
-  promiseNotToAcquire(durationMs: number): boolean {
-    if (this.leading || this.acquiring) return false;
-    this.holdOffUntil = Math.max(this.holdOffUntil, this.now() + durationMs);
+  promiseNotToAcquire(holder: string, durationMs: number): boolean {
+    if (this.leading || this.acquiring || holder === '') return false;
+    if (holder !== this.vouchedFor) this.vouchedUntil = 0;
+    this.vouchedFor = holder;
     // Meanwhile the holder it vouches for stays its primary (it keeps following it for sync
     // and redirects to it), though the lease is not renewed.
     this.vouchedUntil = Math.max(this.vouchedUntil, this.now() + durationMs);
@@ -299,6 +310,10 @@ export class LeaderElector {
       this.observation = observe(this.observation, current, this.now());
       const leading = this.isLeader();
       if (!leading && this.now() < this.holdOffUntil) return;
+      // Failsafe: a promise holds against the holder it was given to (a promise to a process
+      // an older read showed is checked against this read: if the lease names someone else, a
+      // new tenure began and no promise stands in its way; if nobody, the holder released it).
+      if (!leading && this.observation && this.vouchesFor(this.observation.current.record.holderIdentity)) return;
       const decision = decideAttempt({
         identity: this.identity,
         now: this.now(),

@@ -209,12 +209,13 @@ describe('LeaderElector', () => {
     await vi.advanceTimersByTimeAsync(600);
     aView.cut = true;
     expect(a.renewalOverdueSince()).toBeUndefined();
-    await vi.advanceTimersByTimeAsync(600);
+    await vi.advanceTimersByTimeAsync(timings.renewDeadlineMs / 2 + 100);
     expect(a.renewalOverdueSince()).toBeDefined();
     // Ten seconds of confirmations, one per retry period: a never loses the lease, b never takes it.
     for (let i = 0; i < 20; i++) {
       const sentAt = Date.now();
-      expect(b.promiseNotToAcquire(timings.leaseDurationMs)).toBe(true);
+      expect(a.isLeader()).toBe(true);
+      expect(b.promiseNotToAcquire('a', timings.leaseDurationMs)).toBe(true);
       expect(a.extendByConfirmation(sentAt)).toBe(true);
       await vi.advanceTimersByTimeAsync(timings.retryPeriodMs);
       expect(a.isLeader()).toBe(true);
@@ -235,6 +236,22 @@ describe('LeaderElector', () => {
     await b.stop();
   });
 
+  it('failsafe: a promise holds against the holder it was given to, not against a lease that holder released (step-down)', async () => {
+    const lock = new MemoryLeaseLock();
+    const a = new LeaderElector({ lock, identity: 'a', timings, random: () => 0 });
+    const b = new LeaderElector({ lock, identity: 'b', timings, random: () => 0 });
+    a.start();
+    await vi.advanceTimersByTimeAsync(10);
+    b.start();
+    await vi.advanceTimersByTimeAsync(600);
+    expect(b.promiseNotToAcquire('a', 60_000)).toBe(true);
+    await a.stepDown(10_000, 'operator');
+    await vi.advanceTimersByTimeAsync(600);
+    expect(b.isLeader()).toBe(true);
+    await a.stop();
+    await b.stop();
+  });
+
   it('failsafe: a candidate with an acquiring write in flight cannot promise', async () => {
     const lock = new MemoryLeaseLock();
     const update = lock.update.bind(lock);
@@ -250,11 +267,11 @@ describe('LeaderElector', () => {
     const b = new LeaderElector({ lock, identity: 'b', timings, random: () => 0 });
     b.start();
     await vi.advanceTimersByTimeAsync(10);
-    expect(b.promiseNotToAcquire(timings.leaseDurationMs)).toBe(false);
+    expect(b.promiseNotToAcquire('a', timings.leaseDurationMs)).toBe(false);
     release();
     await vi.advanceTimersByTimeAsync(10);
     expect(b.isLeader()).toBe(true);
-    expect(b.promiseNotToAcquire(timings.leaseDurationMs)).toBe(false);
+    expect(b.promiseNotToAcquire('a', timings.leaseDurationMs)).toBe(false);
     await b.stop();
   });
 });
