@@ -3,6 +3,8 @@
 // extension elements) needs from the host. The binding to runtime/scxml lives in
 // scxml-engine.ts; nothing else in the runtime imports the interpreter.
 
+import type { EngineThreadEntry } from '../engine/thread-entry.ts';
+
 /** An event delivered into a session's external queue. */
 export interface ExternalEvent {
   name: string;
@@ -98,6 +100,8 @@ export interface CompiledStrategy {
    * without it cannot recover persisted sessions (HA then restarts or drops them).
    */
   restoreSession?(init: SessionInit, snapshot: unknown): StrategySession;
+  /** The document's text, for engine threads to compile it themselves (engines with a threadEntry). */
+  readonly source?: { text: string; origin: string };
 }
 
 export class StrategyCompileError extends Error {
@@ -114,4 +118,9 @@ export class StrategyCompileError extends Error {
 export interface StrategyEngine {
   /** Compiles SCXML text; throws StrategyCompileError on a bad document. */
   compile(source: string, origin: string): CompiledStrategy;
+  /**
+   * How an engine thread builds the same engine (runtime/engine/thread-entry.ts). Engines
+   * without one (test table engines) run their sessions on the I/O thread.
+   */
+  readonly threadEntry?: EngineThreadEntry;
 }

@@ -1,0 +1,388 @@
+// The sessions of one engine lane and their scheduler: what runs strategy code. On an
+// engine thread it is driven by engine-thread-main.ts; for engines without a thread entry
+// (the runtime's table engines in tests, the bench's in-thread baseline) the I/O thread
+// drives it directly (in-thread-lane.ts). It knows nothing of HTTP, HA or limits: it
+// receives batches of commands and answers with batches of outcomes.
+//
+// Scheduling: sessions with pending work wait in one FIFO run queue; one macrostep of the
+// session at the head runs, it goes back to the tail if it has more, and the lane yields
+// to its event loop (setImmediate) every `sliceMs`, so a session that keeps sending itself
+// events cannot starve the others, and new batches are received between slices.
+//
+// Snapshots: at each flush, every session that ran since the previous one is snapshotted
+// (recovery lanes: always, so a lost thread's sessions come back from it; otherwise only
+// persisted sessions at a stable point, for HA). A session's side effects and the
+// snapshot covering them leave in the same message, so a thread lost before a flush loses
+// both and its sessions redo that work once from the previous snapshot.
+import type { BusyMarker, HostCallMethod, HostCommand, LaneBatch, LaneDocument, LaneOutcome } from './engine-protocol.ts';
+import type {
+  CompiledStrategy,
+  ExternalEvent,
+  FetchRequest,
+  FetchResult,
+  SessionHostServices,
+  StrategyEngine,
+  StrategySession,
+} from '../sessions/strategy-engine.ts';
+
+type Work =
+  | { kind: 'start'; seq: number }
+  | { kind: 'event'; seq: number; event: ExternalEvent }
+  | { kind: 'pending' }
+  /** A query answered in order, after the events sent before it. */
+  | { kind: 'query'; qid: number };
+
+interface CoreSession {
+  sid: string;
+  slot: number;
+  compiled: CompiledStrategy;
+  session: StrategySession;
+  started: boolean;
+  queue: Work[];
+  inRunQueue: boolean;
+  consumed: number;
+  dirty: boolean;
+  events: number;
+}
+
+export interface EngineCoreOptions {
+  /** Compiles documents that arrive as source (engine threads). */
+  engine?: StrategyEngine;
+  /** Snapshot every session that ran at each flush (engine threads, for the watchdog's restores). */
+  recoverySnapshots: boolean;
+  sliceMs: number;
+  fetchTimeoutMs: number;
+  busy: BusyMarker;
+  send(batch: LaneBatch): void;
+}
+
+export class EngineCore {
+  readonly #options: EngineCoreOptions;
+  readonly #docs = new Map<number, CompiledStrategy>();
+  readonly #sessions = new Map<string, CoreSession>();
+  readonly #runQueue: CoreSession[] = [];
+  #runQueueHead = 0;
+  #sliceScheduled = false;
+  #flushScheduled = false;
+  #outbox: LaneOutcome[] = [];
+  #ack = 0;
+  #ackPending = false;
+  #nextCallId = 1;
+  readonly #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  readonly #services: SessionHostServices;
+
+  constructor(options: EngineCoreOptions) {
+    this.#options = options;
+    this.#services = {
+      startSession: async (parentId, src, parameters) => String(await this.call(parentId, 'startSession', [parentId, src, parameters])),
+      terminateSession: (target) => this.#push({ op: 'terminate', target }),
+      fetch: (request) => this.#fetch(request),
+      respond: (sid, requestId, response) => {
+        this.#push({ op: 'respond', sid, requestId, response });
+        return true;
+      },
+      deliver: (target, event) => {
+        this.#push({ op: 'deliver', target, event });
+        return true;
+      },
+    };
+  }
+
+  /** Asks the I/O thread for a host service (child sessions, telephony); settles with its reply. */
+  call(sid: string, method: HostCallMethod, args: unknown[]): Promise<unknown> {
+    const callId = this.#nextCallId++;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(callId, { resolve, reject });
+      this.#push({ op: 'call', callId, sid, method, args });
+    });
+  }
+
+  /** An event for a session of another lane (`#_scxml_<id>`), routed by the I/O thread. */
+  deliverElsewhere(target: string, event: ExternalEvent): void {
+    this.#push({ op: 'deliver', target, event });
+  }
+
+  hasSession(sid: string): boolean {
+    return this.#sessions.has(sid);
+  }
+
+  receive(batch: number, commands: HostCommand[]): void {
+    this.#ack = batch;
+    this.#ackPending = true;
+    for (const command of commands) this.#apply(command);
+    this.#scheduleFlush();
+  }
+
+  #apply(command: HostCommand): void {
+    switch (command.op) {
+      case 'doc':
+        this.#addDocument(command.doc);
+        return;
+      case 'create':
+      case 'restore':
+        this.#open(command);
+        return;
+      case 'start': {
+        const core = this.#sessions.get(command.sid);
+        if (!core) return;
+        core.queue.unshift({ kind: 'start', seq: command.seq });
+        core.started = true;
+        this.#makeRunnable(core);
+        return;
+      }
+      case 'event': {
+        const core = this.#sessions.get(command.sid);
+        if (!core) return;
+        core.queue.push({ kind: 'event', seq: command.seq, event: command.event });
+        if (core.started) this.#makeRunnable(core);
+        return;
+      }
+      case 'cancel': {
+        const core = this.#sessions.get(command.sid);
+        if (!core) return;
+        this.#sessions.delete(command.sid);
+        this.#guard(core, () => core.session.cancel());
+        return;
+      }
+      case 'query':
+        this.#query(command.sid, command.qid);
+        return;
+      case 'reply': {
+        const call = this.#calls.get(command.callId);
+        if (!call) return;
+        this.#calls.delete(command.callId);
+        if (command.ok) call.resolve(command.value);
+        else call.reject(new Error(command.message ?? 'failed'));
+        return;
+      }
+    }
+  }
+
+  #addDocument(doc: LaneDocument): void {
+    if (doc.compiled) {
+      this.#docs.set(doc.id, doc.compiled);
+      return;
+    }
+    if (!this.#options.engine || doc.source === undefined) throw new Error(`document ${doc.id} arrived without a way to compile it`);
+    this.#docs.set(doc.id, this.#options.engine.compile(doc.source, doc.origin ?? `document-${doc.id}`));
+  }
+
+  #open(command: Extract<HostCommand, { op: 'create' | 'restore' }>): void {
+    const compiled = this.#docs.get(command.docId);
+    if (!compiled) {
+      this.#push({ op: 'finished', sid: command.sid, reason: 'failed', message: `document ${command.docId} unknown to this engine thread` });
+      return;
+    }
+    const core: CoreSession = {
+      sid: command.sid,
+      slot: command.slot,
+      compiled,
+      session: undefined as unknown as StrategySession,
+      started: command.op === 'restore',
+      queue: [],
+      inRunQueue: false,
+      consumed: command.op === 'restore' ? command.seq : 0,
+      dirty: false,
+      events: 0,
+    };
+    const init = {
+      sessionId: command.sid,
+      parameters: command.op === 'create' ? command.parameters : {},
+      services: this.#services,
+      onWork: () => this.#onWork(core),
+    };
+    const made = this.#guard(core, () => {
+      core.session =
+        command.op === 'create' ? compiled.createSession(init) : compiled.restoreSession!(init, command.snapshot);
+    });
+    if (!made) return;
+    this.#sessions.set(command.sid, core);
+  }
+
+  #query(sid: string, qid: number): void {
+    const core = this.#sessions.get(sid);
+    if (!core) {
+      this.#push({ op: 'query-result', qid, ok: false, message: `session ${sid} is not on this engine thread` });
+      return;
+    }
+    if (core.started && core.queue.length > 0) {
+      core.queue.push({ kind: 'query', qid });
+      return;
+    }
+    this.#answer(core, qid);
+  }
+
+  #answer(core: CoreSession, qid: number): void {
+    this.#options.busy.enter(core.slot);
+    try {
+      this.#push({
+        op: 'query-result',
+        qid,
+        ok: true,
+        result: { configuration: core.started ? core.session.configuration() : [], datamodel: core.session.datamodel() },
+      });
+    } catch (error) {
+      this.#push({ op: 'query-result', qid, ok: false, message: messageOf(error) });
+    } finally {
+      this.#options.busy.leave();
+    }
+  }
+
+  #onWork(core: CoreSession): void {
+    if (this.#sessions.get(core.sid) !== core) return;
+    if (core.queue.some((work) => work.kind === 'pending')) return;
+    core.queue.push({ kind: 'pending' });
+    if (core.started) this.#makeRunnable(core);
+  }
+
+  #makeRunnable(core: CoreSession): void {
+    if (core.inRunQueue) return;
+    core.inRunQueue = true;
+    this.#runQueue.push(core);
+    if (!this.#sliceScheduled) {
+      this.#sliceScheduled = true;
+      setImmediate(this.#runSlice);
+    }
+  }
+
+  readonly #runSlice = (): void => {
+    this.#sliceScheduled = false;
+    const deadline = performance.now() + this.#options.sliceMs;
+    const queue = this.#runQueue;
+    while (this.#runQueueHead < queue.length) {
+      const core = queue[this.#runQueueHead]!;
+      queue[this.#runQueueHead++] = undefined as unknown as CoreSession;
+      core.inRunQueue = false;
+      if (this.#sessions.get(core.sid) === core) this.#runOne(core);
+      if (performance.now() >= deadline) break;
+    }
+    if (this.#runQueueHead === queue.length) {
+      queue.length = 0;
+      this.#runQueueHead = 0;
+    } else if (this.#runQueueHead > 1024) {
+      queue.splice(0, this.#runQueueHead);
+      this.#runQueueHead = 0;
+    }
+    this.#flush();
+    if (queue.length > this.#runQueueHead && !this.#sliceScheduled) {
+      this.#sliceScheduled = true;
+      setImmediate(this.#runSlice);
+    }
+  };
+
+  #runOne(core: CoreSession): void {
+    const work = core.queue.shift();
+    if (!work) return;
+    if (work.kind === 'query') {
+      this.#answer(core, work.qid);
+      if (core.queue.length > 0) this.#makeRunnable(core);
+      return;
+    }
+    const ran = this.#guard(core, () => {
+      if (work.kind === 'event') {
+        core.session.send(work.event);
+        core.events++;
+      } else if (work.kind === 'start') {
+        core.session.start();
+      } else {
+        core.session.runPending();
+      }
+    });
+    if (!ran) return;
+    if (work.kind !== 'pending') core.consumed = work.seq;
+    core.dirty = true;
+    if (core.session.finished) {
+      this.#sessions.delete(core.sid);
+      this.#push({ op: 'finished', sid: core.sid, reason: 'done' });
+      return;
+    }
+    if (core.queue.length > 0) this.#makeRunnable(core);
+  }
+
+  /**
+   * Runs strategy-facing work of a session under the watchdog's eye. The interpreter turns
+   * strategy faults into error.* events; an exception here is an interpreter bug (or a
+   * host object misused): contain it to this session.
+   */
+  #guard(core: CoreSession, work: () => void): boolean {
+    this.#options.busy.enter(core.slot);
+    try {
+      work();
+      return true;
+    } catch (error) {
+      this.#sessions.delete(core.sid);
+      try {
+        core.session?.cancel();
+      } catch {
+        // Ending it is all that is left to do.
+      }
+      this.#push({ op: 'finished', sid: core.sid, reason: 'failed', message: messageOf(error) });
+      return false;
+    } finally {
+      this.#options.busy.leave();
+    }
+  }
+
+  #push(outcome: LaneOutcome): void {
+    this.#outbox.push(outcome);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    for (const core of this.#sessions.values()) {
+      if (!core.dirty) continue;
+      core.dirty = false;
+      const stable = core.queue.every((work) => work.kind === 'query');
+      const wantSnapshot = this.#options.recoverySnapshots || (stable && core.compiled.persist);
+      let snapshot: unknown;
+      if (wantSnapshot) {
+        this.#options.busy.enter(core.slot);
+        try {
+          snapshot = core.session.snapshot();
+        } catch (error) {
+          this.#push({ op: 'log', level: 'error', sid: core.sid, message: `snapshot failed: ${messageOf(error)}` });
+        } finally {
+          this.#options.busy.leave();
+        }
+      }
+      this.#outbox.push({ op: 'progress', sid: core.sid, seq: core.consumed, stable, snapshot, events: core.events });
+      core.events = 0;
+    }
+    if (this.#outbox.length === 0 && !this.#ackPending) return;
+    const outcomes = this.#outbox;
+    this.#outbox = [];
+    this.#ackPending = false;
+    this.#options.send({ ack: this.#ack, outcomes });
+  }
+
+  async #fetch(request: FetchRequest): Promise<FetchResult> {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(request.timeoutMs ?? this.#options.fetchTimeoutMs),
+    });
+    const contentType = response.headers.get('content-type') ?? '';
+    const text = await response.text();
+    let body: unknown = text;
+    if (/json/i.test(contentType)) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    return { status: response.status, contentType, body };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
