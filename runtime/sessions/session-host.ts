@@ -100,6 +100,8 @@ export interface SessionSummary {
   parentId?: string;
   persist: boolean;
   queueLength: number;
+  /** The engine thread the session lives on (absent when sessions run in-thread). */
+  engineThread?: number;
 }
 
 export interface StablePoint {
@@ -782,6 +784,7 @@ export class SessionHost {
       ...(hosted.parentId === undefined ? {} : { parentId: hosted.parentId }),
       persist: hosted.compiled.persist,
       queueLength: Math.max(0, hosted.sent - hosted.consumed) + hosted.held.length,
+      ...(hosted.lane.recoverable ? { engineThread: hosted.lane.index } : {}),
     };
   }
 }
