@@ -9,11 +9,16 @@
 // to its event loop (setImmediate) every `sliceMs`, so a session that keeps sending itself
 // events cannot starve the others, and new batches are received between slices.
 //
-// Snapshots: at each flush, every session that ran since the previous one is snapshotted
-// (recovery lanes: always, so a lost thread's sessions come back from it; otherwise only
-// persisted sessions at a stable point, for HA). A session's side effects and the
-// snapshot covering them leave in the same message, so a thread lost before a flush loses
-// both and its sessions redo that work once from the previous snapshot.
+// Flushes: outcomes leave at the end of every slice, with each session's progress (the
+// last command it consumed, whether it is at a stable point). Persisted sessions at a
+// stable point carry their snapshot (for HA). On recovery lanes (engine threads) the
+// sessions that ran are also snapshotted for the watchdog's restores: when the lane goes
+// idle, every `recoverySnapshotMs` while it is busy, and at once when the session had an
+// effect that must not happen twice (an event to another session, a child session, a
+// telephony action, a terminate): the effect and the snapshot covering it leave in the
+// same message, so a thread lost before that message loses both and the session redoes
+// the work once from its previous snapshot. `<response>`s may leave without a snapshot: a
+// second answer to the same request finds it answered and is dropped.
 import type { BusyMarker, HostCallMethod, HostCommand, LaneBatch, LaneDocument, LaneOutcome } from './engine-protocol.ts';
 import type {
   CompiledStrategy,
@@ -41,7 +46,12 @@ interface CoreSession {
   queue: Work[];
   inRunQueue: boolean;
   consumed: number;
+  /** Progress to report at the next flush. */
   dirty: boolean;
+  /** State changed since the last snapshot that left (recovery lanes). */
+  unsnapshotted: boolean;
+  /** An effect that must not be repeated left with this flush: snapshot now. */
+  mustSnapshot: boolean;
   events: number;
 }
 
@@ -50,6 +60,8 @@ export interface EngineCoreOptions {
   engine?: StrategyEngine;
   /** Snapshot every session that ran at each flush (engine threads, for the watchdog's restores). */
   recoverySnapshots: boolean;
+  /** How often a busy recovery lane snapshots the sessions that ran (ms). */
+  recoverySnapshotMs?: number;
   sliceMs: number;
   fetchTimeoutMs: number;
   busy: BusyMarker;
@@ -68,6 +80,9 @@ export class EngineCore {
   #ack = 0;
   #ackPending = false;
   #nextCallId = 1;
+  /** The session whose work is running now (its effects are its own). */
+  #running: CoreSession | undefined;
+  #lastRecoverySnapshot = 0;
   readonly #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   readonly #services: SessionHostServices;
 
@@ -75,14 +90,14 @@ export class EngineCore {
     this.#options = options;
     this.#services = {
       startSession: async (parentId, src, parameters) => String(await this.call(parentId, 'startSession', [parentId, src, parameters])),
-      terminateSession: (target) => this.#push({ op: 'terminate', target }),
+      terminateSession: (target) => this.#effect(undefined, { op: 'terminate', target }),
       fetch: (request) => this.#fetch(request),
       respond: (sid, requestId, response) => {
         this.#push({ op: 'respond', sid, requestId, response });
         return true;
       },
       deliver: (target, event) => {
-        this.#push({ op: 'deliver', target, event });
+        this.#effect(undefined, { op: 'deliver', target, event });
         return true;
       },
     };
@@ -93,13 +108,20 @@ export class EngineCore {
     const callId = this.#nextCallId++;
     return new Promise((resolve, reject) => {
       this.#calls.set(callId, { resolve, reject });
-      this.#push({ op: 'call', callId, sid, method, args });
+      this.#effect(this.#sessions.get(sid), { op: 'call', callId, sid, method, args });
     });
   }
 
   /** An event for a session of another lane (`#_scxml_<id>`), routed by the I/O thread. */
   deliverElsewhere(target: string, event: ExternalEvent): void {
-    this.#push({ op: 'deliver', target, event });
+    this.#effect(undefined, { op: 'deliver', target, event });
+  }
+
+  /** An outcome that must not happen twice: its session's snapshot goes with it. */
+  #effect(of: CoreSession | undefined, outcome: LaneOutcome): void {
+    const core = of ?? this.#running;
+    if (core) core.mustSnapshot = true;
+    this.#push(outcome);
   }
 
   hasSession(sid: string): boolean {
@@ -183,6 +205,8 @@ export class EngineCore {
       inRunQueue: false,
       consumed: command.op === 'restore' ? command.seq : 0,
       dirty: false,
+      unsnapshotted: false,
+      mustSnapshot: false,
       events: 0,
     };
     const init = {
@@ -291,6 +315,7 @@ export class EngineCore {
     if (!ran) return;
     if (work.kind !== 'pending') core.consumed = work.seq;
     core.dirty = true;
+    core.unsnapshotted = true;
     if (core.session.finished) {
       this.#sessions.delete(core.sid);
       this.#push({ op: 'finished', sid: core.sid, reason: 'done' });
@@ -306,6 +331,7 @@ export class EngineCore {
    */
   #guard(core: CoreSession, work: () => void): boolean {
     this.#options.busy.enter(core.slot);
+    this.#running = core;
     try {
       work();
       return true;
@@ -319,6 +345,7 @@ export class EngineCore {
       this.#push({ op: 'finished', sid: core.sid, reason: 'failed', message: messageOf(error) });
       return false;
     } finally {
+      this.#running = undefined;
       this.#options.busy.leave();
     }
   }
@@ -336,18 +363,27 @@ export class EngineCore {
 
   #flush(): void {
     this.#flushScheduled = false;
+    const now = performance.now();
+    const idle = this.#runQueueHead >= this.#runQueue.length;
+    const recoveryDue =
+      this.#options.recoverySnapshots && (idle || now - this.#lastRecoverySnapshot >= (this.#options.recoverySnapshotMs ?? 50));
+    if (recoveryDue) this.#lastRecoverySnapshot = now;
     for (const core of this.#sessions.values()) {
-      if (!core.dirty) continue;
+      if (!core.dirty && !(core.mustSnapshot || (recoveryDue && core.unsnapshotted))) continue;
       core.dirty = false;
       const stable = core.queue.every((work) => work.kind === 'query');
-      const wantSnapshot = this.#options.recoverySnapshots || (stable && core.compiled.persist);
+      const wantSnapshot =
+        (stable && core.compiled.persist) ||
+        (this.#options.recoverySnapshots && (core.mustSnapshot || (recoveryDue && core.unsnapshotted)));
       let snapshot: unknown;
       if (wantSnapshot) {
+        core.mustSnapshot = false;
+        core.unsnapshotted = false;
         this.#options.busy.enter(core.slot);
         try {
           snapshot = core.session.snapshot();
         } catch (error) {
-          this.#push({ op: 'log', level: 'error', sid: core.sid, message: `snapshot failed: ${messageOf(error)}` });
+          this.#outbox.push({ op: 'log', level: 'error', sid: core.sid, message: `snapshot failed: ${messageOf(error)}` });
         } finally {
           this.#options.busy.leave();
         }
@@ -360,6 +396,8 @@ export class EngineCore {
     this.#outbox = [];
     this.#ackPending = false;
     this.#options.send({ ack: this.#ack, outcomes });
+    // A busy lane that skipped recovery snapshots comes back for them when it goes idle.
+    if (this.#options.recoverySnapshots && !idle) this.#scheduleFlush();
   }
 
   async #fetch(request: FetchRequest): Promise<FetchResult> {

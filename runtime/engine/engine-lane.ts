@@ -28,6 +28,8 @@ export interface EngineLane {
   post(command: HostCommand): void;
   /** Makes the document known to the lane before a session of it is opened there. */
   ensureDocument(id: number, compiled: CompiledStrategy): void;
+  /** Bytes of V8 heap in use where the lane's sessions live. */
+  heapUsed(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -70,5 +72,6 @@ export abstract class BatchingLane implements EngineLane {
 
   protected abstract document(id: number, compiled: CompiledStrategy): LaneDocument;
   protected abstract deliver(batch: number, commands: HostCommand[]): void;
+  abstract heapUsed(): Promise<number>;
   abstract close(): Promise<void>;
 }

@@ -9,6 +9,8 @@ export interface EngineThreadData {
   evaluationTimeLimitMs: number;
   sliceMs: number;
   fetchTimeoutMs: number;
+  /** The engine thread's nice value (above the I/O thread's: it yields the core first). */
+  nice: number;
   busy: SharedArrayBuffer;
 }
 

@@ -29,5 +29,9 @@ export class InThreadLane extends BatchingLane {
     this.#core.receive(batch, commands);
   }
 
+  async heapUsed(): Promise<number> {
+    return process.memoryUsage().heapUsed;
+  }
+
   async close(): Promise<void> {}
 }

@@ -201,6 +201,17 @@ export class SessionHost {
     return this.#lanes.reduce((n, lane) => n + (lane instanceof WorkerLane ? lane.terminating : 0), 0);
   }
 
+  /** Whether every started session has run all it was sent and reached a stable point. */
+  get idle(): boolean {
+    for (const hosted of this.#sessions.values()) if (hosted.started && !hosted.stable) return false;
+    return true;
+  }
+
+  /** Bytes of V8 heap in use on each engine lane (an in-thread lane reports the I/O thread's). */
+  engineHeapUsed(): Promise<number[]> {
+    return Promise.all(this.#lanes.map((lane) => lane.heapUsed()));
+  }
+
   onStablePoint(listener: (point: StablePoint) => Promise<void> | undefined): () => void {
     this.#stableListeners.add(listener);
     return () => this.#stableListeners.delete(listener);
