@@ -166,7 +166,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       clearTimeout(forced);
       // Persisted sessions were snapshotted at their last stable point; closing them here
       // is a hand-over ('shutdown'), not their end, so the backup recovers them.
-      host.close();
+      await host.close();
       await roles.stop();
       await prepared?.stop();
       logger.info('stopped');

@@ -83,6 +83,8 @@ export class EngineCore {
   /** The session whose work is running now (its effects are its own). */
   #running: CoreSession | undefined;
   #lastRecoverySnapshot = 0;
+  /** Sessions with progress to report or a snapshot owed (a flush visits only these). */
+  readonly #touched = new Set<CoreSession>();
   readonly #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   readonly #services: SessionHostServices;
 
@@ -120,7 +122,10 @@ export class EngineCore {
   /** An outcome that must not happen twice: its session's snapshot goes with it. */
   #effect(of: CoreSession | undefined, outcome: LaneOutcome): void {
     const core = of ?? this.#running;
-    if (core) core.mustSnapshot = true;
+    if (core) {
+      core.mustSnapshot = true;
+      this.#touched.add(core);
+    }
     this.#push(outcome);
   }
 
@@ -316,6 +321,7 @@ export class EngineCore {
     if (work.kind !== 'pending') core.consumed = work.seq;
     core.dirty = true;
     core.unsnapshotted = true;
+    this.#touched.add(core);
     if (core.session.finished) {
       this.#sessions.delete(core.sid);
       this.#push({ op: 'finished', sid: core.sid, reason: 'done' });
@@ -368,7 +374,11 @@ export class EngineCore {
     const recoveryDue =
       this.#options.recoverySnapshots && (idle || now - this.#lastRecoverySnapshot >= (this.#options.recoverySnapshotMs ?? 50));
     if (recoveryDue) this.#lastRecoverySnapshot = now;
-    for (const core of this.#sessions.values()) {
+    for (const core of this.#touched) {
+      if (this.#sessions.get(core.sid) !== core) {
+        this.#touched.delete(core);
+        continue;
+      }
       if (!core.dirty && !(core.mustSnapshot || (recoveryDue && core.unsnapshotted))) continue;
       core.dirty = false;
       const stable = core.queue.every((work) => work.kind === 'query');
@@ -390,6 +400,7 @@ export class EngineCore {
       }
       this.#outbox.push({ op: 'progress', sid: core.sid, seq: core.consumed, stable, snapshot, events: core.events });
       core.events = 0;
+      if (!core.mustSnapshot && !(this.#options.recoverySnapshots && core.unsnapshotted)) this.#touched.delete(core);
     }
     if (this.#outbox.length === 0 && !this.#ackPending) return;
     const outcomes = this.#outbox;

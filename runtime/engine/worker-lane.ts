@@ -108,7 +108,7 @@ export class WorkerLane extends BatchingLane {
     });
     worker.on('exit', (code) => {
       if (worker !== this.#worker) {
-        this.#terminating--;
+        if (!this.#closed) this.#terminating--;
         return;
       }
       if (!this.#closed) this.#replace('crashed', this.#offender(), `engine thread exited with code ${code}`);
@@ -129,9 +129,11 @@ export class WorkerLane extends BatchingLane {
       this.#replace('watchdog', slot, `a macrostep ran longer than ${limit} ms`);
       return;
     }
+    // Stuck outside any session's work (nothing to blame): replaced, no session ended. The
+    // longer limit leaves room for a thread that a loaded machine merely starves.
     const oldest = this.#unacked[0];
-    if (slot === 0 && this.#ready && oldest && performance.now() - oldest[1] > limit) {
-      this.#replace('stalled', Atomics.load(this.#views.slots, 1), `the engine thread received nothing for ${limit} ms`);
+    if (slot === 0 && this.#ready && oldest && performance.now() - oldest[1] > 3 * limit) {
+      this.#replace('stalled', 0, `the engine thread received nothing for ${3 * limit} ms`);
     }
   }
 
@@ -170,6 +172,11 @@ export class WorkerLane extends BatchingLane {
     this.#worker = undefined;
     if (!worker) return;
     // A thread stuck in a built-in never acknowledges terminate(): do not wait for it.
-    await Promise.race([worker.terminate(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    this.#terminating++;
+    const ended = await Promise.race([
+      worker.terminate().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
+    ]);
+    if (ended) this.#terminating--;
   }
 }

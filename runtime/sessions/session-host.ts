@@ -440,17 +440,15 @@ export class SessionHost {
   }
 
   /** Cancels every session (timers, pending requests) and ends the engine threads; the host is unusable afterwards. */
-  close(): void {
+  async close(): Promise<void> {
     this.#closed = true;
     for (const hosted of [...this.#sessions.values()]) {
       hosted.lane.post({ op: 'cancel', sid: hosted.id });
       this.#finish(hosted, 'shutdown');
     }
     // Lanes go after the cancels have left (an in-thread lane's sessions hold timers).
-    const lanes = this.#lanes.splice(0);
-    setImmediate(() => {
-      for (const lane of lanes) void lane.close();
-    });
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(this.#lanes.map((lane) => lane.close()));
   }
 
   // --- internals ---

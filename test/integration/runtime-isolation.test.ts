@@ -113,7 +113,7 @@ async function probeLoop(): Promise<void> {
       [backupUrl, '/heartbeat'],
     ] as const) {
       const at = performance.now();
-      let status = 0;
+      let status: number;
       try {
         const response = await fetch(base + route, { signal: AbortSignal.timeout(5000) });
         await response.arrayBuffer();
