@@ -222,7 +222,7 @@ export class EngineCore {
     };
     const made = this.#guard(core, () => {
       core.session =
-        command.op === 'create' ? compiled.createSession(init) : compiled.restoreSession!(init, command.snapshot);
+        command.op === 'create' ? compiled.createSession(init) : compiled.restoreSession!(init, JSON.parse(command.snapshot));
     });
     if (!made) return;
     this.#sessions.set(command.sid, core);
@@ -385,13 +385,13 @@ export class EngineCore {
       const wantSnapshot =
         (stable && core.compiled.persist) ||
         (this.#options.recoverySnapshots && (core.mustSnapshot || (recoveryDue && core.unsnapshotted)));
-      let snapshot: unknown;
+      let snapshot: string | undefined;
       if (wantSnapshot) {
         core.mustSnapshot = false;
         core.unsnapshotted = false;
         this.#options.busy.enter(core.slot);
         try {
-          snapshot = core.session.snapshot();
+          snapshot = JSON.stringify(core.session.snapshot());
         } catch (error) {
           this.#outbox.push({ op: 'log', level: 'error', sid: core.sid, message: `snapshot failed: ${messageOf(error)}` });
         } finally {

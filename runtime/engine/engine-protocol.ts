@@ -20,12 +20,18 @@ export interface LaneDocument {
 export type HostCommand =
   | { op: 'doc'; doc: LaneDocument }
   | { op: 'create'; sid: string; slot: number; docId: number; parameters: Record<string, unknown> }
-  | { op: 'restore'; sid: string; slot: number; docId: number; snapshot: unknown; seq: number }
+  | { op: 'restore'; sid: string; slot: number; docId: number; snapshot: SnapshotText; seq: number }
   | { op: 'start'; sid: string; seq: number }
   | { op: 'event'; sid: string; seq: number; event: ExternalEvent }
   | { op: 'cancel'; sid: string }
   | { op: 'query'; sid: string; qid: number }
   | { op: 'reply'; callId: number; ok: boolean; value?: unknown; message?: string };
+
+/**
+ * A snapshot kept as JSON text: the I/O thread holds one per session for restores, and
+ * text takes a fraction of the heap of the object graph it encodes.
+ */
+export type SnapshotText = string;
 
 export interface HostBatch {
   batch: number;
@@ -46,8 +52,8 @@ export type LaneOutcome =
       seq: number;
       /** Nothing queued and nothing of its own to do: a stable point. */
       stable: boolean;
-      /** The interpreter's snapshot after `seq` (recovery lanes always; persisted sessions at stable points). */
-      snapshot?: unknown;
+      /** The interpreter's snapshot after `seq` (see engine-core.ts for when), as JSON text. */
+      snapshot?: SnapshotText;
       events: number;
     }
   | { op: 'finished'; sid: string; reason: 'done' | 'failed'; message?: string }

@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import { HttpError } from '../http/http-error.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import type { EngineLane, LaneListener, LaneLoss } from '../engine/engine-lane.ts';
-import type { HostCallMethod, HostCommand, LaneBatch, LaneOutcome, QueryResult } from '../engine/engine-protocol.ts';
+import type { HostCallMethod, HostCommand, LaneBatch, LaneOutcome, QueryResult, SnapshotText } from '../engine/engine-protocol.ts';
 import { InThreadLane } from '../engine/in-thread-lane.ts';
 import type { EngineThreadEntry } from '../engine/thread-entry.ts';
 import { WorkerLane } from '../engine/worker-lane.ts';
@@ -52,7 +52,7 @@ interface PendingQuery {
 /** What re-opens a session on a fresh engine thread: its creation, or its latest snapshot. */
 type RecoveryBase =
   | { kind: 'create'; parameters: Record<string, unknown> }
-  | { kind: 'restore'; snapshot: unknown; seq: number };
+  | { kind: 'restore'; snapshot: SnapshotText; seq: number };
 
 interface HostedSession {
   id: string;
@@ -245,7 +245,7 @@ export class SessionHost {
     const { location, compiled } = await this.#options.loader.load(src);
     if (!compiled.restoreSession) throw new Error(`the strategy engine cannot restore sessions (${src})`);
     if (this.#sessions.has(sessionId)) return this.#summary(this.#sessions.get(sessionId)!);
-    const hosted = this.#newHosted(sessionId, src, location, compiled, undefined, { kind: 'restore', snapshot, seq: 0 });
+    const hosted = this.#newHosted(sessionId, src, location, compiled, undefined, { kind: 'restore', snapshot: JSON.stringify(snapshot), seq: 0 });
     hosted.started = true;
     hosted.stable = events.length === 0;
     this.#finished.delete(sessionId);
@@ -679,8 +679,14 @@ export class SessionHost {
     }
     if (!progress.stable || progress.seq !== hosted.sent) return;
     hosted.stable = true;
-    const snapshot = progress.snapshot;
-    const point: StablePoint = { sessionId: hosted.id, persist: hosted.compiled.persist, src: hosted.src, session: { snapshot: () => snapshot } };
+    const text = progress.snapshot;
+    let snapshot: unknown;
+    const point: StablePoint = {
+      sessionId: hosted.id,
+      persist: hosted.compiled.persist,
+      src: hosted.src,
+      session: { snapshot: () => (snapshot ??= text === undefined ? undefined : JSON.parse(text)) },
+    };
     const pending: Promise<void>[] = [];
     for (const listener of this.#stableListeners) {
       const durable = listener(point);

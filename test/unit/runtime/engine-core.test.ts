@@ -55,7 +55,7 @@ describe('EngineCore', () => {
     const fresh = lane();
     fresh.send(
       { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'restore', sid: 's1', slot: 1, docId: 1, snapshot: JSON.parse(JSON.stringify(last.snapshot)), seq: 3 },
+      { op: 'restore', sid: 's1', slot: 1, docId: 1, snapshot: last.snapshot!, seq: 3 },
       { op: 'event', sid: 's1', seq: 4, event: { name: 'bump' } },
       { op: 'query', sid: 's1', qid: 7 },
     );
