@@ -23,7 +23,7 @@ const [what, engineKind] = process.argv.slice(2) as [string, string];
 
 const SPINNER = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="ecmascript" initial="spin">
   <state id="spin">
-    <onentry><script>var t = Date.now(); while (Date.now() - t &lt; 200) {}</script><send event="again"/></onentry>
+    <onentry><script>var t = Date.now(); while (Date.now() - t &lt; 200) {}</script><send event="again" delay="1ms"/></onentry>
     <transition event="again" target="spin"/>
   </state>
 </scxml>`;
