@@ -32,8 +32,8 @@ export interface WorkerLaneOptions {
 }
 
 const ENGINE_THREAD_MAIN = new URL('./engine-thread-main.ts', import.meta.url);
-/** Engine threads run 10 nice levels below the I/O thread (see engine-thread-main.ts). */
-const ENGINE_THREAD_NICE = 10;
+/** Engine threads run 5 nice levels below the I/O thread (see engine-thread-main.ts): a third of its CPU share when they compete. */
+const ENGINE_THREAD_NICE = 5;
 
 export class WorkerLane extends BatchingLane {
   readonly recoverable = true;

@@ -68,9 +68,11 @@ function runtimeEnv(identity: string): Record<string, string> {
     ORS_LEASE: 'file',
     ORS_LEASE_DIR: path.join(dir, 'lease'),
     ORS_SESSION_STORE_DIR: path.join(dir, 'store'),
-    ORS_LEASE_DURATION: '1500',
-    ORS_LEASE_RENEW_DEADLINE: '1000',
-    ORS_LEASE_RETRY_PERIOD: '150',
+    // Short enough that a stall of the I/O thread as long as the runaways loses the lease;
+    // long enough that a machine loaded by other test runs does not.
+    ORS_LEASE_DURATION: '4000',
+    ORS_LEASE_RENEW_DEADLINE: '3000',
+    ORS_LEASE_RETRY_PERIOD: '200',
     ORS_SYNC_KEY: 'test sync key, shared by the pair',
     ORS_STRATEGIES_DIR: dir,
     ORS_LOG_LEVEL: 'warn',
@@ -242,7 +244,7 @@ describe('runaway strategies on engine threads', () => {
   afterAll(() => {
     const primaryMs = probes.filter((p) => p.path.startsWith('primary')).map((p) => p.ms);
     // Target 100 ms; loose here (a 2-core machine shared with other test runs).
-    expect(p99(primaryMs), `p99 of ${primaryMs.length} primary /heartbeat and /livez probes`).toBeLessThan(250);
+    expect(p99(primaryMs), `p99 of ${primaryMs.length} primary /heartbeat and /livez probes`).toBeLessThan(500);
   });
 
   it('an eventless transition whose guard loops is ended by the watchdog', async () => {
