@@ -30,6 +30,8 @@ export interface RuntimeProcessOptions {
   logger?: Logger;
   /** Bound to the telephony client when `telephony-url` is set (the engine's dialog/ixn elements use it). */
   telephony?: TelephonyActions;
+  /** Runs strategy code on the I/O thread even when the engine could use engine threads (the bench's baseline). */
+  inThreadEngine?: boolean;
 }
 
 export interface RuntimeProcess {
@@ -83,6 +85,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     urlPrefixes: config['src-url-prefixes'],
     maxDocumentSize: config['max-document-size'],
   });
+  const telephonyActions = options.telephony ?? new TelephonyActions();
   const host = new SessionHost({
     nodeId: config['node-id'],
     sessionIdWithNodeId: config['sessionid-with-nodeid'],
@@ -93,6 +96,13 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     loader,
     metrics,
     logger,
+    ...(engine.threadEntry ? { threadEntry: engine.threadEntry } : {}),
+    engineThreads: config['session-processing-threads'],
+    inThread: options.inThreadEngine === true,
+    macrostepBudgetMs: config['macrostep-budget'],
+    macrostepHardLimitMs: config['macrostep-hard-limit'],
+    engineThreadHeapMb: config['session-processing-thread-heap'],
+    telephony: telephonyActions,
   });
   const nodeUrls = { ...config['node-urls'] };
   if (config['external-url']) nodeUrls[config['node-id']] = config['external-url'];
@@ -128,7 +138,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
         url: config['telephony-url'],
         host,
         roles,
-        actions: options.telephony ?? new TelephonyActions(),
+        actions: telephonyActions,
         logger,
         haManagesRecovery: ha !== undefined,
         interactionMetrics: interactionMetrics(metrics),
@@ -165,7 +175,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       clearTimeout(forced);
       // Persisted sessions were snapshotted at their last stable point; closing them here
       // is a hand-over ('shutdown'), not their end, so the backup recovers them.
-      host.close();
+      await host.close();
       await roles.stop();
       await prepared?.stop();
       access.close();

@@ -60,5 +60,11 @@ export async function runRuntimeFromCli(flags: Record<string, unknown>): Promise
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+  if (runtime.host.stuckThreads > 0) {
+    // An engine thread stuck in a V8 built-in ignores terminate() and would keep the
+    // process from ever exiting; the graceful part (hand-over, lease release) is done.
+    process.stderr.write(`ors runtime: ${runtime.host.stuckThreads} engine thread(s) cannot be stopped: exiting with SIGKILL\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
   return 0;
 }

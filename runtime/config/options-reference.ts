@@ -3,7 +3,7 @@
 import { envVarName } from './load-config.ts';
 import { markdownCell } from './markdown-cell.ts';
 import { z } from 'zod';
-import { allowedValues, describeOption, optionGroups, RuntimeConfigSchema, type OptionName } from './runtime-options.ts';
+import { allowedValues, describeOption, documentedDefaults, optionGroups, RuntimeConfigSchema, type OptionName } from './runtime-options.ts';
 
 /** Section titles; a group added later without a title is listed under its key. */
 const groupTitles: Record<string, string> = {
@@ -72,7 +72,7 @@ export function renderRuntimeOptionsReference(): string {
     lines.push('', `## ${groupTitles[group] ?? group}`, '', '| option | environment | accepts | default | description |', '| --- | --- | --- | --- | --- |');
     for (const name of Object.keys(options) as OptionName[]) {
       lines.push(
-        `| \`${name}\` | \`${envVarName(name)}\` | ${markdownCell(acceptedValues(name))} | ${markdownCell(shownDefault(defaults[name]))} | ${markdownCell(describeOption(name))} |`,
+        `| \`${name}\` | \`${envVarName(name)}\` | ${markdownCell(acceptedValues(name))} | ${markdownCell(documentedDefaults[name] ?? shownDefault(defaults[name]))} | ${markdownCell(describeOption(name))} |`,
       );
     }
   }

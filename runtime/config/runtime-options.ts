@@ -3,6 +3,7 @@
 // One flat schema so every option can come, by the same name, from a file, from an
 // environment variable (ORS_<NAME_IN_UPPER_SNAKE>) or from a flag (--<name>). Other
 // areas (HA, persistence) add their options by extending `optionGroups` below.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { cassandraOptions } from '../store/cassandra-options.ts';
 
@@ -16,6 +17,16 @@ const flag = z.preprocess((value) => {
 }, z.boolean());
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** The CPUs this process may use, at most 8 (ORS's session-processing-threads default). */
+export function defaultEngineThreads(): number {
+  return Math.min(8, availableParallelism());
+}
+
+/** Defaults that depend on the machine, as the reference shows them. */
+export const documentedDefaults: Partial<Record<string, string>> = {
+  'session-processing-threads': 'CPUs available, at most 8',
+};
 
 /** "name=value,name=value" from env/flags, or a JSON object, or an object from a file. */
 const stringMap = z.preprocess((value) => {
@@ -59,7 +70,9 @@ const orsOptions = {
     ),
   'restart-session-on-switchover': flag.default(false).describe('a new primary restarts the sessions of its calls'),
   'session-restart-timeout': integer(10).default(50).describe('ms between batches of restarted sessions (min 10)'),
-  'session-processing-threads': integer(1, 1024).default(8).describe('sessions executing a macrostep at once'),
+  'session-processing-threads': integer(1, 1024)
+    .default(() => defaultEngineThreads())
+    .describe('engine threads running strategy code (each session lives on one; default: the CPUs this process may use, at most 8)'),
   'sessionid-with-nodeid': flag.default(true).describe('session ids embed the owning node id'),
   'external-url': httpUrl.optional().describe("this node's base URL as clients reach it (target of 307s)"),
   'new-session-on-reroute': flag.default(false).describe('a rerouted call gets a new session'),
@@ -99,6 +112,15 @@ const limitOptions = {
   'max-document-size': integer(1).default(1024 * 1024).describe('bytes of an SCXML document (file or http(s) src); beyond it the start gets 400'),
   'max-json-depth': integer(1, 1000).default(32).describe('nesting depth of a JSON request body; deeper bodies get 400 before they reach a session'),
   'shutdown-timeout': integer(0).default(10_000).describe('ms SIGTERM waits for in-flight requests'),
+  'macrostep-budget': integer(1)
+    .default(1000)
+    .describe('ms one script or expression may run; beyond it the interpreter raises error.execution'),
+  'macrostep-hard-limit': integer(1)
+    .default(3000)
+    .describe('ms one macrostep may run before the watchdog ends its session and restores the engine thread\'s others'),
+  'session-processing-thread-heap': integer(16)
+    .default(512)
+    .describe('MB of V8 heap per engine thread; beyond it the allocating session ends and the thread\'s others are restored'),
 } as const;
 
 /** "a,b,c" from env/flags, or an array from a file. */

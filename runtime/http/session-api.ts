@@ -145,7 +145,7 @@ export async function handleSession(
         return status;
       }
       case 'query': {
-        const { metadata, configuration, datamodel } = ctx.host.query(sessionId);
+        const { metadata, configuration, datamodel } = await ctx.host.query(sessionId);
         sendJson(res, 200, { sessionid: sessionId, configuration, datamodel, metadata: publicSummary(metadata) }, cookie);
         return 200;
       }

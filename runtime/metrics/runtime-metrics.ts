@@ -34,6 +34,18 @@ export function createRuntimeMetrics(labels: { node: string }) {
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    engineThreadRestarts: new Counter({
+      name: 'ors_engine_thread_restarts_total',
+      help: 'engine threads replaced by a fresh one, by reason (watchdog, out-of-memory, stalled, crashed)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    watchdogSessionsEnded: new Counter({
+      name: 'ors_watchdog_sessions_ended_total',
+      help: 'sessions ended because their engine thread had to be replaced while running them, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     eventsProcessed: new Counter({
       name: 'ors_events_processed_total',
       help: 'external events processed by sessions',

@@ -29,8 +29,12 @@ import {
 /** One registry per engine: `#_scxml_<id>` targets reach any session of this node. */
 class NodeRegistry implements SessionRegistry {
   readonly #sessions = new Map<string, SessionHandle>();
+  readonly #remote: ((id: string) => SessionHandle | undefined) | undefined;
+  constructor(remote?: (id: string) => SessionHandle | undefined) {
+    this.#remote = remote;
+  }
   get(id: string) {
-    return this.#sessions.get(id);
+    return this.#sessions.get(id) ?? this.#remote?.(id);
   }
   add(session: SessionHandle) {
     this.#sessions.set(session.id, session);
@@ -59,7 +63,14 @@ class ScxmlStrategySession implements StrategySession {
   readonly #onWork: () => void;
   #hostIsRunning = false;
 
-  constructor(document: ScxmlDocument, init: SessionInit, registry: SessionRegistry, make: SessionFactory, logger?: (line: string) => void) {
+  constructor(
+    document: ScxmlDocument,
+    init: SessionInit,
+    registry: SessionRegistry,
+    make: SessionFactory,
+    evaluationTimeLimitMs: number | undefined,
+    logger?: (line: string) => void,
+  ) {
     this.#document = document;
     this.id = init.sessionId;
     this.#onWork = init.onWork;
@@ -72,6 +83,7 @@ class ScxmlStrategySession implements StrategySession {
         if (!this.#hostIsRunning) init.onWork();
       },
       logger: logger ? (label, value) => logger(`${label ?? 'log'}: ${JSON.stringify(plain(value))}`) : undefined,
+      ...(evaluationTimeLimitMs === undefined ? {} : { evaluationTimeLimitMs }),
     });
   }
 
@@ -124,13 +136,29 @@ class ScxmlStrategySession implements StrategySession {
   }
 }
 
-export function createScxmlEngine(
-  options: { log?: (sessionId: string, line: string) => void; extensions?: ExtensionRegistry } = {},
-): StrategyEngine {
-  const registry = new NodeRegistry();
+/** The engine threads' module (runtime/engine/scxml-thread-engine.ts), named without importing it. */
+const SCXML_THREAD_ENTRY = { module: new URL('../engine/scxml-thread-engine.ts', import.meta.url).href, export: 'createThreadEngine' };
+
+export interface ScxmlEngineOptions {
+  log?: (sessionId: string, line: string) => void;
+  /**
+   * More extension namespaces. An engine thread builds the runtime's standard set (ORS
+   * session and telephony elements): extensions beyond it work only in-thread.
+   */
+  extensions?: ExtensionRegistry;
+  /** The interpreter's limit for one script or expression (default 1000 ms). */
+  evaluationTimeLimitMs?: number;
+  /** `#_scxml_<id>` targets that are not sessions of this engine (on an engine thread: other lanes' sessions). */
+  remoteSession?: (id: string) => SessionHandle | undefined;
+}
+
+export function createScxmlEngine(options: ScxmlEngineOptions = {}): StrategyEngine {
+  const registry = new NodeRegistry(options.remoteSession);
+  const limit = options.evaluationTimeLimitMs;
   // More extension namespaces (the telephony module's dialog/interaction elements) join ORS's session ones.
   const extensions: ExtensionRegistry = { ...orsExtensions(), ...(options.extensions ?? {}) };
   return {
+    threadEntry: SCXML_THREAD_ENTRY,
     externalSources(source: string): string[] {
       try {
         return externalSources(source, 'strategy');
@@ -156,6 +184,7 @@ export function createScxmlEngine(
       }
       const logFor = (sessionId: string) => (options.log ? (line: string) => options.log!(sessionId, line) : undefined);
       return {
+        source: { text: source, origin, includes: includes ? [...includes] : undefined },
         name: document.name,
         persist: document.attributes._persist === 'true',
         sendSessionRecovered: document.attributes._sendSessionRecovered === 'true',
@@ -164,12 +193,12 @@ export function createScxmlEngine(
           const data: Record<string, unknown> = {};
           for (const [key, value] of Object.entries(init.parameters)) if (parameterIds.has(key)) data[key] = value;
           const make: SessionFactory = (sessionOptions) => createSession(document, { ...sessionOptions, data });
-          return new ScxmlStrategySession(document, init, registry, make, logFor(init.sessionId));
+          return new ScxmlStrategySession(document, init, registry, make, limit, logFor(init.sessionId));
         },
         restoreSession(init: SessionInit, snapshot: unknown): StrategySession {
           const make: SessionFactory = (sessionOptions) =>
             restoreSession(document, snapshot as SessionSnapshot, sessionOptions);
-          return new ScxmlStrategySession(document, init, registry, make, logFor(init.sessionId));
+          return new ScxmlStrategySession(document, init, registry, make, limit, logFor(init.sessionId));
         },
       };
     },

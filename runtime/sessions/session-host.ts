@@ -1,20 +1,20 @@
-// Hosts the sessions of one node: creates them from compiled strategies, feeds each its
-// events strictly in order, answers queries, terminates them, and enforces the limits.
+// Hosts the sessions of one node on the I/O thread: creates them from compiled strategies,
+// feeds each its events strictly in order, answers queries, terminates them, and enforces
+// the limits. Strategy code does not run here: each session lives on one engine lane
+// (runtime/engine/), an engine thread for engines that have a thread entry (the SCXML
+// engine: `session-processing-threads` of them), or in-thread for engines without one
+// (the test table engines; the bench's in-thread baseline). Commands reach a lane in
+// batches, one message per event-loop turn, and outcomes (stable points with their
+// snapshots, `<response>`s, child sessions, telephony actions) come back the same way.
 //
-// Scheduling: sessions with pending work wait in one FIFO run queue. The scheduler runs
-// one macrostep of the session at the head, puts it back at the tail if it has more
-// work, and yields to the event loop (setImmediate) every `sliceMs`, so a session that
-// keeps sending itself events cannot starve the others or the HTTP server (a looping
-// script is cut by the interpreter's evaluation time limit).
+// Child sessions are placed on their parent's lane; other sessions on the least loaded.
 //
-// Macrosteps run on the main thread, one at a time, so `session-processing-threads` is
-// respected trivially. Worker threads were measured (bench/runtime-http.bench.ts) and
-// rejected for now: an event's round trip to a worker costs ~40-70 µs, more than the
-// SCXML macrostep itself (~6-30 µs for a typical transition on this machine), and pipelined throughput
-// through one worker was 0.3x of running the same macrosteps in-thread; sessions also
-// call back into the host synchronously (<response>, child sessions, #_scxml_ sends),
-// which a worker would turn into cross-thread messages. To use more cores, run more
-// nodes (one process per node is the deployment unit anyway).
+// Recovery: on engine threads every session is snapshotted whenever it ran (the lane
+// reports it with the last command it consumed), and the commands sent since are kept.
+// When the watchdog replaces a thread (a macrostep past `macrostep-hard-limit`, heap
+// exhausted, a crash), the session that was running is ended with an error, remembered
+// with its reason (its query answers 409 with it), and every other session of the thread
+// is re-opened on the fresh one from that snapshot with the kept commands redelivered.
 //
 // Stable points: whenever a session's queue drains, listeners of `onStablePoint` are
 // told — the hook where HA takes snapshots for persistence. A listener may return a
@@ -25,16 +25,14 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError } from '../http/http-error.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import type { EngineLane, LaneListener, LaneLoss } from '../engine/engine-lane.ts';
+import type { HostCallMethod, HostCommand, LaneBatch, LaneOutcome, QueryResult, SnapshotText } from '../engine/engine-protocol.ts';
+import { InThreadLane } from '../engine/in-thread-lane.ts';
+import type { EngineThreadEntry } from '../engine/thread-entry.ts';
+import { WorkerLane } from '../engine/worker-lane.ts';
+import type { TelephonyActions } from '../telephony/telephony-actions.ts';
 import { newSessionId } from './session-id.ts';
-import type {
-  CompiledStrategy,
-  ExternalEvent,
-  FetchRequest,
-  FetchResult,
-  RequestResponse,
-  SessionHostServices,
-  StrategySession,
-} from './strategy-engine.ts';
+import type { CompiledStrategy, ExternalEvent, RequestResponse } from './strategy-engine.ts';
 import type { StrategyLoader } from './strategy-loader.ts';
 
 export type SessionState = 'scheduled' | 'running' | 'finished';
@@ -45,28 +43,44 @@ interface PendingRequest {
   timer: NodeJS.Timeout;
 }
 
-/** One unit of work of a session, run as one macrostep in order. */
-interface QueuedWork {
-  kind: 'start' | 'event' | 'pending';
-  event?: ExternalEvent;
-  enqueuedAt: number;
+interface PendingQuery {
+  resolve: (result: QueryResult) => void;
+  reject: (error: HttpError) => void;
+  timer: NodeJS.Timeout;
 }
+
+/** What re-opens a session on a fresh engine thread: its creation, or its latest snapshot. */
+type RecoveryBase =
+  | { kind: 'create'; parameters: Record<string, unknown> }
+  | { kind: 'restore'; snapshot: SnapshotText; seq: number };
 
 interface HostedSession {
   id: string;
   src: string;
   location: string;
   compiled: CompiledStrategy;
-  session: StrategySession;
+  docId: number;
+  lane: EngineLane;
+  /** The session's number on its lane's busy marker (which session a lost thread was running). */
+  slot: number;
   parentId?: string;
   createdAt: number;
   startAt?: number;
   startTimer?: NodeJS.Timeout;
   started: boolean;
-  queue: QueuedWork[];
-  inRunQueue: boolean;
-  requests: Map<string, PendingRequest>;
   deferred: boolean;
+  /** The last command sequence number sent to the lane, and the last it reported consumed. */
+  sent: number;
+  consumed: number;
+  /** Events for a session that has not started yet: sent after its start, in order. */
+  held: ExternalEvent[];
+  /** Whether the lane's last report was a stable point covering every command sent. */
+  stable: boolean;
+  /** Recoverable lanes only: the base to re-open from and the commands sent since it. */
+  base: RecoveryBase;
+  journal: (HostCommand & { seq: number })[];
+  requests: Map<string, PendingRequest>;
+  queries: Map<number, PendingQuery>;
   /** Whether the state at the last stable point is durable (resolves) or could not be made so. */
   durable: Promise<void>;
   /** Callers of settled() waiting for the next stable point. */
@@ -86,13 +100,16 @@ export interface SessionSummary {
   parentId?: string;
   persist: boolean;
   queueLength: number;
+  /** The engine thread the session lives on (absent when sessions run in-thread). */
+  engineThread?: number;
 }
 
 export interface StablePoint {
   sessionId: string;
   persist: boolean;
   src: string;
-  session: StrategySession;
+  /** The session's snapshot at this point (taken on its lane; there for persisted sessions). */
+  session: { snapshot(): unknown };
 }
 
 export interface SessionHostOptions {
@@ -105,7 +122,21 @@ export interface SessionHostOptions {
   loader: StrategyLoader;
   metrics: RuntimeMetrics;
   logger: Logger;
-  /** How long the scheduler runs macrosteps before yielding to I/O. */
+  /** How engine threads build the loader's engine; without it sessions run in-thread. */
+  threadEntry?: EngineThreadEntry;
+  /** Engine threads (`session-processing-threads`). */
+  engineThreads?: number;
+  /** Run even thread-capable engines in-thread (the bench's baseline). */
+  inThread?: boolean;
+  /** `macrostep-budget`: the in-realm limit of one script or expression (ms). */
+  macrostepBudgetMs?: number;
+  /** `macrostep-hard-limit`: beyond it the watchdog replaces the engine thread (ms). */
+  macrostepHardLimitMs?: number;
+  /** `session-processing-thread-heap`: V8 old-generation heap per engine thread (MB). */
+  engineThreadHeapMb?: number;
+  /** Carries out the telephony elements of sessions on engine threads. */
+  telephony?: TelephonyActions;
+  /** How long a lane runs macrosteps before yielding to its event loop. */
   sliceMs?: number;
   /** How many finished session ids are remembered (to answer 409 rather than 404). */
   finishedMemory?: number;
@@ -126,24 +157,59 @@ export type LifecycleChange =
   | { kind: 'created'; sessionId: string; src: string; parameters: Record<string, unknown>; persist: boolean; createdAt: number }
   | { kind: 'finished'; sessionId: string; reason: string };
 
+/** Why a session ended, kept a while so a late query gets 409 with the reason. */
+interface FinishedSession {
+  at: number;
+  reason: string;
+  message?: string;
+}
+
+/** Reasons that are the runtime's doing rather than the session's: worth a message to clients. */
+const ENDED_BY_RUNTIME = new Set(['watchdog', 'out-of-memory', 'stalled', 'crashed', 'failed']);
+
 export class SessionHost {
   readonly #options: SessionHostOptions;
   readonly #sessions = new Map<string, HostedSession>();
-  readonly #finished = new Map<string, number>();
-  readonly #runQueue: HostedSession[] = [];
-  #runQueueHead = 0;
-  #scheduled = false;
+  readonly #bySlot = new Map<number, HostedSession>();
+  readonly #finished = new Map<string, FinishedSession>();
+  readonly #lanes: EngineLane[] = [];
+  readonly #laneLoad = new Map<EngineLane, number>();
+  readonly #docIds = new WeakMap<CompiledStrategy, number>();
+  #nextDocId = 1;
+  #nextSlot = 1;
+  #nextQueryId = 1;
   #closed = false;
   readonly #stableListeners = new Set<(point: StablePoint) => Promise<void> | undefined>();
   readonly #lifecycleListeners = new Set<(change: LifecycleChange) => void>();
   readonly #externalEventListeners = new Set<(sessionId: string, event: ExternalEvent) => void>();
+  readonly #laneListener: LaneListener = {
+    onBatch: (lane, batch) => this.#onBatch(lane, batch),
+    onLost: (lane, loss) => this.#onLaneLost(lane, loss),
+  };
 
   constructor(options: SessionHostOptions) {
     this.#options = options;
+    this.#startLanes();
   }
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Engine threads told to terminate that never exited (stuck in a built-in V8 cannot interrupt). */
+  get stuckThreads(): number {
+    return this.#lanes.reduce((n, lane) => n + (lane instanceof WorkerLane ? lane.terminating : 0), 0);
+  }
+
+  /** Whether every started session has run all it was sent and reached a stable point. */
+  get idle(): boolean {
+    for (const hosted of this.#sessions.values()) if (hosted.started && !hosted.stable) return false;
+    return true;
+  }
+
+  /** Bytes of V8 heap in use on each engine lane (an in-thread lane reports the I/O thread's). */
+  engineHeapUsed(): Promise<number[]> {
+    return Promise.all(this.#lanes.map((lane) => lane.heapUsed()));
   }
 
   onStablePoint(listener: (point: StablePoint) => Promise<void> | undefined): () => void {
@@ -167,8 +233,8 @@ export class SessionHost {
     const hosted = this.#live(sessionId);
     if (!hosted.deferred) return;
     hosted.deferred = false;
-    for (const event of events) hosted.queue.push({ kind: 'event', event, enqueuedAt: performance.now() });
     this.#begin(hosted);
+    for (const event of events) this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
   }
 
   /**
@@ -179,29 +245,12 @@ export class SessionHost {
     const { location, compiled } = await this.#options.loader.load(src);
     if (!compiled.restoreSession) throw new Error(`the strategy engine cannot restore sessions (${src})`);
     if (this.#sessions.has(sessionId)) return this.#summary(this.#sessions.get(sessionId)!);
-    const hosted: HostedSession = {
-      id: sessionId,
-      src,
-      location,
-      compiled,
-      createdAt: Date.now(),
-      started: true,
-      queue: events.map((event) => ({ kind: 'event' as const, event, enqueuedAt: performance.now() })),
-      inRunQueue: false,
-      requests: new Map(),
-      deferred: false,
-      durable: DURABLE,
-      settleWaiters: [],
-      session: undefined as unknown as StrategySession,
-    };
+    const hosted = this.#newHosted(sessionId, src, location, compiled, undefined, { kind: 'restore', snapshot: JSON.stringify(snapshot), seq: 0 });
+    hosted.started = true;
+    hosted.stable = events.length === 0;
     this.#finished.delete(sessionId);
-    hosted.session = compiled.restoreSession(
-      { sessionId, parameters: {}, services: this.#servicesFor(), onWork: () => this.#onWork(hosted) },
-      snapshot,
-    );
-    this.#sessions.set(sessionId, hosted);
-    this.#options.metrics.activeSessions.set(this.#sessions.size);
-    if (hosted.queue.length > 0) this.#makeRunnable(hosted);
+    this.#open(hosted);
+    for (const event of events) this.#command(hosted, { op: 'event', sid: sessionId, seq: 0, event });
     return this.#summary(hosted);
   }
 
@@ -213,7 +262,7 @@ export class SessionHost {
   /** HA: a deposed primary drops every session at once (its successor owns them now). */
   abandonAll(reason: string): void {
     for (const hosted of [...this.#sessions.values()]) {
-      hosted.session.cancel();
+      hosted.lane.post({ op: 'cancel', sid: hosted.id });
       this.#finish(hosted, reason);
     }
   }
@@ -238,31 +287,10 @@ export class SessionHost {
     const id = options.sessionId ?? newSessionId(this.#options.nodeId, this.#options.sessionIdWithNodeId);
     if (this.#sessions.has(id)) throw new HttpError(409, 'session-exists', `session ${id} already exists`);
     this.#finished.delete(id);
-    const hosted: HostedSession = {
-      id,
-      src,
-      location,
-      compiled,
-      parentId: options.parentId,
-      createdAt: Date.now(),
-      started: false,
-      queue: [],
-      inRunQueue: false,
-      requests: new Map(),
-      deferred: options.deferStart === true,
-      durable: DURABLE,
-      settleWaiters: [],
-      session: undefined as unknown as StrategySession,
-    };
-    hosted.session = compiled.createSession({
-      sessionId: id,
-      parameters,
-      services: this.#servicesFor(),
-      onWork: () => this.#onWork(hosted),
-    });
-    this.#sessions.set(id, hosted);
+    const hosted = this.#newHosted(id, src, location, compiled, options.parentId, { kind: 'create', parameters });
+    hosted.deferred = options.deferStart === true;
+    this.#open(hosted);
     this.#options.metrics.sessionsCreated.inc();
-    this.#options.metrics.activeSessions.set(this.#sessions.size);
     for (const listener of this.#lifecycleListeners) {
       listener({ kind: 'created', sessionId: id, src, parameters, persist: compiled.persist, createdAt: hosted.createdAt });
     }
@@ -326,18 +354,24 @@ export class SessionHost {
     return promise;
   }
 
-  query(sessionId: string): { metadata: SessionSummary; configuration: string[]; datamodel: Record<string, unknown> } {
+  /** The session's configuration and datamodel, read on its lane after the events queued before. */
+  async query(sessionId: string): Promise<{ metadata: SessionSummary; configuration: string[]; datamodel: Record<string, unknown> }> {
     const hosted = this.#live(sessionId);
-    return {
-      metadata: this.#summary(hosted),
-      configuration: hosted.started ? hosted.session.configuration() : [],
-      datamodel: hosted.session.datamodel(),
-    };
+    const qid = this.#nextQueryId++;
+    const result = await new Promise<QueryResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        hosted.queries.delete(qid);
+        reject(new HttpError(504, 'no-answer', `session ${sessionId} did not answer a query within ${this.#options.requestTimeoutMs} ms`));
+      }, this.#options.requestTimeoutMs);
+      hosted.queries.set(qid, { resolve, reject, timer });
+      hosted.lane.post({ op: 'query', sid: sessionId, qid });
+    });
+    return { metadata: this.#summary(hosted), ...result };
   }
 
   terminate(sessionId: string, reason = 'terminated'): SessionSummary {
     const hosted = this.#live(sessionId);
-    hosted.session.cancel();
+    hosted.lane.post({ op: 'cancel', sid: hosted.id });
     this.#finish(hosted, reason);
     return { ...this.#summary(hosted), state: 'finished' };
   }
@@ -364,10 +398,9 @@ export class SessionHost {
   settled(sessionId: string): Promise<void> {
     const hosted = this.#sessions.get(sessionId);
     if (!hosted || !hosted.compiled.persist || !hosted.started) return DURABLE;
-    const durable =
-      hosted.queue.length === 0 && !hosted.inRunQueue
-        ? hosted.durable
-        : new Promise<void>((resolve, reject) => hosted.settleWaiters.push((d) => d.then(resolve, reject)));
+    const durable = hosted.stable
+      ? hosted.durable
+      : new Promise<void>((resolve, reject) => hosted.settleWaiters.push((d) => d.then(resolve, reject)));
     const timeoutMs = this.#options.requestTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const notDurable = (reason: string) => {
@@ -407,18 +440,22 @@ export class SessionHost {
   async drain(timeoutMs: number): Promise<void> {
     this.#closed = true;
     const deadline = Date.now() + timeoutMs;
-    while (this.#runQueue.length - this.#runQueueHead > 0 && Date.now() < deadline) {
+    const busy = () => [...this.#sessions.values()].some((hosted) => hosted.started && hosted.consumed < hosted.sent);
+    while (busy() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
-  /** Cancels every session (timers, pending requests); the host is unusable afterwards. */
-  close(): void {
+  /** Cancels every session (timers, pending requests) and ends the engine threads; the host is unusable afterwards. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const hosted of [...this.#sessions.values()]) {
-      hosted.session.cancel();
+      hosted.lane.post({ op: 'cancel', sid: hosted.id });
       this.#finish(hosted, 'shutdown');
     }
+    // Lanes go after the cancels have left (an in-thread lane's sessions hold timers).
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(this.#lanes.map((lane) => lane.close()));
   }
 
   // --- internals ---
@@ -426,9 +463,11 @@ export class SessionHost {
   #live(sessionId: string): HostedSession {
     const hosted = this.#sessions.get(sessionId);
     if (hosted) return hosted;
-    if (this.#finished.has(sessionId)) {
-      throw new HttpError(409, 'session-finished', `session ${sessionId} has finished`, {
-        details: { sessionid: sessionId },
+    const finished = this.#finished.get(sessionId);
+    if (finished) {
+      const why = ENDED_BY_RUNTIME.has(finished.reason) ? ` (${finished.reason}${finished.message ? `: ${finished.message}` : ''})` : '';
+      throw new HttpError(409, 'session-finished', `session ${sessionId} has finished${why}`, {
+        details: { sessionid: sessionId, reason: finished.reason },
       });
     }
     throw new HttpError(404, 'session-not-found', `no session ${sessionId} on node ${this.#options.nodeId}`, {
@@ -436,106 +475,283 @@ export class SessionHost {
     });
   }
 
+  #newHosted(
+    id: string,
+    src: string,
+    location: string,
+    compiled: CompiledStrategy,
+    parentId: string | undefined,
+    base: RecoveryBase,
+  ): HostedSession {
+    let docId = this.#docIds.get(compiled);
+    if (docId === undefined) {
+      docId = this.#nextDocId++;
+      this.#docIds.set(compiled, docId);
+    }
+    const slot = this.#nextSlot;
+    this.#nextSlot = this.#nextSlot >= 0x7fffffff ? 1 : this.#nextSlot + 1;
+    return {
+      id,
+      src,
+      location,
+      compiled,
+      docId,
+      lane: this.#placeLane(parentId),
+      slot,
+      parentId,
+      createdAt: Date.now(),
+      started: false,
+      deferred: false,
+      sent: 0,
+      consumed: 0,
+      stable: false,
+      held: [],
+      base,
+      journal: [],
+      requests: new Map(),
+      queries: new Map(),
+      durable: DURABLE,
+      settleWaiters: [],
+    };
+  }
+
+  /** Children go where their parent is; other sessions to the lane with the fewest. */
+  #placeLane(parentId: string | undefined): EngineLane {
+    const parent = parentId === undefined ? undefined : this.#sessions.get(parentId);
+    if (parent) return parent.lane;
+    let best = this.#lanes[0]!;
+    for (const lane of this.#lanes) if (this.#laneLoad.get(lane)! < this.#laneLoad.get(best)!) best = lane;
+    return best;
+  }
+
+  /** Engine threads when the engine has a thread entry, else one in-thread lane. */
+  #startLanes(): void {
+    const options = this.#options;
+    const entry = options.inThread ? undefined : options.threadEntry;
+    const threads = entry ? Math.max(1, options.engineThreads ?? 1) : 1;
+    for (let index = 0; index < threads; index++) {
+      const lane: EngineLane =
+        entry
+          ? new WorkerLane(index, this.#laneListener, {
+              entry,
+              evaluationTimeLimitMs: options.macrostepBudgetMs ?? 1000,
+              hardLimitMs: options.macrostepHardLimitMs ?? 3000,
+              heapMb: options.engineThreadHeapMb ?? 512,
+              sliceMs: options.sliceMs ?? 4,
+              fetchTimeoutMs: options.fetchTimeoutMs,
+              logger: options.logger,
+            })
+          : new InThreadLane(index, this.#laneListener, { sliceMs: options.sliceMs ?? 4, fetchTimeoutMs: options.fetchTimeoutMs });
+      this.#lanes.push(lane);
+      this.#laneLoad.set(lane, 0);
+    }
+  }
+
+  /** Registers the session and opens it on its lane (create or restore). */
+  #open(hosted: HostedSession): void {
+    this.#sessions.set(hosted.id, hosted);
+    this.#bySlot.set(hosted.slot, hosted);
+    this.#laneLoad.set(hosted.lane, (this.#laneLoad.get(hosted.lane) ?? 0) + 1);
+    this.#options.metrics.activeSessions.set(this.#sessions.size);
+    this.#post(hosted);
+  }
+
+  /** Sends what opens the session on its lane from its recovery base. */
+  #post(hosted: HostedSession): void {
+    hosted.lane.ensureDocument(hosted.docId, hosted.compiled);
+    const { id: sid, slot, docId, base } = hosted;
+    hosted.lane.post(
+      base.kind === 'create'
+        ? { op: 'create', sid, slot, docId, parameters: base.parameters }
+        : { op: 'restore', sid, slot, docId, snapshot: base.snapshot, seq: base.seq },
+    );
+  }
+
+  /** Sends a start or event command with the session's next sequence number. */
+  #command(hosted: HostedSession, command: Extract<HostCommand, { op: 'start' | 'event' }>): void {
+    command.seq = ++hosted.sent;
+    hosted.stable = false;
+    if (hosted.lane.recoverable) hosted.journal.push(command);
+    hosted.lane.post(command);
+  }
+
   #enqueue(hosted: HostedSession, event: ExternalEvent): void {
-    if (hosted.queue.length >= this.#options.maxQueueLength) {
+    const pending = hosted.sent - hosted.consumed + hosted.held.length;
+    if (pending >= this.#options.maxQueueLength) {
       this.#options.metrics.rejections.inc({ reason: 'max-queue-length' });
       throw new HttpError(
         429,
         'queue-full',
-        `session ${hosted.id} already has ${hosted.queue.length} pending events (max-queue-length ${this.#options.maxQueueLength})`,
+        `session ${hosted.id} already has ${pending} pending events (max-queue-length ${this.#options.maxQueueLength})`,
         { headers: { 'retry-after': '1' } },
       );
     }
-    hosted.queue.push({ kind: 'event', event, enqueuedAt: performance.now() });
-    if (hosted.started) this.#makeRunnable(hosted);
+    if (!hosted.started) {
+      hosted.held.push(event);
+      return;
+    }
+    this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
   }
 
   #begin(hosted: HostedSession): void {
-    if (!this.#sessions.has(hosted.id)) return;
-    hosted.queue.unshift({ kind: 'start', enqueuedAt: performance.now() });
+    if (this.#sessions.get(hosted.id) !== hosted) return;
     hosted.started = true;
-    this.#makeRunnable(hosted);
+    this.#command(hosted, { op: 'start', sid: hosted.id, seq: 0 });
+    for (const event of hosted.held.splice(0)) this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
   }
 
-  #makeRunnable(hosted: HostedSession): void {
-    if (hosted.inRunQueue) return;
-    hosted.inRunQueue = true;
-    this.#runQueue.push(hosted);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#runSlice);
+  #onBatch(lane: EngineLane, batch: LaneBatch): void {
+    for (const outcome of batch.outcomes) {
+      try {
+        this.#onOutcome(lane, outcome);
+      } catch (error) {
+        this.#options.logger.error({ err: error, outcome: outcome.op }, 'engine outcome failed');
+      }
     }
   }
 
-  readonly #runSlice = (): void => {
-    this.#scheduled = false;
-    const deadline = performance.now() + (this.#options.sliceMs ?? 4);
-    const queue = this.#runQueue;
-    while (this.#runQueueHead < queue.length) {
-      const hosted = queue[this.#runQueueHead]!;
-      queue[this.#runQueueHead++] = undefined as unknown as HostedSession;
-      hosted.inRunQueue = false;
-      if (this.#sessions.has(hosted.id)) this.#runOne(hosted);
-      if (performance.now() >= deadline) break;
-    }
-    if (this.#runQueueHead === queue.length) {
-      queue.length = 0;
-      this.#runQueueHead = 0;
-    } else if (this.#runQueueHead > 1024) {
-      queue.splice(0, this.#runQueueHead);
-      this.#runQueueHead = 0;
-    }
-    if (queue.length > this.#runQueueHead && !this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#runSlice);
-    }
-  };
+  /** A session of this lane (outcomes of sessions that ended or moved are dropped). */
+  #ofLane(lane: EngineLane, sid: string): HostedSession | undefined {
+    const hosted = this.#sessions.get(sid);
+    return hosted && hosted.lane === lane ? hosted : undefined;
+  }
 
-  #runOne(hosted: HostedSession): void {
-    const work = hosted.queue.shift();
-    if (!work) return;
-    const metrics = this.#options.metrics;
-    metrics.eventQueueSeconds.observe((performance.now() - work.enqueuedAt) / 1000);
+  #onOutcome(lane: EngineLane, outcome: LaneOutcome): void {
+    switch (outcome.op) {
+      case 'progress': {
+        const hosted = this.#ofLane(lane, outcome.sid);
+        if (hosted) this.#onProgress(hosted, outcome);
+        return;
+      }
+      case 'finished': {
+        const hosted = this.#ofLane(lane, outcome.sid);
+        if (!hosted) return;
+        if (outcome.reason === 'failed') {
+          this.#options.logger.error({ sessionId: hosted.id, src: hosted.src, message: outcome.message }, 'session failed; terminating it');
+        }
+        this.#finish(hosted, outcome.reason, outcome.message);
+        return;
+      }
+      case 'respond': {
+        const pending = this.#sessions.get(outcome.sid)?.requests.get(outcome.requestId);
+        if (!pending) return;
+        this.#sessions.get(outcome.sid)!.requests.delete(outcome.requestId);
+        clearTimeout(pending.timer);
+        pending.resolve(outcome.response);
+        return;
+      }
+      case 'deliver': {
+        const target = this.#sessions.get(outcome.target);
+        if (!target) return;
+        try {
+          this.#enqueue(target, outcome.event);
+        } catch {
+          // A full queue drops a session-to-session event, as a full queue always did.
+        }
+        return;
+      }
+      case 'terminate':
+        if (this.#sessions.has(outcome.target)) this.terminate(outcome.target, 'terminated');
+        return;
+      case 'call':
+        void this.#hostCall(lane, outcome.callId, outcome.method, outcome.args);
+        return;
+      case 'query-result': {
+        for (const hosted of this.#sessions.values()) {
+          const pending = hosted.queries.get(outcome.qid);
+          if (!pending) continue;
+          hosted.queries.delete(outcome.qid);
+          clearTimeout(pending.timer);
+          if (outcome.ok) pending.resolve(outcome.result!);
+          else pending.reject(new HttpError(500, 'query-failed', outcome.message ?? 'the query failed'));
+          return;
+        }
+        return;
+      }
+      case 'log':
+        this.#options.logger[outcome.level]({ sessionId: outcome.sid, lane: lane.index }, outcome.message);
+        return;
+    }
+  }
+
+  #onProgress(hosted: HostedSession, progress: Extract<LaneOutcome, { op: 'progress' }>): void {
+    if (progress.seq < hosted.consumed) return;
+    hosted.consumed = progress.seq;
+    if (progress.events > 0) this.#options.metrics.eventsProcessed.inc(progress.events);
+    if (hosted.lane.recoverable && progress.snapshot !== undefined) {
+      hosted.base = { kind: 'restore', snapshot: progress.snapshot, seq: progress.seq };
+      let drop = 0;
+      while (drop < hosted.journal.length && hosted.journal[drop]!.seq <= progress.seq) drop++;
+      if (drop > 0) hosted.journal.splice(0, drop);
+    }
+    if (!progress.stable || progress.seq !== hosted.sent) return;
+    hosted.stable = true;
+    const text = progress.snapshot;
+    let snapshot: unknown;
+    const point: StablePoint = {
+      sessionId: hosted.id,
+      persist: hosted.compiled.persist,
+      src: hosted.src,
+      session: { snapshot: () => (snapshot ??= text === undefined ? undefined : JSON.parse(text)) },
+    };
+    const pending: Promise<void>[] = [];
+    for (const listener of this.#stableListeners) {
+      const durable = listener(point);
+      if (durable) pending.push(durable);
+    }
+    if (pending.length > 0) {
+      hosted.durable = pending.length === 1 ? pending[0]! : Promise.all(pending).then(() => undefined);
+      // Nobody may be waiting for this point: its failure is the listener's to log.
+      hosted.durable.catch(() => undefined);
+    }
+    this.#releaseSettleWaiters(hosted);
+  }
+
+  /** A host service asked for by a session on a lane; the lane gets the answer. */
+  async #hostCall(lane: EngineLane, callId: number, method: HostCallMethod, args: unknown[]): Promise<void> {
     try {
-      if (work.kind === 'event') {
-        hosted.session.send(work.event!);
-        metrics.eventsProcessed.inc();
-      } else if (work.kind === 'start') {
-        hosted.session.start();
+      let value: unknown;
+      if (method === 'startSession') {
+        const [parentId, src, parameters] = args as [string, string, Record<string, unknown>];
+        value = (await this.createSession(src, parameters, { parentId })).sessionId;
       } else {
-        hosted.session.runPending();
+        const actions = this.#options.telephony;
+        if (!actions) throw new Error('this runtime has no telephony connection (set telephony-url)');
+        const name = method.slice('telephony.'.length) as
+          | 'applyTreatment'
+          | 'cancelTreatment'
+          | 'routeCall'
+          | 'updateAttachedData'
+          | 'stopProcessing';
+        value = await (actions[name] as (...a: unknown[]) => Promise<unknown>).apply(actions, args);
       }
+      lane.post({ op: 'reply', callId, ok: true, value });
     } catch (error) {
-      // The interpreter turns strategy faults into error.* events; an exception here is
-      // an interpreter bug. Contain it to this session.
-      this.#options.logger.error({ err: error, sessionId: hosted.id }, 'session failed; terminating it');
-      hosted.session.cancel();
-      this.#finish(hosted, 'failed');
-      return;
+      lane.post({ op: 'reply', callId, ok: false, message: error instanceof Error ? error.message : String(error) });
     }
-    this.#afterStep(hosted);
   }
 
-  #afterStep(hosted: HostedSession): void {
-    if (hosted.session.finished) {
-      this.#finish(hosted, 'done');
-      return;
+  /**
+   * The lane's thread was replaced: end the session it was running, re-open the others
+   * on the fresh thread from their latest snapshot and redeliver what came after it.
+   */
+  #onLaneLost(lane: EngineLane, loss: LaneLoss): void {
+    const offender = this.#bySlot.get(loss.slot);
+    const metrics = this.#options.metrics;
+    metrics.engineThreadRestarts.inc({ reason: loss.reason });
+    if (offender && offender.lane === lane) {
+      this.#options.logger.error(
+        { sessionId: offender.id, strategy: offender.location, reason: loss.reason, lane: lane.index },
+        `session ended by the engine watchdog: ${loss.message}`,
+      );
+      metrics.watchdogSessionsEnded.inc({ reason: loss.reason });
+      this.#finish(offender, loss.reason, loss.message);
     }
-    if (hosted.queue.length > 0) {
-      this.#makeRunnable(hosted);
-    } else {
-      const point: StablePoint = { sessionId: hosted.id, persist: hosted.compiled.persist, src: hosted.src, session: hosted.session };
-      const pending: Promise<void>[] = [];
-      for (const listener of this.#stableListeners) {
-        const durable = listener(point);
-        if (durable) pending.push(durable);
-      }
-      if (pending.length > 0) {
-        hosted.durable = pending.length === 1 ? pending[0]! : Promise.all(pending).then(() => undefined);
-        // Nobody may be waiting for this point: its failure is the listener's to log.
-        hosted.durable.catch(() => undefined);
-      }
-      this.#releaseSettleWaiters(hosted);
+    for (const hosted of this.#sessions.values()) {
+      if (hosted.lane !== lane) continue;
+      this.#post(hosted);
+      for (const command of hosted.journal) lane.post(command);
+      for (const qid of hosted.queries.keys()) lane.post({ op: 'query', sid: hosted.id, qid });
     }
   }
 
@@ -546,18 +762,13 @@ export class SessionHost {
     for (const waiter of waiters) waiter(hosted.durable);
   }
 
-  /** The interpreter has work of its own (a timer fired, an async result arrived). */
-  #onWork(hosted: HostedSession): void {
-    if (!this.#sessions.has(hosted.id)) return;
-    if (hosted.queue.some((work) => work.kind === 'pending')) return;
-    hosted.queue.push({ kind: 'pending', enqueuedAt: performance.now() });
-    if (hosted.started) this.#makeRunnable(hosted);
-  }
-
-  #finish(hosted: HostedSession, reason: string): void {
-    if (!this.#sessions.delete(hosted.id)) return;
+  #finish(hosted: HostedSession, reason: string, message?: string): void {
+    if (this.#sessions.get(hosted.id) !== hosted) return;
+    this.#sessions.delete(hosted.id);
+    this.#bySlot.delete(hosted.slot);
+    this.#laneLoad.set(hosted.lane, (this.#laneLoad.get(hosted.lane) ?? 1) - 1);
     if (hosted.startTimer) clearTimeout(hosted.startTimer);
-    hosted.queue.length = 0;
+    hosted.journal = [];
     for (const pending of hosted.requests.values()) {
       clearTimeout(pending.timer);
       pending.reject(
@@ -565,10 +776,15 @@ export class SessionHost {
       );
     }
     hosted.requests.clear();
+    for (const pending of hosted.queries.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new HttpError(409, 'session-finished', `session ${hosted.id} finished (${reason})`));
+    }
+    hosted.queries.clear();
     // The work they waited for has run; a finished session leaves no state to persist.
     hosted.durable = DURABLE;
     this.#releaseSettleWaiters(hosted);
-    this.#finished.set(hosted.id, Date.now());
+    this.#finished.set(hosted.id, { at: Date.now(), reason, ...(message === undefined ? {} : { message }) });
     const memory = this.#options.finishedMemory ?? 100_000;
     while (this.#finished.size > memory) this.#finished.delete(this.#finished.keys().next().value!);
     this.#options.logger.debug({ sessionId: hosted.id, reason }, 'session finished');
@@ -578,7 +794,7 @@ export class SessionHost {
   }
 
   #summary(hosted: HostedSession): SessionSummary {
-    const finished = !this.#sessions.has(hosted.id);
+    const finished = this.#sessions.get(hosted.id) !== hosted;
     return {
       sessionId: hosted.id,
       src: hosted.src,
@@ -589,57 +805,8 @@ export class SessionHost {
       ...(hosted.startAt === undefined ? {} : { startAt: new Date(hosted.startAt).toISOString() }),
       ...(hosted.parentId === undefined ? {} : { parentId: hosted.parentId }),
       persist: hosted.compiled.persist,
-      queueLength: hosted.queue.length,
+      queueLength: Math.max(0, hosted.sent - hosted.consumed) + hosted.held.length,
+      ...(hosted.lane.recoverable ? { engineThread: hosted.lane.index } : {}),
     };
-  }
-
-  #servicesFor(): SessionHostServices {
-    return {
-      startSession: async (parentId, src, parameters) =>
-        (await this.createSession(src, parameters, { parentId })).sessionId,
-      terminateSession: (sessionId) => {
-        this.terminate(sessionId, 'terminated');
-      },
-      fetch: (request) => this.#fetch(request),
-      respond: (sessionId, requestId, response) => {
-        const hosted = this.#sessions.get(sessionId);
-        const pending = hosted?.requests.get(requestId);
-        if (!hosted || !pending) return false;
-        hosted.requests.delete(requestId);
-        clearTimeout(pending.timer);
-        pending.resolve(response);
-        return true;
-      },
-      deliver: (targetSessionId, event) => {
-        const hosted = this.#sessions.get(targetSessionId);
-        if (!hosted) return false;
-        try {
-          this.#enqueue(hosted, event);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    };
-  }
-
-  async #fetch(request: FetchRequest): Promise<FetchResult> {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      signal: AbortSignal.timeout(request.timeoutMs ?? this.#options.fetchTimeoutMs),
-    });
-    const contentType = response.headers.get('content-type') ?? '';
-    const text = await response.text();
-    let body: unknown = text;
-    if (/json/i.test(contentType)) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    }
-    return { status: response.status, contentType, body };
   }
 }

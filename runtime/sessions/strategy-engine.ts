@@ -3,6 +3,8 @@
 // extension elements) needs from the host. The binding to runtime/scxml lives in
 // scxml-engine.ts; nothing else in the runtime imports the interpreter.
 
+import type { EngineThreadEntry } from '../engine/thread-entry.ts';
+
 /** An event delivered into a session's external queue. */
 export interface ExternalEvent {
   name: string;
@@ -98,6 +100,8 @@ export interface CompiledStrategy {
    * without it cannot recover persisted sessions (HA then restarts or drops them).
    */
   restoreSession?(init: SessionInit, snapshot: unknown): StrategySession;
+  /** The document's text, for engine threads to compile it themselves (engines with a threadEntry). */
+  readonly source?: { text: string; origin: string; includes?: [string, string][] };
 }
 
 export class StrategyCompileError extends Error {
@@ -119,4 +123,9 @@ export interface StrategyEngine {
   compile(source: string, origin: string, includes?: ReadonlyMap<string, string>): CompiledStrategy;
   /** The srcs of the document's `<script>` and `<data>` elements (loaded by the host before compile). */
   externalSources?(source: string): string[];
+  /**
+   * How an engine thread builds the same engine (runtime/engine/thread-entry.ts). Engines
+   * without one (test table engines) run their sessions on the I/O thread.
+   */
+  readonly threadEntry?: EngineThreadEntry;
 }

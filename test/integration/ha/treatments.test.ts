@@ -56,16 +56,16 @@ describe('treatments across a switchover', () => {
 
     await a.stop(); // releases the lease: b takes over at once
     await until(() => (b.roles.current().role === 'primary' ? true : undefined), 'b to take over');
-    const recovered = await until(() => {
+    const recovered = await until(async () => {
       try {
-        return b.host.query(summary.sessionId);
+        return await b.host.query(summary.sessionId);
       } catch {
         return undefined;
       }
     }, 'the session on b');
     expect(recovered.configuration).toEqual(['playing']);
-    const done = await until(() => {
-      const q = b.host.query(summary.sessionId);
+    const done = await until(async () => {
+      const q = await b.host.query(summary.sessionId);
       return q.configuration[0] === 'done' ? q : undefined;
     }, 'dialog.playsound.done', 10_000);
     expect(Date.now()).toBeGreaterThanOrEqual(expectedEndAt);

@@ -22,7 +22,7 @@ describe('runtime configuration', () => {
     expect(c['heartbeat-backup-status']).toBe(503);
     expect(c['restart-session-on-switchover']).toBe(false);
     expect(c['session-restart-timeout']).toBe(50);
-    expect(c['session-processing-threads']).toBe(8);
+    expect(c['session-processing-threads']).toBe(Math.min(8, os.availableParallelism()));
     expect(c['sessionid-with-nodeid']).toBe(true);
   });
 

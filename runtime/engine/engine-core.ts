@@ -1,0 +1,437 @@
+// The sessions of one engine lane and their scheduler: what runs strategy code. On an
+// engine thread it is driven by engine-thread-main.ts; for engines without a thread entry
+// (the runtime's table engines in tests, the bench's in-thread baseline) the I/O thread
+// drives it directly (in-thread-lane.ts). It knows nothing of HTTP, HA or limits: it
+// receives batches of commands and answers with batches of outcomes.
+//
+// Scheduling: sessions with pending work wait in one FIFO run queue; one macrostep of the
+// session at the head runs, it goes back to the tail if it has more, and the lane yields
+// to its event loop (setImmediate) every `sliceMs`, so a session that keeps sending itself
+// events cannot starve the others, and new batches are received between slices.
+//
+// Flushes: outcomes leave at the end of every slice, with each session's progress (the
+// last command it consumed, whether it is at a stable point). Persisted sessions at a
+// stable point carry their snapshot (for HA). On recovery lanes (engine threads) the
+// sessions that ran are also snapshotted for the watchdog's restores: when the lane goes
+// idle, every `recoverySnapshotMs` while it is busy, and at once when the session had an
+// effect that must not happen twice (an event to another session, a child session, a
+// telephony action, a terminate): the effect and the snapshot covering it leave in the
+// same message, so a thread lost before that message loses both and the session redoes
+// the work once from its previous snapshot. `<response>`s may leave without a snapshot: a
+// second answer to the same request finds it answered and is dropped.
+import type { BusyMarker, HostCallMethod, HostCommand, LaneBatch, LaneDocument, LaneOutcome } from './engine-protocol.ts';
+import type {
+  CompiledStrategy,
+  ExternalEvent,
+  FetchRequest,
+  FetchResult,
+  SessionHostServices,
+  StrategyEngine,
+  StrategySession,
+} from '../sessions/strategy-engine.ts';
+
+type Work =
+  | { kind: 'start'; seq: number }
+  | { kind: 'event'; seq: number; event: ExternalEvent }
+  | { kind: 'pending' }
+  /** A query answered in order, after the events sent before it. */
+  | { kind: 'query'; qid: number };
+
+interface CoreSession {
+  sid: string;
+  slot: number;
+  compiled: CompiledStrategy;
+  session: StrategySession;
+  started: boolean;
+  queue: Work[];
+  inRunQueue: boolean;
+  consumed: number;
+  /** Progress to report at the next flush. */
+  dirty: boolean;
+  /** State changed since the last snapshot that left (recovery lanes). */
+  unsnapshotted: boolean;
+  /** An effect that must not be repeated left with this flush: snapshot now. */
+  mustSnapshot: boolean;
+  events: number;
+}
+
+export interface EngineCoreOptions {
+  /** Compiles documents that arrive as source (engine threads). */
+  engine?: StrategyEngine;
+  /** Snapshot every session that ran at each flush (engine threads, for the watchdog's restores). */
+  recoverySnapshots: boolean;
+  /** How often a busy recovery lane snapshots the sessions that ran (ms). */
+  recoverySnapshotMs?: number;
+  sliceMs: number;
+  fetchTimeoutMs: number;
+  busy: BusyMarker;
+  send(batch: LaneBatch): void;
+}
+
+export class EngineCore {
+  readonly #options: EngineCoreOptions;
+  readonly #docs = new Map<number, CompiledStrategy>();
+  readonly #sessions = new Map<string, CoreSession>();
+  readonly #runQueue: CoreSession[] = [];
+  #runQueueHead = 0;
+  #sliceScheduled = false;
+  #flushScheduled = false;
+  #outbox: LaneOutcome[] = [];
+  #ack = 0;
+  #ackPending = false;
+  #nextCallId = 1;
+  /** The session whose work is running now (its effects are its own). */
+  #running: CoreSession | undefined;
+  #lastRecoverySnapshot = 0;
+  /** Sessions with progress to report or a snapshot owed (a flush visits only these). */
+  readonly #touched = new Set<CoreSession>();
+  readonly #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  readonly #services: SessionHostServices;
+
+  constructor(options: EngineCoreOptions) {
+    this.#options = options;
+    this.#services = {
+      startSession: async (parentId, src, parameters) => String(await this.call(parentId, 'startSession', [parentId, src, parameters])),
+      terminateSession: (target) => this.#effect(undefined, { op: 'terminate', target }),
+      fetch: (request) => this.#fetch(request),
+      respond: (sid, requestId, response) => {
+        this.#push({ op: 'respond', sid, requestId, response });
+        return true;
+      },
+      deliver: (target, event) => {
+        this.#effect(undefined, { op: 'deliver', target, event });
+        return true;
+      },
+    };
+  }
+
+  /** Asks the I/O thread for a host service (child sessions, telephony); settles with its reply. */
+  call(sid: string, method: HostCallMethod, args: unknown[]): Promise<unknown> {
+    const callId = this.#nextCallId++;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(callId, { resolve, reject });
+      this.#effect(this.#sessions.get(sid), { op: 'call', callId, sid, method, args });
+    });
+  }
+
+  /** An event for a session of another lane (`#_scxml_<id>`), routed by the I/O thread. */
+  deliverElsewhere(target: string, event: ExternalEvent): void {
+    this.#effect(undefined, { op: 'deliver', target, event });
+  }
+
+  /** An outcome that must not happen twice: its session's snapshot goes with it. */
+  #effect(of: CoreSession | undefined, outcome: LaneOutcome): void {
+    const core = of ?? this.#running;
+    if (core) {
+      core.mustSnapshot = true;
+      this.#touched.add(core);
+    }
+    this.#push(outcome);
+  }
+
+  hasSession(sid: string): boolean {
+    return this.#sessions.has(sid);
+  }
+
+  receive(batch: number, commands: HostCommand[]): void {
+    this.#ack = batch;
+    this.#ackPending = true;
+    for (const command of commands) this.#apply(command);
+    this.#scheduleFlush();
+  }
+
+  #apply(command: HostCommand): void {
+    switch (command.op) {
+      case 'doc':
+        this.#addDocument(command.doc);
+        return;
+      case 'create':
+      case 'restore':
+        this.#open(command);
+        return;
+      case 'start': {
+        const core = this.#sessions.get(command.sid);
+        if (!core) return;
+        core.queue.unshift({ kind: 'start', seq: command.seq });
+        core.started = true;
+        this.#makeRunnable(core);
+        return;
+      }
+      case 'event': {
+        const core = this.#sessions.get(command.sid);
+        if (!core) return;
+        core.queue.push({ kind: 'event', seq: command.seq, event: command.event });
+        if (core.started) this.#makeRunnable(core);
+        return;
+      }
+      case 'cancel': {
+        const core = this.#sessions.get(command.sid);
+        if (!core) return;
+        this.#sessions.delete(command.sid);
+        this.#guard(core, () => core.session.cancel());
+        return;
+      }
+      case 'query':
+        this.#query(command.sid, command.qid);
+        return;
+      case 'reply': {
+        const call = this.#calls.get(command.callId);
+        if (!call) return;
+        this.#calls.delete(command.callId);
+        if (command.ok) call.resolve(command.value);
+        else call.reject(new Error(command.message ?? 'failed'));
+        return;
+      }
+    }
+  }
+
+  #addDocument(doc: LaneDocument): void {
+    if (doc.compiled) {
+      this.#docs.set(doc.id, doc.compiled);
+      return;
+    }
+    if (!this.#options.engine || doc.source === undefined) throw new Error(`document ${doc.id} arrived without a way to compile it`);
+    this.#docs.set(doc.id, this.#options.engine.compile(doc.source, doc.origin ?? `document-${doc.id}`, doc.includes && new Map(doc.includes)));
+  }
+
+  #open(command: Extract<HostCommand, { op: 'create' | 'restore' }>): void {
+    const compiled = this.#docs.get(command.docId);
+    if (!compiled) {
+      this.#push({ op: 'finished', sid: command.sid, reason: 'failed', message: `document ${command.docId} unknown to this engine thread` });
+      return;
+    }
+    const core: CoreSession = {
+      sid: command.sid,
+      slot: command.slot,
+      compiled,
+      session: undefined as unknown as StrategySession,
+      started: command.op === 'restore',
+      queue: [],
+      inRunQueue: false,
+      consumed: command.op === 'restore' ? command.seq : 0,
+      dirty: false,
+      unsnapshotted: false,
+      mustSnapshot: false,
+      events: 0,
+    };
+    const init = {
+      sessionId: command.sid,
+      parameters: command.op === 'create' ? command.parameters : {},
+      services: this.#services,
+      onWork: () => this.#onWork(core),
+    };
+    const made = this.#guard(core, () => {
+      core.session =
+        command.op === 'create' ? compiled.createSession(init) : compiled.restoreSession!(init, JSON.parse(command.snapshot));
+    });
+    if (!made) return;
+    this.#sessions.set(command.sid, core);
+  }
+
+  #query(sid: string, qid: number): void {
+    const core = this.#sessions.get(sid);
+    if (!core) {
+      this.#push({ op: 'query-result', qid, ok: false, message: `session ${sid} is not on this engine thread` });
+      return;
+    }
+    if (core.started && core.queue.length > 0) {
+      core.queue.push({ kind: 'query', qid });
+      return;
+    }
+    this.#answer(core, qid);
+  }
+
+  #answer(core: CoreSession, qid: number): void {
+    this.#options.busy.enter(core.slot);
+    try {
+      this.#push({
+        op: 'query-result',
+        qid,
+        ok: true,
+        result: { configuration: core.started ? core.session.configuration() : [], datamodel: core.session.datamodel() },
+      });
+    } catch (error) {
+      this.#push({ op: 'query-result', qid, ok: false, message: messageOf(error) });
+    } finally {
+      this.#options.busy.leave();
+    }
+  }
+
+  #onWork(core: CoreSession): void {
+    if (this.#sessions.get(core.sid) !== core) return;
+    if (core.queue.some((work) => work.kind === 'pending')) return;
+    core.queue.push({ kind: 'pending' });
+    if (core.started) this.#makeRunnable(core);
+  }
+
+  #makeRunnable(core: CoreSession): void {
+    if (core.inRunQueue) return;
+    core.inRunQueue = true;
+    this.#runQueue.push(core);
+    if (!this.#sliceScheduled) {
+      this.#sliceScheduled = true;
+      setImmediate(this.#runSlice);
+    }
+  }
+
+  readonly #runSlice = (): void => {
+    this.#sliceScheduled = false;
+    const deadline = performance.now() + this.#options.sliceMs;
+    const queue = this.#runQueue;
+    while (this.#runQueueHead < queue.length) {
+      const core = queue[this.#runQueueHead]!;
+      queue[this.#runQueueHead++] = undefined as unknown as CoreSession;
+      core.inRunQueue = false;
+      if (this.#sessions.get(core.sid) === core) this.#runOne(core);
+      if (performance.now() >= deadline) break;
+    }
+    if (this.#runQueueHead === queue.length) {
+      queue.length = 0;
+      this.#runQueueHead = 0;
+    } else if (this.#runQueueHead > 1024) {
+      queue.splice(0, this.#runQueueHead);
+      this.#runQueueHead = 0;
+    }
+    this.#flush();
+    if (queue.length > this.#runQueueHead && !this.#sliceScheduled) {
+      this.#sliceScheduled = true;
+      setImmediate(this.#runSlice);
+    }
+  };
+
+  #runOne(core: CoreSession): void {
+    const work = core.queue.shift();
+    if (!work) return;
+    if (work.kind === 'query') {
+      this.#answer(core, work.qid);
+      if (core.queue.length > 0) this.#makeRunnable(core);
+      return;
+    }
+    const ran = this.#guard(core, () => {
+      if (work.kind === 'event') {
+        core.session.send(work.event);
+        core.events++;
+      } else if (work.kind === 'start') {
+        core.session.start();
+      } else {
+        core.session.runPending();
+      }
+    });
+    if (!ran) return;
+    if (work.kind !== 'pending') core.consumed = work.seq;
+    core.dirty = true;
+    core.unsnapshotted = true;
+    this.#touched.add(core);
+    if (core.session.finished) {
+      this.#sessions.delete(core.sid);
+      this.#push({ op: 'finished', sid: core.sid, reason: 'done' });
+      return;
+    }
+    if (core.queue.length > 0) this.#makeRunnable(core);
+  }
+
+  /**
+   * Runs strategy-facing work of a session under the watchdog's eye. The interpreter turns
+   * strategy faults into error.* events; an exception here is an interpreter bug (or a
+   * host object misused): contain it to this session.
+   */
+  #guard(core: CoreSession, work: () => void): boolean {
+    this.#options.busy.enter(core.slot);
+    this.#running = core;
+    try {
+      work();
+      return true;
+    } catch (error) {
+      this.#sessions.delete(core.sid);
+      try {
+        core.session?.cancel();
+      } catch {
+        // Ending it is all that is left to do.
+      }
+      this.#push({ op: 'finished', sid: core.sid, reason: 'failed', message: messageOf(error) });
+      return false;
+    } finally {
+      this.#running = undefined;
+      this.#options.busy.leave();
+    }
+  }
+
+  #push(outcome: LaneOutcome): void {
+    this.#outbox.push(outcome);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const now = performance.now();
+    const idle = this.#runQueueHead >= this.#runQueue.length;
+    const recoveryDue =
+      this.#options.recoverySnapshots && (idle || now - this.#lastRecoverySnapshot >= (this.#options.recoverySnapshotMs ?? 50));
+    if (recoveryDue) this.#lastRecoverySnapshot = now;
+    for (const core of this.#touched) {
+      if (this.#sessions.get(core.sid) !== core) {
+        this.#touched.delete(core);
+        continue;
+      }
+      if (!core.dirty && !(core.mustSnapshot || (recoveryDue && core.unsnapshotted))) continue;
+      core.dirty = false;
+      const stable = core.queue.every((work) => work.kind === 'query');
+      const wantSnapshot =
+        (stable && core.compiled.persist) ||
+        (this.#options.recoverySnapshots && (core.mustSnapshot || (recoveryDue && core.unsnapshotted)));
+      let snapshot: string | undefined;
+      if (wantSnapshot) {
+        core.mustSnapshot = false;
+        core.unsnapshotted = false;
+        this.#options.busy.enter(core.slot);
+        try {
+          snapshot = JSON.stringify(core.session.snapshot());
+        } catch (error) {
+          this.#outbox.push({ op: 'log', level: 'error', sid: core.sid, message: `snapshot failed: ${messageOf(error)}` });
+        } finally {
+          this.#options.busy.leave();
+        }
+      }
+      this.#outbox.push({ op: 'progress', sid: core.sid, seq: core.consumed, stable, snapshot, events: core.events });
+      core.events = 0;
+      if (!core.mustSnapshot && !(this.#options.recoverySnapshots && core.unsnapshotted)) this.#touched.delete(core);
+    }
+    if (this.#outbox.length === 0 && !this.#ackPending) return;
+    const outcomes = this.#outbox;
+    this.#outbox = [];
+    this.#ackPending = false;
+    this.#options.send({ ack: this.#ack, outcomes });
+    // A busy lane that skipped recovery snapshots comes back for them when it goes idle.
+    if (this.#options.recoverySnapshots && !idle) this.#scheduleFlush();
+  }
+
+  async #fetch(request: FetchRequest): Promise<FetchResult> {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(request.timeoutMs ?? this.#options.fetchTimeoutMs),
+    });
+    const contentType = response.headers.get('content-type') ?? '';
+    const text = await response.text();
+    let body: unknown = text;
+    if (/json/i.test(contentType)) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    return { status: response.status, contentType, body };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,77 @@
+// An engine lane as the I/O thread sees it: where a session's commands go, batched, and
+// where its outcomes come from. Two kinds: WorkerLane (an engine thread, watched and
+// replaced when lost) and InThreadLane (engines that cannot run on a thread: the test
+// table engines and the bench's in-thread baseline).
+import type { HostCommand, LaneBatch, LaneDocument } from './engine-protocol.ts';
+import type { CompiledStrategy } from '../sessions/strategy-engine.ts';
+
+export type LaneLossReason = 'watchdog' | 'out-of-memory' | 'stalled' | 'crashed';
+
+export interface LaneLoss {
+  reason: LaneLossReason;
+  /** The slot of the session that was running when the thread was lost (0: none known). */
+  slot: number;
+  message: string;
+}
+
+export interface LaneListener {
+  onBatch(lane: EngineLane, batch: LaneBatch): void;
+  /** The lane's thread was lost and replaced by a fresh one that knows no session yet. */
+  onLost(lane: EngineLane, loss: LaneLoss): void;
+}
+
+export interface EngineLane {
+  readonly index: number;
+  /** Whether the lane can be lost (then its sessions are journaled and snapshotted for restores). */
+  readonly recoverable: boolean;
+  /** Queues a command; every command of one event-loop turn leaves in one batch. */
+  post(command: HostCommand): void;
+  /** Makes the document known to the lane before a session of it is opened there. */
+  ensureDocument(id: number, compiled: CompiledStrategy): void;
+  /** Bytes of V8 heap in use where the lane's sessions live. */
+  heapUsed(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Batches commands per event-loop turn and keeps track of the documents the lane has. */
+export abstract class BatchingLane implements EngineLane {
+  abstract readonly recoverable: boolean;
+  readonly index: number;
+  #pending: HostCommand[] = [];
+  #scheduled = false;
+  #batch = 0;
+  protected readonly knownDocuments = new Set<number>();
+
+  constructor(index: number) {
+    this.index = index;
+  }
+
+  post(command: HostCommand): void {
+    this.#pending.push(command);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      const commands = this.#pending;
+      this.#pending = [];
+      if (commands.length > 0) this.deliver(++this.#batch, commands);
+    });
+  }
+
+  /** Drops what was queued for a lost thread (the host re-posts what the fresh one needs). */
+  protected discardPending(): void {
+    this.#pending = [];
+    this.knownDocuments.clear();
+  }
+
+  ensureDocument(id: number, compiled: CompiledStrategy): void {
+    if (this.knownDocuments.has(id)) return;
+    this.knownDocuments.add(id);
+    this.post({ op: 'doc', doc: this.document(id, compiled) });
+  }
+
+  protected abstract document(id: number, compiled: CompiledStrategy): LaneDocument;
+  protected abstract deliver(batch: number, commands: HostCommand[]): void;
+  abstract heapUsed(): Promise<number>;
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,109 @@
+// The engine lane's core with the real SCXML engine, driven as an engine thread drives it:
+// commands in, outcomes out. What the watchdog's restores rely on: progress names the last
+// command consumed, recovery snapshots restore to the same state, a query sees the events
+// sent before it, an effect that must not repeat leaves with a snapshot.
+import { describe, expect, it } from 'vitest';
+import { EngineCore } from '../../../runtime/engine/engine-core.ts';
+import { NOT_BUSY, type HostCommand, type LaneBatch, type LaneOutcome } from '../../../runtime/engine/engine-protocol.ts';
+import { createScxmlEngine } from '../../../runtime/sessions/scxml-engine.ts';
+
+const COUNTER = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="ecmascript" initial="a">
+  <datamodel><data id="n" expr="0"/></datamodel>
+  <state id="a">
+    <transition event="bump"><assign location="n" expr="n + 1"/></transition>
+    <transition event="tell"><send target="#_scxml_elsewhere" event="told"/></transition>
+    <transition event="stop" target="end"/>
+  </state>
+  <final id="end"/>
+</scxml>`;
+
+function lane(recoverySnapshots = true) {
+  const outcomes: LaneOutcome[] = [];
+  const core = new EngineCore({
+    engine: createScxmlEngine({ remoteSession: (id) => ({ id, enqueue: (event) => core.deliverElsewhere(id, event) }) }),
+    recoverySnapshots,
+    sliceMs: 4,
+    fetchTimeoutMs: 1000,
+    busy: NOT_BUSY,
+    send: (batch: LaneBatch) => outcomes.push(...batch.outcomes),
+  });
+  let batch = 0;
+  const send = (...commands: HostCommand[]) => core.receive(++batch, commands);
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+  return { core, outcomes, send, settle };
+}
+
+const progressOf = (outcomes: LaneOutcome[], sid: string) =>
+  outcomes.filter((o): o is Extract<LaneOutcome, { op: 'progress' }> => o.op === 'progress' && o.sid === sid);
+
+describe('EngineCore', () => {
+  it('reports the last command consumed with a snapshot that restores to the same state', async () => {
+    const { outcomes, send, settle } = lane();
+    send(
+      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
+      { op: 'create', sid: 's1', slot: 1, docId: 1, parameters: {} },
+      { op: 'start', sid: 's1', seq: 1 },
+      { op: 'event', sid: 's1', seq: 2, event: { name: 'bump' } },
+      { op: 'event', sid: 's1', seq: 3, event: { name: 'bump' } },
+    );
+    await settle();
+    const last = progressOf(outcomes, 's1').at(-1)!;
+    expect(last).toMatchObject({ seq: 3, stable: true, events: expect.any(Number) });
+    expect(last.snapshot).toBeDefined();
+
+    // A fresh lane, as after a lost thread: the snapshot, then what came after it.
+    const fresh = lane();
+    fresh.send(
+      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
+      { op: 'restore', sid: 's1', slot: 1, docId: 1, snapshot: last.snapshot!, seq: 3 },
+      { op: 'event', sid: 's1', seq: 4, event: { name: 'bump' } },
+      { op: 'query', sid: 's1', qid: 7 },
+    );
+    await fresh.settle();
+    const answer = fresh.outcomes.find((o) => o.op === 'query-result');
+    expect(answer).toMatchObject({ qid: 7, ok: true, result: { configuration: ['a'], datamodel: { n: 3 } } });
+    expect(progressOf(fresh.outcomes, 's1').at(-1)).toMatchObject({ seq: 4, stable: true });
+  });
+
+  it('answers a query after the events sent before it, and reports a final state', async () => {
+    const { outcomes, send, settle } = lane(false);
+    send(
+      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
+      { op: 'create', sid: 's2', slot: 2, docId: 1, parameters: {} },
+      { op: 'start', sid: 's2', seq: 1 },
+      ...Array.from({ length: 50 }, (_, i): HostCommand => ({ op: 'event', sid: 's2', seq: i + 2, event: { name: 'bump' } })),
+      { op: 'query', sid: 's2', qid: 1 },
+      { op: 'event', sid: 's2', seq: 52, event: { name: 'stop' } },
+    );
+    await settle();
+    expect(outcomes.find((o) => o.op === 'query-result')).toMatchObject({ result: { datamodel: { n: 50 } } });
+    expect(outcomes.find((o) => o.op === 'finished')).toMatchObject({ sid: 's2', reason: 'done' });
+    // Without recovery snapshots, a session that does not persist sends none.
+    expect(progressOf(outcomes, 's2').every((p) => p.snapshot === undefined)).toBe(true);
+  });
+
+  it('an event for a session elsewhere leaves in the same message as the sender snapshot', async () => {
+    const batches: LaneBatch[] = [];
+    const core = new EngineCore({
+      engine: createScxmlEngine({ remoteSession: (id) => ({ id, enqueue: (event) => core.deliverElsewhere(id, event) }) }),
+      recoverySnapshots: true,
+      recoverySnapshotMs: 60_000,
+      sliceMs: 4,
+      fetchTimeoutMs: 1000,
+      busy: NOT_BUSY,
+      send: (batch) => batches.push(batch),
+    });
+    core.receive(1, [
+      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
+      { op: 'create', sid: 's3', slot: 3, docId: 1, parameters: {} },
+      { op: 'start', sid: 's3', seq: 1 },
+      { op: 'event', sid: 's3', seq: 2, event: { name: 'tell' } },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const carrying = batches.find((b) => b.outcomes.some((o) => o.op === 'deliver'));
+    expect(carrying).toBeDefined();
+    const progress = carrying!.outcomes.find((o) => o.op === 'progress' && o.sid === 's3') as Extract<LaneOutcome, { op: 'progress' }>;
+    expect(progress.seq).toBe(2);
+    expect(progress.snapshot).toBeDefined();
+  });
+});
