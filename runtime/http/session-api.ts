@@ -135,7 +135,7 @@ export async function handleSession(
       case 'request': {
         const data = await parameters(ctx, req, query);
         // A scheduled session answers nothing until its idealtime, which may be days away.
-        if (ctx.host.query(sessionId).metadata.state === 'scheduled') {
+        if ((await ctx.host.query(sessionId)).metadata.state === 'scheduled') {
           throw new HttpError(409, 'session-not-started', `session ${sessionId} starts at its idealtime; requests are answered once it runs`);
         }
         const response = await ctx.host.request(sessionId, name, data);
