@@ -5,6 +5,7 @@ import {
   compile,
   createSession,
   externalSources,
+  prepareRealm,
   restoreSession,
   ScxmlCompileError,
   type ScxmlDocument,
@@ -128,6 +129,7 @@ export function createScxmlEngine(
   options: { log?: (sessionId: string, line: string) => void; extensions?: ExtensionRegistry } = {},
 ): StrategyEngine {
   const registry = new NodeRegistry();
+  prepareRealm();
   // More extension namespaces (the telephony module's dialog/interaction elements) join ORS's session ones.
   const extensions: ExtensionRegistry = { ...orsExtensions(), ...(options.extensions ?? {}) };
   return {
