@@ -5,6 +5,7 @@ import {
   compile,
   createSession,
   externalSources,
+  prepareRealm,
   restoreSession,
   ScxmlCompileError,
   type ScxmlDocument,
@@ -155,6 +156,9 @@ export interface ScxmlEngineOptions {
 export function createScxmlEngine(options: ScxmlEngineOptions = {}): StrategyEngine {
   const registry = new NodeRegistry(options.remoteSession);
   const limit = options.evaluationTimeLimitMs;
+  // The realm is built before the runtime listens: built with the first session it took
+  // up to 1.7 s under load, long enough for the other node to claim calls meanwhile.
+  prepareRealm();
   // More extension namespaces (the telephony module's dialog/interaction elements) join ORS's session ones.
   const extensions: ExtensionRegistry = { ...orsExtensions(), ...(options.extensions ?? {}) };
   return {
