@@ -165,6 +165,10 @@ async function scaleRun(client: KubeClient, kubeconfig: string): Promise<ScaleFi
           healthFailures++;
         }
         healthWorstMs = Math.max(healthWorstMs, performance.now() - t);
+        // An operator that exited (killed, crashed) is a result, not a bench failure to hide.
+        if (operator.exitCode !== null || operator.signalCode !== null) {
+          throw new Error(`the operator exited during the scale run (${operator.exitCode ?? operator.signalCode}); last log lines: ${log.slice(-5).join(' | ')}`);
+        }
         peakRss = Math.max(peakRss, rssMiB(operator.pid!));
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -178,7 +182,10 @@ async function scaleRun(client: KubeClient, kubeconfig: string): Promise<ScaleFi
     }
     let statusMs = NaN;
     let firstStatusMs = NaN;
+    let proberFailure: unknown;
+    prober.catch((error: unknown) => { proberFailure = error; });
     for (;;) {
+      if (proberFailure) throw proberFailure;
       const list = await client.get<{ items: { metadata: { generation: number }; status?: { observedGeneration?: number; replicas?: number } }[] }>(`/apis/ors.dev/v1alpha1/namespaces/${ns}/orsclusters`);
       const statused = list.items.filter((c) => c.status?.observedGeneration === c.metadata.generation);
       if (Number.isNaN(firstStatusMs) && statused.length === SCALE_CLUSTERS) firstStatusMs = performance.now() - t0;
