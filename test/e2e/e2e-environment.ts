@@ -1,8 +1,7 @@
 // One e2e environment per test file: a namespace of the shared control plane, the CRD,
 // the operator process running with the Helm chart's ClusterRole, three process-node
 // Node objects running the namespace's pods (each in its own network namespace on the
-// run's pod network), and the Ingress controller (Traefik, its Kubernetes Ingress provider)
-// in the pod network's world. Users'
+// run's pod network), and the HAProxy Ingress stand-in in the pod network's world. Users'
 // steps go through the built kubectl (`kubectl apply -f`), as they would.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,8 +14,8 @@ import { loadKubeConfig } from '../infra/kubeconfig.ts';
 import { sharedControlPlane, sharedPodNetwork } from '../infra/shared-control-plane.ts';
 import type { PodNetwork } from '../infra/pod-network/pod-network.ts';
 import { createTestNamespace } from '../infra/test-namespace.ts';
-import { startTraefik, type Traefik } from '../infra/traefik.ts';
 import { installCrd, operatorKubeconfig, startOperator, type OperatorProcess } from '../integration/operator/operator-harness.ts';
+import { HaproxyIngress } from './ingress/haproxy-ingress.ts';
 import { ProcessNode } from './process-node/process-node.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -27,8 +26,7 @@ export interface E2eEnvironment {
   client: KubeClient;
   adminKubeconfig: string;
   processNode: ProcessNode;
-  /** The Ingress controller: Traefik serving the namespace's Ingresses (its `url` takes requests with a rule's Host header). */
-  ingress: Traefik;
+  ingress: HaproxyIngress;
   operator: OperatorProcess;
   /** The run's pod network: pods' namespaces, the world's servers, link faults. */
   network: PodNetwork;
@@ -76,7 +74,7 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
     entrypoint: ORS_ENTRYPOINT,
     network,
   });
-  const ingress = await startTraefik({ kubeconfig: plane.kubeconfig, client, namespaces: [ns.name], providers: ['ingress'], placement: await network.placeInWorld() });
+  const ingress = await HaproxyIngress.start(client, ns.name, await network.placeInWorld());
   const [http, sync] = await freePorts(2);
   const manifests = await mkdtemp(path.join(os.tmpdir(), 'ors-e2e-manifests-'));
   let counter = 0;
@@ -101,7 +99,7 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
       return [
         `----- operator (last 40 lines)\n${operator.logs.slice(-40).join('\n')}`,
         `----- process node (last 60 lines)\n${processNode.journal.slice(-60).join('\n')}`,
-        `----- ingress: traefik ${ingress.url}, log ${ingress.process.logFile}\n${ingress.process.logTail(20)}`,
+        `----- ingress: ${ingress.reloads.length} reloads, last error ${ingress.lastError ?? 'none'}, config ${ingress.haproxy.configFile}`,
         pods,
       ].join('\n');
     },

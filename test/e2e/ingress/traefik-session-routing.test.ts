@@ -133,16 +133,9 @@ describe('session routing and failover through Traefik (Ingress and Gateway API)
     observer = new ClusterObserver(env.client, env.namespace, CLUSTER);
     host = `ors.${env.namespace}.test`;
     await installGatewayApiCrds(env.client, 'experimental');
-    // The environment's Ingress controller is Traefik's Ingress provider; a second Traefik
-    // runs the Gateway provider on the same hosts.
-    ingressTraefik = env.ingress;
-    gatewayTraefik = await startTraefik({
-      kubeconfig: env.adminKubeconfig,
-      client: env.client,
-      namespaces: [env.namespace],
-      providers: ['gateway'],
-      placement: await env.network.placeInWorld(),
-    });
+    const traefik = async (provider: 'ingress' | 'gateway') =>
+      startTraefik({ kubeconfig: env.adminKubeconfig, client: env.client, namespaces: [env.namespace], providers: [provider], placement: await env.network.placeInWorld() });
+    [ingressTraefik, gatewayTraefik] = await Promise.all([traefik('ingress'), traefik('gateway')]);
 
     const manifest = orsClusterManifest({ name: CLUSTER, namespace: env.namespace, nodes: NODES, image: 'ors:e2e-1', httpPort: env.ports.http, syncPort: env.ports.sync, host }) as {
       spec: { routing: Record<string, unknown>; leaderElection: Record<string, number> };
@@ -171,7 +164,7 @@ describe('session routing and failover through Traefik (Ingress and Gateway API)
   });
 
   afterAll(async () => {
-    await gatewayTraefik?.stop();
+    await Promise.all([ingressTraefik?.stop(), gatewayTraefik?.stop()]);
     await env?.stop();
   });
 
