@@ -15,6 +15,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { FileLeaseLock } from '../runtime/ha/leader-election/file-lease-lock.ts';
+import { SYNC_STATE_ANNOTATION } from '../runtime/ha/leader-election/lease-record.ts';
 import { SyncClient } from '../runtime/ha/sync/sync-client.ts';
 import { SyncServer } from '../runtime/ha/sync/sync-server.ts';
 import type { SyncEvent } from '../runtime/ha/sync/sync-protocol.ts';
@@ -52,17 +54,19 @@ async function strategies(): Promise<string> {
   return dir;
 }
 
-/** A backup that follows `primary` (its heartbeat names it) and has had a moment for the sync snapshot. */
+/** A backup that reports itself synced with `primary` on the lease (the operator's "synced"), as before a planned kill. */
 async function followerOf(pair: HaPair, primary: HaProcess): Promise<HaProcess> {
   const backup = await pair.start();
+  const lease = new FileLeaseLock(String(pair.flags['lease-dir']));
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const beat = await fetch(`${backup.url}/heartbeat`).then((r) => r.json() as Promise<{ primaryUrl?: string }>).catch(() => ({ primaryUrl: undefined }));
-    if (beat.primaryUrl === primary.url) break;
-    if (Date.now() > deadline || primary.exited) throw new Error(`${backup.name} did not follow ${primary.name}`);
+    const value = (await lease.get().catch(() => undefined))?.record.annotations[SYNC_STATE_ANNOTATION];
+    const state = value ? (JSON.parse(value) as { backup?: string; primary?: string; synced?: boolean }) : undefined;
+    if (state?.backup === backup.name && state.primary === primary.name && state.synced) break;
+    if (Date.now() > deadline || primary.exited) throw new Error(`${backup.name} did not sync with ${primary.name}`);
     await sleep(20);
   }
-  await sleep(300);
+  await sleep(100);
   return backup;
 }
 

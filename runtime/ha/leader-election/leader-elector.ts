@@ -86,6 +86,8 @@ export class LeaderElector {
   private acquiring = false;
   /** Start of the last attempt whose write succeeded (renewal or acquisition). */
   private renewedAt = 0;
+  /** A crash takeover is under way: the loop stays out of its way. */
+  private takingOver = false;
   /** Until when this candidate vouches for `vouchedFor` (failsafe): it does not take the lease from it, renewed or not. */
   private vouchedUntil = 0;
   private vouchedFor = '';
@@ -177,10 +179,17 @@ export class LeaderElector {
    * the lease names someone else or changed in between (then expiry decides, as always).
    */
   async takeOver(crashed: string, evidence: string): Promise<boolean> {
-    if (!this.running || this.leading) return false;
+    if (!this.running || this.leading || this.takingOver) return false;
+    // The loop must not run an attempt meanwhile: one that read the lease before this write
+    // would find it "held by" the crashed primary and step the new leader down.
+    this.takingOver = true;
     clearTimeout(this.loopTimer);
     await this.inFlight;
-    if (!this.running || this.leading) return this.leading;
+    clearTimeout(this.loopTimer);
+    if (!this.running || this.leading) {
+      this.takingOver = false;
+      return this.leading;
+    }
     const started = this.now();
     const attempt = (async () => {
       try {
@@ -214,6 +223,7 @@ export class LeaderElector {
       return await attempt;
     } finally {
       this.inFlight = undefined;
+      this.takingOver = false;
       this.schedule(this.leading ? Math.max(0, started + this.timings.retryPeriodMs - this.now()) : candidateDelay(this.timings, this.random()));
     }
   }
@@ -304,6 +314,7 @@ export class LeaderElector {
   }
 
   private async attempt(): Promise<void> {
+    if (this.takingOver) return;
     const started = this.now();
     try {
       const current = await withTimeout(this.lock.get(), this.timings.renewDeadlineMs, 'reading the lease');
