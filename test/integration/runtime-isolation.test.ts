@@ -145,13 +145,13 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ors-isolation-'));
   await writeFile(path.join(dir, 'witness.scxml'), WITNESS);
   await writeFile(path.join(dir, 'runaway.scxml'), RUNAWAY);
-  primary = spawnOrs(['runtime'], { env: runtimeEnv('primary') });
+  primary = spawnOrs(['runtime', '--auth', 'none'], { env: runtimeEnv('primary') });
   primaryUrl = await listening(primary);
   await waitUntil(async () => ((await fetch(`${primaryUrl}/heartbeat`)).status === 200 ? true : undefined), {
     what: 'the first runtime to take the lease',
     timeoutMs: 20_000,
   });
-  backup = spawnOrs(['runtime'], { env: runtimeEnv('backup') });
+  backup = spawnOrs(['runtime', '--auth', 'none'], { env: runtimeEnv('backup') });
   backupUrl = await listening(backup);
   for (let i = 0; i < 4; i++) {
     const id = await startSession('witness.scxml');

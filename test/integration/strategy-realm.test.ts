@@ -64,7 +64,7 @@ beforeAll(async () => {
     copyFileSync(path.join(fixtures, f), path.join(strategies, f));
   }
   writeFileSync(path.join(dir, 'secret.js'), 'var secret = "outside strategies-dir";');
-  runtime = spawnOrs(['runtime', '--http-port', '0', '--node-id', 'realm-node', '--strategies-dir', strategies, '--log-level', 'warn']);
+  runtime = spawnOrs(['runtime', '--auth', 'none', '--src-url-prefixes', 'http://127.0.0.1:', '--http-port', '0', '--node-id', 'realm-node', '--strategies-dir', strategies, '--log-level', 'warn']);
   url = (await runtime.line(/listening on (\S+)/))[1]!;
 }, 60_000);
 
