@@ -45,7 +45,7 @@ export interface Pod extends NetworkNamespace {
   /** Replaces the pod's link faults (partitions, loss) with `faults`; [] heals it. */
   setFaults(faults: readonly LinkFault[]): Promise<void>;
   readonly faults: readonly LinkFault[];
-  /** Deletes the namespace (its veth goes with it); idempotent. */
+  /** Deletes the namespace and both ends of its veth; idempotent. */
   remove(): Promise<void>;
 }
 
@@ -276,6 +276,9 @@ function attach(description: PodNetworkDescription, owner: { hostEnd: string } |
         },
         async remove() {
           pods.delete(name);
+          // Deleting the world's end first: a namespace's veths are destroyed only when the
+          // kernel frees the namespace, after `ip netns del` has returned.
+          await ip(['-n', world, 'link', 'del', worldEnd]).catch(() => undefined);
           await deleteNamespace(name);
         },
       };
