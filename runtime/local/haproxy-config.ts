@@ -60,6 +60,24 @@ function serverLines(servers: HaproxyServer[], checkMs: number): string[] {
 
 const healthCheck = ['  option httpchk GET /heartbeat', '  http-check expect status 200'];
 
+// HAProxy's own answers when no server of a backend can take a request (a failover in
+// progress: the old primary is down, the new one not yet checked up) are the runtime's error
+// shape with Retry-After, like the runtime's own 503s, so a client handles one kind of
+// "retry shortly" instead of parsing an HTML page.
+const ownErrors: { status: number; code: string; message: string }[] = [
+  { status: 502, code: 'bad-gateway', message: 'the ORS process behind the load balancer gave no valid answer: retry shortly' },
+  { status: 503, code: 'no-server', message: 'no ORS primary of this node is reachable right now (a failover may be in progress): retry shortly' },
+  { status: 504, code: 'gateway-timeout', message: 'the ORS process behind the load balancer did not answer in time: retry shortly' },
+];
+
+/** `http-error` lines (defaults section) that answer HAProxy's own 502/503/504 as JSON with Retry-After. */
+export function jsonErrorLines(): string[] {
+  return ownErrors.map(
+    ({ status, code, message }) =>
+      `  http-error status ${status} content-type application/json hdr retry-after 1 string '${JSON.stringify({ error: code, message })}'`,
+  );
+}
+
 export function buildHaproxyConfig(layout: HaproxyLayout): string {
   if (layout.nodes.length === 0) throw new Error('a local cluster needs at least one node');
   const checkMs = layout.checkIntervalMs ?? 200;
@@ -80,6 +98,7 @@ export function buildHaproxyConfig(layout: HaproxyLayout): string {
     '  timeout client 60s',
     '  timeout server 60s',
     '  timeout check 1s',
+    ...jsonErrorLines(),
     '',
     'frontend ors',
     `  bind ${layout.frontHost}:${layout.frontPort}`,

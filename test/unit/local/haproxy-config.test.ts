@@ -77,4 +77,16 @@ describe('buildHaproxyConfig', () => {
     expect(() => buildHaproxyConfig({ ...layout, nodes: [] })).toThrow(/at least one node/);
   });
 
+
+  it("answers its own 502/503/504 in the runtime's JSON error shape with Retry-After, not an HTML page", () => {
+    const defaults = section(config, 'defaults');
+    for (const status of [502, 503, 504]) {
+      const line = defaults.split('\n').find((l) => l.includes(`http-error status ${status} `));
+      expect(line, `no http-error line for ${status}`).toBeDefined();
+      expect(line).toContain('content-type application/json hdr retry-after 1 string ');
+      const body = JSON.parse(line!.slice(line!.indexOf(" string '") + 9, -1)) as { error: string; message: string };
+      expect(body.error).toMatch(/^[a-z-]+$/);
+      expect(body.message).not.toContain("'");
+    }
+  });
 });
