@@ -36,7 +36,7 @@ function rssMiB(pid: number): number {
 function desiredObjects(namespace: string, name: string, uid: string, spec: { image: string; nodes: number } = SPEC): KubernetesObject[] {
   const parsed = parseOrsCluster({ metadata: { name, namespace, uid }, spec });
   if (!parsed.ok) throw new Error(parsed.message);
-  return buildDesiredObjects(parsed.cluster, Array.from({ length: spec.nodes }, (_, i) => i), 'c3luYy1rZXk=');
+  return buildDesiredObjects(parsed.cluster, Array.from({ length: spec.nodes }, (_, i) => i), { syncKey: 'c3luYy1rZXk=', apiTokens: 'token' });
 }
 
 async function allPresent(client: KubeClient, objects: KubernetesObject[]): Promise<boolean> {

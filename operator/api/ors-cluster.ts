@@ -148,12 +148,19 @@ export const TelephonySchema = z
 
 export const ApiAuthSchema = z
   .object({
-    tokensSecret: dnsLabel.describe(
-      'Secret (in the OrsCluster\'s namespace) whose key "tokens" holds the bearer tokens the REST API accepts, one a line; a rotated Secret takes effect without a restart.',
-    ),
+    mode: z
+      .enum(['bearer', 'none'])
+      .default('bearer')
+      .describe('bearer: the REST API asks for a bearer token (the default); none: it is open to whatever can reach the pods (say so only behind a gateway that authenticates).'),
+    tokensSecret: dnsLabel
+      .optional()
+      .describe(
+        'Secret (in the OrsCluster\'s namespace) whose key "tokens" holds the bearer tokens the REST API accepts, one a line; a rotated Secret takes effect without a restart. Default: <cluster>-api-tokens, created by the operator with one random token and never rewritten.',
+      ),
     protectMetrics: z.boolean().default(false).describe('Whether /metrics asks for a token too (Prometheus then needs one); /heartbeat and /livez always stay open.'),
   })
-  .describe('Bearer-token authentication of the runtime REST API. Without it the API in the pods is open to whatever can reach them.');
+  .meta(cel({ rule: "self.mode == 'bearer' || !has(self.tokensSecret)", message: 'apiAuth.tokensSecret is only meaningful with apiAuth.mode bearer' }))
+  .describe('Authentication of the runtime REST API: bearer tokens by default, from the named Secret or one the operator creates.');
 
 export const LeaderElectionSchema = z
   .object({
@@ -195,7 +202,7 @@ export const OrsClusterSpecSchema = z
     routing: defaulted(RoutingSchema),
     leaderElection: defaulted(LeaderElectionSchema),
     telephony: TelephonySchema.optional(),
-    apiAuth: ApiAuthSchema.optional(),
+    apiAuth: defaulted(ApiAuthSchema),
     resources: ResourcesSchema.optional(),
     affinity: AffinitySchema.optional(),
     tolerations: z.array(TolerationSchema).max(64).optional().describe('Pod tolerations.'),

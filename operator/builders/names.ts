@@ -19,6 +19,8 @@ export const clusterServiceName = (cluster: string) => cluster;
 export const optionsConfigMapName = (cluster: string) => `${cluster}-options`;
 export const strategiesConfigMapName = (cluster: string) => `${cluster}-strategies`;
 export const syncKeySecretName = (cluster: string) => `${cluster}-sync-key`;
+/** The bearer-token Secret the operator creates when spec.apiAuth names none. */
+export const apiTokensSecretName = (cluster: string) => `${cluster}-api-tokens`;
 export const runtimeServiceAccountName = (cluster: string) => `${cluster}-runtime`;
 
 /** Labels on every object of a cluster; the selector of cluster-wide listings. */

@@ -1,5 +1,7 @@
-// Create/apply: the finalizer, the sync-key Secret (created once, never rewritten; if it
-// is deleted it comes back with the same key, so running pairs keep their handshake),
+// Create/apply: the finalizer, the generated Secrets — the sync key and, unless the spec
+// names its own, the API tokens — (created once, never rewritten; if one is deleted it
+// comes back with the same value, so running pairs keep their handshake and clients their
+// token),
 // and server-side apply of every desired object with the operator's field manager.
 // Nothing is written that exists and is not this cluster's (./ownership.ts). Objects go
 // in dependency order: the Role before its RoleBinding (creating a binding needs the
@@ -12,8 +14,9 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
 import { API_VERSION, KIND } from '../api/ors-cluster.ts';
 import { buildClusterObjects, buildNodeObjects } from '../builders/desired-objects.ts';
-import { FIELD_MANAGER, clusterServiceName, nodeName, sessionRouteName, strategiesConfigMapName, syncKeySecretName } from '../builders/names.ts';
+import { FIELD_MANAGER, apiTokensSecretName, clusterServiceName, nodeName, sessionRouteName, strategiesConfigMapName, syncKeySecretName } from '../builders/names.ts';
 import { buildSyncKeySecret, generateSyncKey } from '../builders/sync-key-secret.ts';
+import { API_TOKENS_KEY, buildApiTokensSecret, generateApiToken } from '../builders/api-auth.ts';
 import type { Problem } from '../planning/status-report.ts';
 import { KubeApiError } from './kube-client.ts';
 import { isOwnedBy, ownershipConflict } from './ownership.ts';
@@ -34,7 +37,8 @@ interface Applied {
 /** What was last applied, per object, to skip identical re-applies. */
 export class AppliedObjects {
   private readonly applied = new Map<string, Applied>();
-  private readonly syncKeys = new Map<string, string>();
+  /** The data of the cluster Secrets seen (`namespace/name` -> key -> value), kept after a Secret is deleted. */
+  private readonly secretData = new Map<string, Record<string, string>>();
 
   static key(o: KubernetesObject): string {
     return `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
@@ -82,18 +86,14 @@ export class AppliedObjects {
     return this.applied.has(AppliedObjects.key(o));
   }
 
-  /** The last sync key seen in a cluster's Secret (`namespace/name`), kept after the Secret is deleted. */
-  syncKey(secret: string): string | undefined {
-    return this.syncKeys.get(secret);
+  /** A value last seen in a cluster's Secret (`namespace/name`), kept after the Secret is deleted. */
+  secretValue(secret: string, key: string): string | undefined {
+    return this.secretData.get(secret)?.[key];
   }
 
-  rememberSyncKey(secret: V1Secret): void {
-    const encoded = secret.data?.key;
-    if (encoded) this.syncKeys.set(`${secret.metadata!.namespace}/${secret.metadata!.name}`, Buffer.from(encoded, 'base64').toString('utf8'));
-  }
-
-  forgetSyncKey(secret: string): void {
-    this.syncKeys.delete(secret);
+  rememberSecret(secret: V1Secret): void {
+    const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, encoded]) => [key, Buffer.from(encoded, 'base64').toString('utf8')]));
+    if (Object.keys(data).length > 0) this.secretData.set(`${secret.metadata!.namespace}/${secret.metadata!.name}`, data);
   }
 
   forgetCluster(namespace: string, cluster: string): void {
@@ -103,7 +103,7 @@ export class AppliedObjects {
       const [, ns, name] = key.split('/');
       if (ns === namespace && name?.startsWith(cluster)) this.applied.delete(key);
     }
-    for (const key of this.syncKeys.keys()) if (key === `${namespace}/${cluster}-sync-key`) this.syncKeys.delete(key);
+    for (const name of [syncKeySecretName(cluster), apiTokensSecretName(cluster)]) this.secretData.delete(`${namespace}/${name}`);
   }
 }
 
@@ -153,26 +153,55 @@ function conflict(kind: string, live: KubernetesObject): Problem {
   return { reason: 'OwnershipConflict', message: ownershipConflict(kind, live) };
 }
 
-async function ensureSyncKeySecret(ctx: ReconcileContext, applied: AppliedObjects, cluster: OrsCluster): Promise<Problem | undefined> {
-  const secret = buildSyncKeySecret(cluster, '');
+/** A Secret whose value the operator generates: created once, with the remembered value when it comes back. */
+interface GeneratedSecret {
+  build(value: string): V1Secret;
+  key: string;
+  generate(): string;
+  /** Event reason when it had to be created anew while pods already used the old value. */
+  regenerated: { reason: string; consequence: string };
+}
+
+function generatedSecrets(cluster: OrsCluster): GeneratedSecret[] {
+  const secrets: GeneratedSecret[] = [
+    {
+      build: (key) => buildSyncKeySecret(cluster, key),
+      key: 'key',
+      generate: generateSyncKey,
+      regenerated: { reason: 'SyncKeyRegenerated', consequence: 'a new sync key was created' },
+    },
+  ];
+  if (buildApiTokensSecret(cluster, '')) {
+    secrets.push({
+      build: (tokens) => buildApiTokensSecret(cluster, tokens)!,
+      key: API_TOKENS_KEY,
+      generate: generateApiToken,
+      regenerated: { reason: 'ApiTokenRegenerated', consequence: 'a new API token was created (clients need the new one)' },
+    });
+  }
+  return secrets;
+}
+
+async function ensureGeneratedSecret(ctx: ReconcileContext, applied: AppliedObjects, cluster: OrsCluster, generated: GeneratedSecret): Promise<Problem | undefined> {
+  const secret = generated.build('');
   const id = `${cluster.metadata.namespace}/${secret.metadata!.name}`;
   const live = await existing(ctx, applied, secret);
   if (live) return isOwnedBy(live, cluster.metadata.uid) ? undefined : conflict('Secret', live);
   if (applied.has(secret)) return undefined;
-  // Deleted while the operator watched it: the same key again. Otherwise a new one.
-  const remembered = applied.syncKey(id);
+  // Deleted while the operator watched it: the same value again. Otherwise a new one.
+  const remembered = applied.secretValue(id, generated.key);
   try {
     const created = await ctx.client.request<KubernetesObject>('POST', collectionPath(resourceType('v1', 'Secret'), cluster.metadata.namespace), {
-      body: buildSyncKeySecret(cluster, remembered ?? generateSyncKey()),
+      body: generated.build(remembered ?? generated.generate()),
       query: { fieldManager: FIELD_MANAGER },
     });
     applied.remember(secret, '', created, ctx.now().getTime());
-    if (remembered) ctx.log.info({ cluster: cluster.metadata.name, namespace: cluster.metadata.namespace }, 'sync-key Secret restored with its previous key');
+    if (remembered) ctx.log.info({ cluster: cluster.metadata.name, namespace: cluster.metadata.namespace, secret: secret.metadata!.name }, 'generated Secret restored with its previous value');
     else if (ctx.informers.list('Pod', cluster.metadata.namespace).some((p) => p.metadata?.labels?.[LABEL_CLUSTER] === cluster.metadata.name)) {
-      // Deleted while no operator watched it: the old key is gone. The pods pick the new
-      // one up from the Secret volume; until both pods of a node have, their sync
-      // handshake fails and the backup reports itself not synced.
-      await ctx.events.record(eventTarget(cluster), 'Warning', 'SyncKeyRegenerated', `Secret ${secret.metadata!.name} was deleted while the operator was not running; a new sync key was created`);
+      // Deleted while no operator watched it: the old value is gone. The pods pick the new
+      // one up from the Secret volume; until both pods of a node have the new sync key,
+      // their sync handshake fails and the backup reports itself not synced.
+      await ctx.events.record(eventTarget(cluster), 'Warning', generated.regenerated.reason, `Secret ${secret.metadata!.name} was deleted while the operator was not running; ${generated.regenerated.consequence}`);
     }
   } catch (error) {
     // Create, never update: a 409 means it exists (the cache lags); it is kept as it is.
@@ -215,18 +244,20 @@ export async function applyDesiredObjects(
   const problems: Problem[] = [];
   const failedKinds = new Set<string>(holdStatefulSets ? ['PodTemplate'] : []);
   const now = ctx.now().getTime();
-  try {
-    const problem = await ensureSyncKeySecret(ctx, applied, cluster);
-    if (problem) {
-      problems.push(problem);
+  for (const generated of generatedSecrets(cluster)) {
+    try {
+      const problem = await ensureGeneratedSecret(ctx, applied, cluster, generated);
+      if (problem) {
+        problems.push(problem);
+        failedKinds.add('Secret');
+      }
+    } catch (error) {
+      problems.push({ reason: 'ApplyFailed', message: `Secret ${generated.build('').metadata!.name}: ${errorMessage(error)}` });
       failedKinds.add('Secret');
     }
-  } catch (error) {
-    problems.push({ reason: 'ApplyFailed', message: `Secret ${syncKeySecretName(cluster.metadata.name)}: ${errorMessage(error)}` });
-    failedKinds.add('Secret');
   }
   const desired = [
-    ...buildClusterObjects(cluster, nodeIds, '').filter((o) => o.kind !== 'Secret'),
+    ...buildClusterObjects(cluster, nodeIds, { syncKey: '', apiTokens: '' }).filter((o) => o.kind !== 'Secret'),
     ...nodeIds.flatMap((node) => buildNodeObjects(cluster, node)),
   ];
   for (let phase = 0; phase < PHASES; phase++) {
@@ -263,6 +294,7 @@ export async function pruneOptionalObjects(ctx: ReconcileContext, cluster: OrsCl
   const deletes: [string, string, string][] = [];
   if (!routing.ingress.enabled) deletes.push(['networking.k8s.io/v1', 'Ingress', clusterServiceName(name)]);
   if (!strategies.some((s) => s.scxml !== undefined)) deletes.push(['v1', 'ConfigMap', strategiesConfigMapName(name)]);
+  if (!buildApiTokensSecret(cluster, '')) deletes.push(['v1', 'Secret', apiTokensSecretName(name)]);
   if (!routing.gateway.enabled) {
     deletes.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', clusterServiceName(name)]);
     for (const node of nodeIds) {

@@ -62,8 +62,8 @@ export class OperatorController {
     let started = false;
     await informers.start((kind, type, object) => {
       if (type === 'delete' && WATCHED_APPLIED_KINDS.has(kind)) applied.forget({ ...object, kind });
-      // The sync key is kept in memory so a deleted Secret comes back with the same key.
-      if (kind === 'Secret' && type !== 'delete') applied.rememberSyncKey(object as V1Secret);
+      // Generated values (sync key, API tokens) are kept in memory so a deleted Secret comes back with the same value.
+      if (kind === 'Secret' && type !== 'delete') applied.rememberSecret(object as V1Secret);
       // Until every cache is filled, events are from the initial lists: one pass per
       // cluster after start covers them.
       if (!started) return;

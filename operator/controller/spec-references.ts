@@ -73,6 +73,7 @@ function secretReferences(cluster: OrsCluster): [string, string][] {
   return [
     ...(spec.imagePullSecrets ?? []).map((s): [string, string] => [s, 'spec.imagePullSecrets']),
     ...(spec.persistence.cassandra?.credentialsSecret ? [[spec.persistence.cassandra.credentialsSecret, 'spec.persistence.cassandra.credentialsSecret'] as [string, string]] : []),
+    ...(spec.apiAuth.mode === 'bearer' && spec.apiAuth.tokensSecret ? [[spec.apiAuth.tokensSecret, 'spec.apiAuth.tokensSecret'] as [string, string]] : []),
     ...(spec.routing.ingress.enabled && spec.routing.ingress.tlsSecretName ? [[spec.routing.ingress.tlsSecretName, 'spec.routing.ingress.tlsSecretName'] as [string, string]] : []),
   ];
 }

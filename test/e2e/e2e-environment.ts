@@ -8,8 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { KubeClient } from '../../operator/controller/kube-client.ts';
+import { API_TOKENS_KEY } from '../../operator/builders/api-auth.ts';
+import { apiTokensSecretName } from '../../operator/builders/names.ts';
 import { freePorts } from '../infra/free-port.ts';
 import { kubectlOrThrow } from '../infra/kubectl.ts';
+import { waitUntil } from '../infra/wait-until.ts';
 import { loadKubeConfig } from '../infra/kubeconfig.ts';
 import { sharedControlPlane, sharedPodNetwork } from '../infra/shared-control-plane.ts';
 import type { PodNetwork } from '../infra/pod-network/pod-network.ts';
@@ -35,6 +38,8 @@ export interface E2eEnvironment {
   kubectl(args: readonly string[], input?: string): Promise<string>;
   /** kubectl apply -f <file with this object>. */
   apply(object: unknown): Promise<string>;
+  /** The first bearer token of the Secret the operator created for `cluster` (<cluster>-api-tokens), once it exists. */
+  apiToken(cluster: string): Promise<string>;
   /** What to print when a test fails: operator log, process-node journal, pod logs. */
   report(): string;
   stop(): Promise<void>;
@@ -93,6 +98,15 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
       const file = path.join(manifests, `manifest-${counter++}.yaml`);
       await writeFile(file, stringify(object));
       return kubectl(['apply', '-f', file]);
+    },
+    async apiToken(cluster) {
+      const secret = await waitUntil(
+        () => client.find<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns.name}/secrets/${apiTokensSecretName(cluster)}`),
+        { what: `Secret ${apiTokensSecretName(cluster)}`, timeoutMs: 60_000 },
+      );
+      const token = Buffer.from(secret.data?.[API_TOKENS_KEY] ?? '', 'base64').toString('utf8').split('\n')[0]?.trim();
+      if (!token) throw new Error(`Secret ${apiTokensSecretName(cluster)} holds no token`);
+      return token;
     },
     report() {
       const pods = processNode.allRunners().map((r) => `----- pod ${r.name} (${r.podIP}, pid ${r.pid ?? '-'}) ${r.logFile}`).join('\n');

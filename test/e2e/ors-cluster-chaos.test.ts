@@ -138,7 +138,7 @@ it(`keeps every session, routes every call and answers every request through ${S
   async function phase(title: string, body: () => Promise<void>) {
     const monitor = new ServingPrimaryMonitor(env.processNode, CLUSTER, env.ports.http);
     const agent = new http.Agent({ keepAlive: true, maxSockets: LOAD.sessions });
-    const load = new RetryingLoad(new OrsIngressClient(env.ingress.url, host, { agent }), { ...LOAD, retries: RETRIES, retryDelayMs: 2000 });
+    const load = new RetryingLoad(new OrsIngressClient(env.ingress.url, host, { agent, token: () => env.apiToken(CLUSTER) }), { ...LOAD, retries: RETRIES, retryDelayMs: 2000 });
     const calls = new SteadyCallLoad({
       simUrl: simHttp,
       ratePerSecond: CALLS_PER_SECOND,

@@ -52,7 +52,7 @@ beforeAll(async () => {
   cassandra = { host: endpoint.host, port: endpoint.port, localDataCenter: endpoint.localDataCenter, keyspace: `e2e_${randomBytes(4).toString('hex')}` };
   observer = new ClusterObserver(env.client, env.namespace, CLUSTER);
   host = `ors.${env.namespace}.test`;
-  client = new OrsIngressClient(env.ingress.url, host);
+  client = new OrsIngressClient(env.ingress.url, host, { token: () => env.apiToken(CLUSTER) });
 });
 
 afterAll(async () => {
@@ -91,6 +91,10 @@ describe('an OrsCluster applied with kubectl', () => {
       return answer.status === 200 ? answer : undefined;
     }, { what: 'a session start through the Ingress', timeoutMs: 30_000 });
     const sessionId = String(started.body.sessionid);
+    // The API asks for a token by default (the operator's <cluster>-api-tokens Secret): without one, 401 as JSON.
+    const anonymous = await new OrsIngressClient(env.ingress.url, host).startSession(COUNTER_STRATEGY);
+    expect(anonymous.status, JSON.stringify(anonymous.body)).toBe(401);
+    expect(anonymous.body.error).toEqual(expect.any(String));
     const owner = /node-\d+/.exec(sessionId)?.[0];
     expect(owner, `session id ${sessionId} names its node`).toBeDefined();
     for (let i = 0; i < 5; i++) {
@@ -104,7 +108,7 @@ describe('an OrsCluster applied with kubectl', () => {
     expect(answer.body.count).toBe(5);
     // Sessions spread over nodes; a request sent to another node's host is redirected.
     const other = [0, 1, 2].map((n) => `node-${n}`).find((n) => n !== owner)!;
-    const viaOther = new OrsIngressClient(env.ingress.url, `${other}.${host}`);
+    const viaOther = new OrsIngressClient(env.ingress.url, `${other}.${host}`, { token: () => env.apiToken(CLUSTER) });
     const redirected = await viaOther.ask(sessionId, 'get');
     expect(redirected.status).toBe(200);
     expect(redirected.body.count).toBe(5);
@@ -142,7 +146,7 @@ describe('an OrsCluster applied with kubectl', () => {
     });
     // The persisted session continues on the former backup with its data: asked on that
     // pod's own address, it answers itself (no 307 elsewhere).
-    const onBackup = new OrsIngressClient(`http://${env.processNode.runner(backup)!.podIP}:${env.ports.http}`, host);
+    const onBackup = new OrsIngressClient(`http://${env.processNode.runner(backup)!.podIP}:${env.ports.http}`, host, { token: () => env.apiToken(CLUSTER) });
     const recovered = await waitUntil(async () => {
       const answer = await onBackup.ask(sessionId, 'get');
       return answer.status === 200 ? answer : undefined;

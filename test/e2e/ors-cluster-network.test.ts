@@ -33,7 +33,7 @@ beforeAll(async () => {
   apiServer = { address: server.hostname, port: Number(server.port) };
   observer = new ClusterObserver(env.client, env.namespace, CLUSTER);
   const host = `ors.${env.namespace}.test`;
-  client = new OrsIngressClient(env.ingress.url, host);
+  client = new OrsIngressClient(env.ingress.url, host, { token: () => env.apiToken(CLUSTER) });
   await env.apply(orsClusterManifest({
     name: CLUSTER,
     namespace: env.namespace,

@@ -82,14 +82,14 @@ function describeFigures(name: string, f: RoutingFigures): string {
   return `${name}: ${f.sessions} sessions x ${REQUESTS_PER_SESSION} requests = ${f.requests}: direct ${f.direct} (${pct(f.direct)}), redirected ${f.redirected} (${pct(f.redirected)}), failed ${f.failed}`;
 }
 
-/** POST /scxml/session/start through `front` with the Host header `host`: status, body, Set-Cookie. */
-function startThrough(front: string, host: string): Promise<{ status: number; body: string; setCookies: string[] }> {
+/** POST /scxml/session/start through `front` with the Host header `host` and a bearer token: status, body, Set-Cookie. */
+function startThrough(front: string, host: string, token: string): Promise<{ status: number; body: string; setCookies: string[] }> {
   const url = new URL(front);
   const body = new URLSearchParams({ src: COUNTER_STRATEGY }).toString();
   return new Promise((resolve, reject) => {
     const request = http.request(
       { host: url.hostname, port: url.port, method: 'POST', path: '/scxml/session/start', agent: false, timeout: 10_000,
-        headers: { host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+        headers: { host, authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
@@ -190,7 +190,7 @@ describe('session routing and failover through Traefik (Ingress and Gateway API)
       // What is checked is the cookie; a start that met a primary stepping down (a Lease
       // renewal missed on this loaded machine) is sent again.
       const answer = await waitUntil(async () => {
-        const a = await startThrough(traefik.url, host);
+        const a = await startThrough(traefik.url, host, await env.apiToken(CLUSTER));
         return a.status === 200 ? a : undefined;
       }, { what: `a session start through Traefik at ${traefik.url}`, timeoutMs: 60_000, intervalMs: 500 });
       const { sessionid } = JSON.parse(answer.body) as { sessionid: string };
@@ -212,7 +212,7 @@ describe('session routing and failover through Traefik (Ingress and Gateway API)
       const epochs = async () => (await observer.nodes(NODES)).map((v) => v.transitions).join(',');
       await primaryServers();
       const before = await epochs();
-      figures = await sessionRouting(new OrsIngressClient(traefik().url, host));
+      figures = await sessionRouting(new OrsIngressClient(traefik().url, host, { token: () => env.apiToken(CLUSTER) }));
       const settled = (await epochs()) === before;
       console.log(`figures: Traefik ${describeFigures(name, figures)}${settled ? '' : ` (a Lease changed hands during the measurement: epochs ${before} -> ${await epochs()})`}`);
       if (settled) break;
@@ -230,7 +230,7 @@ describe('session routing and failover through Traefik (Ingress and Gateway API)
     const before = (await observer.nodes(NODES))[node];
     const backupName = before.pods.find((p) => p !== before.holder)!;
     const victim = env.processNode.runner(before.holder!)!;
-    const clients = { ingress: new OrsIngressClient(ingressTraefik.url, host), gateway: new OrsIngressClient(gatewayTraefik.url, host) };
+    const clients = { ingress: new OrsIngressClient(ingressTraefik.url, host, { token: () => env.apiToken(CLUSTER) }), gateway: new OrsIngressClient(gatewayTraefik.url, host, { token: () => env.apiToken(CLUSTER) }) };
     const kinds = ['ingress', 'gateway'] as const;
     // Sessions on every node, started before the kill; the victim's node's ones must survive it.
     const sessions: Record<(typeof kinds)[number], { id: string; events: number; unanswered: number }[]> = { ingress: [], gateway: [] };

@@ -129,6 +129,7 @@ describe('children', () => {
     ['RoleBinding', 'rbac.authorization.k8s.io/v1', 'kids-runtime'],
     ['ServiceAccount', 'v1', 'kids-runtime'],
     ['Secret', 'v1', 'kids-sync-key'],
+    ['Secret', 'v1', 'kids-api-tokens'],
     ['Ingress', 'networking.k8s.io/v1', 'kids'],
     ['Service', 'v1', 'kids-node-0'],
     ['ConfigMap', 'v1', 'kids-options'],
@@ -143,7 +144,7 @@ describe('children', () => {
   });
 
   for (const [kind, apiVersion, name] of kinds) {
-    it(`restores a deleted ${kind} at once`, async () => {
+    it(`restores a deleted ${kind} (${name}) at once`, async () => {
       const before = await admin.get<V1Secret>(pathOf(apiVersion, kind, namespace, name));
       const t0 = performance.now();
       await admin.delete(pathOf(apiVersion, kind, namespace, name));
@@ -152,9 +153,31 @@ describe('children', () => {
         return o && o.metadata!.uid !== before.metadata!.uid ? o : undefined;
       }, 20_000);
       console.log(`${kind} ${name} restored ${Math.round(performance.now() - t0)} ms after its deletion`);
-      if (kind === 'Secret') expect(after.data).toEqual(before.data); // the running pairs keep their key
+      if (kind === 'Secret') expect(after.data).toEqual(before.data); // the running pairs keep their key, the clients their token
     });
   }
+
+  it('mounts its own API-tokens Secret by default, and deletes it once the spec opens the API or names another Secret', async () => {
+    const statefulSet = () => admin.get<{ spec: { template: { spec: { volumes?: { name: string; secret?: { secretName: string } }[] } } } }>(pathOf('apps/v1', 'StatefulSet', namespace, 'kids-node-0'));
+    const tokensVolume = async () => (await statefulSet()).spec.template.spec.volumes?.find((v) => v.name === 'api-tokens')?.secret?.secretName;
+    expect(await tokensVolume()).toBe('kids-api-tokens');
+    const token = Buffer.from((await admin.get<V1Secret>(pathOf('v1', 'Secret', namespace, 'kids-api-tokens'))).data!.tokens!, 'base64').toString('utf8');
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await admin.mergePatch(orsClusterPath(namespace, 'kids'), { spec: { apiAuth: { tokensSecret: 'kids-own-tokens' } } }, 'test');
+    // Named but missing: said before any pod needs it, and the pods keep the Secret they have.
+    const missing = await waitFor('SecretMissing', async () => {
+      const d = await condition('kids', 'Degraded');
+      return d?.reason === 'SecretMissing' ? d : undefined;
+    }, 20_000);
+    expect(missing.message).toContain('spec.apiAuth.tokensSecret: Secret kids-own-tokens does not exist');
+    expect(await tokensVolume()).toBe('kids-api-tokens');
+    await admin.request('POST', `/api/v1/namespaces/${namespace}/secrets`, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kids-own-tokens' }, stringData: { tokens: 'mine' } } });
+    await waitFor('the StatefulSet to mount kids-own-tokens', async () => ((await tokensVolume()) === 'kids-own-tokens' ? true : undefined), 20_000);
+    await waitFor('kids-api-tokens deleted', async () => ((await admin.find(pathOf('v1', 'Secret', namespace, 'kids-api-tokens'))) ? undefined : true), 20_000);
+    await admin.mergePatch(orsClusterPath(namespace, 'kids'), { spec: { apiAuth: { mode: 'none', tokensSecret: null } } }, 'test');
+    await waitFor('no tokens volume', async () => ((await tokensVolume()) === undefined ? true : undefined), 20_000);
+    expect(await admin.find(pathOf('v1', 'Secret', namespace, 'kids-api-tokens'))).toBeUndefined();
+  });
 });
 
 describe('strategies, references and waits', () => {

@@ -66,7 +66,7 @@ describe('ors operator on a real control plane', () => {
     });
     const parsed = parseOrsCluster(created as never);
     if (!parsed.ok) throw new Error(parsed.message);
-    const expected = buildDesiredObjects(parsed.cluster, [0, 1], 'unused');
+    const expected = buildDesiredObjects(parsed.cluster, [0, 1], { syncKey: 'unused', apiTokens: 'unused' });
     expect(expected.map((o) => o.kind)).toContain('Ingress');
     for (const o of expected) {
       const live = await waitFor(`${o.kind} ${o.metadata!.name}`, () => admin.find<KubernetesObject>(pathOf(o.apiVersion!, o.kind!, namespace, o.metadata!.name!)), 30_000);

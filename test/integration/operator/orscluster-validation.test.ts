@@ -50,6 +50,8 @@ describe('OrsCluster validation by the apiserver', () => {
     ['strategy with both sources', { image: 'i', strategies: [{ name: 's.scxml', scxml: '<scxml/>', configMap: { name: 'c', key: 'k' } }] }, /a strategy needs exactly one of configMap or scxml/],
     ['session restart below 10 ms', { image: 'i', options: { sessionRestartTimeout: 5 } }, /spec\.options\.sessionRestartTimeout: Invalid value: 5/],
     ['a 2xx heartbeat status for backups', { image: 'i', options: { heartbeatBackupStatus: 200 } }, /heartbeatBackupStatus/],
+    ['a tokens Secret with an open API', { image: 'i', apiAuth: { mode: 'none', tokensSecret: 'tokens' } }, /apiAuth\.tokensSecret is only meaningful with apiAuth\.mode bearer/],
+    ['an API auth mode the runtime does not have', { image: 'i', apiAuth: { mode: 'basic' } }, /spec\.apiAuth\.mode: Unsupported value: "basic"/],
     ['an unknown pull policy', { image: 'i', imagePullPolicy: 'Sometimes' }, /spec\.imagePullPolicy: Unsupported value: "Sometimes"/],
     ['a telephony server that is not a WebSocket URL', { image: 'i', telephony: { url: 'http://sim:7070' } }, /spec\.telephony\.url in body should match/],
     ['a CPU request that is not a quantity', { image: 'i', resources: { requests: { cpu: 'lots' } } }, /spec\.resources\.requests\.cpu in body should match/],
@@ -120,6 +122,7 @@ describe('OrsCluster validation by the apiserver', () => {
       persistence: { type: 'none' },
       routing: { scheme: 'http', ingress: { enabled: false }, gateway: { enabled: false, parentRefs: [] } },
       leaderElection: { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
+      apiAuth: { mode: 'bearer', protectMetrics: false },
       scaleDown: { drainTimeoutSeconds: 300 },
       rollout: { syncTimeoutSeconds: 600 },
     });

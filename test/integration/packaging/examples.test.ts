@@ -49,7 +49,7 @@ describe('examples on the test kube-apiserver', () => {
     const manifest = example('orscluster.yaml');
     const parsed = parseOrsCluster({ ...manifest, metadata: { ...manifest.metadata, uid: '6c1f6a44-0000-4000-8000-000000000002' } });
     if (!parsed.ok) throw new Error(parsed.message);
-    const ingress = buildDesiredObjects(parsed.cluster, [0, 1, 2], 'k'.repeat(32)).find((o) => o.kind === 'Ingress') as KubernetesObject & {
+    const ingress = buildDesiredObjects(parsed.cluster, [0, 1, 2], { syncKey: 'k'.repeat(32), apiTokens: 't' }).find((o) => o.kind === 'Ingress') as KubernetesObject & {
       spec: { rules: { http: { paths: { pathType: string }[] } }[] };
     };
     expect(ingress.spec.rules[0]!.http.paths.filter((p) => p.pathType === 'ImplementationSpecific')).toHaveLength(3);
@@ -74,7 +74,7 @@ describe('examples on the test kube-apiserver', () => {
     const manifest = example('orscluster-production.yaml');
     const parsed = parseOrsCluster({ ...manifest, metadata: { ...manifest.metadata, uid: '6c1f6a44-0000-4000-8000-000000000001' } });
     if (!parsed.ok) throw new Error(parsed.message);
-    const objects = buildDesiredObjects(parsed.cluster, [0, 1, 2], 'k'.repeat(32)) as (KubernetesObject & { spec?: Record<string, unknown> })[];
+    const objects = buildDesiredObjects(parsed.cluster, [0, 1, 2], { syncKey: 'k'.repeat(32), apiTokens: 't' }) as (KubernetesObject & { spec?: Record<string, unknown> })[];
     // Gateway API CRDs are not installed on the test apiserver: the HTTPRoutes are checked
     // for the session routes they carry (and no gateway cookie), everything else goes to
     // the apiserver.

@@ -63,17 +63,17 @@ function checkGolden(caseName: string, objects: KubernetesObject[]): void {
 
 describe('builders (golden files)', () => {
   it('minimal cluster: one node, no routing, no persistence', () => {
-    checkGolden('minimal', buildDesiredObjects(minimal, [0], 'c3luYy1rZXktZm9yLXRlc3Rz'));
+    checkGolden('minimal', buildDesiredObjects(minimal, [0], { syncKey: 'c3luYy1rZXktZm9yLXRlc3Rz', apiTokens: 'YXBpLXRva2VuLWZvci10ZXN0cw' }));
   });
 
   it('full cluster: two nodes, inline and ConfigMap strategies, Cassandra, a telephony server, Ingress and Gateway routes', () => {
-    checkGolden('full', buildDesiredObjects(full, [0, 1], 'c3luYy1rZXktZm9yLXRlc3Rz'));
+    checkGolden('full', buildDesiredObjects(full, [0, 1], { syncKey: 'c3luYy1rZXktZm9yLXRlc3Rz', apiTokens: 'YXBpLXRva2VuLWZvci10ZXN0cw' }));
   });
 });
 
 describe('builders (properties)', () => {
   it('every object is owned by the OrsCluster as its controller', () => {
-    for (const o of buildDesiredObjects(full, [0, 1], 'k')) {
+    for (const o of buildDesiredObjects(full, [0, 1], { syncKey: 'k', apiTokens: 't' })) {
       expect(o.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'OrsCluster', name: 'demo', controller: true, blockOwnerDeletion: true })]);
       expect(o.metadata!.namespace).toBe('contact');
     }

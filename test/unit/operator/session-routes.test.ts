@@ -69,7 +69,7 @@ describe('session routes', () => {
         backendRefs: [{ name: 'cc-node-3', port: 8080 }],
       },
     ]);
-    const objects = buildDesiredObjects(cluster(gateway), [0, 1, 2], 'k');
+    const objects = buildDesiredObjects(cluster(gateway), [0, 1, 2], { syncKey: 'k', apiTokens: 't' });
     expect(objects.filter((o) => o.kind === 'HTTPRoute').map((o) => o.metadata!.name).sort()).toEqual(
       ['cc', 'cc-node-0', 'cc-node-0-sessions', 'cc-node-1', 'cc-node-1-sessions', 'cc-node-2', 'cc-node-2-sessions'],
     );
