@@ -33,7 +33,7 @@ async function startOrsLocal(args: string[]): Promise<{ front: string; output: (
   expect(findHaproxy(), 'haproxy is missing: sudo apt-get install haproxy (ors local installs it itself when it can)').toBeDefined();
   dir = await mkdtemp(path.join(os.tmpdir(), 'ors-local-test-'));
   await writeFile(path.join(dir, 'counter.scxml'), strategy);
-  const started = spawn(process.execPath, ['runtime/cli/ors.ts', 'local', '--port', '0', ...args, '--strategies-dir', dir], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const started = spawn(process.execPath, ['runtime/cli/ors.ts', 'local', '--port', '0', ...args, '--strategies-dir', dir, '--data-dir', path.join(dir, 'data')], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   child = started;
   let output = '';
   started.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
