@@ -81,3 +81,36 @@ export function stripComment(command: string): string {
   }
   return command;
 }
+
+/**
+ * The simple commands of a line, as words (quotes kept): split at &&, ||, ;, |, $( and )
+ * outside quotes, without leading VAR=value assignments. Rough, but enough to see which
+ * tools a page's commands run.
+ */
+export function simpleCommands(line: string): string[][] {
+  const parts: string[] = [];
+  let quote: string | undefined;
+  let current = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      current += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      current += c;
+    } else if (c === '|' || c === ';' || c === '&' || c === ')' || (c === '$' && line[i + 1] === '(')) {
+      parts.push(current);
+      current = '';
+      if (c === '$') i++;
+    } else current += c;
+  }
+  parts.push(current);
+  return parts
+    .map((part): string[] => part.match(/(?:[^\s'"]+|'[^']*'|"[^"]*")+/g) ?? [])
+    .map((words) => {
+      const first = words.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
+      return first < 0 ? [] : words.slice(first);
+    })
+    .filter((words) => words.length > 0);
+}

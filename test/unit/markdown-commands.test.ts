@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fencedBlocks, section, shownCommands, stripComment } from '../support/markdown-commands.ts';
+import { fencedBlocks, section, shownCommands, simpleCommands, stripComment } from '../support/markdown-commands.ts';
 
 const page = ['# Title', '', '```sh', 'make local   # a comment', "curl -s -d 'a=#1' \\", '  http://x/y', '# -> {"ok":true}', '```', '## Next', '```text', 'kill 1', '```'].join('\n');
 
@@ -22,5 +22,15 @@ describe('markdown commands', () => {
 
   it('keeps a # inside quotes', () => {
     expect(stripComment(`sed -E 's/#x/\\1/' # why`)).toBe(`sed -E 's/#x/\\1/' `);
+  });
+
+  it('splits a line into the simple commands it runs, assignments dropped', () => {
+    expect(simpleCommands(`id=$(curl -s -d 'a=b|c' x | sed -E 's/"x"/\\1/') && echo $id`)).toEqual([
+      ['curl', '-s', '-d', "'a=b|c'", 'x'],
+      ['sed', '-E', `'s/"x"/\\1/'`],
+      ['echo', '$id'],
+    ]);
+    expect(simpleCommands('auth="Authorization: Bearer $TOKEN"')).toEqual([]);
+    expect(simpleCommands('A=1 B=2 npx vitest run')).toEqual([['npx', 'vitest', 'run']]);
   });
 });
