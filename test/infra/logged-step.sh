@@ -3,7 +3,8 @@
 # and prints what it is doing as one or two lines, so `make local`/`make test` say what
 # happens without burying it.
 
-logs_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.logs"
+# ORS_LOGS_DIR moves them (tests of this file).
+logs_dir="${ORS_LOGS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.logs}"
 
 # logged_step <name> <command>...: runs <command> with stdout and stderr into
 # .logs/<name>.log. When its first line of output says it had nothing to do
