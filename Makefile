@@ -3,15 +3,19 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-NODE_DEPS := node_modules/.installed
+# npm writes its hidden lockfile last, so it marks a finished install (also a manual `npm ci`).
+NODE_DEPS := node_modules/.package-lock.json
 
 .PHONY: all deps servers versions typecheck lint test test-unit test-integration test-e2e \
         bench chaos local build image docs clean
 
 all: test
 
+# npm's output (and its EBADENGINE warnings while the machine's older Node runs npm
+# itself) goes to .logs/npm.log; one progress line is printed instead.
 $(NODE_DEPS): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@LOGGED_STEP_SAYS='installing the pinned Node 24 and the npm dependencies (npm ci)' \
+	  bash test/infra/run-logged-step.sh npm npm ci --no-audit --no-fund
 	@touch $@
 
 deps: $(NODE_DEPS)
@@ -19,16 +23,19 @@ deps: $(NODE_DEPS)
 # Builds or installs the real test servers (kube-apiserver, kube-controller-manager,
 # etcd, kubectl, helm, Cassandra, HAProxy, Apache httpd) into ~/.cache/ors-test; idempotent.
 servers: deps
-	bash test/infra/install-all.sh
+	@echo "servers: building or installing the test servers into ~/.cache/ors-test (one line each)"
+	@bash test/infra/install-all.sh
 
 versions: servers
 	bash test/infra/versions.sh
 
 typecheck: deps
-	tsc -p tsconfig.json
+	@echo "typecheck: tsc -p tsconfig.json"
+	@tsc -p tsconfig.json
 
 lint: deps
-	eslint --max-warnings 0 .
+	@echo "lint: eslint --max-warnings 0 ."
+	@eslint --max-warnings 0 .
 
 # Unit tests only: pure logic, no servers.
 test-unit: deps
@@ -42,7 +49,8 @@ test-e2e: servers
 
 # Everything CI runs.
 test: servers typecheck lint
-	vitest run
+	@echo "test: vitest run (unit, integration, e2e; a control plane starts first)"
+	@vitest run
 
 bench: deps
 	node bench/run.ts
@@ -64,7 +72,8 @@ chaos: servers
 
 # The local cluster: the README's main job.
 local: deps
-	node runtime/cli/ors.ts local
+	@echo "local: node runtime/cli/ors.ts local (Node $$(node --version)); Ctrl-C stops it"
+	@node runtime/cli/ors.ts local
 
 # The compiled output the container images ship: JavaScript plus the non-TypeScript
 # files the code reads at run time (kept in step with the Dockerfile's build stage).

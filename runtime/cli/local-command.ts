@@ -1,6 +1,6 @@
 // `ors local`: a local cluster of N nodes x (primary, backup) behind HAProxy. Code is
 // loaded only when the command runs.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { LOCAL_ELECTION_TIMINGS } from '../local/local-timings.ts';
@@ -20,7 +20,7 @@ export function localCommand(): Command {
     .option('--nodes <n>', 'number of nodes (primary/backup pairs)', positiveInt, 2)
     .option('--host <address>', 'loopback address for every listener', '127.0.0.1')
     .option('--port <port>', 'port of the HAProxy front (0: any free port)', positiveInt, 8080)
-    .option('--data-dir <dir>', 'where leases, session stores and logs go (default: a temporary directory, removed on exit)')
+    .option('--data-dir <dir>', 'where leases, session stores and logs go, kept on exit (default: a new $TMPDIR/ors-local/<time>-<pid>)')
     // Why these: runtime/local/local-timings.ts.
     .option('--lease-duration <ms>', 'lease duration (a kill -9 does not wait for it: the crash is proved and the backup takes over at once)', positiveInt, LOCAL_ELECTION_TIMINGS.leaseDurationMs)
     .option('--lease-renew-deadline <ms>', 'renew deadline (< lease duration)', positiveInt, LOCAL_ELECTION_TIMINGS.renewDeadlineMs)
@@ -44,6 +44,7 @@ export function localCommand(): Command {
         retryPeriodMs: Number(flags.leaseRetryPeriod),
         restartDelayMs: Number(flags.restartDelay),
         runtimeArgs: [...strategyFlags(flags.strategiesDir as string | undefined), ...runtimeFlags],
+        exampleSrc: exampleSrc(flags.strategiesDir as string | undefined),
       });
     });
 }
@@ -51,5 +52,15 @@ export function localCommand(): Command {
 function strategyFlags(dir: string | undefined): string[] {
   if (dir) return ['--strategies-dir', dir];
   if (!existsSync(exampleStrategies)) return [];
-  return ['--strategies-dir', exampleStrategies, '--applications', 'survey=http-survey.scxml,routing=call-routing.scxml'];
+  return ['--strategies-dir', exampleStrategies, '--applications', 'survey=http-survey.scxml,routing=call-routing.scxml,notes=persisted-notes.scxml'];
+}
+
+/** A `src` the printed example request can start: an application of the examples, or a file of --strategies-dir (a name it does not have would answer 400). */
+function exampleSrc(dir: string | undefined): string | undefined {
+  if (!dir) return existsSync(exampleStrategies) ? 'survey' : undefined;
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith('.scxml')).sort()[0];
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 // Finds the haproxy binary for `ors local`, installing the Debian package when it is
 // missing (so `make local` works on a fresh machine), and says plainly what it does.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import path from 'node:path';
 
 export function findHaproxy(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -19,18 +19,24 @@ export function findHaproxy(env: NodeJS.ProcessEnv = process.env): string | unde
   return undefined;
 }
 
-export function ensureHaproxy(log: (line: string) => void): string {
+/** Finds haproxy or installs it, with apt's output in `aptLogFile` (one line of progress instead). */
+export function ensureHaproxy(log: (line: string) => void, aptLogFile: string): string {
   const found = findHaproxy();
   if (found) return found;
   const root = process.getuid?.() === 0;
   const prefix = root ? [] : ['sudo', '-n'];
-  log('haproxy is not installed; installing the Debian package (apt-get install haproxy)...');
-  for (const args of [['apt-get', 'update', '-qq'], ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'haproxy']]) {
-    const command = [...prefix, ...args];
-    const result = spawnSync(command[0]!, command.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (result.status !== 0) {
-      throw new Error(`could not install haproxy (${command.join(' ')} failed); install it with: sudo apt-get install haproxy`);
+  log(`haproxy is not installed; installing the Debian package (apt-get install haproxy, log: ${aptLogFile})...`);
+  const aptLog = openSync(aptLogFile, 'a');
+  try {
+    for (const args of [['apt-get', 'update', '-qq'], ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'haproxy']]) {
+      const command = [...prefix, ...args];
+      const result = spawnSync(command[0]!, command.slice(1), { stdio: ['ignore', aptLog, aptLog] });
+      if (result.status !== 0) {
+        throw new Error(`could not install haproxy (${command.join(' ')} failed, see ${aptLogFile}); install it with: sudo apt-get install haproxy`);
+      }
     }
+  } finally {
+    closeSync(aptLog);
   }
   const installed = findHaproxy();
   if (!installed) throw new Error('haproxy was installed but is not on PATH or in /usr/sbin');

@@ -139,7 +139,10 @@ export class LocalCluster {
     const startTimeoutMs = options.startTimeoutMs ?? 30_000;
     for (const group of ['-a', '-b']) {
       const procs = this.processes.filter((p) => p.name.endsWith(group));
+      const groupStarted = Date.now();
+      const role = group === '-a' ? 'primary' : 'backup';
       for (const proc of procs) {
+        options.log(`starting node-${proc.node} ${role} ${proc.name} on ${proc.url} (log: ${proc.logFile})...`);
         await assertPortFree(options.host, proc.port, `runtime ${proc.name}`);
         this.spawnRuntime(proc);
       }
@@ -147,8 +150,10 @@ export class LocalCluster {
         if (this.startFailure) throw this.startFailure;
         return procs.every((p) => p.state === 'running');
       }, startTimeoutMs, group === '-a' ? 'the primaries to start' : 'the backups to start');
+      options.log(`${role === 'primary' ? 'primaries' : 'backups'} listening after ${((Date.now() - groupStarted) / 1000).toFixed(1)} s`);
     }
     this.started = true;
+    options.log(`starting HAProxy on ${this.frontUrl} (log: ${path.join(this.dataDir, 'logs', 'haproxy.log')})...`);
     await this.startHaproxy(frontPort);
   }
 

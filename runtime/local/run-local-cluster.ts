@@ -1,11 +1,19 @@
 // What `ors local` does once its flags are parsed: install/find HAProxy, start the
 // cluster, print where everything is, take commands on stdin, stop cleanly on Ctrl-C.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
 import { CONTROL_HELP, parseControlCommand } from './control-commands.ts';
+import { defaultLocalDataDir } from './data-dir.ts';
 import { ensureHaproxy } from './haproxy-binary.ts';
 import { LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
 
-export async function runLocalCluster(options: Omit<LocalClusterOptions, 'haproxyBinary' | 'log'>): Promise<number> {
+export interface RunLocalClusterOptions extends Omit<LocalClusterOptions, 'haproxyBinary' | 'log'> {
+  /** A `src` the printed example request starts (none printed without one). */
+  exampleSrc?: string;
+}
+
+export async function runLocalCluster({ exampleSrc, ...options }: RunLocalClusterOptions): Promise<number> {
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const fail = (line: string) => process.stderr.write(`ors local: ${line}\n`);
   if (options.nodes < 1) {
@@ -16,20 +24,26 @@ export async function runLocalCluster(options: Omit<LocalClusterOptions, 'haprox
     fail('need lease-duration > lease-renew-deadline > lease-retry-period');
     return 2;
   }
+  // Always a directory of our own that outlives the run: its logs/ is where to look afterwards.
+  const dataDir = path.resolve(options.dataDir ?? defaultLocalDataDir(new Date(), process.pid));
+  const logsDir = path.join(dataDir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const say = (line: string) => print(`[ors local] ${line}`);
+  say(`data and logs: ${dataDir} (kept on exit)`);
   let haproxyBinary: string;
   try {
-    haproxyBinary = ensureHaproxy(print);
+    haproxyBinary = ensureHaproxy(say, path.join(logsDir, 'apt-haproxy.log'));
   } catch (error) {
     fail((error as Error).message);
     return 1;
   }
-  const cluster = new LocalCluster({ ...options, haproxyBinary, log: (line) => print(`[ors local] ${line}`) });
+  const cluster = new LocalCluster({ ...options, dataDir, haproxyBinary, log: say });
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= cluster.stop());
   const onSignal = () => {
     print('\n[ors local] stopping...');
     void stop().then(() => {
-      print('[ors local] stopped');
+      print(`[ors local] stopped; logs kept in ${logsDir}`);
       process.exit(0);
     });
   };
@@ -40,13 +54,14 @@ export async function runLocalCluster(options: Omit<LocalClusterOptions, 'haprox
   } catch (error) {
     fail(`could not start: ${(error as Error).message}`);
     await stop();
+    fail(`logs kept in ${logsDir}`);
     return 1;
   }
-  print(`ORS local cluster: ${options.nodes} node(s) x (primary, backup)`);
+  print(`ORS local cluster ready: ${options.nodes} node(s) x (primary, backup)`);
   print(`  front (HAProxy): ${cluster.frontUrl}`);
-  print(`  try: curl -i ${cluster.frontUrl}/scxml/session/start -d src=survey -d customer=alice   (examples/strategies/README.md)`);
+  if (exampleSrc) print(`  try: curl -i ${cluster.frontUrl}/scxml/session/start -d src=${exampleSrc}   (examples/strategies/README.md)`);
   print(await cluster.status());
-  print(`  logs: ${cluster.dataDir}/logs`);
+  print(`  logs: ${logsDir} (one file per process, haproxy.log; kept on exit)`);
   print(CONTROL_HELP);
 
   const input = readline.createInterface({ input: process.stdin, terminal: false });

@@ -33,7 +33,7 @@ async function startOrsLocal(args: string[]): Promise<{ front: string; output: (
   expect(findHaproxy(), 'haproxy is missing: sudo apt-get install haproxy (ors local installs it itself when it can)').toBeDefined();
   dir = await mkdtemp(path.join(os.tmpdir(), 'ors-local-test-'));
   await writeFile(path.join(dir, 'counter.scxml'), strategy);
-  const started = spawn(process.execPath, ['runtime/cli/ors.ts', 'local', '--port', '0', ...args, '--strategies-dir', dir], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const started = spawn(process.execPath, ['runtime/cli/ors.ts', 'local', '--port', '0', ...args, '--strategies-dir', dir, '--data-dir', path.join(dir, 'data')], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   child = started;
   let output = '';
   started.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -64,6 +64,9 @@ describe('ors local', () => {
   it('serves through HAProxy, survives kill -9 of a primary (the session is recovered with its events), and stops cleanly', async () => {
     const { front, output: read } = await startOrsLocal(['--nodes', '2', '--lease-duration', String(LEASE_MS), '--lease-renew-deadline', '1000', '--lease-retry-period', '150', '--restart-delay', '500']);
     const child = running();
+    // The example request it prints starts a strategy of --strategies-dir (not the examples' "survey": a 400 here).
+    expect(read()).toContain(`try: curl -i ${front}/scxml/session/start -d src=counter.scxml `);
+    expect(read()).toContain(`data and logs: ${path.join(dir, 'data')} (kept on exit)`);
 
     const started = await fetch(`${front}/scxml/session/start`, {
       method: 'POST',
