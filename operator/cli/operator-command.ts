@@ -9,13 +9,13 @@ function positiveInt(value: string): number {
 export function operatorCommand(): Command {
   const command = new Command('operator');
   return command
-    .description('run the operator that reconciles OrsCluster resources (leader-elected; /metrics, /healthz, /readyz)')
+    .description('run the operator that reconciles OrsCluster resources (leader-elected; /metrics, /healthz, /readyz, /status)')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--watch-namespace <ns>', 'reconcile only OrsClusters in this namespace (default: all namespaces)')
     .option('--lease-namespace <ns>', 'namespace of the operator\'s leader-election Lease', process.env.POD_NAMESPACE ?? 'default')
     .option('--lease-name <name>', 'name of the leader-election Lease', 'ors-operator')
     .option('--identity <id>', 'leader-election identity (default: <hostname>-<pid>)')
-    .option('--metrics-bind-address <host:port>', 'where /metrics, /healthz and /readyz listen (port 0: any free port)', '0.0.0.0:8080')
+    .option('--metrics-bind-address <host:port>', 'where /metrics, /healthz, /readyz and the status page (/status, /status.json) listen (port 0: any free port)', '0.0.0.0:8080')
     .option('--workers <n>', 'OrsClusters reconciled in parallel', positiveInt, 4)
     .option('--lease-duration <s>', 'leader-election lease duration (seconds)', positiveInt, 15)
     .option('--renew-deadline <s>', 'leader-election renew deadline (seconds)', positiveInt, 10)

@@ -1,18 +1,22 @@
-// /metrics (Prometheus), /healthz (the process is alive) and /readyz (leader with
-// synced caches, or a healthy standby) on one small HTTP server.
+// /metrics (Prometheus), /healthz (the process is alive), /readyz (leader with
+// synced caches, or a healthy standby) and the live status page (/status, /status.json;
+// operator/status-page/) on one small HTTP server.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { handleStatusRoute, type StatusSource } from '../status-page/status-routes.ts';
 
 export interface HealthSource {
   registry: Registry;
   ready: () => boolean;
   describe: () => Record<string, unknown>;
+  /** The status page's data; without one, /status is not served. */
+  status?: StatusSource;
 }
 
 export async function startHealthServer(host: string, port: number, source: HealthSource): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -30,7 +34,8 @@ export async function startHealthServer(host: string, port: number, source: Heal
       );
       return;
     }
-    json(404, { error: 'not_found', message: `no route ${path}; try /healthz, /readyz or /metrics` });
+    if (source.status && handleStatusRoute(path, res, source.status)) return;
+    json(404, { error: 'not_found', message: `no route ${path}; try /healthz, /readyz, /metrics${source.status ? ', /status' : ''}` });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

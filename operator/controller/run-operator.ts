@@ -9,6 +9,7 @@ import { KubeClient } from './kube-client.ts';
 import { OperatorController } from './operator-controller.ts';
 import { OperatorLeadership } from './operator-leadership.ts';
 import { OperatorMetrics } from './operator-metrics.ts';
+import { KubernetesStatusSource } from '../status-page/kubernetes-source.ts';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -64,8 +65,10 @@ export async function runOperator(options: OperatorOptions): Promise<{ stop: () 
   const access = new ApiAccessProbe(client, requiredAccess(options.watchNamespace, options.leaseNamespace));
   await access.check();
   access.start();
+  const status = new KubernetesStatusSource({ client, caches: () => controller.caches(), ...(options.watchNamespace ? { namespace: options.watchNamespace } : {}) });
   const health = await startHealthServer(options.metricsHost, options.metricsPort, {
     registry: metrics.registry,
+    status,
     // Ready: the API server takes this replica's requests, and a leader has filled its caches.
     ready: () => access.state().ok && (!leadership.isLeader() || controller.isSynced()),
     describe: () => {
