@@ -37,7 +37,7 @@ export const NodeViewSchema = z.object({
   sessions: z.int().min(0).optional(),
   failsafe: z.boolean(),
   draining: z.boolean(),
-  /** Times the Lease changed hands, and when it last did. */
+  /** The Lease's transitions (1 for its first holder), and when it last changed hands after that. */
   transitions: z.int().min(0),
   lastFailover: z.string().optional(),
 });
@@ -149,12 +149,12 @@ function eventView(e: ListedEvent): EventView | undefined {
   };
 }
 
-/** Whether `e` is about `cluster` (the OrsCluster itself, or one of its pods, StatefulSets or Leases by name). */
-function isAbout(e: ListedEvent, namespace: string, cluster: string): boolean {
+/** Whether `e` is about `cluster`: the OrsCluster itself, one of its pods, or its StatefulSets, Services or Leases by name. */
+function isAbout(e: ListedEvent, namespace: string, cluster: string, podNames: ReadonlySet<string>): boolean {
   const about = e.regarding ?? e.involvedObject;
   if (!about?.name || (about.namespace ?? e.metadata?.namespace) !== namespace) return false;
   if (about.kind === 'OrsCluster') return about.name === cluster;
-  return about.name.startsWith(`${cluster}-node-`);
+  return podNames.has(about.name) || about.name.startsWith(`${cluster}-node-`);
 }
 
 function syncLagSeconds(lease: ObservedLease | undefined, synced: boolean, now: Date): number | undefined {
@@ -188,7 +188,8 @@ function nodeView(id: number, pods: readonly ObservedPod[], lease: ObservedLease
     failsafe: !!failsafe?.active && failsafe.primary === holder && failsafe.at !== undefined && now.getTime() - Date.parse(failsafe.at) < staleAfterMs,
     draining: !!lease?.drainSince,
     transitions: lease?.transitions ?? 0,
-    ...(lease?.acquireTime && (lease.transitions ?? 0) > 0 ? { lastFailover: lease.acquireTime } : {}),
+    // The first holder takes a Lease at transition 1 (runtime/ha/leader-election/election-decision.ts): only a later one is a failover.
+    ...(lease?.acquireTime && (lease.transitions ?? 0) > 1 ? { lastFailover: lease.acquireTime } : {}),
   };
 }
 
@@ -235,8 +236,9 @@ export function buildStatusPage(input: PageInput): StatusPage {
         const holder = leases.get(id)?.holder;
         return nodeView(id, pods.filter((p) => p.node === id), leases.get(id), holder ? input.podSessions?.get(`${namespace}/${holder}`) : undefined, input.now);
       });
+      const podNames = new Set(pods.map((p) => p.name));
       const events = input.events
-        .filter((e) => isAbout(e, namespace, name))
+        .filter((e) => isAbout(e, namespace, name, podNames))
         .map(eventView)
         .filter((e): e is EventView => !!e)
         .sort((a, b) => b.at.localeCompare(a.at));

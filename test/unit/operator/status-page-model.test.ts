@@ -32,8 +32,8 @@ describe('status page model', () => {
       clusters: [orsCluster('c', 2)],
       pods: [pod('c', 0, 0, true), pod('c', 0, 1, false), pod('c', 1, 0, false), pod('c', 1, 1, true), pod('other', 0, 0, true)],
       leases: [
-        lease('c', 0, 'c-node-0-0', 0, syncState('c-node-0-1', 'c-node-0-0', true, ago(50))),
-        lease('c', 1, 'c-node-1-1', 1, { ...syncState('c-node-1-0', 'c-node-1-1', false, ago(30)), 'ors.dev/active-sessions': '7' }),
+        lease('c', 0, 'c-node-0-0', 1, syncState('c-node-0-1', 'c-node-0-0', true, ago(50))),
+        lease('c', 1, 'c-node-1-1', 2, { ...syncState('c-node-1-0', 'c-node-1-1', false, ago(30)), 'ors.dev/active-sessions': '7' }),
       ],
       events: [],
       podSessions: new Map([['ns/c-node-0-0', 3]]),
@@ -43,7 +43,8 @@ describe('status page model', () => {
     expect(page.clusters).toHaveLength(1);
     const [c] = page.clusters;
     expect(c).toMatchObject({ name: 'c', namespace: 'ns', phase: 'Running', desiredNodes: 2, readyNodes: 2, sessions: 10 });
-    expect(c!.nodes[0]).toMatchObject({ id: 0, primary: 'c-node-0-0', backup: 'c-node-0-1', ready: true, synced: true, syncLagSeconds: 0, sessions: 3, transitions: 0 });
+    expect(c!.nodes[0]).toMatchObject({ id: 0, primary: 'c-node-0-0', backup: 'c-node-0-1', ready: true, synced: true, syncLagSeconds: 0, sessions: 3, transitions: 1 });
+    expect(c!.nodes[0]!.lastFailover).toBeUndefined();
     expect(c!.nodes[0]!.pods.map((p) => [p.name, p.role, p.ready])).toEqual([['c-node-0-0', 'primary', true], ['c-node-0-1', 'backup', false]]);
     expect(c!.nodes[1]).toMatchObject({ id: 1, primary: 'c-node-1-1', backup: 'c-node-1-0', synced: false, syncLagSeconds: 30, sessions: 7, lastFailover: ago(60) });
   });

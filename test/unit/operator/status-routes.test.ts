@@ -1,3 +1,4 @@
+import { Script } from 'node:vm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHealthServer } from '../../../operator/controller/health-server.ts';
@@ -29,6 +30,9 @@ describe('status routes on the operator health server', () => {
     const html = await response.text();
     expect(html).toContain('<title>ORS status</title>');
     expect(html).toContain("fetch('status.json'");
+    // The inline script at least parses (Chromium runs it: test/integration/status-page/).
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
+    expect(() => new Script(script)).not.toThrow();
   });
 
   it('GET /status.json is the model, valid against its schema', async () => {
