@@ -1,0 +1,92 @@
+// The operator's live status page (/status, /status.json on its health port) against the
+// real control plane, with the operator's real permissions (the chart's ClusterRole): the
+// leader's page from its informer caches, a standby's from listings; a manual switchover
+// shows on it as the new primary, on the timeline, with the events that explain it.
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { KubeClient } from '../../../operator/controller/kube-client.ts';
+import { StatusPageSchema, type StatusPage } from '../../../operator/status-page/page-model.ts';
+import { createTestNamespace } from '../../infra/test-namespace.ts';
+import { adminClient, createOrsCluster, installCrd, operatorKubeconfig, orsClusterPath, startOperator, waitFor, type OperatorProcess } from './operator-harness.ts';
+import { PodPlayer } from './pod-player.ts';
+
+const NAME = 'paged';
+let admin: KubeClient;
+let namespace: string;
+let removeNamespace: () => Promise<void>;
+const operators: OperatorProcess[] = [];
+let player: PodPlayer | undefined;
+
+beforeAll(async () => {
+  const plane = inject('controlPlane');
+  admin = adminClient(plane.kubeconfig);
+  await installCrd(admin);
+  const config = new KubeConfig();
+  config.loadFromFile(plane.kubeconfig);
+  ({ name: namespace, remove: removeNamespace } = await createTestNamespace(config, 'ors-page'));
+  const kubeconfig = await operatorKubeconfig(admin, plane, namespace);
+  operators.push(await startOperator({ kubeconfig, namespace, identity: 'page-leader' }));
+  await waitFor('page-leader leading', async () => ((await operators[0]!.health()).body.leader === true ? true : undefined), 30_000);
+  operators.push(await startOperator({ kubeconfig, namespace, identity: 'page-standby' }));
+});
+
+afterEach(({ task }) => {
+  if (task.result?.state === 'fail') console.error(`pod player journal:\n${player?.journal.slice(-40).join('\n')}`);
+});
+
+afterAll(async () => {
+  await player?.stop();
+  await Promise.all(operators.map((o) => o.stop()));
+  await removeNamespace?.();
+});
+
+async function page(operator: OperatorProcess): Promise<StatusPage> {
+  const response = await fetch(`http://127.0.0.1:${operator.port}/status.json`);
+  const body: unknown = await response.json();
+  if (response.status !== 200) throw new Error(`status.json: ${response.status} ${JSON.stringify(body)}`);
+  return StatusPageSchema.parse(body);
+}
+
+describe('operator status page on a real control plane', () => {
+  it('serves the HTML page beside /metrics', async () => {
+    const response = await fetch(`http://127.0.0.1:${operators[0]!.port}/status`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('<title>ORS status</title>');
+  });
+
+  it('shows the cluster\'s nodes, primary and backup pods and readiness, on the leader and on a standby', async () => {
+    await createOrsCluster(admin, namespace, NAME, { nodes: 1, image: 'ghcr.io/ors/runtime:1' });
+    await waitFor('2 runtime pods', async () => ((await admin.get<{ items: V1Pod[] }>(`/api/v1/namespaces/${namespace}/pods`)).items.length === 2 ? true : undefined), 30_000);
+    player = new PodPlayer(admin, namespace, NAME, () => 1);
+    await player.bootstrap();
+    player.start();
+    for (const operator of operators) {
+      const seen = await waitFor(`${operator.identity}'s page with a ready, synced node 0`, async () => {
+        const p = await page(operator);
+        const node = p.clusters.find((c) => c.name === NAME)?.nodes[0];
+        return node?.ready && node.synced ? p : undefined;
+      }, 30_000);
+      const cluster = seen.clusters.find((c) => c.name === NAME)!;
+      expect(cluster).toMatchObject({ namespace, desiredNodes: 1, readyNodes: 1 });
+      expect(cluster.nodes[0]).toMatchObject({ id: 0, primary: `${NAME}-node-0-0`, backup: `${NAME}-node-0-1`, ready: true, synced: true, syncLagSeconds: 0 });
+      expect(cluster.nodes[0]!.pods.map((p) => [p.name, p.role, p.ready])).toEqual([[`${NAME}-node-0-0`, 'primary', true], [`${NAME}-node-0-1`, 'backup', false]]);
+    }
+  });
+
+  it('a switchover shows as the new primary, on the timeline, with the events that explain it', async () => {
+    await admin.mergePatch(orsClusterPath(namespace, NAME), { metadata: { annotations: { 'ors.dev/switchover': '0' } } }, 'test');
+    let last: unknown;
+    const seen = await waitFor('the switchover on the leader\'s page', async () => {
+      const cluster = (await page(operators[0]!)).clusters.find((c) => c.name === NAME);
+      last = cluster;
+      return cluster?.nodes[0]?.primary === `${NAME}-node-0-1` && cluster.timeline.some((t) => t.message.startsWith('SwitchedOver')) ? cluster : undefined;
+    }, 60_000).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; the page last showed ${JSON.stringify(last, null, 1)}`, { cause: error });
+    });
+    expect(seen.nodes[0]!.pods.find((p) => p.role === 'primary')!.name).toBe(`${NAME}-node-0-1`);
+    expect(seen.timeline.find((t) => t.message.startsWith('SwitchoverRequested'))).toMatchObject({ node: 0, kind: 'switchover' });
+    expect(seen.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['SwitchoverRequested', 'SwitchedOver']));
+    // Only events about this cluster: the OrsCluster and its objects (pods, StatefulSets, PDBs... all named <cluster>-node-<i>...).
+    expect(seen.events.filter((e) => !new RegExp(`^(OrsCluster/${NAME}|[A-Za-z]+/${NAME}-node-\\d+.*)$`).test(e.object))).toEqual([]);
+  });
+});
