@@ -1,11 +1,14 @@
 // The operator's live status page (/status, /status.json on its health port) against the
 // real control plane, with the operator's real permissions (the chart's ClusterRole): the
 // leader's page from its informer caches, a standby's from listings; a manual switchover
-// shows on it as the new primary, on the timeline, with the events that explain it.
+// shows on it as the new primary, on the timeline, with the events that explain it, also
+// as real headless Chromium renders the page (screenshots kept in the test's temp dir).
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { KubeClient } from '../../../operator/controller/kube-client.ts';
 import { StatusPageSchema, type StatusPage } from '../../../operator/status-page/page-model.ts';
+import path from 'node:path';
+import { screenshotDir, startChromium, type Chromium } from '../../infra/chromium.ts';
 import { createTestNamespace } from '../../infra/test-namespace.ts';
 import { adminClient, createOrsCluster, installCrd, operatorKubeconfig, orsClusterPath, startOperator, waitFor, type OperatorProcess } from './operator-harness.ts';
 import { PodPlayer } from './pod-player.ts';
@@ -16,6 +19,7 @@ let namespace: string;
 let removeNamespace: () => Promise<void>;
 const operators: OperatorProcess[] = [];
 let player: PodPlayer | undefined;
+let chromium: Chromium | undefined;
 
 beforeAll(async () => {
   const plane = inject('controlPlane');
@@ -35,6 +39,7 @@ afterEach(({ task }) => {
 });
 
 afterAll(async () => {
+  await chromium?.stop();
   await player?.stop();
   await Promise.all(operators.map((o) => o.stop()));
   await removeNamespace?.();
@@ -88,5 +93,21 @@ describe('operator status page on a real control plane', () => {
     expect(seen.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['SwitchoverRequested', 'SwitchedOver']));
     // Only events about this cluster: the OrsCluster and its objects (pods, StatefulSets, PDBs... all named <cluster>-node-<i>...).
     expect(seen.events.filter((e) => !new RegExp(`^(OrsCluster/${NAME}|[A-Za-z]+/${NAME}-node-\\d+.*)$`).test(e.object))).toEqual([]);
+  });
+
+  it('renders in Chromium: the node, its primary pod and the switchover on the timeline', async () => {
+    const dir = await screenshotDir('ors-operator-status-page-');
+    chromium = await startChromium(dir);
+    const tab = await chromium.newPage();
+    await tab.navigate(`http://127.0.0.1:${operators[0]!.port}/status`);
+    const text = await tab.waitForText((t) => t.includes(`${namespace}/${NAME}`) && t.includes('SwitchedOver'), 'the cluster and its switchover on the page');
+    expect(text).toContain('Kubernetes');
+    expect(text).toContain('1/1 nodes ready');
+    expect(await tab.evaluate<string>(`document.querySelector('[data-cluster="${namespace}/${NAME}"] tr[data-node="0"] td.primary')?.textContent`)).toBe(`${NAME}-node-0-1`);
+    const timeline = await tab.evaluate<string[]>(`[...document.querySelectorAll('ol.timeline li.switchover')].map((li) => li.textContent)`);
+    expect(timeline.some((entry) => entry.includes(`SwitchedOver: node 0: primary is now ${NAME}-node-0-1`))).toBe(true);
+    const shot = await tab.screenshot(path.join(dir, 'operator-after-switchover.png'));
+    tab.close();
+    process.stdout.write(`operator status page screenshot: ${shot}\n`);
   });
 });
