@@ -9,6 +9,7 @@ import type { KubeClient } from '../../../operator/controller/kube-client.ts';
 import { StatusPageSchema, type StatusPage } from '../../../operator/status-page/page-model.ts';
 import path from 'node:path';
 import { screenshotDir, startChromium, type Chromium } from '../../infra/chromium.ts';
+import { serviceAccountIdentity } from '../../infra/service-account-token.ts';
 import { createTestNamespace } from '../../infra/test-namespace.ts';
 import { adminClient, createOrsCluster, installCrd, operatorKubeconfig, orsClusterPath, startOperator, waitFor, type OperatorProcess } from './operator-harness.ts';
 import { PodPlayer } from './pod-player.ts';
@@ -20,6 +21,8 @@ let removeNamespace: () => Promise<void>;
 const operators: OperatorProcess[] = [];
 let player: PodPlayer | undefined;
 let chromium: Chromium | undefined;
+let adminConfig: KubeConfig;
+let operatorConfig = '';
 
 beforeAll(async () => {
   const plane = inject('controlPlane');
@@ -28,7 +31,9 @@ beforeAll(async () => {
   const config = new KubeConfig();
   config.loadFromFile(plane.kubeconfig);
   ({ name: namespace, remove: removeNamespace } = await createTestNamespace(config, 'ors-page'));
+  adminConfig = config;
   const kubeconfig = await operatorKubeconfig(admin, plane, namespace);
+  operatorConfig = kubeconfig;
   operators.push(await startOperator({ kubeconfig, namespace, identity: 'page-leader' }));
   await waitFor('page-leader leading', async () => ((await operators[0]!.health()).body.leader === true ? true : undefined), 30_000);
   operators.push(await startOperator({ kubeconfig, namespace, identity: 'page-standby' }));
@@ -109,5 +114,42 @@ describe('operator status page on a real control plane', () => {
     const shot = await tab.screenshot(path.join(dir, 'operator-after-switchover.png'));
     tab.close();
     process.stdout.write(`operator status page screenshot: ${shot}\n`);
+  });
+
+  it('--metrics-auth kubernetes: /metrics and the page ask for a token the API server accepts and lets get the path; probes stay open', async () => {
+    const guarded = await startOperator({ kubeconfig: operatorConfig, namespace, identity: 'page-guarded', extraArgs: ['--metrics-auth', 'kubernetes'] });
+    operators.push(guarded);
+    const base = `http://127.0.0.1:${guarded.port}`;
+    const get = (path: string, token?: string) => fetch(`${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(200);
+    for (const path of ['/metrics', '/status', '/status.json']) expect((await get(path)).status, path).toBe(401);
+    expect((await get('/status.json', 'not-a-token')).status).toBe(401);
+    const viewer = await serviceAccountIdentity(adminConfig, namespace, 'status-viewer');
+    const denied = await get('/status.json', viewer.token);
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ error: 'forbidden', message: expect.stringContaining(viewer.username) });
+    // A ClusterRole on the page's non-resource URLs (not /metrics) lets the viewer read the page.
+    const role = `${namespace}-status-viewer`;
+    await admin.apply(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: role },
+      rules: [{ nonResourceURLs: ['/status', '/status.json'], verbs: ['get'] }],
+    }, 'ors-tests');
+    await admin.apply(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${role}`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: role },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: 'status-viewer', namespace }],
+    }, 'ors-tests');
+    // A new token: the 403 above is remembered for the first one for a while.
+    const granted = await serviceAccountIdentity(adminConfig, namespace, 'status-viewer');
+    const ok = await waitFor('the viewer let in', async () => {
+      const response = await get('/status.json', granted.token);
+      return response.status === 200 ? response : undefined;
+    }, 30_000);
+    expect(StatusPageSchema.parse(await ok.json()).clusters.map((c) => c.name)).toContain(NAME);
+    expect((await get('/status', granted.token)).status).toBe(200);
+    expect((await get('/metrics', granted.token)).status).toBe(403);
+    await admin.delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${role}`);
+    await admin.delete(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`);
   });
 });
