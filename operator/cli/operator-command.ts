@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -9,20 +9,21 @@ function positiveInt(value: string): number {
 export function operatorCommand(): Command {
   const command = new Command('operator');
   return command
-    .description('run the operator that reconciles OrsCluster resources (leader-elected; /metrics, /healthz, /readyz)')
+    .description('run the operator that reconciles OrsCluster resources (leader-elected; /metrics, /healthz, /readyz, /status)')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--watch-namespace <ns>', 'reconcile only OrsClusters in this namespace (default: all namespaces)')
     .option('--lease-namespace <ns>', 'namespace of the operator\'s leader-election Lease', process.env.POD_NAMESPACE ?? 'default')
     .option('--lease-name <name>', 'name of the leader-election Lease', 'ors-operator')
     .option('--identity <id>', 'leader-election identity (default: <hostname>-<pid>)')
-    .option('--metrics-bind-address <host:port>', 'where /metrics, /healthz and /readyz listen (port 0: any free port)', '0.0.0.0:8080')
+    .option('--metrics-bind-address <host:port>', 'where /metrics, /healthz, /readyz and the status page (/status, /status.json) listen (port 0: any free port)', '0.0.0.0:8080')
+    .addOption(new Option('--metrics-auth <mode>', 'who may read /metrics and the status page: anyone (none), or a bearer token that TokenReview accepts and SubjectAccessReview lets get the path (kubernetes); /healthz and /readyz stay open').choices(['none', 'kubernetes']).default('none'))
     .option('--workers <n>', 'OrsClusters reconciled in parallel', positiveInt, 4)
     .option('--lease-duration <s>', 'leader-election lease duration (seconds)', positiveInt, 15)
     .option('--renew-deadline <s>', 'leader-election renew deadline (seconds)', positiveInt, 10)
     .option('--retry-period <s>', 'leader-election retry period (seconds)', positiveInt, 2)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: {
-      kubeconfig?: string; watchNamespace?: string; leaseNamespace: string; leaseName: string; identity?: string; metricsBindAddress: string;
+      kubeconfig?: string; watchNamespace?: string; leaseNamespace: string; leaseName: string; identity?: string; metricsBindAddress: string; metricsAuth: 'none' | 'kubernetes';
       workers: number; leaseDuration: number; renewDeadline: number; retryPeriod: number; logLevel: string;
     }) => {
       // client-go's rules: a leader must give up (renewDeadline) before its Lease can expire
@@ -47,6 +48,7 @@ export function operatorCommand(): Command {
         ...(opts.identity ? { identity: opts.identity } : {}),
         metricsHost: opts.metricsBindAddress.slice(0, at),
         metricsPort: port,
+        metricsAuth: opts.metricsAuth,
         workers: Math.max(1, opts.workers),
         leaseDurationSeconds: opts.leaseDuration,
         renewDeadlineSeconds: opts.renewDeadline,

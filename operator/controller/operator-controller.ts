@@ -45,6 +45,11 @@ export class OperatorController {
     return this.synced;
   }
 
+  /** The filled caches while leading (the status page reads them), else undefined. */
+  caches(): Informers | undefined {
+    return this.synced ? this.informers : undefined;
+  }
+
   async start(): Promise<void> {
     const { client, log, metrics } = this.options;
     const informers = new Informers(client, log, this.options.watchNamespace);

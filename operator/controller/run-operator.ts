@@ -9,6 +9,8 @@ import { KubeClient } from './kube-client.ts';
 import { OperatorController } from './operator-controller.ts';
 import { OperatorLeadership } from './operator-leadership.ts';
 import { OperatorMetrics } from './operator-metrics.ts';
+import { KubernetesRequestAuthorizer } from './request-authorizer.ts';
+import { KubernetesStatusSource } from '../status-page/kubernetes-source.ts';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -17,6 +19,8 @@ export interface OperatorOptions {
   identity?: string;
   metricsHost: string;
   metricsPort: number;
+  /** Who may read /metrics and the status page: anyone (none), or what TokenReview + SubjectAccessReview allow (kubernetes). */
+  metricsAuth: 'none' | 'kubernetes';
   workers: number;
   watchNamespace?: string;
   leaseDurationSeconds: number;
@@ -64,8 +68,12 @@ export async function runOperator(options: OperatorOptions): Promise<{ stop: () 
   const access = new ApiAccessProbe(client, requiredAccess(options.watchNamespace, options.leaseNamespace));
   await access.check();
   access.start();
+  const status = new KubernetesStatusSource({ client, caches: () => controller.caches(), ...(options.watchNamespace ? { namespace: options.watchNamespace } : {}) });
+  const authorizer = new KubernetesRequestAuthorizer(client);
   const health = await startHealthServer(options.metricsHost, options.metricsPort, {
     registry: metrics.registry,
+    status,
+    ...(options.metricsAuth === 'kubernetes' ? { authorize: (authorization, path) => authorizer.authorize(authorization, path) } : {}),
     // Ready: the API server takes this replica's requests, and a leader has filled its caches.
     ready: () => access.state().ok && (!leadership.isLeader() || controller.isSynced()),
     describe: () => {

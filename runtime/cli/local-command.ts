@@ -20,6 +20,7 @@ export function localCommand(): Command {
     .option('--nodes <n>', 'number of nodes (primary/backup pairs)', positiveInt, 2)
     .option('--host <address>', 'loopback address for every listener', '127.0.0.1')
     .option('--port <port>', 'port of the HAProxy front (0: any free port)', positiveInt, 8080)
+    .option('--status-port <port>', 'port of the live status page (/status, /status.json; 0: any free port) (default: the front port + 1)', positiveInt)
     .option('--data-dir <dir>', 'where leases, session stores and logs go, kept on exit (default: a new $TMPDIR/ors-local/<time>-<pid>)')
     // Why these: runtime/local/local-timings.ts.
     .option('--lease-duration <ms>', 'lease duration (a kill -9 does not wait for it: the crash is proved and the backup takes over at once)', positiveInt, LOCAL_ELECTION_TIMINGS.leaseDurationMs)
@@ -38,6 +39,7 @@ export function localCommand(): Command {
         nodes: Number(flags.nodes),
         host: String(flags.host),
         port: Number(flags.port),
+        ...(flags.statusPort !== undefined ? { statusPort: Number(flags.statusPort) } : {}),
         dataDir: flags.dataDir as string | undefined,
         leaseDurationMs: Number(flags.leaseDuration),
         renewDeadlineMs: Number(flags.leaseRenewDeadline),

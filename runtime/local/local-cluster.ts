@@ -79,11 +79,12 @@ export async function assertPortFree(host: string, port: number, what: string): 
   });
 }
 
-async function heartbeat(url: string): Promise<{ status: number; role?: string; epoch?: number } | undefined> {
+/** A runtime's /heartbeat (status, role, epoch, live sessions), or undefined when it does not answer within 500 ms. */
+export async function heartbeat(url: string): Promise<{ status: number; role?: string; epoch?: number; sessions?: number } | undefined> {
   try {
     const response = await fetch(`${url}/heartbeat`, { signal: AbortSignal.timeout(500) });
-    const body = (await response.json()) as { role?: string; epoch?: number };
-    return { status: response.status, role: body.role, epoch: body.epoch };
+    const body = (await response.json()) as { role?: string; epoch?: number; sessions?: number };
+    return { status: response.status, role: body.role, epoch: body.epoch, ...(typeof body.sessions === 'number' ? { sessions: body.sessions } : {}) };
   } catch {
     return undefined;
   }
@@ -157,6 +158,11 @@ export class LocalCluster {
     await this.startHaproxy(frontPort);
   }
 
+  /** The file lease the processes of `node` elect through. */
+  leaseDir(node: number): string {
+    return path.join(this.dataDir, `node-${node}`, 'lease');
+  }
+
   private runtimeArgs(proc: ManagedRuntime): string[] {
     const { options } = this;
     const nodeDir = path.join(this.dataDir, `node-${proc.node}`);
@@ -173,7 +179,7 @@ export class LocalCluster {
       '--sync-host', options.host,
       '--sync-port', '0',
       '--lease', 'file',
-      '--lease-dir', path.join(nodeDir, 'lease'),
+      '--lease-dir', this.leaseDir(proc.node),
       '--lease-duration', String(options.leaseDurationMs),
       '--lease-renew-deadline', String(options.renewDeadlineMs),
       '--lease-retry-period', String(options.retryPeriodMs),

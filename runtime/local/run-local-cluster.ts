@@ -6,14 +6,18 @@ import readline from 'node:readline';
 import { CONTROL_HELP, parseControlCommand } from './control-commands.ts';
 import { defaultLocalDataDir } from './data-dir.ts';
 import { ensureHaproxy } from './haproxy-binary.ts';
-import { LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+import { assertPortFree, LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+import { LocalStatusSource } from './local-status-source.ts';
+import { startStatusServer } from '../../operator/status-page/status-routes.ts';
 
 export interface RunLocalClusterOptions extends Omit<LocalClusterOptions, 'haproxyBinary' | 'log'> {
   /** A `src` the printed example request starts (none printed without one). */
   exampleSrc?: string;
+  /** Port of the status page (/status); undefined: the front's port + 1 (any free port when the front's is 0). */
+  statusPort?: number;
 }
 
-export async function runLocalCluster({ exampleSrc, ...options }: RunLocalClusterOptions): Promise<number> {
+export async function runLocalCluster({ exampleSrc, statusPort: askedStatusPort, ...options }: RunLocalClusterOptions): Promise<number> {
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const fail = (line: string) => process.stderr.write(`ors local: ${line}\n`);
   if (options.nodes < 1) {
@@ -37,9 +41,33 @@ export async function runLocalCluster({ exampleSrc, ...options }: RunLocalCluste
     fail((error as Error).message);
     return 1;
   }
-  const cluster = new LocalCluster({ ...options, dataDir, haproxyBinary, log: say });
+  const statusPort = askedStatusPort ?? (options.port === 0 ? 0 : options.port + 1);
+  // Checked before anything starts, so a taken status port costs no cluster start.
+  try {
+    if (statusPort !== 0) await assertPortFree(options.host, statusPort, 'the status page (--status-port)');
+  } catch (error) {
+    fail((error as Error).message);
+    return 1;
+  }
+  const cluster = new LocalCluster({
+    ...options,
+    dataDir,
+    haproxyBinary,
+    log: (line) => {
+      // The cluster logs only once started, after `status` below exists.
+      status.noteLog(line);
+      say(line);
+    },
+  });
+  const status = new LocalStatusSource(cluster);
+  let statusServer: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= cluster.stop());
+  const stop = () =>
+    (stopped ??= (async () => {
+      status.stop();
+      statusServer?.server.close();
+      await cluster.stop();
+    })());
   const onSignal = () => {
     print('\n[ors local] stopping...');
     void stop().then(() => {
@@ -57,8 +85,18 @@ export async function runLocalCluster({ exampleSrc, ...options }: RunLocalCluste
     fail(`logs kept in ${logsDir}`);
     return 1;
   }
+  try {
+    statusServer = await startStatusServer(options.host, statusPort, status);
+  } catch (error) {
+    fail(`could not start the status page: ${(error as Error).message}`);
+    await stop();
+    fail(`logs kept in ${logsDir}`);
+    return 1;
+  }
+  status.start();
   print(`ORS local cluster ready: ${options.nodes} node(s) x (primary, backup)`);
   print(`  front (HAProxy): ${cluster.frontUrl}`);
+  print(`  status page: http://${options.host}:${statusServer.port}/status`);
   if (exampleSrc) print(`  try: curl -i ${cluster.frontUrl}/scxml/session/start -d src=${exampleSrc}   (examples/strategies/README.md)`);
   print(await cluster.status());
   print(`  logs: ${logsDir} (one file per process, haproxy.log; kept on exit)`);

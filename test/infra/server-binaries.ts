@@ -66,7 +66,7 @@ export function serverBinary(name: GoBuiltBinary | DebianBinary): string {
 }
 
 /** Servers that come from Debian packages (test/infra/<component>/install.sh), by command. */
-const debianBinaries = { haproxy: 'haproxy', apache2: 'apache2-bin' } as const;
+const debianBinaries = { haproxy: 'haproxy', apache2: 'apache2-bin', chromium: 'chromium' } as const;
 type DebianBinary = keyof typeof debianBinaries;
 
 function debianBinary(name: DebianBinary): string {
