@@ -64,6 +64,7 @@ const nonDefaultValues = {
     workers: 8,
     logLevel: 'debug',
     metricsPort: 9095,
+    metricsAuth: 'kubernetes',
     leaderElection: { leaseDuration: 30, renewDeadline: 20, retryPeriod: 4 },
     extraArgs: ['--kubeconfig=/dev/null'],
   },
@@ -156,8 +157,12 @@ describe('helm template', () => {
     expect(monitor.spec).toMatchObject({
       namespaceSelector: { matchNames: ['ors-system'] },
       selector: { matchLabels: { 'app.kubernetes.io/component': 'metrics' } },
-      endpoints: [{ port: 'metrics', path: '/metrics', interval: '15s', scrapeTimeout: '5s' }],
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '15s', scrapeTimeout: '5s', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' }],
     });
+    // metricsAuth kubernetes: the operator asks for a token, and the chart brings the role a reader needs.
+    expect(container.args).toContain('--metrics-auth=kubernetes');
+    const reader = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-metrics-reader')) as unknown as { rules: unknown[] } | undefined;
+    expect(reader?.rules).toEqual([{ nonResourceURLs: ['/metrics', '/status', '/status.json'], verbs: ['get'] }]);
     // The ServiceMonitor selects the metrics Service by its labels.
     const service = find(objects, 'Service');
     const wanted = (monitor.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
