@@ -44,7 +44,8 @@ function nodeStatus(view: NodeView, draining: boolean, now: Date): NodeStatus {
     ...(view.backup ? { backup: view.backup.name } : {}),
     ready: !!view.primary?.ready,
     synced: view.synced,
-    ...(lease?.acquireTime && (lease.transitions ?? 0) > 0 ? { lastSwitchover: new Date(lease.acquireTime).toISOString() } : {}),
+    // The first election writes leaseTransitions 1 (runtime/ha/leader-election/election-decision.ts): a switchover is a later change of holder.
+    ...(lease?.acquireTime && (lease.transitions ?? 0) > 1 ? { lastSwitchover: new Date(lease.acquireTime).toISOString() } : {}),
     ...(draining ? { draining: true } : {}),
     ...(failsafe ? { failsafe } : {}),
   };

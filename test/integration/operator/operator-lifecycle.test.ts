@@ -136,7 +136,7 @@ describe('ors operator on a real control plane', () => {
     expect(done.nodes!.map((n) => n.primary)).toEqual(['demo-node-0-1', 'demo-node-1-1']);
     expect(done.nodes!.every((n) => n.lastSwitchover)).toBe(true);
     const leases = await Promise.all([0, 1].map((n) => admin.get<V1Lease>(pathOf('coordination.k8s.io/v1', 'Lease', namespace, `demo-node-${n}`))));
-    expect(leases.map((l) => l.spec!.leaseTransitions)).toEqual([1, 1]);
+    expect(leases.map((l) => l.spec!.leaseTransitions)).toEqual([2, 2]);
     expect(leases.every((l) => !l.metadata!.annotations?.['ors.dev/step-down'])).toBe(true);
     const events = (await admin.get<{ items: { reason: string; message: string; involvedObject: { name: string } }[] }>(`/api/v1/namespaces/${namespace}/events`)).items;
     const reasons = events.filter((e) => e.involvedObject.name === NAME).map((e) => e.reason);

@@ -32,7 +32,8 @@ export class PodPlayer {
   async bootstrap(): Promise<void> {
     for (let node = 0; node < this.nodes(); node++) {
       const [primary, backup] = [`${this.cluster}-node-${node}-0`, `${this.cluster}-node-${node}-1`];
-      await setLeaseHolder(this.client, this.namespace, `${this.cluster}-node-${node}`, primary, 0);
+      // As a runtime's first election does: a created Lease starts at leaseTransitions 1.
+      await setLeaseHolder(this.client, this.namespace, `${this.cluster}-node-${node}`, primary, 1);
       await setPodReady(this.client, this.namespace, primary, true);
       await setPodReady(this.client, this.namespace, backup, false);
       await setSyncState(this.client, this.namespace, `${this.cluster}-node-${node}`, backup, primary, true);

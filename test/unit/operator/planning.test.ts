@@ -266,6 +266,9 @@ describe('status', () => {
         { id: 1, primary: 'c-node-1-0', backup: 'c-node-1-1', ready: false, synced: true, lastSwitchover: at(5).toISOString() },
       ],
     });
+    // The first election (leaseTransitions 1) is no switchover.
+    s.leases[1]!.transitions = 1;
+    expect(computeStatus({ cluster: c, ...planNextActions(c, s, at(6)), problems: [], now: at(6) }).nodes![1]!.lastSwitchover).toBeUndefined();
     expect(status.conditions!.map((x) => [x.type, x.status, x.reason])).toEqual([
       ['Ready', 'False', 'NodesNotReady'], ['Progressing', 'False', 'Reconciled'], ['Degraded', 'False', 'AsExpected'],
     ]);
