@@ -18,7 +18,8 @@ export interface KubeTarget {
 export function connect(options: KubeTargetOptions): KubeTarget {
   const config = new KubeConfig();
   if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
-  else config.loadFromDefault();
+  // true: the first KUBECONFIG file's current-context wins, as in kubectl (client-node's default is the last).
+  else config.loadFromDefault({}, true);
   if (options.context) {
     if (!config.getContextObject(options.context)) throw new Error(`context "${options.context}" is not in the kubeconfig`);
     config.setCurrentContext(options.context);
