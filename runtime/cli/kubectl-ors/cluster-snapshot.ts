@@ -88,7 +88,8 @@ export async function clusterPods(client: KubeClient, namespace: string, name: s
 /** A pod's /metrics through the API server's pod proxy (the caller needs pods/proxy). */
 export async function podMetrics(client: KubeClient, namespace: string, pod: string, port: number): Promise<string> {
   const text = await client.request<unknown>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(`${pod}:${port}`)}/proxy/metrics`, {
-    accept: 'text/plain',
+    // JSON too: an error (no kubelet, pod unreachable) is a Status object, refused with 406 otherwise.
+    accept: 'text/plain, application/json;q=0.9',
     timeoutMs: 5000,
   });
   return typeof text === 'string' ? text : JSON.stringify(text);

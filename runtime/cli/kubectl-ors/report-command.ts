@@ -19,9 +19,11 @@ const LOG_LIMIT_BYTES = 10 * 1024 * 1024;
 
 async function podLog(client: KubeClient, namespace: string, pod: string, previous: boolean): Promise<string> {
   const text = await client.request<unknown>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, {
-    accept: 'text/plain',
+    // JSON too: an error (no kubelet, pod unreachable) is a Status object, refused with 406 otherwise.
+    accept: 'text/plain, application/json;q=0.9',
     query: { timestamps: true, limitBytes: LOG_LIMIT_BYTES, ...(previous ? { previous: true } : {}) },
   });
+  if (text === undefined) return '';
   return typeof text === 'string' ? text : `${JSON.stringify(text)}\n`;
 }
 
@@ -55,7 +57,7 @@ export async function collectBundle(client: KubeClient, namespace: string, name:
     const log = await attempt(`log of pod ${pod.name}`, () => podLog(client, namespace, pod.name, false));
     if (log !== undefined) files.push({ path: `logs/runtime/${pod.name}.log`, content: log });
     const previous = await podLog(client, namespace, pod.name, true).catch(() => undefined);
-    if (previous !== undefined) files.push({ path: `logs/runtime/${pod.name}.previous.log`, content: previous });
+    if (previous) files.push({ path: `logs/runtime/${pod.name}.previous.log`, content: previous });
     const metrics = await attempt(`metrics of pod ${pod.name}`, () => podMetrics(client, namespace, pod.name, snapshot.httpPort));
     if (metrics !== undefined) files.push({ path: `metrics/${pod.name}.txt`, content: metrics });
   }

@@ -191,8 +191,9 @@ describe('kubectl ors against the real control plane', () => {
     expect(read(`objects/Secret/${NAME}-sync-key.yaml`)).toContain('key: "<redacted: 18 bytes>"');
     expect(read('events.yaml')).toContain('reason: InvalidSwitchoverRequest');
     expect(read('status.txt')).toContain(`OrsCluster ${NAME}`);
-    // No kubelet in this control plane: the missing logs are said, not hidden.
-    expect(read('errors.txt')).toContain(`log of pod ${NAME}-node-0-0:`);
+    expect(files).toContain(`logs/runtime/${NAME}-node-0-0.log`);
+    // The pods have no address (no kubelet ran them): what could not be read is said, not hidden.
+    expect(read('errors.txt')).toContain(`metrics of pod ${NAME}-node-0-0: 400 BadRequest`);
     const everything = files.map(read).join('\n');
     for (const leak of [SECRET_VALUE, Buffer.from(SECRET_VALUE).toString('base64'), Buffer.from(`${SECRET_VALUE}-token\n`).toString('base64')]) {
       expect(everything).not.toContain(leak);
