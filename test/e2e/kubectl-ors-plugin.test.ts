@@ -19,6 +19,7 @@ const CLUSTER = 'cc';
 let env: E2eEnvironment;
 let observer: ClusterObserver;
 let plugins: string;
+let ingress: OrsIngressClient;
 const ors = (args: readonly string[]) => kubectlOrs(plugins, [...args, '--kubeconfig', env.adminKubeconfig, '-n', env.namespace]);
 
 beforeAll(async () => {
@@ -32,7 +33,8 @@ beforeAll(async () => {
     const nodes = (await observer.status())?.nodes as { synced?: boolean }[] | undefined;
     return nodes?.[0]?.synced ? true : undefined;
   }, { what: 'node 0 reported synced in the status', timeoutMs: 60_000 });
-  const client = new OrsIngressClient(env.ingress.url, host);
+  ingress = new OrsIngressClient(env.ingress.url, host);
+  const client = ingress;
   await waitUntil(async () => ((await client.startSession(COUNTER_STRATEGY)).status === 200 ? true : undefined), { what: 'a session started through the Ingress', timeoutMs: 30_000 });
 });
 
@@ -76,6 +78,26 @@ describe('kubectl ors with the operator and real runtimes', () => {
     expect(final.stdout).toMatch(new RegExp(`^0 +${after} +yes +${before} `, 'm'));
     expect(final.stdout).toMatch(/SwitchoverRequested +OrsCluster\/cc +node 0: asked \S+ to step down \(manual\)/);
     console.log(`status snapshots during the switchover: ${seen.length}; ${result.stdout.trim().split('\n').at(-1)}`);
+  });
+
+  it('drain stops the node taking new sessions (503 draining) while its session goes on; undrain reopens it', async () => {
+    onTestFailed(() => console.error(env.report()));
+    const running = await ingress.startSession(COUNTER_STRATEGY);
+    expect(running.status).toBe(200);
+    const drained = await ors(['drain', CLUSTER, '0']);
+    expect(drained.stderr).toBe('');
+    expect(drained.stdout).toMatch(new RegExp(`^node 0 of ${CLUSTER} drained: its primary ${CLUSTER}-node-0-\\d takes no new sessions`));
+    // The primary follows the Lease on its next watch event: shortly, not necessarily at once.
+    const refused = await waitUntil(async () => {
+      const answer = await ingress.startSession(COUNTER_STRATEGY);
+      return answer.status === 503 ? answer : undefined;
+    }, { what: 'a session start refused by the drained node', timeoutMs: 30_000 });
+    expect(refused.body.error).toBe('draining');
+    expect((await ingress.sendEvent(String(running.body.sessionid), 'inc')).status).toBe(200);
+    expect((await ors(['status', CLUSTER])).stdout).toMatch(/^0 \(drained\) /m);
+    const undrained = await ors(['undrain', CLUSTER, '0']);
+    expect(undrained.stdout).toBe(`node 0 of ${CLUSTER} undrained: it takes new sessions again\n`);
+    await waitUntil(async () => ((await ingress.startSession(COUNTER_STRATEGY)).status === 200 ? true : undefined), { what: 'a session start after undrain', timeoutMs: 30_000 });
   });
 
   it('report bundles the resource, its objects, events and metrics, with no Secret value', async () => {

@@ -5,7 +5,7 @@ import type { KubernetesObject, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { KubeApiError, type KubeClient } from '../../../operator/controller/kube-client.ts';
 import { GROUP, PLURAL, VERSION, type Condition, type NodeStatus } from '../../../operator/api/ors-cluster.ts';
 import {
-  FAILSAFE_ANNOTATION, LABEL_CLUSTER, LABEL_NODE, SWITCHOVER_REQUEST_ANNOTATION, SYNC_STATE_ANNOTATION, parseFailsafeState, parseSyncState,
+  DRAIN_ANNOTATION, FAILSAFE_ANNOTATION, LABEL_CLUSTER, LABEL_NODE, SWITCHOVER_REQUEST_ANNOTATION, SYNC_STATE_ANNOTATION, parseFailsafeState, parseSyncState,
   type FailsafeState, type SyncState,
 } from '../../../operator/api/pod-contract.ts';
 import { runtimeFigures, type RuntimeFigures } from './runtime-metrics-text.ts';
@@ -27,6 +27,8 @@ export interface LeaseSnapshot {
   transitions: number;
   syncState?: SyncState;
   failsafe?: FailsafeState;
+  /** Set while the node is drained (ors.dev/drain on the Lease): its primary takes no new sessions. */
+  drainSince?: string;
 }
 
 export interface EventSnapshot {
@@ -140,6 +142,7 @@ export function leaseSnapshot(lease: V1Lease, node: number): LeaseSnapshot {
     transitions: lease.spec?.leaseTransitions ?? 0,
     ...(syncState ? { syncState } : {}),
     ...(failsafe ? { failsafe } : {}),
+    ...(annotations[DRAIN_ANNOTATION] ? { drainSince: annotations[DRAIN_ANNOTATION] } : {}),
   };
 }
 

@@ -48,7 +48,7 @@ export function renderStatus(snapshot: ClusterSnapshot, options: StatusViewOptio
     const backup = backupName ? podByName.get(backupName) : undefined;
     const failsafe = status?.failsafe?.active ? paint('ACTIVE', 'red') : status?.failsafe?.until ? `ended ${age(status.failsafe.until, snapshot.at)} ago` : '-';
     rows.push([
-      `${id}${status?.draining ? ' (draining)' : ''}`,
+      `${id}${status?.draining ? ' (removing)' : lease?.drainSince ? ' (drained)' : ''}`,
       primaryName ?? paint('none', 'red'),
       yesNo(status?.ready ?? primary?.ready ?? false, paint),
       backupName ?? paint('none', 'red'),
