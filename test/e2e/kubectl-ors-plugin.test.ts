@@ -45,11 +45,16 @@ afterAll(async () => {
 describe('kubectl ors with the operator and real runtimes', () => {
   it('status shows the primary, the synced backup and the live session from the runtime\'s metrics', async () => {
     onTestFailed(() => console.error(env.report()));
+    // A busy machine can flap the Lease at start-up: wait for a steady node, as shown by status.
+    await waitUntil(() => observer.allNodesServing(1), { what: 'node 0 serving', timeoutMs: 60_000, intervalMs: 500 });
     const { holder } = (await observer.nodes(1))[0]!;
-    const result = await ors(['status', CLUSTER]);
-    expect(result.stderr).toBe('');
     const backup = [`${CLUSTER}-node-0-0`, `${CLUSTER}-node-0-1`].find((p) => p !== holder)!;
-    expect(result.stdout).toMatch(new RegExp(`^0 +${holder} +yes +${backup} +yes +\\S+ +1 `, 'm'));
+    const row = new RegExp(`^0 +${holder} +yes +${backup} +yes +\\S+ +1 `, 'm');
+    const result = await waitUntil(async () => {
+      const r = await ors(['status', CLUSTER]);
+      return row.test(r.stdout) ? r : undefined;
+    }, { what: `status showing node 0 with primary ${holder}, synced backup and 1 session`, timeoutMs: 30_000, intervalMs: 500 });
+    expect(result.stderr).toBe('');
     const sessions = await ors(['sessions', CLUSTER]);
     expect(sessions.stdout).toMatch(new RegExp(`^0 +${holder} +primary +1 +1`, 'm'));
     expect(sessions.stdout).toMatch(new RegExp(`^0 +${backup} +backup +0`, 'm'));
@@ -72,12 +77,21 @@ describe('kubectl ors with the operator and real runtimes', () => {
     const after = (await observer.nodes(1))[0]!.holder!;
     expect(after).not.toBe(before);
     expect(result.stdout).toMatch(new RegExp(`switchover of ${CLUSTER} node 0 done: new primary ${after} \\(was ${before}\\) in \\d+\\.\\d s\\n$`));
-    // While it ran, status showed the request and, at the end, the old primary as backup.
-    expect(seen.some((s) => /switchover request 0\/kubectl-ors-\S+: (pending|handled)/.test(s))).toBe(true);
+    // While it ran, every status showed the request and node 0 with the old or the new
+    // primary (or none, mid-handover), never going back once the new one was shown.
+    const request = /switchover request 0\/kubectl-ors-\S+: (pending|handled)/;
+    const from = seen.findIndex((s) => request.test(s));
+    expect(from, 'a status taken after the request').toBeGreaterThanOrEqual(0);
+    const during = seen.slice(from);
+    for (const s of during) expect(s).toMatch(request);
+    const primaries = during.map((s) => /^0 +(\S+) /m.exec(s)?.[1]);
+    for (const p of primaries) expect([before, after, 'none']).toContain(p);
+    const firstNew = primaries.indexOf(after);
+    if (firstNew >= 0) expect(primaries.slice(firstNew).every((p) => p === after)).toBe(true);
     const final = await ors(['status', CLUSTER]);
     expect(final.stdout).toMatch(new RegExp(`^0 +${after} +yes +${before} `, 'm'));
     expect(final.stdout).toMatch(/SwitchoverRequested +OrsCluster\/cc +node 0: asked \S+ to step down \(manual\)/);
-    console.log(`status snapshots during the switchover: ${seen.length}; ${result.stdout.trim().split('\n').at(-1)}`);
+    console.log(`status snapshots during the switchover: ${during.length} of ${seen.length} after the request (node 0 primary: ${primaries.join(' -> ')}); ${result.stdout.trim().split('\n').at(-1)}`);
   });
 
   it('drain stops the node taking new sessions (503 draining) while its session goes on; undrain reopens it', async () => {
