@@ -172,6 +172,36 @@ describe('kubectl ors against the real control plane', () => {
     expect(absent.stderr).toBe(`kubectl ors: OrsCluster ${NAME} has no node 5 (it has 2)\n`);
   });
 
+  it('drain and undrain edit the drained-nodes list and wait for the operator to pass it to the Lease', async () => {
+    const lease = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${NAME}-node-1`;
+    const draining = kubectlOrs(plugins, ['drain', NAME, '1', '--kubeconfig', kubeconfig, '-n', namespace, '--timeout', '60']);
+    // The operator's part: the node listed, the Lease annotated; the primary's count of running sessions.
+    await waitFor('node 1 listed as drained', async () => {
+      const cluster = await admin.get<{ metadata: { annotations?: Record<string, string> } }>(orsClusterPath(namespace, NAME));
+      return cluster.metadata.annotations?.['ors.dev/drained-nodes'] === '1' ? true : undefined;
+    });
+    await admin.mergePatch(lease, { metadata: { annotations: { 'ors.dev/drain': new Date().toISOString(), 'ors.dev/active-sessions': '3' } } }, 'test-operator');
+    const drained = await draining;
+    expect(drained.stderr).toBe('');
+    expect(drained.stdout).toBe(`node 1 of ${NAME} drained: its primary ${NAME}-node-1-0 takes no new sessions (3 still running)\n`);
+    expect((await kubectlOrs(plugins, ['status', NAME, '--kubeconfig', kubeconfig, '-n', namespace])).stdout).toMatch(/^1 \(drained\) /m);
+
+    const undraining = kubectlOrs(plugins, ['undrain', NAME, '1', '--kubeconfig', kubeconfig, '-n', namespace, '--timeout', '60']);
+    await waitFor('the drained-nodes annotation removed', async () => {
+      const cluster = await admin.get<{ metadata: { annotations?: Record<string, string> } }>(orsClusterPath(namespace, NAME));
+      return cluster.metadata.annotations?.['ors.dev/drained-nodes'] === undefined ? true : undefined;
+    });
+    await admin.mergePatch(lease, { metadata: { annotations: { 'ors.dev/drain': null, 'ors.dev/active-sessions': null } } }, 'test-operator');
+    expect((await undraining).stdout).toBe(`node 1 of ${NAME} undrained: it takes new sessions again\n`);
+
+    // Nobody passes it on (no operator here): a clear failure after the timeout.
+    const unanswered = await kubectlOrs(plugins, ['drain', NAME, '0', '--kubeconfig', kubeconfig, '-n', namespace, '--timeout', '2']);
+    expect(unanswered.code).toBe(1);
+    expect(unanswered.stderr).toBe(`kubectl ors: drain of ${NAME} node 0: the operator did not pass it to the node's Lease within 2 s (is the operator running?)\n`);
+    const absent = await kubectlOrs(plugins, ['drain', NAME, '9', '--kubeconfig', kubeconfig, '-n', namespace]);
+    expect(absent.stderr).toBe(`kubectl ors: OrsCluster ${NAME} has no node 9 (it has 2)\n`);
+  });
+
   it('report writes a bundle of the resource, its objects and events, with no Secret value in it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kubectl-ors-report-'));
     const archive = path.join(dir, 'bundle.tar.gz');
