@@ -28,11 +28,12 @@ async function setClusterStatus(status: Record<string, unknown>): Promise<void> 
   await admin.mergePatch(`${orsClusterPath(namespace, NAME)}/status`, { status }, 'test-operator');
 }
 
-async function createPod(name: string, node: number): Promise<void> {
+async function createPod(name: string, node: number | undefined): Promise<void> {
+  const labels = node === undefined ? { 'app.kubernetes.io/name': 'ors-operator' } : { 'ors.dev/cluster': NAME, 'ors.dev/node': String(node) };
   const body = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace, labels: { 'ors.dev/cluster': NAME, 'ors.dev/node': String(node) } },
+    metadata: { name, namespace, labels },
     spec: { automountServiceAccountToken: false, containers: [{ name: 'runtime', image: 'ghcr.io/ors-k8s/ors:test', env: [{ name: 'ORS_NODE_ID', value: `node-${node}` }] }] },
   };
   // The namespace's default ServiceAccount comes from the controller manager a moment after the namespace.
@@ -63,6 +64,8 @@ beforeAll(async () => {
     await setPodReady(admin, namespace, `${NAME}-node-${node}-0`, true);
     await setPodReady(admin, namespace, `${NAME}-node-${node}-1`, false);
   }
+  // An operator pod as the chart labels it: the report finds it in whatever namespace it runs.
+  await createPod('ors-operator-0', undefined);
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   await setClusterStatus({
     phase: 'Running',
@@ -222,6 +225,8 @@ describe('kubectl ors against the real control plane', () => {
     expect(read('events.yaml')).toContain('reason: InvalidSwitchoverRequest');
     expect(read('status.txt')).toContain(`OrsCluster ${NAME}`);
     expect(files).toContain(`logs/runtime/${NAME}-node-0-0.log`);
+    expect(files).toContain(`logs/operator/${namespace}_ors-operator-0.log`);
+    expect(files).not.toContain('objects/Pod/ors-operator-0.yaml');
     // The pods have no address (no kubelet ran them): what could not be read is said, not hidden.
     expect(read('errors.txt')).toContain(`metrics of pod ${NAME}-node-0-0: 400 BadRequest`);
     const everything = files.map(read).join('\n');
