@@ -15,8 +15,15 @@ export const ACTIVE_SESSIONS_ANNOTATION = 'ors.dev/active-sessions';
 export const FAILSAFE_ANNOTATION = 'ors.dev/failsafe';
 /** OrsCluster annotation requesting a manual switchover; any new value triggers one. Value "<n>" or "<n>:<node id>" (only that node) . */
 export const SWITCHOVER_REQUEST_ANNOTATION = 'ors.dev/switchover';
+/** OrsCluster annotation listing nodes drained on request ("1" or "0,2"): their primaries take no new sessions, the nodes stay (`kubectl ors drain`). */
+export const DRAINED_NODES_ANNOTATION = 'ors.dev/drained-nodes';
 /** Pod annotation (set by the operator on StatefulSet pods it has dealt with) recording the last switchover it requested for that pod. */
 export const LAST_SWITCHOVER_ANNOTATION = 'ors.dev/last-switchover';
+
+/** The node ids of the drained-nodes annotation; anything that is not a node id is ignored. */
+export function parseDrainedNodes(value: string | undefined): Set<number> {
+  return new Set((value ?? '').split(',').map((part) => part.trim()).filter((part) => /^\d+$/.test(part)).map(Number));
+}
 
 export const SyncStateSchema = z.object({
   /** The backup pod writing this. */

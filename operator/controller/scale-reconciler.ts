@@ -35,12 +35,13 @@ export async function carryOutScaleAction(ctx: ReconcileContext, cluster: OrsClu
   const target = eventTarget(cluster);
   if (action.type === 'start-drain') {
     await annotateLease(ctx, cluster, action.node, { [DRAIN_ANNOTATION]: ctx.now().toISOString() });
-    await ctx.events.record(target, 'Normal', 'NodeDraining', `node ${action.node}: draining before removal (timeout ${cluster.spec.scaleDown.drainTimeoutSeconds}s)`);
+    const why = action.requested ? 'drained on request (ors.dev/drained-nodes): no new sessions' : `draining before removal (timeout ${cluster.spec.scaleDown.drainTimeoutSeconds}s)`;
+    await ctx.events.record(target, 'Normal', 'NodeDraining', `node ${action.node}: ${why}`);
     return;
   }
   if (action.type === 'cancel-drain') {
     await annotateLease(ctx, cluster, action.node, { [DRAIN_ANNOTATION]: null, [ACTIVE_SESSIONS_ANNOTATION]: null });
-    await ctx.events.record(target, 'Normal', 'NodeDrainCancelled', `node ${action.node}: kept (scaled back up while draining)`);
+    await ctx.events.record(target, 'Normal', 'NodeDrainCancelled', `node ${action.node}: takes sessions again (scaled back up or undrained)`);
     return;
   }
   await deleteNodeObjects(ctx, cluster, action.node);

@@ -2,7 +2,7 @@
 // a pending step-down blocks everything else on its node; then scale-down, manual
 // switchover, drain switchover, and finally the rollout (one node at a time).
 import type { OrsCluster } from '../api/ors-cluster.ts';
-import { SWITCHOVER_REQUEST_ANNOTATION } from '../api/pod-contract.ts';
+import { DRAINED_NODES_ANNOTATION, SWITCHOVER_REQUEST_ANNOTATION, parseDrainedNodes } from '../api/pod-contract.ts';
 import type { Action } from './actions.ts';
 import { planDrainSwitchover } from './drain-plan.ts';
 import { planManualSwitchover } from './manual-switchover.ts';
@@ -46,9 +46,13 @@ export function planNextActions(cluster: OrsCluster, state: ObservedState, now: 
     if (!busy.has(view.id)) take(planScaleDown(view, cluster.spec.scaleDown.drainTimeoutSeconds, now));
   }
   const active = views.filter((v) => v.id < desired);
-  // Scaled back up while draining: the node serves again.
+  // Scaled back up while draining, or undrained: the node takes sessions again. A node
+  // drained on request (the drained-nodes annotation) keeps its drain and is not removed.
+  const requested = parseDrainedNodes(cluster.metadata.annotations?.[DRAINED_NODES_ANNOTATION]);
   for (const view of active) {
-    if (view.lease?.drainSince) actions.push({ type: 'cancel-drain', node: view.id });
+    if (!view.lease) continue;
+    if (requested.has(view.id) && !view.lease.drainSince) actions.push({ type: 'start-drain', node: view.id, requested: true });
+    if (!requested.has(view.id) && view.lease.drainSince) actions.push({ type: 'cancel-drain', node: view.id });
   }
 
   const plan: Plan = { actions, views, drainingNodes: draining.map((v) => v.id) };

@@ -1,7 +1,8 @@
 // Files checked into the repository that are generated from code, so they cannot drift
 // from it: the reference pages (from the zod schemas), the Helm chart's copy of the CRD
-// (Helm reads only the chart's crds/ folder) and the HAProxy example (from the same
-// builder `ors local` uses). `ors docs` writes them; a unit test compares them.
+// (Helm reads only the chart's crds/ folder), the `kubectl ors` command reference (from
+// its commands' help) and the HAProxy example (from the same builder `ors local` uses).
+// `ors docs` writes them; a unit test compares them.
 import type { HaproxyLayout } from '../local/haproxy-config.ts';
 
 export interface GeneratedFile {
@@ -41,11 +42,13 @@ export async function generatedFiles(): Promise<GeneratedFile[]> {
   const { renderOrsClusterReference } = await import('../../operator/api/crd-reference.ts');
   const { buildHaproxyConfig } = await import('../local/haproxy-config.ts');
   const { renderOrsClusterCrd } = await import('../../operator/api/crd.ts');
+  const { renderPluginReference } = await import('./kubectl-ors/plugin-reference.ts');
   // The builder's first line says it is `ors local`'s; the example says where it comes from instead.
   const haproxy = buildHaproxyConfig(haproxyExampleLayout).split('\n').slice(1);
   return [
     { file: 'runtime/config/REFERENCE.md', text: renderRuntimeOptionsReference() },
     { file: 'operator/api/REFERENCE.md', text: renderOrsClusterReference() },
+    { file: 'runtime/cli/kubectl-ors/REFERENCE.md', text: renderPluginReference() },
     { file: 'charts/ors-operator/crds/orsclusters.ors.dev.yaml', text: renderOrsClusterCrd() },
     { file: 'examples/haproxy/haproxy.cfg', text: [...haproxyExampleHeader, ...haproxy].join('\n') },
   ];

@@ -243,11 +243,18 @@ class PodContract {
       void roles.stepDown(holdOffMs, 'step-down requested by the operator');
       return;
     }
+    if (!annotations[DRAIN_ANNOTATION] && this.drainStarted) {
+      // Undrained (kubectl ors undrain) or scaled back up: new sessions are welcome again.
+      this.drainStarted = false;
+      this.lastActive = '';
+      host.setDraining(false);
+      log.info('node is no longer drained: taking new sessions');
+    }
     if (annotations[DRAIN_ANNOTATION]) {
       if (!this.drainStarted) {
         this.drainStarted = true;
         log.info({ since: annotations[DRAIN_ANNOTATION] }, 'node is draining: no new sessions');
-        void host.drain(0);
+        host.setDraining(true);
       }
       const active = String(host.size);
       if (active !== this.lastActive) {

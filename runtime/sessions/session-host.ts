@@ -179,6 +179,8 @@ export class SessionHost {
   #nextSlot = 1;
   #nextQueryId = 1;
   #closed = false;
+  /** Drained node (operator/api/pod-contract.ts DRAIN_ANNOTATION): running sessions go on, new ones are refused. */
+  #draining = false;
   readonly #stableListeners = new Set<(point: StablePoint) => Promise<void> | undefined>();
   readonly #lifecycleListeners = new Set<(change: LifecycleChange) => void>();
   readonly #externalEventListeners = new Set<(sessionId: string, event: ExternalEvent) => void>();
@@ -273,6 +275,10 @@ export class SessionHost {
     options: CreateSessionOptions = {},
   ): Promise<SessionSummary> {
     if (this.#closed) throw new HttpError(503, 'shutting-down', 'the runtime is shutting down');
+    if (this.#draining) {
+      this.#options.metrics.rejections.inc({ reason: 'draining' });
+      throw new HttpError(503, 'draining', `node ${this.#options.nodeId} is drained: it takes no new sessions (its running sessions go on)`);
+    }
     const started = performance.now();
     const { location, compiled } = await this.#options.loader.load(src);
     if (this.#sessions.size >= this.#options.maxSessions) {
@@ -434,6 +440,15 @@ export class SessionHost {
   /** Whether the id names a session this host knows of (live or recently finished). */
   has(sessionId: string): boolean {
     return this.#sessions.has(sessionId) || this.#finished.has(sessionId);
+  }
+
+  /** Drains (true) or undrains (false) the node: while drained, session starts get 503 `draining`; running sessions are untouched. */
+  setDraining(draining: boolean): void {
+    this.#draining = draining;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
   }
 
   /** Stops accepting sessions; waits (bounded) until queued events are processed. */

@@ -241,6 +241,21 @@ describe('scale down', () => {
   });
 });
 
+describe('drain on request (ors.dev/drained-nodes)', () => {
+  it('drains the listed nodes without removing them, and undrains them when no longer listed', () => {
+    const s = state(3);
+    expect(planNextActions(cluster({ nodes: 3 }, { 'ors.dev/drained-nodes': '0, 2,x' }), s, T0).actions).toEqual([
+      { type: 'start-drain', node: 0, requested: true },
+      { type: 'start-drain', node: 2, requested: true },
+    ]);
+    s.leases[2]!.drainSince = T0.toISOString();
+    s.leases[2]!.activeSessions = 0;
+    // Drained and empty, but wanted: it stays (no delete-node), and nothing cancels its drain.
+    expect(planNextActions(cluster({ nodes: 3 }, { 'ors.dev/drained-nodes': '2' }), s, at(600)).actions).toEqual([]);
+    expect(planNextActions(cluster({ nodes: 3 }, { 'ors.dev/drained-nodes': '' }), s, at(600)).actions).toEqual([{ type: 'cancel-drain', node: 2 }]);
+  });
+});
+
 describe('scale back up', () => {
   it('cancels the drain of a node that is wanted again', () => {
     const s = state(2);

@@ -13,6 +13,7 @@ import { envVarName } from '../../../runtime/config/load-config.ts';
 import { optionNames } from '../../../runtime/config/runtime-options.ts';
 import { fieldRows } from '../../../operator/api/crd-reference.ts';
 import { buildOrsClusterCrd } from '../../../operator/api/crd.ts';
+import { buildPluginProgram } from '../../../runtime/cli/kubectl-ors/kubectl-ors.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -47,6 +48,15 @@ describe('reference docs', () => {
     expect(page).toContain('| `spec.nodes` | integer | `1` | 0 to 1000 |');
     expect(page).toContain('| `spec.persistence.cassandra.contactPoints` | []string |  | required; ≥ 1 items |');
     expect(page).toContain('rule: routing.host is required when an Ingress or a Gateway route is enabled');
+  });
+
+  it('the kubectl ors reference has every plugin command with its options', () => {
+    const page = read('runtime/cli/kubectl-ors/REFERENCE.md');
+    for (const command of buildPluginProgram().commands.filter((c) => c.name() !== 'help')) {
+      expect(page).toContain(`## \`kubectl ors ${command.name()}\``);
+      for (const option of command.options) expect(page, `${command.name()} ${option.flags}`).toContain(option.flags);
+    }
+    expect(page).toContain('-n, --namespace <namespace>');
   });
 
   it('`ors docs --check` fails on a stale page and passes on the checked-in ones', () => {

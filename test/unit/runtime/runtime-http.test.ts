@@ -255,6 +255,21 @@ describe('errors are JSON {error, message} with the right status', () => {
 });
 
 describe('the runtime stays responsive', () => {
+  it('a drained node answers session starts with 503 draining, keeps its running sessions, and takes new ones once undrained', async () => {
+    const running = (await start({ src: 'toggle' })).json.sessionid as string;
+    node.host.setDraining(true);
+    try {
+      const refused = await start({ src: 'toggle' });
+      expect(refused.status).toBe(503);
+      expect(refused.json).toMatchObject({ error: 'draining', message: 'node node-a is drained: it takes no new sessions (its running sessions go on)' });
+      expect((await post(node.url, `/scxml/session/${running}/event/go`, {})).status).toBe(200);
+      expect((await get(node.url, '/metrics')).text).toMatch(/ors_rejections_total\{reason="draining",node="node-a"\} 1/);
+    } finally {
+      node.host.setDraining(false);
+    }
+    expect((await start({ src: 'toggle' })).status).toBe(200);
+  });
+
   it('a session that loops forever does not stall other sessions', async () => {
     const loop = (await start({ src: 'looper.json' })).json.sessionid as string;
     const id = (await start({ src: 'toggle' })).json.sessionid as string;
