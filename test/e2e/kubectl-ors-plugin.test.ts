@@ -33,7 +33,7 @@ beforeAll(async () => {
     const nodes = (await observer.status())?.nodes as { synced?: boolean }[] | undefined;
     return nodes?.[0]?.synced ? true : undefined;
   }, { what: 'node 0 reported synced in the status', timeoutMs: 60_000 });
-  ingress = new OrsIngressClient(env.ingress.url, host);
+  ingress = new OrsIngressClient(env.ingress.url, host, { token: () => env.apiToken(CLUSTER) });
   const client = ingress;
   await waitUntil(async () => ((await client.startSession(COUNTER_STRATEGY)).status === 200 ? true : undefined), { what: 'a session started through the Ingress', timeoutMs: 30_000 });
 });
