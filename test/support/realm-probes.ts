@@ -284,6 +284,23 @@ export function realmProbes(expect: Expect): RealmProbe[] {
       },
     },
     {
+      // Without the check, the stand-in (a built-in: not instrumented) turns every loop
+      // check of the function off, and a loop after it runs until the watchdog.
+      name: 'strategy code cannot rebind or shadow the loop-check helper',
+      documents: [
+        probe(
+          'loop-check-helper',
+          `__scxml_rt = { tick: Math.abs }; report.seen.ran = true;`,
+          `<data id="shadowed" expr="(function () { with ({ __scxml_rt: { tick: Math.abs } }) { return 1; } })()"/>`,
+        ),
+      ],
+      expect(report) {
+        expect(report.seen.ran).toBe(undefined);
+        expect(report.errors.join('\n')).toMatch(/with statements are not available to strategy code/);
+        expect(report.errors.join('\n')).toMatch(/__scxml_rt is reserved for the interpreter/);
+      },
+    },
+    {
       name: 'a catastrophic regular expression finishes (linear engine fallback)',
       documents: [probe('redos', `report.seen.result = /(a+)+$/.test('a'.repeat(40) + 'b');`)],
       expect(report) {

@@ -19,6 +19,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { assertNoDynamicImport } from './dynamic-import.ts';
+import { assertNoInstrumentationTampering } from './instrumentation-guard.ts';
 
 /** Functions created inside the realm; the host calls them, strategy code never sees them. */
 export interface RealmApi {
@@ -369,7 +370,7 @@ const REALM_SOURCE = String.raw`
           let f;
           try {
             // The source is already instrumented (it calls __scxml_rt.tick()).
-            const make = hostCompileRestored('(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (' + e.src + '\n); } })');
+            const make = hostCompileRestored(e.src);
             f = make(scope, data, runtime);
           } catch (err) {
             f = undefined;
@@ -704,9 +705,11 @@ export function getRealm(): RealmApi {
     compileInRealm,
     // A function's source from a snapshot was compiled (and checked) before, but the
     // snapshot store is outside the realm: check again.
+    // Checked alone, then put in the wrapper that gives it its scope and loop check.
     (source: string) => {
       assertNoDynamicImport(source);
-      return compileInRealm(source);
+      assertNoInstrumentationTampering(source);
+      return compileInRealm(`(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (${source}\n); } })`);
     },
   );
   guardUnhandledRejections(api.isRealmPromise);
