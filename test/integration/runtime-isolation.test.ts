@@ -16,6 +16,7 @@ const RUNAWAY = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" da
     <transition event="builtin"><script>Array.prototype.lastIndexOf.call({ length: 2 ** 53 - 1 }, 1);</script><assign location="done" expr="done + 1"/></transition>
     <transition event="guard" target="spinning"/>
     <transition event="regex"><script>/^(a+)+$/.test('a'.repeat(45) + 'b');</script><assign location="done" expr="done + 1"/></transition>
+    <transition event="backref"><script>/^(a+)+\\1$/.test('a'.repeat(40) + 'b');</script><assign location="done" expr="done + 1"/></transition>
     <transition event="foreach"><foreach array="new Array(1000000).fill(0)" item="x"><raise event="tick"/></foreach></transition>
     <transition event="helper"><script>__scxml_rt = { tick: function () {} }; while (true) {}</script></transition>
     <transition event="allocate"><script>var hoard = []; while (true) hoard.push(new Array(100000).join('x') + hoard.length);</script></transition>
@@ -76,6 +77,13 @@ describe('runaway strategies on engine threads', () => {
 
   it('catastrophic regex backtracking ends or is cut short, and stalls nothing', async () => {
     await runaway('regex', ['ended', 'alive']);
+  });
+
+  // Backreferences cannot run on V8's linear engine, so this one backtracks for minutes;
+  // the realm keeps such patterns (ordinary strategies use them), the watchdog bounds them.
+  it('catastrophic backtracking with a backreference is ended by the watchdog', async () => {
+    const outcome = await runaway('backref', ['ended']);
+    expect(outcome.reason).toMatch(/watchdog/);
   });
 
   it('a <foreach> raising a million events is cut short with error.execution', async () => {
