@@ -258,6 +258,49 @@ export function realmProbes(expect: Expect): RealmProbe[] {
       },
     },
     {
+      // Without the guard the first attempt never returns (V8 cannot interrupt it).
+      name: 'built-ins walking a huge array-like are refused before they start; ordinary arrays are unaffected',
+      documents: [
+        probe(
+          'huge-array-like',
+          `const huge = { length: 2 ** 53 - 1 };
+          const attempts = {
+            lastIndexOf: () => Array.prototype.lastIndexOf.call(huge, 1),
+            includes: () => Array.prototype.includes.call(huge, 1),
+            from: () => Array.from.call(Object, huge),
+            forEach: () => Array.prototype.forEach.call(new Array(2 ** 32 - 1), Math.abs),
+            concat: () => [].concat({ length: 2 ** 32, [Symbol.isConcatSpreadable]: true }),
+            typedFrom: () => Uint8Array.from(huge),
+          };
+          report.seen.refused = Object.keys(attempts).filter((k) => {
+            try { attempts[k](); return false; } catch (e) { return e instanceof RangeError && /above the limit/.test(e.message); }
+          }).join();
+          report.seen.ordinary = [1, 2, 3].lastIndexOf(3) + ':' + [1].concat([2], 3).join('-') + ':' + Array.from({ length: 2 }, (_, i) => i).join() + ':' + Array.prototype.indexOf.length;`,
+        ),
+      ],
+      expect(report) {
+        expect(report.seen.refused).toBe('lastIndexOf,includes,from,forEach,concat,typedFrom');
+        expect(report.seen.ordinary).toBe('2:1-2-3:0,1:1');
+      },
+    },
+    {
+      // Without the check, the stand-in (a built-in: not instrumented) turns every loop
+      // check of the function off, and a loop after it runs until the watchdog.
+      name: 'strategy code cannot rebind or shadow the loop-check helper',
+      documents: [
+        probe(
+          'loop-check-helper',
+          `__scxml_rt = { tick: Math.abs }; report.seen.ran = true;`,
+          `<data id="shadowed" expr="(function () { with ({ __scxml_rt: { tick: Math.abs } }) { return 1; } })()"/>`,
+        ),
+      ],
+      expect(report) {
+        expect(report.seen.ran).toBe(undefined);
+        expect(report.errors.join('\n')).toMatch(/with statements are not available to strategy code/);
+        expect(report.errors.join('\n')).toMatch(/__scxml_rt is reserved for the interpreter/);
+      },
+    },
+    {
       name: 'a catastrophic regular expression finishes (linear engine fallback)',
       documents: [probe('redos', `report.seen.result = /(a+)+$/.test('a'.repeat(40) + 'b');`)],
       expect(report) {

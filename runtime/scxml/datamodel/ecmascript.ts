@@ -14,6 +14,7 @@ import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
 import MagicString from 'magic-string';
 import { rejectDynamicImport } from './dynamic-import.ts';
+import { rejectInstrumentationTampering } from './instrumentation-guard.ts';
 import { getRealm } from './realm.ts';
 
 export type CompiledFunction = (scope: object, data: object, rt: object, value?: unknown) => unknown;
@@ -160,6 +161,7 @@ export function compileExpression(source: string): Snippet {
   try {
     const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
     rejectDynamicImport(ast);
+    rejectInstrumentationTampering(ast);
     const body = ast.body as AnyNode[];
     if (body.length !== 1 || body[0]!.type !== 'ExpressionStatement' || source.trim() === '') {
       throw new SyntaxError('not a single expression');
@@ -180,6 +182,7 @@ export function compileLocation(source: string): Snippet {
   try {
     const ast = acorn.parse(text, PARSE_OPTIONS) as unknown as AnyNode;
     rejectDynamicImport(ast);
+    rejectInstrumentationTampering(ast);
     const body = ast.body as AnyNode[];
     if (body.length !== 1 || body[0]!.type !== 'ExpressionStatement') throw new SyntaxError('not a location');
     let target = (body[0] as AnyNode).expression as AnyNode;
@@ -211,6 +214,7 @@ export function compileScript(source: string): Snippet {
   try {
     const ast = acorn.parse(source, PARSE_OPTIONS) as unknown as AnyNode;
     rejectDynamicImport(ast);
+    rejectInstrumentationTampering(ast);
     const ms = new MagicString(source);
     instrument(ms, ast);
     let prologue = '';

@@ -19,6 +19,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { assertNoDynamicImport } from './dynamic-import.ts';
+import { assertNoInstrumentationTampering } from './instrumentation-guard.ts';
 
 /** Functions created inside the realm; the host calls them, strategy code never sees them. */
 export interface RealmApi {
@@ -369,7 +370,7 @@ const REALM_SOURCE = String.raw`
           let f;
           try {
             // The source is already instrumented (it calls __scxml_rt.tick()).
-            const make = hostCompileRestored('(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (' + e.src + '\n); } })');
+            const make = hostCompileRestored(e.src);
             f = make(scope, data, runtime);
           } catch (err) {
             f = undefined;
@@ -431,6 +432,67 @@ const REALM_SOURCE = String.raw`
   SessionDate.UTC = OriginalDate.UTC;
   Object.defineProperty(G, 'Date', { value: SessionDate, writable: false, configurable: false });
   Object.defineProperty(Math, 'random', { value: function random() { return hostSessionRandom(); } });
+
+  // Built-ins that walk an array-like's length in C++/Torque never reach tick(), and V8
+  // cannot interrupt them (worker.terminate() waits for them): one call such as
+  // Array.prototype.lastIndexOf.call({ length: 2 ** 53 - 1 }, x) would hold its thread, and a
+  // core, for good. Every built-in that walks a receiver's (or argument's) length is
+  // wrapped to refuse lengths above MAX_WALKED_LENGTH before it starts; a real array that
+  // large would hold 128 MB of elements.
+  const MAX_WALKED_LENGTH = 2 ** 24;
+  function walkedLength(value) {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return 0;
+    const n = +value.length;
+    return n > 0 ? n : 0;
+  }
+  function refuseLength(name, n) {
+    throw new RangeError(name + ': length ' + n + ' is above the limit of ' + MAX_WALKED_LENGTH + ' for strategy code');
+  }
+  const ArrayProto = Array.prototype;
+  function guardMethod(owner, name, check) {
+    const original = owner[name];
+    if (typeof original !== 'function') return;
+    const label = name;
+    // A method (no [[Construct]], no prototype), named and sized like the original.
+    const wrapped = {
+      [name](...args) {
+        check(this, args, label);
+        return Reflect.apply(original, this, args);
+      },
+    }[name];
+    Object.defineProperty(wrapped, 'length', { value: original.length });
+    Object.defineProperty(owner, name, { value: wrapped });
+  }
+  const checkReceiver = (self, args, label) => {
+    const n = walkedLength(self);
+    if (n > MAX_WALKED_LENGTH) refuseLength(label, n);
+  };
+  for (const name of [
+    'indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'toLocaleString', 'reverse', 'fill', 'copyWithin',
+    'every', 'some', 'forEach', 'map', 'filter', 'reduce', 'reduceRight', 'find', 'findIndex', 'findLast',
+    'findLastIndex', 'slice', 'splice', 'flat', 'flatMap', 'sort', 'toReversed', 'toSorted', 'toSpliced', 'with',
+    'unshift', 'shift',
+  ]) {
+    guardMethod(ArrayProto, name, checkReceiver);
+  }
+  // concat spreads its receiver and every spreadable argument.
+  guardMethod(ArrayProto, 'concat', (self, args, label) => {
+    checkReceiver(self, args, label);
+    for (const a of args) {
+      if (a === null || typeof a !== 'object') continue;
+      const spreadable = a[Symbol.isConcatSpreadable];
+      if (spreadable === undefined ? Array.isArray(a) : spreadable) checkReceiver(a, args, label);
+    }
+  });
+  // Array.from / %TypedArray%.from over an array-like (not an iterable: an iterator's next()
+  // is bounded by the heap instead).
+  const checkSource = (self, args, label) => {
+    const source = args[0];
+    if (source !== null && source !== undefined && source[Symbol.iterator] === undefined) checkReceiver(source, args, label);
+  };
+  guardMethod(Array, 'from', checkSource);
+  const TypedArray = Object.getPrototypeOf(Uint8Array);
+  guardMethod(TypedArray, 'from', checkSource);
 
   // Blocking primitives that would stall the thread without ticking, code that escapes
   // the loop instrumentation, and callbacks the garbage collector runs (outside any
@@ -643,9 +705,11 @@ export function getRealm(): RealmApi {
     compileInRealm,
     // A function's source from a snapshot was compiled (and checked) before, but the
     // snapshot store is outside the realm: check again.
+    // Checked alone, then put in the wrapper that gives it its scope and loop check.
     (source: string) => {
       assertNoDynamicImport(source);
-      return compileInRealm(source);
+      assertNoInstrumentationTampering(source);
+      return compileInRealm(`(function (__scxml_scope, __scxml_data, __scxml_rt) { with (__scxml_scope) { return (${source}\n); } })`);
     },
   );
   guardUnhandledRejections(api.isRealmPromise);

@@ -127,7 +127,23 @@ export function assignLocation(session: Session, location: Snippet, value: unkno
   }
 }
 
+/**
+ * Events a macrostep may leave queued by `<raise>` and `<send target="#_internal">`. A
+ * `<foreach>` raising a million events would otherwise spend its whole macrostep (and the
+ * microstep limit) on them; past this bound the raise is an error.execution instead.
+ * Platform events (error.*) are not counted: the error must get through.
+ */
+export const MAX_QUEUED_INTERNAL_EVENTS = 10_000;
+
+/** Throws when one more internal event would exceed MAX_QUEUED_INTERNAL_EVENTS. */
+export function assertInternalQueueRoom(session: Session): void {
+  if (session.internalQueue.length >= MAX_QUEUED_INTERNAL_EVENTS) {
+    throw new ExecutionError(`internal event queue full (${MAX_QUEUED_INTERNAL_EVENTS} events)`);
+  }
+}
+
 export function raiseInternal(session: Session, name: string, data: unknown): void {
+  assertInternalQueueRoom(session);
   session.internalQueue.push({
     name,
     type: 'internal',
@@ -154,7 +170,14 @@ export function foreach(session: Session, spec: ForeachSpec): void {
   };
   declare(spec.item);
   if (spec.index) declare(spec.index);
+  // Each evaluation in the body has its own deadline; the loop as a whole gets the same
+  // budget (checked between items: one item's body may be slow), so a huge array cannot
+  // hold the thread until the watchdog.
+  const started = performance.now();
   for (let i = 0; i < items.length; i++) {
+    if (i > 0 && performance.now() - started > session.timeLimit) {
+      throw new ExecutionError(`foreach exceeded the evaluation time limit after ${i} items`);
+    }
     assignLocation(session, spec.item, items[i]);
     if (spec.index) assignLocation(session, spec.index, i);
     executeBlock(session, spec.body);

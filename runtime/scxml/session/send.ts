@@ -4,7 +4,7 @@
 import type { ElementSite, SendSpec } from '../model.ts';
 import type { IoProcessor, SessionHandle } from '../types.ts';
 import { evaluateContent, evaluateParams } from './datamodel.ts';
-import { assignLocation, errorData, evaluate, raiseError } from './executable-content.ts';
+import { assertInternalQueueRoom, assignLocation, errorData, evaluate, raiseError } from './executable-content.ts';
 import { forwardToInvocation } from './invoke.ts';
 import { notify } from './main-event-loop.ts';
 import { Session } from './session.ts';
@@ -119,6 +119,7 @@ export function dispatch(
     return;
   }
   if (target === '#_internal') {
+    assertInternalQueueRoom(session);
     session.internalQueue.push({ ...event, type: 'internal' });
     return;
   }

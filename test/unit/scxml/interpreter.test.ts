@@ -540,6 +540,41 @@ describe('<invoke src> with an asynchronous document loader', () => {
   });
 });
 
+describe('<foreach> is bounded', () => {
+  it('raising more events than the internal queue holds is an error.execution, and the session goes on', () => {
+    const { session, scheduler } = harness(`<scxml ${NS} initial="s">
+  <datamodel><data id="error"/><data id="ticks" expr="0"/></datamodel>
+  <state id="s">
+    <onentry><foreach array="new Array(1000000).fill(0)" item="x"><raise event="tick"/></foreach></onentry>
+    <onentry><send event="x" target="#_internal"/></onentry>
+    <transition event="error.execution" cond="error === undefined"><assign location="error" expr="_event.data.message"/></transition>
+    <transition event="tick"><assign location="ticks" expr="ticks + 1"/></transition>
+  </state>
+</scxml>`);
+    session.start();
+    scheduler.drain();
+    expect(session.getData('error')).toMatch(/internal event queue full \(10000 events\)/);
+    expect(session.getData('ticks')).toBe(10_000);
+    expect(session.configuration).toEqual(['s']);
+  });
+
+  it('items that together run longer than the evaluation limit stop the loop with error.execution', () => {
+    const { session, scheduler } = harness(
+      `<scxml ${NS} initial="s">
+  <datamodel><data id="error"/></datamodel>
+  <state id="s">
+    <onentry><foreach array="new Array(1000000).fill(0)" item="x"><script>for (var i = 0; i &lt; 100; i++) {}</script></foreach></onentry>
+    <transition event="error.execution"><assign location="error" expr="_event.data.message"/></transition>
+  </state>
+</scxml>`,
+      { evaluationTimeLimitMs: 50 },
+    );
+    session.start();
+    scheduler.drain();
+    expect(session.getData('error')).toMatch(/foreach exceeded the evaluation time limit after \d+ items/);
+  });
+});
+
 describe('error events strategies can handle', () => {
   it('error.execution and error.communication carry message, tag name, line and column of the innermost element', () => {
     const { session, scheduler } = harness(`<scxml ${NS} initial="s">
