@@ -85,6 +85,13 @@ async function startPod(pod: V1Pod): Promise<void> {
   const optionsFile = path.join(dir, 'options.json');
   const doc = JSON.parse(options.data!['options.json']!) as Record<string, unknown>;
   doc['strategies-dir'] = path.join(dir, 'strategies');
+  // The API tokens Secret the operator created (bearer is the default), as the mounted file.
+  if (typeof doc['auth-tokens-file'] === 'string') {
+    const tokens = await admin.get<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${NAME}-api-tokens`);
+    const tokensFile = path.join(dir, 'api-tokens');
+    await writeFile(tokensFile, Buffer.from(tokens.data!.tokens!, 'base64'));
+    doc['auth-tokens-file'] = tokensFile;
+  }
   await writeFile(optionsFile, JSON.stringify(doc));
   const [httpPort, syncPort] = [await freePort(), await freePort()];
   const env = await podEnvironment(pod, httpPort, syncPort, { kubeconfig: await runtimeKubeconfig(), syncKey, strategies: path.join(dir, 'strategies') });
