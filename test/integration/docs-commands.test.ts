@@ -36,7 +36,7 @@ function shellCommands(page: string): PageCommand[] {
 }
 
 /** Tools the docs may show; a new one makes this test fail until someone decides how to check it. */
-const KNOWN_TOOLS = new Set(['make', 'npx', 'kubectl', 'helm', 'curl', 'echo', 'base64', 'head', 'sed', 'jq']);
+const KNOWN_TOOLS = new Set(['make', 'npx', 'kubectl', 'helm', 'curl', 'echo', 'base64', 'head', 'sed', 'jq', 'ln']);
 /** Folders of the repository; a word that starts with one of them names a path that must exist. */
 const REPO_FOLDERS = ['examples/', 'charts/', 'runtime/', 'operator/', 'crds/', 'test/', 'bench/'];
 

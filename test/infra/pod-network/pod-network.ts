@@ -237,7 +237,8 @@ function attach(description: PodNetworkDescription, owner: { hostEnd: string } |
       const address = `10.${octet}.0.${randomInt(2, 255)}`;
       const result = await runTool('ip', ['-n', world, 'addr', 'add', `${address}/32`, 'dev', BRIDGE]);
       if (result.code === 0) return address;
-      if (!/exists/i.test(result.stderr)) throw new Error(`ip addr add ${address}: ${result.stderr.trim()}`);
+      // Taken already (iproute2 says "File exists" or, newer, "Address already assigned"): another pick.
+      if (!/exists|already assigned/i.test(result.stderr)) throw new Error(`ip addr add ${address}: ${result.stderr.trim()}`);
     }
     throw new Error(`no free world address in 10.${octet}.0.0/24`);
   }
