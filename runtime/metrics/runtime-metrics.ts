@@ -6,11 +6,15 @@ import type { InteractionMetrics } from '../telephony/interaction-puller.ts';
 export function createRuntimeMetrics(labels: { node: string }) {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
-  collectDefaultMetrics({ register: registry, prefix: 'ors_process_' });
+  // Node's default metrics already start with process_ or nodejs_: ors_ alone keeps them
+  // from doubling (ors_process_cpu_seconds_total, not ors_process_process_…).
+  collectDefaultMetrics({ register: registry, prefix: 'ors_' });
   const latencyBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
   return {
     registry,
     activeSessions: new Gauge({ name: 'ors_active_sessions', help: 'live sessions on this node', registers: [registry] }),
+    // The limit beside the count, so an alert or a dashboard can say how full the node is.
+    maxSessions: new Gauge({ name: 'ors_max_sessions', help: 'the max-sessions limit: live sessions beyond it are refused with 503', registers: [registry] }),
     sessionsCreated: new Counter({
       name: 'ors_sessions_created_total',
       help: 'sessions created (rate() of it is the creation rate)',
