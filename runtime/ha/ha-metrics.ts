@@ -49,6 +49,14 @@ export function createHaMetrics(registry: Registry | undefined): HaMetrics {
     'primary: how long its oldest change not yet acknowledged by a backup has waited (0 when all are); 0 on a backup',
     (o) => o.syncLagSeconds(),
   );
+  const recoveryErrors = new Counter({
+    name: 'ors_ha_recovery_errors_total',
+    help: 'sessions a new primary could not bring back, by kind (recover: a persisted session; restart: one restarted from the backup\'s replica)',
+    labelNames: ['kind'],
+    registers,
+  });
+  // Present at 0 from the start: increase() misses the first error of a series born at 1.
+  for (const kind of ['recover', 'restart']) recoveryErrors.inc({ kind }, 0);
   return {
     failsafe: new Gauge({
       name: 'ors_ha_failsafe',
@@ -71,12 +79,7 @@ export function createHaMetrics(registry: Registry | undefined): HaMetrics {
       help: 'times this process became its node\'s primary (a new lease epoch): the first election, failovers and switchovers',
       registers,
     }),
-    recoveryErrors: new Counter({
-      name: 'ors_ha_recovery_errors_total',
-      help: 'sessions a new primary could not bring back, by kind (recover: a persisted session; restart: one restarted from the backup\'s replica)',
-      labelNames: ['kind'],
-      registers,
-    }),
+    recoveryErrors,
     observe(next) {
       observation = next;
     },

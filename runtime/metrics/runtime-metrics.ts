@@ -1,9 +1,24 @@
 // The runtime's Prometheus metrics, in a registry of its own (so several runtimes can
 // live in one test process). Names follow Prometheus conventions with an `ors_` prefix.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LaneLossReason } from '../engine/engine-lane.ts';
 import type { InteractionMetrics } from '../telephony/interaction-puller.ts';
 
-export function createRuntimeMetrics(labels: { node: string }) {
+/** Every reason an engine thread is replaced; their series exist at 0 from the start. */
+const LANE_LOSS_REASONS = ['watchdog', 'out-of-memory', 'stalled', 'crashed'] as const satisfies readonly LaneLossReason[];
+
+export function createRuntimeMetrics(labels: { node: string }): RuntimeMetrics {
+  const metrics = createRuntimeMetricSet(labels);
+  // A labelled counter has no series until its first inc(), and increase() over a series
+  // that appears at 1 is 0: the first watchdog termination would raise no alert.
+  for (const reason of LANE_LOSS_REASONS) {
+    metrics.engineThreadRestarts.inc({ reason }, 0);
+    metrics.watchdogSessionsEnded.inc({ reason }, 0);
+  }
+  return metrics;
+}
+
+function createRuntimeMetricSet(labels: { node: string }) {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   // Node's default metrics already start with process_ or nodejs_: ors_ alone keeps them
@@ -111,7 +126,7 @@ export function createRuntimeMetrics(labels: { node: string }) {
   };
 }
 
-export type RuntimeMetrics = ReturnType<typeof createRuntimeMetrics>;
+export type RuntimeMetrics = ReturnType<typeof createRuntimeMetricSet>;
 
 /** The interaction puller's view of them. */
 export function interactionMetrics(m: RuntimeMetrics): InteractionMetrics {

@@ -57,6 +57,9 @@ describe('runtime metrics', () => {
     expect(series.get('ors_ha_primary{node="node-0"}')).toBe(0);
     expect(series.get('ors_ha_backup_synced{node="node-0"}')).toBe(1);
     expect(series.get('ors_ha_sync_lag_seconds{node="node-0"}')).toBe(1.5);
+    // Labelled counters the alerts take increase() of exist at 0 before their first event.
+    expect(series.get('ors_ha_recovery_errors_total{kind="restart",node="node-0"}')).toBe(0);
+    expect(series.get('ors_watchdog_sessions_ended_total{reason="watchdog",node="node-0"}')).toBe(0);
     ha.promotions.inc();
     ha.recoveryErrors.inc({ kind: 'recover' });
     series = samples(await metrics.registry.metrics());
