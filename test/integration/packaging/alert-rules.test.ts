@@ -3,8 +3,9 @@
 // the unit tests of each group (rules/tests/*.yaml) pass, test every alert both firing and
 // silent, and fail when a rule is broken; and the rules, evaluated on the /metrics of a
 // real `ors runtime` pair — healthy, then after a kill -9 of the primary with its sessions
-// near max-sessions — raise exactly the alerts that state calls for. That last part is
-// what proves the rules (and the dashboard) use the names the runtime really exports.
+// near max-sessions, and a single runtime whose strategy loops until the watchdog ends it —
+// raise exactly the alerts each state calls for. That part is what proves the rules (and
+// the dashboard) use the names the runtime really exports.
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { parse, stringify } from 'yaml';
 import { promtool } from '../../infra/promtool.ts';
 import { HaPair, type HaProcess } from '../../support/ha-pair.ts';
 import { metricNamesIn, parseExposition, promtoolInputSeries, type Sample } from '../../support/prometheus-series.ts';
+import { spawnOrs, type OrsProcess } from '../../support/ors-processes.ts';
 import { strategyDir } from '../../support/runtime-harness.ts';
 import { waitUntil } from '../../infra/wait-until.ts';
 
@@ -38,6 +40,25 @@ async function promtoolTest(test: TestFile, name: string, ruleFile = rulesFile) 
   const file = path.join(scratch, name);
   await writeFile(file, stringify({ ...test, rule_files: [ruleFile] }));
   return promtool(['test', 'rules', file]);
+}
+
+/** The metric names the rules use. */
+const ruleMetrics = () => new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => metricNamesIn(r.expr))));
+
+/**
+ * Evaluates every alert on scrapes held for some minutes each (promtoolInputSeries): at
+ * each eval time, exactly the alerts of `firing` fire, the others stay silent.
+ */
+async function evaluateOnScrapes(name: string, phases: { minutes: number; samples: Sample[] }[], checks: { at: string; firing: Record<string, AlertTest['exp_alerts'][number]> }[]) {
+  const used = ruleMetrics();
+  const input_series = promtoolInputSeries(phases, (metric) => used.has(metric));
+  const alert_rule_test: AlertTest[] = checks.flatMap(({ at, firing }) =>
+    alertNames().map((alertname) => ({ eval_time: at, alertname, exp_alerts: firing[alertname] ? [firing[alertname]] : [] })),
+  );
+  const test: TestFile = { rule_files: [], tests: [{ name, interval: '1m', input_series, alert_rule_test }] };
+  const result = await promtoolTest(test, `${name.replace(/\W+/g, '-')}.test.yaml`);
+  expect(result.code, `${result.stdout}${result.stderr}\n${stringify(input_series)}`).toBe(0);
+  expect(result.stdout).toContain('SUCCESS');
 }
 
 describe('the rule file', () => {
@@ -151,7 +172,7 @@ describe('on the metrics of a real ors runtime pair', () => {
   });
 
   it('every metric the alerts and the dashboard use is one the runtime exports', async () => {
-    const used = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => metricNamesIn(r.expr))));
+    const used = ruleMetrics();
     const dashboard = JSON.parse(await readFile(path.join(chart, 'dashboards/ors.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[]; templating: { list: { query?: unknown }[] } };
     for (const panel of dashboard.panels) for (const t of panel.targets) for (const name of metricNamesIn(t.expr)) used.add(name);
     for (const variable of dashboard.templating.list) if (typeof variable.query === 'object') for (const name of metricNamesIn(JSON.stringify(variable.query))) used.add(name);
@@ -161,9 +182,6 @@ describe('on the metrics of a real ors runtime pair', () => {
   });
 
   it('healthy: every alert stays silent; a failover that leaves no backup, with sessions at max-sessions: exactly OrsBackupNotSynced and OrsSessionsNearMax fire', async () => {
-    const used = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => metricNamesIn(r.expr))));
-    // Ten minutes of each state, one scrape a minute (a series of the killed process goes stale).
-    const input_series = promtoolInputSeries([{ minutes: 10, samples: healthy }, { minutes: 10, samples: afterFailover }], (name) => used.has(name));
     const labels = { ...target, node: 'node-0' };
     const where = `node-0 of ${target.namespace}/${target.ors_cluster}`;
     const firing: Record<string, AlertTest['exp_alerts'][number]> = {
@@ -182,13 +200,58 @@ describe('on the metrics of a real ors runtime pair', () => {
         },
       },
     };
-    const alert_rule_test: AlertTest[] = alertNames().flatMap((alertname) => [
-      { eval_time: '9m', alertname, exp_alerts: [] },
-      { eval_time: '19m', alertname, exp_alerts: firing[alertname] ? [firing[alertname]] : [] },
+    // Ten minutes of each state, one scrape a minute (a series of the killed process goes stale).
+    await evaluateOnScrapes('a real runtime pair', [{ minutes: 10, samples: healthy }, { minutes: 10, samples: afterFailover }], [
+      { at: '9m', firing: {} },
+      { at: '19m', firing },
     ]);
-    const test: TestFile = { rule_files: [], tests: [{ name: 'a real runtime pair', interval: '1m', input_series, alert_rule_test }] };
-    const result = await promtoolTest(test, 'real-runtime.test.yaml');
-    expect(result.code, `${result.stdout}${result.stderr}\n${stringify(input_series)}`).toBe(0);
-    expect(result.stdout).toContain('SUCCESS');
   });
+});
+
+describe('on the metrics of a real ors runtime whose strategy loops', () => {
+  const LOOPING = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="ecmascript" initial="idle">
+  <state id="idle"><transition event="go" target="spinning"/></state>
+  <state id="spinning"><transition cond="(function () { while (true) {} })()" target="idle"/></state>
+</scxml>`;
+  let runtime: OrsProcess | undefined;
+  afterAll(async () => {
+    await runtime?.stop('SIGKILL');
+  });
+
+  it('the watchdog ends the session: OrsWatchdogTerminations fires, every other alert stays silent', async () => {
+    const dir = await strategyDir({ 'looping.scxml': LOOPING });
+    runtime = spawnOrs(['runtime', '--auth', 'none', '--http-port', '0', '--strategies-dir', dir, '--macrostep-hard-limit', '1500', '--log-level', 'warn']);
+    const url = (await runtime.line(/listening on (http:\/\/\S+)/, 30_000))[1]!;
+    const scrape = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return parseExposition(text).map((s): Sample => ({ ...s, labels: { ...s.labels, namespace: 'ors-test', ors_cluster: 'single', pod: 'ors-0-a' } }));
+    };
+    const ended = (samples: Sample[]) => samples.find((s) => s.name === 'ors_watchdog_sessions_ended_total' && s.labels.reason === 'watchdog')?.value;
+    const before = await scrape();
+    expect(ended(before)).toBe(0);
+    const started = await fetch(`${url}/scxml/session/start`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'src=looping.scxml' });
+    expect(started.status).toBe(200);
+    const { sessionid } = (await started.json()) as { sessionid: string };
+    await fetch(`${url}/scxml/session/${sessionid}/event/go`, { method: 'POST' });
+    const after = await waitUntil(async () => {
+      const samples = await scrape();
+      return ended(samples) === 1 ? samples : undefined;
+    }, { what: 'the watchdog to end the looping session', timeoutMs: 30_000 });
+    const node = before.find((s) => s.name === 'ors_active_sessions')!.labels.node!;
+    await evaluateOnScrapes('a real runtime whose strategy loops', [{ minutes: 5, samples: before }, { minutes: 10, samples: after }], [
+      { at: '4m', firing: {} },
+      {
+        at: '10m',
+        firing: {
+          OrsWatchdogTerminations: {
+            exp_labels: { severity: 'warning', namespace: 'ors-test', ors_cluster: 'single', node },
+            exp_annotations: {
+              summary: `ORS node ${node} of ors-test/single ended sessions whose engine thread had to be replaced`,
+              description: 'The engine watchdog ended 1 session(s) in the last 15 minutes (a strategy that loops, runs out of memory or stalls); the log names the strategy.',
+            },
+          },
+        },
+      },
+    ]);
+  }, 90_000);
 });
