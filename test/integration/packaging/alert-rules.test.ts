@@ -3,7 +3,8 @@
 // the unit tests of each group (rules/tests/*.yaml) pass, test every alert both firing and
 // silent, and fail when a rule is broken; and the rules, evaluated on the /metrics of a
 // real `ors runtime` pair — healthy, then after a kill -9 of the primary with its sessions
-// near max-sessions, and a single runtime whose strategy loops until the watchdog ends it —
+// near max-sessions; a process kept from its lease by an unreachable holder; a single
+// runtime whose strategy loops until the watchdog ends it —
 // raise exactly the alerts each state calls for. That part is what proves the rules (and
 // the dashboard) use the names the runtime really exports.
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { FileLeaseLock } from '../../../runtime/ha/leader-election/file-lease-lock.ts';
 import { promtool } from '../../infra/promtool.ts';
 import { HaPair, type HaProcess } from '../../support/ha-pair.ts';
 import { metricNamesIn, parseExposition, promtoolInputSeries, type Sample } from '../../support/prometheus-series.ts';
@@ -206,6 +208,53 @@ describe('on the metrics of a real ors runtime pair', () => {
       { at: '19m', firing },
     ]);
   });
+});
+
+describe('on the metrics of a real ors runtime process kept from its lease', () => {
+  let pair: HaPair | undefined;
+  afterAll(async () => {
+    await pair?.close();
+  });
+
+  it('the lease held by an unreachable holder (a partitioned primary): OrsNodeWithoutPrimary and OrsBackupNotSynced fire, nothing else', async () => {
+    pair = await HaPair.create(await strategyDir({}), { leaseMs: 1500, renewMs: 1000, retryMs: 150 });
+    // A holder on the other side of a partition: it renewed just now, for an hour, and cannot be dialled.
+    const now = Date.now();
+    await new FileLeaseLock(String(pair.flags['lease-dir'])).create({
+      holderIdentity: 'partitioned', acquireTime: now, renewTime: now, leaseDurationSeconds: 3600, leaseTransitions: 1, annotations: {},
+    });
+    const proc = await pair.start('ors-0-a');
+    const samples = await waitUntil(async () => {
+      const response = await fetch(`${proc.url}/metrics`);
+      const scraped = parseExposition(await response.text()).map((s): Sample => ({ ...s, labels: { ...s.labels, namespace: 'ors-test', ors_cluster: 'cut', pod: proc.name } }));
+      return scraped.some((s) => s.name === 'ors_ha_primary') ? scraped : undefined;
+    }, { what: 'the process to export its role', timeoutMs: 20_000 });
+    expect(samples.find((s) => s.name === 'ors_ha_primary')?.value).toBe(0);
+    expect(proc.role?.role).toBe('backup');
+    const labels = { namespace: 'ors-test', ors_cluster: 'cut', node: 'node-0' };
+    await evaluateOnScrapes('a process kept from its lease', [{ minutes: 6, samples }], [
+      { at: '0m', firing: {} },
+      {
+        at: '5m',
+        firing: {
+          OrsNodeWithoutPrimary: {
+            exp_labels: { severity: 'critical', ...labels },
+            exp_annotations: {
+              summary: 'ORS node node-0 of ors-test/cut has no primary',
+              description: 'No runtime process of the node has held its lease for a minute; new sessions of the node are refused.',
+            },
+          },
+          OrsBackupNotSynced: {
+            exp_labels: { severity: 'warning', ...labels },
+            exp_annotations: {
+              summary: 'ORS node node-0 of ors-test/cut has no synced backup',
+              description: 'The node\'s backup has not held the primary\'s state for two minutes; a failover now would lose the sessions that are not persisted.',
+            },
+          },
+        },
+      },
+    ]);
+  }, 60_000);
 });
 
 describe('on the metrics of a real ors runtime whose strategy loops', () => {
