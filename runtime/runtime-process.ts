@@ -67,6 +67,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
   // First: a configuration that would leave the API open by accident stops the start here.
   const access = apiAccessFromConfig(config, logger);
   const metrics = createRuntimeMetrics({ node: config['node-id'] });
+  metrics.maxSessions.set(config['max-sessions']);
   const haConfig = withPodEnvironment(config, process.env);
   const prepared =
     !options.roles && haConfig.lease !== 'none'

@@ -16,6 +16,7 @@
 // the lease holder's sync address, and keeps unstarted shadow sessions for the sessions
 // its primary reports, dropping them when the primary reports their end.
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime-options.ts';
 import type { LifecycleChange, SessionHost } from '../sessions/session-host.ts';
 import type { ExternalEvent } from '../sessions/strategy-engine.ts';
@@ -54,6 +55,8 @@ export interface HighAvailabilityOptions {
   syncServer: SyncServer;
   syncClient: SyncClient;
   logger: Logger;
+  /** Counts the sessions a promotion could not bring back (ors_ha_recovery_errors_total). */
+  recoveryErrors?: Counter<'kind'>;
 }
 
 export interface RecoveryReport {
@@ -325,6 +328,7 @@ export class HighAvailability {
       return true;
     } catch (error) {
       logger.error({ err: error, sessionId: source.sessionId }, 'could not recover a persisted session');
+      this.options.recoveryErrors?.inc({ kind: 'recover' });
       return false;
     }
   }
@@ -363,6 +367,7 @@ export class HighAvailability {
           restarted++;
         } catch (error) {
           logger.error({ err: error, sessionId: session.sessionId }, 'could not restart a session');
+          this.options.recoveryErrors?.inc({ kind: 'restart' });
         }
       }
     }

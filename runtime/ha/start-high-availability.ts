@@ -4,7 +4,7 @@
 // backup). `attach` connects them to the session host once the HTTP API listens.
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime-options.ts';
 import type { SessionHost } from '../sessions/session-host.ts';
 import { cassandraStoreConfigFromOptions } from '../store/cassandra-options.ts';
@@ -154,6 +154,12 @@ export async function prepareHighAvailability(
   });
   const timers: NodeJS.Timeout[] = [];
   const unsubscribers: (() => void)[] = [];
+  metrics.observe({
+    isPrimary: () => roles.current().role === 'primary',
+    backupSynced: () => (roles.current().role === 'primary' ? syncServer.hasSyncedBackup() : syncClient.isSynced()),
+    syncLagSeconds: () => (roles.current().role === 'primary' ? syncServer.syncLagMs() / 1000 : 0),
+  });
+  unsubscribers.push(countPromotions(roles, metrics.promotions));
   return {
     roles,
     elector,
@@ -165,7 +171,7 @@ export async function prepareHighAvailability(
     attach(host, httpUrl) {
       // Backups redirect (307) to this process's own URL.
       elector.setAnnotations(holderAnnotations(httpUrl, syncAddress));
-      ha = new HighAvailability({ config, host, roles, store, syncServer, syncClient, logger: haLog });
+      ha = new HighAvailability({ config, host, roles, store, syncServer, syncClient, logger: haLog, recoveryErrors: metrics.recoveryErrors });
       ha.start();
       crash.start();
       failsafe.start();
@@ -188,6 +194,16 @@ export async function prepareHighAvailability(
       await store.close();
     },
   };
+}
+
+/** Counts each tenure as primary once: a role change to primary, or a new epoch while primary. */
+function countPromotions(roles: LeaseRoleSource, promotions: Counter): () => void {
+  let last = roles.current();
+  if (last.role === 'primary') promotions.inc();
+  return roles.subscribe((state) => {
+    if (state.role === 'primary' && (last.role !== 'primary' || state.epoch !== last.epoch)) promotions.inc();
+    last = state;
+  });
 }
 
 /**

@@ -1,16 +1,35 @@
 // The runtime's Prometheus metrics, in a registry of its own (so several runtimes can
 // live in one test process). Names follow Prometheus conventions with an `ors_` prefix.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LaneLossReason } from '../engine/engine-lane.ts';
 import type { InteractionMetrics } from '../telephony/interaction-puller.ts';
 
-export function createRuntimeMetrics(labels: { node: string }) {
+/** Every reason an engine thread is replaced; their series exist at 0 from the start. */
+const LANE_LOSS_REASONS = ['watchdog', 'out-of-memory', 'stalled', 'crashed'] as const satisfies readonly LaneLossReason[];
+
+export function createRuntimeMetrics(labels: { node: string }): RuntimeMetrics {
+  const metrics = createRuntimeMetricSet(labels);
+  // A labelled counter has no series until its first inc(), and increase() over a series
+  // that appears at 1 is 0: the first watchdog termination would raise no alert.
+  for (const reason of LANE_LOSS_REASONS) {
+    metrics.engineThreadRestarts.inc({ reason }, 0);
+    metrics.watchdogSessionsEnded.inc({ reason }, 0);
+  }
+  return metrics;
+}
+
+function createRuntimeMetricSet(labels: { node: string }) {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
-  collectDefaultMetrics({ register: registry, prefix: 'ors_process_' });
+  // Node's default metrics already start with process_ or nodejs_: ors_ alone keeps them
+  // from doubling (ors_process_cpu_seconds_total, not ors_process_process_…).
+  collectDefaultMetrics({ register: registry, prefix: 'ors_' });
   const latencyBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
   return {
     registry,
     activeSessions: new Gauge({ name: 'ors_active_sessions', help: 'live sessions on this node', registers: [registry] }),
+    // The limit beside the count, so an alert or a dashboard can say how full the node is.
+    maxSessions: new Gauge({ name: 'ors_max_sessions', help: 'the max-sessions limit: live sessions beyond it are refused with 503', registers: [registry] }),
     sessionsCreated: new Counter({
       name: 'ors_sessions_created_total',
       help: 'sessions created (rate() of it is the creation rate)',
@@ -107,7 +126,7 @@ export function createRuntimeMetrics(labels: { node: string }) {
   };
 }
 
-export type RuntimeMetrics = ReturnType<typeof createRuntimeMetrics>;
+export type RuntimeMetrics = ReturnType<typeof createRuntimeMetricSet>;
 
 /** The interaction puller's view of them. */
 export function interactionMetrics(m: RuntimeMetrics): InteractionMetrics {

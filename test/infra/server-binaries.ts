@@ -28,6 +28,7 @@ const goBuiltComponents = {
   etcd: { module: 'go.etcd.io/etcd/server/v3', binaries: ['etcd'] },
   helm: { module: 'helm.sh/helm/v3', binaries: ['helm'] },
   traefik: { module: 'github.com/traefik/traefik/v3', binaries: ['traefik'] },
+  promtool: { module: 'github.com/prometheus/prometheus', binaries: ['promtool'] },
 } as const;
 
 type GoBuiltComponent = keyof typeof goBuiltComponents;

@@ -61,6 +61,8 @@ interface BackupConnection {
   bufferConfirmations: Confirmation[];
   /** Confirmations sent but not acknowledged yet, by the seq of the frame that carried them. */
   sentConfirmations: { seq: number; confirmations: Confirmation[] }[];
+  /** Frames sent and not acknowledged yet: the last seq of each flush, and when its oldest change was published. */
+  unacknowledged: { seq: number; at: number }[];
 }
 
 export interface BackupStatus {
@@ -188,6 +190,26 @@ export class SyncServer {
     });
   }
 
+  /** A backup is connected and has acknowledged its snapshot (it follows this primary's changes). */
+  hasSyncedBackup(): boolean {
+    return [...this.connections].some((c) => c.authenticated && !c.socket.destroyed && c.ackedSeq > 0);
+  }
+
+  /**
+   * Sync lag: how long the oldest change a connected backup has not acknowledged yet (sent
+   * or still buffered) has waited, in ms; 0 when every backup is up to date or none is connected.
+   */
+  syncLagMs(): number {
+    const now = this.options.now();
+    let lag = 0;
+    for (const connection of this.connections) {
+      if (!connection.authenticated || connection.socket.destroyed) continue;
+      const oldest = Math.min(connection.unacknowledged[0]?.at ?? now, connection.oldestAt ?? now);
+      lag = Math.max(lag, now - oldest);
+    }
+    return lag;
+  }
+
   onAck(listener: (identity: string, seq: number) => void): () => void {
     this.ackListeners.add(listener);
     return () => this.ackListeners.delete(listener);
@@ -222,6 +244,7 @@ export class SyncServer {
       flushScheduled: false,
       bufferConfirmations: [],
       sentConfirmations: [],
+      unacknowledged: [],
     };
     this.connections.add(connection);
     socket.setNoDelay(true);
@@ -275,6 +298,7 @@ export class SyncServer {
             at: this.options.now(),
             snapshot: snapshotOf(this.state),
           });
+          connection.unacknowledged.push({ seq: connection.seq, at: this.options.now() });
         } else if (frame.type === 'confirm') {
           // An unknown nonce (late, or made up) is ignored: only a live probe can be confirmed.
           this.probes.get(frame.nonce)?.(connection.identity!);
@@ -282,6 +306,8 @@ export class SyncServer {
           if (frame.type !== 'ack') return reject(`unexpected ${frame.type} from a backup`);
           connection.ackedSeq = Math.max(connection.ackedSeq, frame.seq);
           this.confirmUpTo(connection, connection.ackedSeq);
+          const acknowledged = connection.unacknowledged.findIndex((sent) => sent.seq > connection.ackedSeq);
+          connection.unacknowledged.splice(0, acknowledged < 0 ? connection.unacknowledged.length : acknowledged);
           for (const listener of this.ackListeners) listener(connection.identity!, frame.seq);
         }
       }
@@ -338,6 +364,7 @@ export class SyncServer {
     if (connection.buffer.length === 0) return;
     const events = connection.buffer;
     const confirmations = connection.bufferConfirmations;
+    const oldestAt = connection.oldestAt ?? this.options.now();
     connection.buffer = [];
     connection.bufferConfirmations = [];
     connection.bufferBytes = 0;
@@ -360,5 +387,6 @@ export class SyncServer {
     this.sendBatch(connection, epoch, batch);
     // The last frame carries the newest events: its ack confirms all of this flush.
     if (confirmations.length > 0) connection.sentConfirmations.push({ seq: connection.seq, confirmations });
+    connection.unacknowledged.push({ seq: connection.seq, at: oldestAt });
   }
 }

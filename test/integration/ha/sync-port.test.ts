@@ -28,7 +28,7 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 5000): 
   }
 }
 
-async function startPrimary(options: { epoch?: () => number; log?: SyncLogger; maxAgeMs?: number; handshakeTimeoutMs?: number; port?: number } = {}) {
+async function startPrimary(options: { epoch?: () => number; log?: SyncLogger; maxAgeMs?: number; handshakeTimeoutMs?: number; port?: number; now?: () => number } = {}) {
   const server = new SyncServer({
     nodeId: 'node-0',
     identity: 'primary-a',
@@ -38,6 +38,7 @@ async function startPrimary(options: { epoch?: () => number; log?: SyncLogger; m
     log: options.log,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     port: options.port,
+    now: options.now,
   });
   const address = await server.listen();
   closers.push(() => server.close());
@@ -89,6 +90,26 @@ describe('sync port', () => {
     await until(() => !backup.replica().sessions.has('s1'), 'termination');
     await until(() => server.backups()[0]?.ackedSeq === server.backups()[0]?.sentSeq, 'acks');
     expect(backup.epochSeen()).toBe(3);
+  });
+
+  it('reports whether a backup is synced and the sync lag (what ors_ha_backup_synced and ors_ha_sync_lag_seconds read)', async () => {
+    let now = 1_000_000;
+    const { server, address } = await startPrimary({ now: () => now });
+    expect(server.hasSyncedBackup()).toBe(false);
+    expect(server.syncLagMs()).toBe(0);
+    const backup = startBackup();
+    backup.follow(address);
+    await until(() => server.hasSyncedBackup(), 'the backup to acknowledge its snapshot');
+    await until(() => server.syncLagMs() === 0, 'nothing left unacknowledged');
+    // A change published at `now` and not acknowledged yet has waited as long as the clock moved since.
+    server.publish(created(1));
+    now += 2500;
+    expect(server.syncLagMs()).toBe(2500);
+    await until(() => backup.replica().sessions.has('s1'), 'the change at the backup');
+    await until(() => server.syncLagMs() === 0, 'the change acknowledged');
+    backup.stop();
+    await until(() => !server.hasSyncedBackup(), 'the primary to see its backup gone');
+    expect(server.syncLagMs()).toBe(0);
   });
 
   it('confirms a published snapshot once the backup has applied it, and never without a backup', async () => {

@@ -4,11 +4,13 @@
 // including the operator pods, which the ReplicaSet controller creates in a namespace
 // that enforces the "restricted" Pod Security Standard.
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import { parseOrsCluster } from '../../../operator/api/parse-ors-cluster.ts';
+import { buildNodeStatefulSet } from '../../../operator/builders/node-statefulset.ts';
 import { helm, helmOrThrow } from '../../infra/helm.ts';
 import { freePort } from '../../infra/free-port.ts';
 import { writeKubeconfig } from '../../infra/kubeconfig.ts';
@@ -74,8 +76,16 @@ const nonDefaultValues = {
   nodeSelector: { 'kubernetes.io/os': 'linux' },
   tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ors', effect: 'NoSchedule' }],
   priorityClassName: 'system-cluster-critical',
-  metrics: { service: { type: 'ClusterIP', port: 9095 }, serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prometheus' } } },
+  metrics: {
+    service: { type: 'ClusterIP', port: 9095 },
+    serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prometheus' } },
+    runtimePodMonitor: { enabled: true, interval: '20s', scrapeTimeout: '5s', labels: { release: 'prometheus' }, bearerTokenSecret: { name: 'ors-metrics-token', key: 'token' } },
+    prometheusRule: { enabled: true, labels: { release: 'prometheus' } },
+    grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'ORS' } },
+  },
 };
+/** What `--api-versions` tells helm when the Prometheus Operator's CRDs are there. */
+const monitoringApis = ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'].flatMap((kind) => ['--api-versions', `monitoring.coreos.com/v1/${kind}`]);
 let nonDefaultValuesFile: string;
 
 beforeAll(async () => {
@@ -169,9 +179,49 @@ describe('helm template', () => {
     expect(service.metadata.labels).toMatchObject(wanted);
   });
 
+  it('renders the runtime PodMonitor, the PrometheusRule of rules/ors-alerts.yaml and the Grafana dashboard', async () => {
+    const objects = objectsOf(await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '-f', nonDefaultValuesFile, ...monitoringApis]));
+    const podMonitor = find(objects, 'PodMonitor');
+    expect(podMonitor.metadata).toMatchObject({ name: 'ors-ors-operator-runtime', namespace: 'ors-system', labels: { release: 'prometheus' } });
+    // The labels the operator puts on runtime pods (operator/builders/names.ts), watched namespace only.
+    expect(podMonitor.spec).toEqual({
+      namespaceSelector: { matchNames: ['contact-center'] },
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'ors', 'app.kubernetes.io/component': 'runtime', 'app.kubernetes.io/managed-by': 'ors-operator' } },
+      podMetricsEndpoints: [{
+        port: 'http', path: '/metrics', interval: '20s', scrapeTimeout: '5s',
+        relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_label_ors_dev_cluster'], targetLabel: 'ors_cluster' }],
+        authorization: { type: 'Bearer', credentials: { name: 'ors-metrics-token', key: 'token' } },
+      }],
+    });
+    // It selects the pods the operator builds, by the name of their port that serves /metrics.
+    const parsed = parseOrsCluster({ metadata: { name: 'demo', namespace: 'contact-center', uid: 'u' }, spec: { image: 'ors:1' } });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const template = buildNodeStatefulSet(parsed.cluster, 0).spec!.template;
+    const monitorSpec = podMonitor.spec as { selector: { matchLabels: Record<string, string> } };
+    expect(template.metadata!.labels).toMatchObject(monitorSpec.selector.matchLabels);
+    expect(template.metadata!.labels!['ors.dev/cluster']).toBe('demo');
+    expect(template.spec!.containers[0]!.ports!.map((p) => p.name)).toContain('http');
+    const rule = find(objects, 'PrometheusRule');
+    expect(rule.metadata.labels).toMatchObject({ release: 'prometheus' });
+    const file = parseAllDocuments(await readFile(path.join(chart, 'rules/ors-alerts.yaml'), 'utf8'))[0]!.toJS() as { groups: unknown[] };
+    expect(rule.spec).toEqual({ groups: file.groups });
+    const alerts = (rule.spec as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect(alerts).toEqual(['OrsNodeWithoutPrimary', 'OrsBackupNotSynced', 'OrsFrequentFailovers', 'OrsSyncLagHigh', 'OrsRecoveryErrors', 'OrsWatchdogTerminations', 'OrsSessionsNearMax']);
+    const dashboard = find(objects, 'ConfigMap') as ManifestObject & { data: Record<string, string> };
+    expect(dashboard.metadata).toMatchObject({ name: 'ors-ors-operator-dashboard', namespace: 'ors-system', labels: { grafana_dashboard: '1' }, annotations: { grafana_folder: 'ORS' } });
+    const json = JSON.parse(dashboard.data['ors.json']!) as { uid: string; panels: { title: string }[] };
+    expect(json).toEqual(JSON.parse(await readFile(path.join(chart, 'dashboards/ors.json'), 'utf8')));
+    expect(json.panels.map((p) => p.title)).toEqual(expect.arrayContaining([
+      'Nodes without a primary', 'Backup synced', 'Failovers per hour', 'Sync lag', 'Sessions vs max-sessions', 'Recovery errors', 'Watchdog terminations',
+    ]));
+  });
+
   it('skips the ServiceMonitor, with a note, where the Prometheus Operator CRD is absent', async () => {
     const result = await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '--set', 'metrics.serviceMonitor.enabled=true']);
     expect(objectsOf(result).some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+    const runtime = await helmOrThrow(['template', 'ors', chart, '--namespace', 'ors-system', '--set', 'metrics.runtimePodMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true']);
+    expect(objectsOf(runtime).map((o) => o.kind)).not.toEqual(expect.arrayContaining(['PodMonitor']));
+    expect(objectsOf(runtime).map((o) => o.kind)).not.toEqual(expect.arrayContaining(['PrometheusRule']));
   });
 
   it('needs an existing ServiceAccount name when it does not create one', async () => {
@@ -189,6 +239,8 @@ describe('helm template', () => {
       ['operator.logLevel=loud', '/operator/logLevel'],
       ['image.pullPolicy=Sometimes', '/image/pullPolicy'],
       ['metrics.serviceMonitor.interval=often', '/metrics/serviceMonitor/interval'],
+      ['metrics.runtimePodMonitor.interval=often', '/metrics/runtimePodMonitor/interval'],
+      ['metrics.grafanaDashboard.namespace=Not_A_Namespace', '/metrics/grafanaDashboard/namespace'],
       ['unknownKey=1', 'unknownKey'],
       ['resources.limits.memory=lots', '/resources/limits/memory'],
       ['operator.leaderElection.renewDeadline=15', 'operator.leaderElection.renewDeadline (15) must be less than operator.leaderElection.leaseDuration (15)'],
@@ -307,40 +359,50 @@ describe('helm install into the test kube-apiserver', () => {
     const notes = await helmOrThrow(['install', 'notes', chart, '--namespace', namespace, '--dry-run=client', '--set', 'metrics.serviceMonitor.enabled=true'], plane().kubeconfig);
     expect(notes).toContain('no monitoring.coreos.com/v1');
     expect(notes).toContain('kubectl delete orsc --all --all-namespaces --wait');
+    const monitoring = await helmOrThrow(['install', 'notes', chart, '--namespace', namespace, '--dry-run=client',
+      '--set', 'metrics.runtimePodMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true'], plane().kubeconfig);
+    expect(monitoring).toContain('PodMonitor CRD (Prometheus Operator), so no PodMonitor was created for the runtime pods');
+    expect(monitoring).toContain('PrometheusRule CRD (Prometheus Operator), so the ORS alerts were not created');
+    expect(monitoring).toContain(`Grafana dashboard: ConfigMap notes-ors-operator-dashboard in namespace ${namespace}`);
   });
 
-  it('non-default values (ServiceMonitor on) pass server-side validation with strict field checks', async () => {
+  it('non-default values (ServiceMonitor, runtime PodMonitor, PrometheusRule, dashboard on) pass server-side validation with strict field checks', async () => {
     const kubeconfig = plane().kubeconfig;
-    // The Prometheus Operator is not installed here: a minimal ServiceMonitor CRD lets
-    // the apiserver accept the kind (its spec is not validated beyond being an object).
-    await kubectlOrThrow(kubeconfig, ['apply', '--server-side', '--field-manager=ors-tests', '-f', '-'], JSON.stringify({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'servicemonitors.monitoring.coreos.com' },
-      spec: {
-        group: 'monitoring.coreos.com',
-        names: { kind: 'ServiceMonitor', listKind: 'ServiceMonitorList', plural: 'servicemonitors', singular: 'servicemonitor' },
-        scope: 'Namespaced',
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    }));
-    await kubectlOrThrow(kubeconfig, ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
-    const rendered = await helmOrThrow(['template', 'other', chart, '--namespace', namespace, '-f', nonDefaultValuesFile, '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor']);
+    // The Prometheus Operator is not installed here: minimal CRDs let the apiserver
+    // accept its kinds (their spec is not validated beyond being an object).
+    for (const [kind, plural] of [['ServiceMonitor', 'servicemonitors'], ['PodMonitor', 'podmonitors'], ['PrometheusRule', 'prometheusrules']] as const) {
+      await kubectlOrThrow(kubeconfig, ['apply', '--server-side', '--field-manager=ors-tests', '-f', '-'], JSON.stringify({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `${plural}.monitoring.coreos.com` },
+        spec: {
+          group: 'monitoring.coreos.com',
+          names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
+          scope: 'Namespaced',
+          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+        },
+      }));
+      await kubectlOrThrow(kubeconfig, ['wait', '--for=condition=Established', `crd/${plural}.monitoring.coreos.com`, '--timeout=60s']);
+    }
+    const rendered = await helmOrThrow(['template', 'other', chart, '--namespace', namespace, '-f', nonDefaultValuesFile, ...monitoringApis]);
     const kinds = objectsOf(rendered).map((o) => o.kind);
-    expect(kinds).toContain('ServiceMonitor');
+    expect(kinds).toEqual(expect.arrayContaining(['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'ConfigMap']));
     const result = await waitUntil(
       async () => {
         const attempt = await kubectl(kubeconfig, ['apply', '--dry-run=server', '--validate=strict', '-f', '-'], rendered);
-        // Discovery of the new kind can lag behind Established.
-        if (attempt.code !== 0 && /no matches for kind "ServiceMonitor"/.test(attempt.stderr)) return undefined;
+        // Discovery of a new kind can lag behind Established.
+        if (attempt.code !== 0 && /no matches for kind "(ServiceMonitor|PodMonitor|PrometheusRule)"/.test(attempt.stderr)) return undefined;
         return attempt;
       },
-      { what: 'the ServiceMonitor kind in discovery', timeoutMs: 30_000 },
+      { what: 'the monitoring.coreos.com kinds in discovery', timeoutMs: 30_000 },
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout.trim().split('\n')).toHaveLength(kinds.length);
     expect(result.stdout).toContain('servicemonitor.monitoring.coreos.com/other-ors-operator created (server dry run)');
+    expect(result.stdout).toContain('podmonitor.monitoring.coreos.com/other-ors-operator-runtime created (server dry run)');
+    expect(result.stdout).toContain('prometheusrule.monitoring.coreos.com/other-ors-operator-alerts created (server dry run)');
+    expect(result.stdout).toContain('configmap/other-ors-operator-dashboard created (server dry run)');
   });
 
   it('a field the apiserver does not know is refused by the same validation', async () => {

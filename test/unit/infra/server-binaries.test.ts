@@ -41,6 +41,10 @@ describe('pinned component versions', () => {
   it('pins etcd 3.6', () => {
     expect(componentVersion('etcd')).toMatch(/^v3\.6\.\d+$/);
   });
+
+  it('pins promtool from a Prometheus 3 module (v0.3xx.y)', () => {
+    expect(componentVersion('promtool')).toMatch(/^v0\.3\d\d\.\d+$/);
+  });
 });
 
 describe('testCacheRoot', () => {
