@@ -11,7 +11,20 @@
 // pending and the caller's own deadline answers the client (503, retry).
 import { StaleEpochError } from '../store/session-store.ts';
 
-export function firstDurable(stored: Promise<void>, replicated: Promise<void> | undefined): Promise<void> {
+//
+// A store inside this process (persistence none: the memory store) dies with it, so while a
+// backup is connected only the backup's confirmation counts (`storeInProcess`); without a
+// backup the store's answer is all there is.
+export function firstDurable(stored: Promise<void>, replicated: Promise<void> | undefined, storeInProcess = false): Promise<void> {
+  if (storeInProcess && replicated !== undefined) {
+    // The store still fences: a refused write (a newer primary) is final.
+    return new Promise<void>((resolve, reject) => {
+      stored.catch((error: unknown) => {
+        if (error instanceof StaleEpochError) reject(error);
+      });
+      void replicated.then(resolve);
+    });
+  }
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const succeed = () => {

@@ -474,7 +474,7 @@ export class HighAvailability {
     const replicated = this.isPrimary()
       ? this.options.syncServer.publishConfirmed({ type: 'session-snapshot', at: Date.now(), sessionId, version, snapshot })
       : undefined;
-    return firstDurable(stored, replicated);
+    return firstDurable(stored, replicated, this.options.store.inProcess === true);
   }
 
   // --- backup: shadow sessions (restart-session-on-switchover) ---

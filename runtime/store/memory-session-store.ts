@@ -8,6 +8,7 @@ interface NodeState {
 }
 
 export class MemorySessionStore implements SessionStore {
+  readonly inProcess = true;
   private readonly nodes = new Map<string, NodeState>();
 
   async open(): Promise<void> {}

@@ -38,6 +38,11 @@ export class StaleEpochError extends Error {
 }
 
 export interface SessionStore {
+  /**
+   * True for a store that lives inside this process (memory): its save survives nothing the
+   * process does not, so it never makes an answer durable while a backup could.
+   */
+  readonly inProcess?: boolean;
   /** Creates schemas or files as needed; idempotent. */
   open(): Promise<void>;
   /** Saves (inserts or replaces) a session. Rejects with StaleEpochError when fenced. */

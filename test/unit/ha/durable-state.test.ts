@@ -64,6 +64,28 @@ describe('firstDurable', () => {
   });
 });
 
+describe('firstDurable with a store inside the process (persistence none)', () => {
+  it('waits for the backup even though the store answered: the store dies with the process', async () => {
+    const store = deferred();
+    const backup = deferred();
+    const durable = firstDurable(store.promise, backup.promise, true);
+    store.resolve();
+    expect(await outcome(durable)).toBe('pending');
+    backup.resolve();
+    expect(await outcome(durable)).toBe('durable');
+  });
+
+  it('takes the store\'s answer when no backup is connected, and a fence is still final', async () => {
+    const alone = deferred();
+    alone.resolve();
+    expect(await outcome(firstDurable(alone.promise, undefined, true))).toBe('durable');
+    const store = deferred();
+    const durable = firstDurable(store.promise, deferred().promise, true);
+    store.reject(new StaleEpochError('node-0', 3, 4));
+    expect(await outcome(durable)).toBe('refused: StaleEpochError');
+  });
+});
+
 describe('persistedRecoverySources', () => {
   const stored = (sessionId: string, version: number): StoredSession => ({
     sessionId,
