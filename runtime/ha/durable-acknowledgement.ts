@@ -13,8 +13,10 @@ import { StaleEpochError } from '../store/session-store.ts';
 
 //
 // A store inside this process (persistence none: the memory store) dies with it, so while a
-// backup is connected only the backup's confirmation counts (`storeInProcess`); without a
-// backup the store's answer is all there is.
+// backup is connected only the backup's confirmation counts (`storeInProcess`): should the
+// backup go away before it confirms, nothing outside this process has the state, so the
+// caller's deadline answers 503 not-durable and the client retries. Without a backup the
+// store's answer is all there is.
 export function firstDurable(stored: Promise<void>, replicated: Promise<void> | undefined, storeInProcess = false): Promise<void> {
   if (storeInProcess && replicated !== undefined) {
     // The store still fences: a refused write (a newer primary) is final.
