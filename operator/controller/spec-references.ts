@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import type { OrsCluster } from '../api/ors-cluster.ts';
-import { compile } from '../../runtime/scxml/document.ts';
+import { strategyCompileError } from '../../runtime/sessions/strategy-compile-check.ts';
 import type { Problem } from '../planning/status-report.ts';
 import { pathOf } from './resource-paths.ts';
 import { errorMessage, type ReconcileContext } from './reconcile-context.ts';
@@ -22,12 +22,7 @@ const compiled = new Map<string, string | undefined>();
 export function strategyError(name: string, scxml: string): string | undefined {
   const hash = createHash('sha256').update(name).update('\0').update(scxml).digest('hex');
   if (compiled.has(hash)) return compiled.get(hash);
-  let error: string | undefined;
-  try {
-    compile(scxml, { sourceName: name });
-  } catch (e) {
-    error = errorMessage(e);
-  }
+  const error = strategyCompileError(scxml, name);
   if (compiled.size >= COMPILED_KEEP) compiled.clear();
   compiled.set(hash, error);
   return error;

@@ -153,6 +153,29 @@ export interface ScxmlEngineOptions {
   remoteSession?: (id: string) => SessionHandle | undefined;
 }
 
+/**
+ * Compiles a strategy as the engine does: ORS's `<data _type="parameter">` marks taken out
+ * first, the given extension elements known. Throws StrategyCompileError (with line and
+ * column) on a bad document. Shared with checks away from a runtime (the operator's).
+ */
+export function compileStrategyDocument(
+  source: string,
+  origin: string,
+  extensions: ExtensionRegistry,
+  loadSource: (src: string) => string,
+): { document: ScxmlDocument; parameterIds: Set<string> } {
+  const marked = extractParameterData(source);
+  const parameterIds = new Set(marked.parameterIds);
+  try {
+    const document = compile(marked.source, { sourceName: origin, extensions, loadSource });
+    for (const d of document.data) if (d.attributes._type === 'parameter') parameterIds.add(d.id);
+    return { document, parameterIds };
+  } catch (error) {
+    if (error instanceof ScxmlCompileError) throw new StrategyCompileError(error.message);
+    throw error;
+  }
+}
+
 export function createScxmlEngine(options: ScxmlEngineOptions = {}): StrategyEngine {
   const registry = new NodeRegistry(options.remoteSession);
   const limit = options.evaluationTimeLimitMs;
@@ -171,21 +194,11 @@ export function createScxmlEngine(options: ScxmlEngineOptions = {}): StrategyEng
       }
     },
     compile(source: string, origin: string, includes?: ReadonlyMap<string, string>): CompiledStrategy {
-      let document: ScxmlDocument;
-      const marked = extractParameterData(source);
-      const parameterIds = new Set(marked.parameterIds);
-      const loadSource = (src: string) => {
+      const { document, parameterIds } = compileStrategyDocument(source, origin, extensions, (src) => {
         const text = includes?.get(src);
         if (text === undefined) throw new Error(`${src} was not loaded`);
         return text;
-      };
-      try {
-        document = compile(marked.source, { sourceName: origin, extensions, loadSource });
-        for (const d of document.data) if (d.attributes._type === 'parameter') parameterIds.add(d.id);
-      } catch (error) {
-        if (error instanceof ScxmlCompileError) throw new StrategyCompileError(error.message);
-        throw error;
-      }
+      });
       const logFor = (sessionId: string) => (options.log ? (line: string) => options.log!(sessionId, line) : undefined);
       return {
         source: { text: source, origin, includes: includes ? [...includes] : undefined },
