@@ -93,6 +93,14 @@ export class HighAvailability {
    */
   private ownLastState: SyncState | undefined;
   private replicaFresh = false;
+  /**
+   * This process's store writes (snapshots, deletes) not settled yet. A primary that steps
+   * down and wins the lease back reads the store only once they have settled: a snapshot
+   * still in flight when it stepped down may be acknowledged to its client a moment later,
+   * and recovering from the store without it would roll that session back (or lose a
+   * session whose first snapshot was in flight).
+   */
+  private readonly writesInFlight = new Set<Promise<void>>();
   /** The promotion under way: settles when its recovery is done (or abandoned). */
   private recovery: { epoch: number; done: Promise<void>; settle(): void } | undefined;
 
@@ -233,6 +241,7 @@ export class HighAvailability {
     syncClient.follow(undefined);
     syncServer.resetState();
     syncServer.setAccepting(true);
+    await this.ownWritesSettled(config['request-timeout']);
     const stored = await this.readStore(epoch);
     if (stored === 'stale') return;
     const sources = persistedRecoverySources(stored ?? [], replica);
@@ -430,7 +439,7 @@ export class HighAvailability {
       this.versions.delete(change.sessionId);
       const epoch = this.epoch;
       const remove = () =>
-        this.options.store.delete(this.nodeId, change.sessionId, epoch).catch((error: unknown) => {
+        this.tracked(this.options.store.delete(this.nodeId, change.sessionId, epoch)).catch((error: unknown) => {
           this.options.logger.warn({ err: String(error), sessionId: change.sessionId }, 'could not delete a persisted session');
         });
       const hold = this.recordHold?.(change.sessionId);
@@ -446,13 +455,36 @@ export class HighAvailability {
     this.publish({ type: 'interaction-event', at: Date.now(), interactionId: replayKey(session), event: { name: event.name, data: event.data, at: Date.now() } });
   }
 
+  /** `write`, counted among this process's store writes in flight until it settles. */
+  private tracked<T>(write: Promise<T>): Promise<T> {
+    const settled = write.then(() => undefined, () => undefined);
+    this.writesInFlight.add(settled);
+    void settled.then(() => this.writesInFlight.delete(settled));
+    return write;
+  }
+
+  /**
+   * Waits (at most `limitMs`) for this process's store writes in flight. Beyond the limit
+   * a write's request has been answered 503 by its own deadline, so whatever it leaves in
+   * the store was never acknowledged as more than the client retries.
+   */
+  private async ownWritesSettled(limitMs: number): Promise<void> {
+    if (this.writesInFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.writesInFlight]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
   /** Snapshots a persisted session to the store and the backup; resolves once either has it. */
   private persist(sessionId: string, src: string, snapshot: unknown): Promise<void> {
     if (!this.isPrimary()) return Promise.reject(new Error(`not primary: the state of session ${sessionId} was not made durable`));
     const epoch = this.epoch;
     const version = (this.versions.get(sessionId) ?? 0) + 1;
     this.versions.set(sessionId, version);
-    const stored = this.options.store
+    const stored = this.tracked(this.options.store
       .save({
         sessionId,
         nodeId: this.nodeId,
@@ -462,7 +494,7 @@ export class HighAvailability {
         interactionId: this.liveSessions.get(sessionId)?.interactionId,
         src,
         snapshot,
-      })
+      }))
       .then(() => this.publish({ type: 'session-persisted', at: Date.now(), sessionId, version }));
     stored.catch((error: unknown) => {
       if (error instanceof StaleEpochError) {

@@ -162,6 +162,8 @@ interface FinishedSession {
   at: number;
   reason: string;
   message?: string;
+  /** Abandoned to a successor (abandonAll), not ended by the session or its clients. */
+  handedOver?: boolean;
 }
 
 /** Reasons that are the runtime's doing rather than the session's: worth a message to clients. */
@@ -265,7 +267,7 @@ export class SessionHost {
   abandonAll(reason: string): void {
     for (const hosted of [...this.#sessions.values()]) {
       hosted.lane.post({ op: 'cancel', sid: hosted.id });
-      this.#finish(hosted, reason);
+      this.#finish(hosted, reason, undefined, true);
     }
   }
 
@@ -403,21 +405,15 @@ export class SessionHost {
    */
   settled(sessionId: string): Promise<void> {
     const hosted = this.#sessions.get(sessionId);
+    const finished = hosted ? undefined : this.#finished.get(sessionId);
+    if (finished?.handedOver) return this.#notDurable(sessionId, `it was handed over (${finished.reason}) before its state was confirmed durable`);
     if (!hosted || !hosted.compiled.persist || !hosted.started) return DURABLE;
     const durable = hosted.stable
       ? hosted.durable
       : new Promise<void>((resolve, reject) => hosted.settleWaiters.push((d) => d.then(resolve, reject)));
     const timeoutMs = this.#options.requestTimeoutMs;
     return new Promise<void>((resolve, reject) => {
-      const notDurable = (reason: string) => {
-        this.#options.metrics.rejections.inc({ reason: 'not-durable' });
-        reject(
-          new HttpError(503, 'not-durable', `session ${sessionId}: ${reason}; retry the request`, {
-            headers: { 'retry-after': '1' },
-            details: { sessionid: sessionId },
-          }),
-        );
-      };
+      const notDurable = (reason: string) => reject(this.#notDurableError(sessionId, reason));
       const timer = setTimeout(() => notDurable(`its state was not confirmed durable within ${timeoutMs} ms`), timeoutMs);
       durable.then(
         () => {
@@ -430,6 +426,18 @@ export class SessionHost {
         },
       );
     });
+  }
+
+  #notDurableError(sessionId: string, reason: string): HttpError {
+    this.#options.metrics.rejections.inc({ reason: 'not-durable' });
+    return new HttpError(503, 'not-durable', `session ${sessionId}: ${reason}; retry the request`, {
+      headers: { 'retry-after': '1' },
+      details: { sessionid: sessionId },
+    });
+  }
+
+  #notDurable(sessionId: string, reason: string): Promise<void> {
+    return Promise.reject(this.#notDurableError(sessionId, reason));
   }
 
   /** Whether the id names a live (not finished) session. */
@@ -777,7 +785,7 @@ export class SessionHost {
     for (const waiter of waiters) waiter(hosted.durable);
   }
 
-  #finish(hosted: HostedSession, reason: string, message?: string): void {
+  #finish(hosted: HostedSession, reason: string, message?: string, handedOver = false): void {
     if (this.#sessions.get(hosted.id) !== hosted) return;
     this.#sessions.delete(hosted.id);
     this.#bySlot.delete(hosted.slot);
@@ -797,9 +805,12 @@ export class SessionHost {
     }
     hosted.queries.clear();
     // The work they waited for has run; a finished session leaves no state to persist.
-    hosted.durable = DURABLE;
+    // One handed over to a successor has not: its work is the successor's to redo from
+    // the last durable state, so its waiters are told to retry (503), never "done" (200).
+    hosted.durable = handedOver ? Promise.reject(this.#notDurableError(hosted.id, `it was handed over (${reason}) before its state was confirmed durable`)) : DURABLE;
+    hosted.durable.catch(() => undefined);
     this.#releaseSettleWaiters(hosted);
-    this.#finished.set(hosted.id, { at: Date.now(), reason, ...(message === undefined ? {} : { message }) });
+    this.#finished.set(hosted.id, { at: Date.now(), reason, ...(message === undefined ? {} : { message }), ...(handedOver ? { handedOver } : {}) });
     const memory = this.#options.finishedMemory ?? 100_000;
     while (this.#finished.size > memory) this.#finished.delete(this.#finished.keys().next().value!);
     this.#options.logger.debug({ sessionId: hosted.id, reason }, 'session finished');
