@@ -11,6 +11,13 @@ export const STEP_DOWN_ANNOTATION = 'ors.dev/step-down';
 export const DRAIN_ANNOTATION = 'ors.dev/drain';
 /** Lease annotation the primary of a draining node keeps up to date: number of sessions it still runs. */
 export const ACTIVE_SESSIONS_ANNOTATION = 'ors.dev/active-sessions';
+/**
+ * Lease annotation the primary refreshes with every renewal (no extra write): its live
+ * sessions and sync lag (JSON, see PrimaryLoadSchema). Read-only facts for the status
+ * page and `kubectl ors`; the drain protocol keeps ACTIVE_SESSIONS_ANNOTATION, whose value
+ * is written only once the drain began.
+ */
+export const PRIMARY_LOAD_ANNOTATION = 'ors.dev/primary-load';
 /** Lease annotation recording failsafe (runtime/ha/FAILOVER.md): a primary serving on its backup's confirmations (JSON, see FailsafeStateSchema). */
 export const FAILSAFE_ANNOTATION = 'ors.dev/failsafe';
 /** OrsCluster annotation requesting a manual switchover; any new value triggers one. Value "<n>" or "<n>:<node id>" (only that node) . */
@@ -23,6 +30,17 @@ export const LAST_SWITCHOVER_ANNOTATION = 'ors.dev/last-switchover';
 /** The node ids of the drained-nodes annotation; anything that is not a node id is ignored. */
 export function parseDrainedNodes(value: string | undefined): Set<number> {
   return new Set((value ?? '').split(',').map((part) => part.trim()).filter((part) => /^\d+$/.test(part)).map(Number));
+}
+
+/** A JSON annotation written by someone else: absent, not JSON or not of the schema are all "no value", never an error. */
+function parseJsonAnnotation<T>(schema: z.ZodType<T>, value: string | undefined): T | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const SyncStateSchema = z.object({
@@ -39,13 +57,35 @@ export type SyncState = z.infer<typeof SyncStateSchema>;
 
 /** Reads the sync-state annotation; an absent or malformed one means "not synced" rather than an error. */
 export function parseSyncState(value: string | undefined): SyncState | undefined {
-  if (!value) return undefined;
-  try {
-    const parsed = SyncStateSchema.safeParse(JSON.parse(value));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonAnnotation(SyncStateSchema, value);
+}
+
+export const PrimaryLoadSchema = z.object({
+  /** The Lease holder (primary pod) writing this. */
+  primary: z.string().min(1),
+  /** Sessions it runs. */
+  sessions: z.int().min(0),
+  /** How long the oldest change its backup has not acknowledged has waited, in ms (0: up to date, or no backup connected). */
+  syncLagMs: z.number().min(0),
+  /** When these figures were taken (RFC 3339). */
+  at: z.string(),
+});
+export type PrimaryLoad = z.infer<typeof PrimaryLoadSchema>;
+
+/** Reads the primary-load annotation; absent or malformed means no report. */
+export function parsePrimaryLoad(value: string | undefined): PrimaryLoad | undefined {
+  return parseJsonAnnotation(PrimaryLoadSchema, value);
+}
+
+/**
+ * The load report if it describes the Lease's current holder now: written by that holder
+ * and younger than two lease durations (a holder renews every retry period, so an older
+ * one comes from a primary that stopped renewing). Anything else is not shown as current.
+ */
+export function currentPrimaryLoad(load: PrimaryLoad | undefined, holder: string | undefined, leaseDurationSeconds: number | undefined, now: Date): PrimaryLoad | undefined {
+  if (!load || !holder || load.primary !== holder) return undefined;
+  const age = now.getTime() - Date.parse(load.at);
+  return Number.isFinite(age) && age < 2 * (leaseDurationSeconds ?? 15) * 1000 ? load : undefined;
 }
 
 export const FailsafeStateSchema = z.object({
@@ -64,13 +104,7 @@ export type FailsafeState = z.infer<typeof FailsafeStateSchema>;
 
 /** Reads the failsafe annotation; absent or malformed means no failsafe on record. */
 export function parseFailsafeState(value: string | undefined): FailsafeState | undefined {
-  if (!value) return undefined;
-  try {
-    const parsed = FailsafeStateSchema.safeParse(JSON.parse(value));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonAnnotation(FailsafeStateSchema, value);
 }
 
 /** Pod labels the operator sets through the StatefulSet template. */

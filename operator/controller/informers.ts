@@ -8,7 +8,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './kube-client.ts';
 import { collectionPath, resourceType } from './resource-paths.ts';
-import { LABEL_MANAGED_BY } from '../api/pod-contract.ts';
+import { LABEL_MANAGED_BY, PRIMARY_LOAD_ANNOTATION } from '../api/pod-contract.ts';
 import { API_VERSION, KIND } from '../api/ors-cluster.ts';
 import { isOwnWrite, orsClusterChanged, podChanged, statefulSetChanged, trimForCache } from './change-filters.ts';
 import { KubeApiError } from './kube-client.ts';
@@ -50,7 +50,9 @@ const OPTIONAL_RETRY_MS = 60_000;
 /** Holder and the annotations of the operator's contract; renewals change neither. */
 function leaseSignature(lease: KubernetesObject | undefined): string {
   const l = lease as { spec?: { holderIdentity?: string }; metadata?: { annotations?: Record<string, string> } } | undefined;
-  const annotations = Object.entries(l?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('ors.dev/'));
+  // The primary's load report changes with nearly every renewal and decides nothing: the
+  // status page reads it from the cache, no reconcile pass is needed for it.
+  const annotations = Object.entries(l?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('ors.dev/') && k !== PRIMARY_LOAD_ANNOTATION);
   return JSON.stringify([l?.spec?.holderIdentity ?? '', annotations]);
 }
 

@@ -1,8 +1,8 @@
 // Reduces the Kubernetes objects in the caches to the ObservedState the decisions use.
 import type { KubernetesObject, V1Lease, V1Node, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import {
-  ACTIVE_SESSIONS_ANNOTATION, DRAIN_ANNOTATION, FAILSAFE_ANNOTATION, LABEL_CLUSTER, LABEL_NODE, STEP_DOWN_ANNOTATION, SYNC_STATE_ANNOTATION,
-  parseFailsafeState, parseSyncState,
+  ACTIVE_SESSIONS_ANNOTATION, DRAIN_ANNOTATION, FAILSAFE_ANNOTATION, LABEL_CLUSTER, LABEL_NODE, PRIMARY_LOAD_ANNOTATION, STEP_DOWN_ANNOTATION,
+  SYNC_STATE_ANNOTATION, parseFailsafeState, parsePrimaryLoad, parseSyncState,
 } from '../api/pod-contract.ts';
 import { TEMPLATE_HASH_ANNOTATION } from '../builders/node-statefulset.ts';
 import type { ObservedLease, ObservedPod, ObservedState, ObservedStatefulSet } from './observed-state.ts';
@@ -50,6 +50,7 @@ export function observeLease(lease: V1Lease, node: number): ObservedLease {
   const sessions = a[ACTIVE_SESSIONS_ANNOTATION] === undefined ? undefined : Number(a[ACTIVE_SESSIONS_ANNOTATION]);
   const syncState = parseSyncState(a[SYNC_STATE_ANNOTATION]);
   const failsafe = parseFailsafeState(a[FAILSAFE_ANNOTATION]);
+  const primaryLoad = parsePrimaryLoad(a[PRIMARY_LOAD_ANNOTATION]);
   return {
     node,
     ...(spec.holderIdentity ? { holder: spec.holderIdentity } : {}),
@@ -62,6 +63,7 @@ export function observeLease(lease: V1Lease, node: number): ObservedLease {
     ...(a[STEP_DOWN_ANNOTATION] ? { stepDown: a[STEP_DOWN_ANNOTATION] } : {}),
     ...(a[DRAIN_ANNOTATION] ? { drainSince: a[DRAIN_ANNOTATION] } : {}),
     ...(sessions !== undefined && Number.isFinite(sessions) ? { activeSessions: sessions } : {}),
+    ...(primaryLoad ? { primaryLoad } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // What the controller observed about one OrsCluster, reduced to what the pure decisions
 // need: pods, StatefulSets, Leases, and the Kubernetes nodes the pods run on. The
 // controller fills these from its informer caches (./from-kubernetes.ts).
-import type { FailsafeState, SyncState } from '../api/pod-contract.ts';
+import type { FailsafeState, PrimaryLoad, SyncState } from '../api/pod-contract.ts';
 
 export interface ObservedPod {
   name: string;
@@ -36,6 +36,8 @@ export interface ObservedLease {
   stepDown?: string;
   drainSince?: string;
   activeSessions?: number;
+  /** The holder's last load report (sessions, sync lag), whoever wrote it and however old: see currentPrimaryLoad. */
+  primaryLoad?: PrimaryLoad;
 }
 
 export interface ObservedState {

@@ -5,7 +5,7 @@
 // so both pages are one model and one renderer.
 import type { KubernetesObject, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { LABEL_CLUSTER } from '../api/pod-contract.ts';
+import { currentPrimaryLoad, LABEL_CLUSTER, type PrimaryLoad } from '../api/pod-contract.ts';
 import { leaseNodeId, observeLease, observePod } from '../planning/observed-from-objects.ts';
 import type { ObservedLease, ObservedPod } from '../planning/observed-state.ts';
 
@@ -27,13 +27,14 @@ export const NodeViewSchema = z.object({
   /** The backup reports itself synced with the current primary. */
   synced: z.boolean(),
   /**
-   * Seconds the backup has been out of sync with the current primary: 0 when synced,
-   * otherwise since its last sync-state report about this primary (or, without one,
-   * since the primary took the Lease). Absent with no primary. The runtime publishes no
-   * finer lag (bytes or messages behind) on the Lease.
+   * While synced: the primary's reported sync lag (how long its oldest change the backup
+   * has not acknowledged has waited; ms precision), or 0 without a current report.
+   * Otherwise the seconds the backup has been out of sync with the current primary: since
+   * its last sync-state report about this primary (or, without one, since the primary
+   * took the Lease). Absent with no primary.
    */
   syncLagSeconds: z.number().min(0).optional(),
-  /** Live sessions on the primary, when reported. */
+  /** Live sessions on the primary, when reported (asked of the pod, its current load report on the Lease, or its count while draining). */
   sessions: z.int().min(0).optional(),
   failsafe: z.boolean(),
   draining: z.boolean(),
@@ -119,7 +120,7 @@ export interface PageInput {
   pods: readonly V1Pod[];
   leases: readonly V1Lease[];
   events: readonly ListedEvent[];
-  /** Live sessions per primary pod (`<namespace>/<pod>`) where a source asked the pods; else the Lease's count (draining nodes). */
+  /** Live sessions per primary pod (`<namespace>/<pod>`) where a source asked the pods; else the Lease's (the primary's current load report, or its count while draining). */
   podSessions?: ReadonlyMap<string, number>;
   now: Date;
 }
@@ -157,9 +158,9 @@ function isAbout(e: ListedEvent, namespace: string, cluster: string, podNames: R
   return podNames.has(about.name) || about.name.startsWith(`${cluster}-node-`);
 }
 
-function syncLagSeconds(lease: ObservedLease | undefined, synced: boolean, now: Date): number | undefined {
+function syncLagSeconds(lease: ObservedLease | undefined, synced: boolean, load: PrimaryLoad | undefined, now: Date): number | undefined {
   if (!lease?.holder) return undefined;
-  if (synced) return 0;
+  if (synced) return load ? load.syncLagMs / 1000 : 0;
   const state = lease.syncState?.primary === lease.holder ? lease.syncState : undefined;
   const since = Date.parse(state?.at ?? lease.acquireTime ?? '');
   return Number.isFinite(since) ? Math.max(0, Math.round((now.getTime() - since) / 100) / 10) : undefined;
@@ -170,10 +171,11 @@ function nodeView(id: number, pods: readonly ObservedPod[], lease: ObservedLease
   const primary = pods.find((p) => p.name === holder);
   const backup = pods.find((p) => p.name !== holder && !p.deleting) ?? pods.find((p) => p.name !== holder);
   const synced = !!primary && !!backup && lease?.syncState?.synced === true && lease.syncState.primary === primary.name && lease.syncState.backup === backup.name;
-  const lag = syncLagSeconds(lease, synced, now);
+  const load = currentPrimaryLoad(lease?.primaryLoad, holder, lease?.leaseDurationSeconds, now);
+  const lag = syncLagSeconds(lease, synced, load, now);
   const failsafe = lease?.failsafe;
   const staleAfterMs = 2 * (lease?.leaseDurationSeconds ?? 15) * 1000;
-  const sessions = podSessions ?? lease?.activeSessions;
+  const sessions = podSessions ?? load?.sessions ?? lease?.activeSessions;
   return {
     id,
     ...(primary ? { primary: primary.name } : {}),

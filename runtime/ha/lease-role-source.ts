@@ -4,6 +4,7 @@
 import {
   HOLDER_HTTP_URL_ANNOTATION,
   HOLDER_SYNC_ADDRESS_ANNOTATION,
+  PRIMARY_LOAD_ANNOTATION,
 } from './leader-election/lease-record.ts';
 import type { LeaderElector, LeadershipState } from './leader-election/leader-elector.ts';
 import type { RoleSource, RoleState } from './role-source.ts';
@@ -39,6 +40,20 @@ export function holderAnnotations(httpUrl: string | undefined, syncAddress: stri
   if (httpUrl) annotations[HOLDER_HTTP_URL_ANNOTATION] = httpUrl;
   if (syncAddress) annotations[HOLDER_SYNC_ADDRESS_ANNOTATION] = syncAddress;
   return annotations;
+}
+
+/** What a holder reports of its load (operator/api/pod-contract.ts PrimaryLoadSchema). */
+export interface PrimaryLoadFigures {
+  /** The identity writing it: readers ignore a report that does not name the Lease's holder. */
+  primary: string;
+  sessions: number;
+  syncLagMs: number;
+}
+
+/** The primary-load annotation for figures taken at `at`. */
+export function primaryLoadAnnotation(figures: PrimaryLoadFigures, at: Date): Record<string, string> {
+  const load = { primary: figures.primary, sessions: figures.sessions, syncLagMs: Math.round(figures.syncLagMs), at: at.toISOString() };
+  return { [PRIMARY_LOAD_ANNOTATION]: JSON.stringify(load) };
 }
 
 export class LeaseRoleSource implements RoleSource {

@@ -23,7 +23,7 @@ import {
   SYNC_STATE_ANNOTATION,
 } from './leader-election/lease-record.ts';
 import type { LeaseLock } from './leader-election/lease-lock.ts';
-import { holderAnnotations, LeaseRoleSource } from './lease-role-source.ts';
+import { holderAnnotations, LeaseRoleSource, primaryLoadAnnotation } from './lease-role-source.ts';
 import { loadSyncKey, parseSyncKey } from './sync/sync-key.ts';
 import { SyncClient } from './sync/sync-client.ts';
 import { SyncServer } from './sync/sync-server.ts';
@@ -169,16 +169,27 @@ export async function prepareHighAvailability(
     syncAddress,
     identity,
     attach(host, httpUrl) {
-      // Backups redirect (307) to this process's own URL.
-      elector.setAnnotations(holderAnnotations(httpUrl, syncAddress));
+      // Backups redirect (307) to this process's own URL. The load report rides along with
+      // every renewal (no write of its own); it is in the set from the start, so the write
+      // that acquires the Lease replaces the previous holder's report with this process's,
+      // and a release removes it with the other holder keys.
+      const publishHolderAnnotations = () => elector.setAnnotations({
+        ...holderAnnotations(httpUrl, syncAddress),
+        ...primaryLoadAnnotation({ primary: identity, sessions: host.size, syncLagMs: syncServer.syncLagMs() }, new Date()),
+      });
+      publishHolderAnnotations();
       ha = new HighAvailability({ config, host, roles, store, syncServer, syncClient, logger: haLog, recoveryErrors: metrics.recoveryErrors });
       ha.start();
       crash.start();
       failsafe.start();
       const contract = new PodContract({ lock, roles, syncClient, host, identity, holdOffMs: config['lease-duration'], log: haLog });
-      unsubscribers.push(roles.subscribe(() => contract.onLeaseChange(elector.state().observed?.annotations ?? {})));
+      unsubscribers.push(roles.subscribe(() => {
+        publishHolderAnnotations();
+        contract.onLeaseChange(elector.state().observed?.annotations ?? {});
+      }));
       unsubscribers.push(syncClient.subscribe({ onSnapshot: () => contract.reportSyncState() }));
       timers.push(setInterval(() => {
+        publishHolderAnnotations();
         contract.reportSyncState();
         contract.onLeaseChange(elector.state().observed?.annotations ?? {});
       }, config['lease-retry-period']));

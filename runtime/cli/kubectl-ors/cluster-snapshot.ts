@@ -5,8 +5,8 @@ import type { KubernetesObject, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { KubeApiError, type KubeClient } from '../../../operator/controller/kube-client.ts';
 import { GROUP, PLURAL, VERSION, type Condition, type NodeStatus } from '../../../operator/api/ors-cluster.ts';
 import {
-  DRAIN_ANNOTATION, FAILSAFE_ANNOTATION, LABEL_CLUSTER, LABEL_NODE, SWITCHOVER_REQUEST_ANNOTATION, SYNC_STATE_ANNOTATION, parseFailsafeState, parseSyncState,
-  type FailsafeState, type SyncState,
+  DRAIN_ANNOTATION, FAILSAFE_ANNOTATION, LABEL_CLUSTER, LABEL_NODE, PRIMARY_LOAD_ANNOTATION, SWITCHOVER_REQUEST_ANNOTATION, SYNC_STATE_ANNOTATION,
+  parseFailsafeState, parsePrimaryLoad, parseSyncState, type FailsafeState, type PrimaryLoad, type SyncState,
 } from '../../../operator/api/pod-contract.ts';
 import { runtimeFigures, type RuntimeFigures } from './runtime-metrics-text.ts';
 
@@ -29,6 +29,9 @@ export interface LeaseSnapshot {
   failsafe?: FailsafeState;
   /** Set while the node is drained (ors.dev/drain on the Lease): its primary takes no new sessions. */
   drainSince?: string;
+  leaseDurationSeconds?: number;
+  /** The holder's last load report on the Lease (judge it with currentPrimaryLoad). */
+  primaryLoad?: PrimaryLoad;
 }
 
 export interface EventSnapshot {
@@ -135,6 +138,7 @@ export function leaseSnapshot(lease: V1Lease, node: number): LeaseSnapshot {
   const annotations = lease.metadata?.annotations ?? {};
   const syncState = parseSyncState(annotations[SYNC_STATE_ANNOTATION]);
   const failsafe = parseFailsafeState(annotations[FAILSAFE_ANNOTATION]);
+  const primaryLoad = parsePrimaryLoad(annotations[PRIMARY_LOAD_ANNOTATION]);
   return {
     node,
     name: lease.metadata!.name!,
@@ -143,6 +147,8 @@ export function leaseSnapshot(lease: V1Lease, node: number): LeaseSnapshot {
     ...(syncState ? { syncState } : {}),
     ...(failsafe ? { failsafe } : {}),
     ...(annotations[DRAIN_ANNOTATION] ? { drainSince: annotations[DRAIN_ANNOTATION] } : {}),
+    ...(lease.spec?.leaseDurationSeconds ? { leaseDurationSeconds: lease.spec.leaseDurationSeconds } : {}),
+    ...(primaryLoad ? { primaryLoad } : {}),
   };
 }
 

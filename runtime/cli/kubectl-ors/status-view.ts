@@ -1,5 +1,6 @@
 // `kubectl ors status`: one cluster's nodes (primary, backup, synced, sync lag, sessions,
 // failsafe, last switchover), its conditions and its recent events. Pure: snapshot -> text.
+import { currentPrimaryLoad, type PrimaryLoad } from '../../../operator/api/pod-contract.ts';
 import type { ClusterSnapshot, PodSnapshot } from './cluster-snapshot.ts';
 import { age, painter, table, type Paint } from './text-table.ts';
 
@@ -11,16 +12,22 @@ export interface StatusViewOptions {
 
 const yesNo = (value: boolean, paint: Paint) => (value ? paint('yes', 'green') : paint('no', 'red'));
 
-function sessionsOf(pod: PodSnapshot | undefined): string {
+/** From the primary's /metrics; when those cannot be read, from its current load report on the Lease (marked so). */
+function sessionsOf(pod: PodSnapshot | undefined, load: PrimaryLoad | undefined): string {
   if (!pod) return '-';
-  return 'error' in pod.figures ? `? (${pod.figures.error})` : String(pod.figures.activeSessions ?? '-');
+  if (!('error' in pod.figures)) return String(pod.figures.activeSessions ?? '-');
+  return load ? `${load.sessions} (lease)` : `? (${pod.figures.error})`;
 }
 
-function syncLagOf(pods: readonly (PodSnapshot | undefined)[]): string {
+/**
+ * The primary measures the lag (a backup's gauge is 0), so its /metrics come first; when no
+ * pod's can be read, the primary's current load report on the Lease (marked so).
+ */
+function syncLagOf(pods: readonly (PodSnapshot | undefined)[], load: PrimaryLoad | undefined): string {
   for (const pod of pods) {
     if (pod && !('error' in pod.figures) && pod.figures.syncLagSeconds !== undefined) return `${(pod.figures.syncLagSeconds * 1000).toFixed(1)}ms`;
   }
-  return '-';
+  return load ? `${load.syncLagMs.toFixed(1)}ms (lease)` : '-';
 }
 
 export function renderStatus(snapshot: ClusterSnapshot, options: StatusViewOptions): string {
@@ -46,6 +53,7 @@ export function renderStatus(snapshot: ClusterSnapshot, options: StatusViewOptio
     const backupName = status?.backup ?? snapshot.pods.find((p) => p.node === id && p.name !== primaryName)?.name;
     const primary = primaryName ? podByName.get(primaryName) : undefined;
     const backup = backupName ? podByName.get(backupName) : undefined;
+    const load = currentPrimaryLoad(lease?.primaryLoad, lease?.holder, lease?.leaseDurationSeconds, new Date(snapshot.at));
     const failsafe = status?.failsafe?.active ? paint('ACTIVE', 'red') : status?.failsafe?.until ? `ended ${age(status.failsafe.until, snapshot.at)} ago` : '-';
     rows.push([
       `${id}${status?.draining ? ' (removing)' : lease?.drainSince ? ' (drained)' : ''}`,
@@ -53,8 +61,8 @@ export function renderStatus(snapshot: ClusterSnapshot, options: StatusViewOptio
       yesNo(status?.ready ?? primary?.ready ?? false, paint),
       backupName ?? paint('none', 'red'),
       yesNo(status?.synced ?? lease?.syncState?.synced ?? false, paint),
-      syncLagOf([backup, primary]),
-      sessionsOf(primary),
+      syncLagOf([primary, backup], load),
+      sessionsOf(primary, load),
       failsafe,
       status?.lastSwitchover ? `${age(status.lastSwitchover, snapshot.at)} ago` : '-',
       lease ? String(lease.transitions) : '-',

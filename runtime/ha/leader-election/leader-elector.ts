@@ -19,7 +19,7 @@ import {
   type Observation,
 } from './election-decision.ts';
 import { LeaseConflictError, type LeaseLock } from './lease-lock.ts';
-import type { LeaseRecord, VersionedLeaseRecord } from './lease-record.ts';
+import { PRIMARY_LOAD_ANNOTATION, type LeaseRecord, type VersionedLeaseRecord } from './lease-record.ts';
 
 export interface LeadershipState {
   leading: boolean;
@@ -398,7 +398,10 @@ export class LeaderElector {
 
   private emit(): void {
     const state = this.state();
-    const key = JSON.stringify([state.leading, state.epoch, state.observed?.holderIdentity, state.observed?.annotations, state.observedHolderValid, state.failsafe]);
+    // The primary's load report changes with nearly every renewal: listeners (role changes,
+    // the pod contract) have nothing to do about it, and state() reads it when asked.
+    const annotations = state.observed && Object.fromEntries(Object.entries(state.observed.annotations).filter(([k]) => k !== PRIMARY_LOAD_ANNOTATION));
+    const key = JSON.stringify([state.leading, state.epoch, state.observed?.holderIdentity, annotations, state.observedHolderValid, state.failsafe]);
     if (key === this.lastEmitted) return;
     this.lastEmitted = key;
     for (const listener of this.listeners) listener(state);

@@ -36,5 +36,7 @@ export const SYNC_STATE_ANNOTATION = 'ors.dev/sync-state';
 export const STEP_DOWN_ANNOTATION = 'ors.dev/step-down';
 export const DRAIN_ANNOTATION = 'ors.dev/drain';
 export const ACTIVE_SESSIONS_ANNOTATION = 'ors.dev/active-sessions';
+/** The primary's live sessions and sync lag (JSON: primary, sessions, syncLagMs, at), refreshed with every renewal. */
+export const PRIMARY_LOAD_ANNOTATION = 'ors.dev/primary-load';
 /** Failsafe state of the node for the operator (JSON: primary, active, since/until or at, confirmedBy). */
 export const FAILSAFE_ANNOTATION = 'ors.dev/failsafe';

@@ -116,6 +116,26 @@ describe('operator status page on a real control plane', () => {
     process.stdout.write(`operator status page screenshot: ${shot}\n`);
   });
 
+  it('shows a primary\'s sessions and real sync lag from its load report on the Lease, outside a drain', async () => {
+    player!.primaryLoad = () => ({ sessions: 1, syncLagMs: 12 });
+    for (const operator of operators.slice(0, 2)) {
+      const node = await waitFor(`${operator.identity}'s page with node 0's load`, async () => {
+        const n = (await page(operator)).clusters.find((c) => c.name === NAME)?.nodes[0];
+        return n?.sessions === 1 && n.synced ? n : undefined;
+      }, 30_000);
+      expect(node).toMatchObject({ primary: `${NAME}-node-0-1`, draining: false, sessions: 1, syncLagSeconds: 0.012 });
+    }
+    const tab = await chromium!.newPage();
+    await tab.navigate(`http://127.0.0.1:${operators[0]!.port}/status`);
+    await tab.waitForText((t) => t.includes('0.012 s'), 'the primary\'s sync lag on the page');
+    const cluster = `[data-cluster="${namespace}/${NAME}"]`;
+    expect(await tab.evaluate<string>(`document.querySelector('${cluster} tr[data-node="0"] td.sessions')?.textContent`)).toBe('1');
+    expect(await tab.evaluate<string[]>(`[...document.querySelectorAll('${cluster} h2 .badge')].map((b) => b.textContent)`)).toContain('1 session');
+    const shot = await tab.screenshot(path.join(await screenshotDir('ors-operator-status-page-'), 'operator-primary-load.png'));
+    tab.close();
+    process.stdout.write(`operator status page screenshot: ${shot}\n`);
+  });
+
   it('--metrics-auth kubernetes: /metrics and the page ask for a token the API server accepts and lets get the path; probes stay open', async () => {
     const guarded = await startOperator({ kubeconfig: operatorConfig, namespace, identity: 'page-guarded', extraArgs: ['--metrics-auth', 'kubernetes'] });
     operators.push(guarded);

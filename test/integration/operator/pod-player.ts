@@ -2,10 +2,11 @@
 // kubelet): it watches (by polling) the pods and Leases of an OrsCluster and follows
 // the pod contract (operator/api/pod-contract.md): a recreated backup reports synced a
 // little later; a primary asked to step down hands the Lease to its backup; the new
-// primary is Ready, the old one not. Everything it sees and does goes into `journal`.
+// primary is Ready, the old one not; when asked, each holder reports its load as a runtime
+// primary does with its renewals. Everything it sees and does goes into `journal`.
 import type { V1Lease, V1Pod } from '@kubernetes/client-node';
 import type { KubeClient } from '../../../operator/controller/kube-client.ts';
-import { STEP_DOWN_ANNOTATION, DRAIN_ANNOTATION, ACTIVE_SESSIONS_ANNOTATION, parseSyncState, SYNC_STATE_ANNOTATION } from '../../../operator/api/pod-contract.ts';
+import { STEP_DOWN_ANNOTATION, DRAIN_ANNOTATION, ACTIVE_SESSIONS_ANNOTATION, parseSyncState, PRIMARY_LOAD_ANNOTATION, SYNC_STATE_ANNOTATION } from '../../../operator/api/pod-contract.ts';
 import { setLeaseHolder, setPodReady, setSyncState } from './operator-harness.ts';
 
 export class PodPlayer {
@@ -20,6 +21,9 @@ export class PodPlayer {
   private readonly nodes: () => number;
   /** Delay before a recreated backup reports synced. */
   syncDelayMs = 800;
+  /** When set, each node's holder keeps ors.dev/primary-load up to date with these figures (refreshed every second, as renewals do). */
+  primaryLoad: ((node: number) => { sessions: number; syncLagMs: number } | undefined) | undefined;
+  private readonly loadReported = new Map<number, { key: string; at: number }>();
 
   constructor(client: KubeClient, namespace: string, cluster: string, nodes: () => number) {
     this.client = client;
@@ -108,6 +112,7 @@ export class PodPlayer {
         await setSyncState(this.client, this.namespace, lease.metadata!.name!, holder!, other.metadata!.name!, false);
         this.pendingSync.set(node, Date.now() + this.syncDelayMs);
       }
+      await this.reportLoad(node, lease);
       if (annotations[DRAIN_ANNOTATION] && annotations[ACTIVE_SESSIONS_ANNOTATION] === undefined) {
         this.journal.push(`drain node ${node}`);
         await this.client.mergePatch(`/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases/${lease.metadata!.name}`, {
@@ -115,5 +120,18 @@ export class PodPlayer {
         }, 'test-pods');
       }
     }
+  }
+
+  private async reportLoad(node: number, lease: V1Lease): Promise<void> {
+    const holder = lease.spec?.holderIdentity;
+    const figures = holder ? this.primaryLoad?.(node) : undefined;
+    if (!holder || !figures) return;
+    const key = JSON.stringify([holder, figures]);
+    const last = this.loadReported.get(node);
+    if (last?.key === key && Date.now() - last.at < 1000) return;
+    this.loadReported.set(node, { key, at: Date.now() });
+    await this.client.mergePatch(`/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases/${lease.metadata!.name}`, {
+      metadata: { annotations: { [PRIMARY_LOAD_ANNOTATION]: JSON.stringify({ primary: holder, ...figures, at: new Date().toISOString() }) } },
+    }, 'test-pods');
   }
 }

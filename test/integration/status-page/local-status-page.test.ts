@@ -46,7 +46,8 @@ describe('ors local status page in Chromium', () => {
     chromium = await startChromium(dir);
     const page = await chromium.newPage();
     await page.navigate(statusUrl!);
-    await page.waitForText((t) => t.includes('node 1') && t.includes('2/2 nodes ready') && t.includes('1 sessions'), 'the healthy cluster on the page');
+    await page.waitForText((t) => t.includes('node 1') && t.includes('2/2 nodes ready') && t.includes('1 session'), 'the healthy cluster on the page');
+    expect(await page.evaluate<string[]>(`[...document.querySelectorAll('section.cluster h2 .badge')].map((b) => b.textContent)`)).toContain('1 session');
     expect(await page.evaluate<string>(primaryCell(0))).toBe('node-0-a');
     expect(await page.evaluate<string>(primaryCell(1))).toBe('node-1-a');
     expect(await page.evaluate<string>(`document.querySelector('tr[data-node="0"] td.backup')?.textContent`)).toBe('node-0-b');

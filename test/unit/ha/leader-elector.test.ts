@@ -274,4 +274,25 @@ describe('LeaderElector', () => {
     expect(b.promiseNotToAcquire('a', timings.leaseDurationMs)).toBe(false);
     await b.stop();
   });
+
+  it('publishes a changing load report with its renewals without telling listeners; other annotations still do', async () => {
+    const lock = new MemoryLeaseLock();
+    const a = new LeaderElector({ lock, identity: 'a', timings, random: () => 0 });
+    const changes: unknown[] = [];
+    a.onChange((s) => changes.push(s.observed?.annotations));
+    a.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(a.isLeader()).toBe(true);
+    const heard = changes.length;
+    for (let n = 1; n <= 3; n++) {
+      a.setAnnotations({ 'ors.dev/http-url': 'http://a', 'ors.dev/primary-load': JSON.stringify({ primary: 'a', sessions: n }) });
+      await vi.advanceTimersByTimeAsync(timings.retryPeriodMs);
+      expect(JSON.parse(lock.current!.record.annotations['ors.dev/primary-load']!)).toEqual({ primary: 'a', sessions: n });
+      expect(a.state().observed?.annotations['ors.dev/primary-load']).toBe(lock.current!.record.annotations['ors.dev/primary-load']);
+    }
+    // The first renewal added http-url (a change); the load's own changes told nobody.
+    expect(changes.length).toBe(heard + 1);
+    await a.stop();
+    expect(lock.current!.record.annotations).toEqual({}); // released with the holder's other keys
+  });
 });

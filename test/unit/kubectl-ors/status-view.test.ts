@@ -40,4 +40,21 @@ describe('kubectl ors status view', () => {
     expect(renderStatus(snapshot, { colour: false })).toMatch(/^0 +none +no +none +no/m);
     expect(renderStatus({ ...snapshot, nodes: [] }, { colour: false })).toContain('(no nodes reported yet)');
   });
+
+  it('falls back to the primary\'s current load report on the Lease when its /metrics cannot be read', () => {
+    const base = twoNodeSnapshot();
+    const report = (primary: string, at: string) => ({ primary, sessions: 6, syncLagMs: 1.5, at });
+    const withLoad = (primaryLoad: ReturnType<typeof report>) => ({
+      ...base,
+      pods: base.pods.map((p) => (p.node === 1 ? { ...p, figures: { error: '502 BadGateway' } } : p)),
+      leases: base.leases.map((l) => (l.node === 1 ? { ...l, leaseDurationSeconds: 15, primaryLoad } : l)),
+    });
+    const row = (text: string) => text.split('\n').find((l) => l.startsWith('1 '))!.split(/\s{2,}/);
+    const fresh = row(renderStatus(withLoad(report('cc-node-1-0', new Date(Date.parse(base.at) - 5_000).toISOString())), { colour: false }));
+    expect(fresh.slice(5, 7)).toEqual(['1.5ms (lease)', '6 (lease)']);
+    const stale = row(renderStatus(withLoad(report('cc-node-1-0', new Date(Date.parse(base.at) - 60_000).toISOString())), { colour: false }));
+    expect(stale.slice(5, 7)).toEqual(['-', '? (502 BadGateway)']);
+    const otherHolder = row(renderStatus(withLoad(report('cc-node-1-1', base.at)), { colour: false }));
+    expect(otherHolder.slice(5, 7)).toEqual(['-', '? (502 BadGateway)']);
+  });
 });

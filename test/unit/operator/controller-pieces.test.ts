@@ -96,6 +96,15 @@ describe('observed state from API objects', () => {
     expect([...state.cordonedKubeNodes]).toEqual(['k1']);
   });
 
+  it('reads the primary\'s load report; a malformed one is absent', () => {
+    const report = { primary: 'demo-node-0-0', sessions: 3, syncLagMs: 12, at: '2026-01-01T00:00:00.000Z' };
+    const observed = (value: string) => observeCluster('demo', { pods: [], statefulSets: [], kubeNodes: [], leases: [{ metadata: { name: 'demo-node-0', annotations: { 'ors.dev/primary-load': value } }, spec: {} }] as V1Lease[] }).leases[0]!;
+    expect(observed(JSON.stringify(report)).primaryLoad).toEqual(report);
+    for (const bad of ['{nope', JSON.stringify({ ...report, sessions: 1.5 }), JSON.stringify({ ...report, primary: '' }), JSON.stringify({ ...report, syncLagMs: -1 })]) {
+      expect(observed(bad).primaryLoad, bad).toBeUndefined();
+    }
+  });
+
   it('treats a malformed sync-state annotation as not synced', () => {
     const state = observeCluster('demo', { pods: [], statefulSets: [], kubeNodes: [], leases: [{ metadata: { name: 'demo-node-0', annotations: { 'ors.dev/sync-state': '{nope' } }, spec: {} }] as V1Lease[] });
     expect(state.leases[0]!.syncState).toBeUndefined();
@@ -151,6 +160,12 @@ describe('which watch events matter', () => {
     expect(relevant(lease('a', 't1'), lease('b', 't2'))).toBe(true);
     expect(relevant(lease('a', 't1'), lease('a', 't2', { 'ors.dev/sync-state': '{}' }))).toBe(true);
     expect(relevant(lease('a', 't1'), lease('a', 't2', { 'other/annotation': 'x' }))).toBe(false);
+  });
+  it('ignores the primary\'s load report, which changes with its renewals', () => {
+    const load = (sessions: number, at: string) => ({ 'ors.dev/primary-load': JSON.stringify({ primary: 'a', sessions, syncLagMs: 0, at }), 'ors.dev/sync-state': '{}' });
+    expect(relevant(lease('a', 't1', load(1, 't1')), lease('a', 't2', load(5, 't2')))).toBe(false);
+    expect(relevant(lease('a', 't1'), lease('a', 't2', { 'ors.dev/primary-load': '{}' }))).toBe(false);
+    expect(relevant(lease('a', 't1', load(1, 't1')), lease('b', 't2', load(1, 't1')))).toBe(true);
   });
   it('passes Kubernetes node changes only when cordoning changes', () => {
     const nodeRelevant = WATCHED_KINDS.find((k) => k.kind === 'Node')!.relevant!;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as operatorSide from '../../../operator/api/pod-contract.ts';
 import * as podSide from '../../../runtime/ha/leader-election/lease-record.ts';
+import { primaryLoadAnnotation } from '../../../runtime/ha/lease-role-source.ts';
 import { withPodEnvironment } from '../../../runtime/ha/pod-environment.ts';
 import { optionsFromEnv, resolveConfig } from '../../../runtime/config/load-config.ts';
 import { parseOrsCluster } from '../../../operator/api/parse-ors-cluster.ts';
@@ -15,6 +16,17 @@ describe('operator <-> pod contract', () => {
     expect(podSide.DRAIN_ANNOTATION).toBe(operatorSide.DRAIN_ANNOTATION);
     expect(podSide.ACTIVE_SESSIONS_ANNOTATION).toBe(operatorSide.ACTIVE_SESSIONS_ANNOTATION);
     expect(podSide.FAILSAFE_ANNOTATION).toBe(operatorSide.FAILSAFE_ANNOTATION);
+    expect(podSide.PRIMARY_LOAD_ANNOTATION).toBe(operatorSide.PRIMARY_LOAD_ANNOTATION);
+  });
+
+  it('the load report the runtime publishes is what the operator reads as current', () => {
+    const at = new Date('2026-01-01T00:00:00Z');
+    const annotation = primaryLoadAnnotation({ primary: 'demo-node-0-1', sessions: 5, syncLagMs: 3.6 }, at);
+    const load = operatorSide.parsePrimaryLoad(annotation[operatorSide.PRIMARY_LOAD_ANNOTATION]);
+    expect(load).toEqual({ primary: 'demo-node-0-1', sessions: 5, syncLagMs: 4, at: at.toISOString() });
+    expect(operatorSide.currentPrimaryLoad(load, 'demo-node-0-1', 15, new Date(at.getTime() + 29_000))).toEqual(load);
+    expect(operatorSide.currentPrimaryLoad(load, 'demo-node-0-1', 15, new Date(at.getTime() + 30_000))).toBeUndefined();
+    expect(operatorSide.currentPrimaryLoad(load, 'demo-node-0-0', 15, at)).toBeUndefined();
   });
 
   it('the environment the operator gives a pod turns into the runtime\'s Lease election settings', () => {

@@ -79,4 +79,47 @@ describe('status page model', () => {
     expect(build(ago(5)).clusters[0]!.nodes[0]!.failsafe).toBe(true);
     expect(build(ago(300)).clusters[0]!.nodes[0]!.failsafe).toBe(false);
   });
+
+  describe('the primary\'s load report on the Lease (Kubernetes, outside a drain)', () => {
+    const load = (primary: string, sessions: number, syncLagMs: number, at: string) =>
+      ({ 'ors.dev/primary-load': JSON.stringify({ primary, sessions, syncLagMs, at }) });
+    const node = (annotations: Record<string, string>, podSessions?: Map<string, number>) => buildStatusPage({
+      source: 'kubernetes', clusters: [orsCluster('c', 1)], pods: [pod('c', 0, 0, true), pod('c', 0, 1, false)],
+      leases: [lease('c', 0, 'c-node-0-0', 1, annotations)], events: [], now: NOW, ...(podSessions ? { podSessions } : {}),
+    }).clusters[0]!;
+    const synced = syncState('c-node-0-1', 'c-node-0-0', true, ago(50));
+
+    it('a fresh report by the holder gives the sessions and, while synced, the real sync lag', () => {
+      const c = node({ ...synced, ...load('c-node-0-0', 4, 37, ago(2)) });
+      expect(c.nodes[0]).toMatchObject({ synced: true, syncLagSeconds: 0.037, sessions: 4 });
+      expect(c.sessions).toBe(4);
+    });
+
+    it('a stale report, or one by another pod (the previous holder), is not shown as current', () => {
+      // 2 x the lease duration (15 s) is the limit.
+      for (const annotations of [load('c-node-0-0', 4, 37, ago(31)), load('c-node-0-1', 4, 37, ago(1))]) {
+        const c = node({ ...synced, ...annotations });
+        expect(c.nodes[0]!.sessions).toBeUndefined();
+        expect(c.nodes[0]!.syncLagSeconds).toBe(0);
+      }
+      expect(node({ ...synced, ...load('c-node-0-0', 4, 37, ago(29)) }).nodes[0]!.sessions).toBe(4);
+    });
+
+    it('not synced: the time out of sync, not the primary\'s lag to nobody', () => {
+      const c = node({ ...syncState('c-node-0-1', 'c-node-0-0', false, ago(12)), ...load('c-node-0-0', 2, 0, ago(1)) });
+      expect(c.nodes[0]).toMatchObject({ synced: false, syncLagSeconds: 12, sessions: 2 });
+    });
+
+    it('a count asked of the pod comes first; the report comes before the drain count', () => {
+      expect(node(load('c-node-0-0', 4, 0, ago(1)), new Map([['ns/c-node-0-0', 6]])).nodes[0]!.sessions).toBe(6);
+      expect(node({ ...load('c-node-0-0', 4, 0, ago(1)), 'ors.dev/drain': ago(5), 'ors.dev/active-sessions': '9' }).nodes[0]!.sessions).toBe(4);
+      expect(node({ ...load('c-node-0-0', 4, 0, ago(60)), 'ors.dev/drain': ago(5), 'ors.dev/active-sessions': '9' }).nodes[0]!.sessions).toBe(9);
+    });
+
+    it('a malformed report is absent', () => {
+      for (const value of ['{nope', '{"primary":"c-node-0-0","sessions":-1,"syncLagMs":0,"at":"x"}', '{"primary":"c-node-0-0"}']) {
+        expect(node({ 'ors.dev/primary-load': value }).nodes[0]!.sessions).toBeUndefined();
+      }
+    });
+  });
 });
