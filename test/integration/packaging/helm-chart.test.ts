@@ -133,7 +133,7 @@ describe('helm template', () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(container.args).toEqual(expect.arrayContaining(['operator', '--lease-name=ors-ors-operator', '--lease-namespace=$(POD_NAMESPACE)', '--identity=$(POD_NAME)']));
     expect(container.args.some((a) => a.startsWith('--watch-namespace'))).toBe(false);
-    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '192Mi' }, limits: { memory: '320Mi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '192Mi' }, limits: { memory: '384Mi' } });
 
     const binding = find(objects, 'ClusterRoleBinding') as ManifestObject & { roleRef: { name: string }; subjects: { name: string; namespace: string }[] };
     expect(binding.roleRef.name).toBe(find(objects, 'ClusterRole').metadata.name);
