@@ -20,6 +20,19 @@ describe('frame codec', () => {
     }
   });
 
+  it('reassembles a frame of megabytes from 64 KiB reads, with the next frame in the last read', () => {
+    const big = { snapshot: 'x'.repeat(3 * 1024 * 1024), note: 'ü' };
+    const bytes = Buffer.concat([encodeFrame(big), encodeFrame({ after: true })]);
+    const decoder = new FrameDecoder(4 * 1024 * 1024);
+    const frames: unknown[] = [];
+    for (let i = 0; i < bytes.length; i += 64 * 1024) {
+      const out = decoder.push(bytes.subarray(i, i + 64 * 1024));
+      expect(out.ok).toBe(true);
+      if (out.ok) frames.push(...out.frames);
+    }
+    expect(frames).toEqual([big, { after: true }]);
+  });
+
   it('fails for good on an oversized frame or non-JSON payload', () => {
     const big = new FrameDecoder(10);
     expect(big.push(encodeFrame('x'.repeat(20)))).toMatchObject({ ok: false, reason: expect.stringMatching(/exceeds/) });
