@@ -17,7 +17,9 @@ export function encodeFrameText(json: string): Buffer {
 export type DecodeOutcome = { ok: true; frames: unknown[] } | { ok: false; reason: string };
 
 export class FrameDecoder {
-  private buffered: Buffer = Buffer.alloc(0);
+  /** Bytes received and not decoded yet, as they came: joined only once a whole frame is there. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private failed: string | undefined;
   /** May be lowered (before authentication) or raised (after). */
   maxFrameBytes: number;
@@ -28,14 +30,22 @@ export class FrameDecoder {
 
   push(chunk: Buffer): DecodeOutcome {
     if (this.failed) return { ok: false, reason: this.failed };
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
     const frames: unknown[] = [];
-    while (this.buffered.length >= 4) {
-      const length = this.buffered.readUInt32BE(0);
+    while (this.pendingBytes >= 4) {
+      // A frame's bytes may span many chunks (a snapshot of megabytes arrives in 64 KiB
+      // reads): concatenating on every chunk copied it over and over.
+      if (this.pending[0]!.length < 4) this.join();
+      const length = this.pending[0]!.readUInt32BE(0);
       if (length > this.maxFrameBytes) return this.fail(`frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`);
-      if (this.buffered.length < 4 + length) break;
-      const payload = this.buffered.subarray(4, 4 + length);
-      this.buffered = this.buffered.subarray(4 + length);
+      if (this.pendingBytes < 4 + length) break;
+      if (this.pending[0]!.length < 4 + length) this.join();
+      const first = this.pending[0]!;
+      const payload = first.subarray(4, 4 + length);
+      if (first.length === 4 + length) this.pending.shift();
+      else this.pending[0] = first.subarray(4 + length);
+      this.pendingBytes -= 4 + length;
       try {
         frames.push(JSON.parse(payload.toString('utf8')));
       } catch {
@@ -45,9 +55,14 @@ export class FrameDecoder {
     return { ok: true, frames };
   }
 
+  private join(): void {
+    this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+  }
+
   private fail(reason: string): DecodeOutcome {
     this.failed = reason;
-    this.buffered = Buffer.alloc(0);
+    this.pending = [];
+    this.pendingBytes = 0;
     return { ok: false, reason };
   }
 }

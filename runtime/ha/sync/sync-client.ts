@@ -179,6 +179,8 @@ export class SyncClient {
     socket.on('data', (chunk: Buffer) => {
       const decoded = decoder.push(chunk);
       if (!decoded.ok) return drop(decoded.reason);
+      // Acks are cumulative: one for everything applied from this read, not one per frame.
+      let applied = false;
       for (const raw of decoded.frames) {
         if (socket.destroyed || this.socket !== socket) return;
         const parsed = parseFrame(raw);
@@ -230,8 +232,9 @@ export class SyncClient {
           for (const event of frame.events) applySyncEvent(this.replicaState, event);
           for (const listener of this.listeners) listener.onEvents?.(frame.events, frame.epoch);
         }
-        this.send(socket, { v: SYNC_PROTOCOL_VERSION, type: 'ack', seq: lastSeq });
+        applied = true;
       }
+      if (applied && this.socket === socket) this.send(socket, { v: SYNC_PROTOCOL_VERSION, type: 'ack', seq: lastSeq });
     });
   }
 

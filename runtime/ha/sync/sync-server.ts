@@ -118,7 +118,8 @@ export class SyncServer {
       connection.buffer.push(json);
       connection.bufferBytes += json.length;
       connection.oldestAt ??= this.options.now();
-      this.considerFlush(connection);
+      // A flush already due this tick sends this event too (split at backup-synch-max-buffer).
+      if (!connection.flushScheduled) this.considerFlush(connection);
     }
   }
 

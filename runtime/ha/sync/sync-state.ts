@@ -9,29 +9,50 @@ export interface SyncState {
   /** By sessionId, then treatmentId. */
   treatments: Map<string, Map<string, Treatment>>;
   interactionEvents: Map<string, InteractionEvent[]>;
+  /**
+   * How many of `sessions` belong to each interaction, kept with `sessions`: a termination
+   * asks whether its interaction is still in use, and scanning every session for that made
+   * a burst of terminations quadratic (5.6 s of sync lag for 40,000 of them).
+   */
+  sessionsPerInteraction: Map<string, number>;
 }
 
 export function emptySyncState(): SyncState {
-  return { sessions: new Map(), treatments: new Map(), interactionEvents: new Map() };
+  return { sessions: new Map(), treatments: new Map(), interactionEvents: new Map(), sessionsPerInteraction: new Map() };
 }
 
-/** Interactions still referenced by a live session keep their events; others are dropped. */
-function interactionInUse(state: SyncState, interactionId: string): boolean {
-  for (const session of state.sessions.values()) if (session.interactionId === interactionId) return true;
-  return false;
+function countSession(state: SyncState, interactionId: string | undefined, delta: 1 | -1): void {
+  if (interactionId === undefined) return;
+  const count = (state.sessionsPerInteraction.get(interactionId) ?? 0) + delta;
+  if (count > 0) state.sessionsPerInteraction.set(interactionId, count);
+  else state.sessionsPerInteraction.delete(interactionId);
+}
+
+/** Adds or replaces a session, keeping the count of sessions per interaction. */
+function putSession(state: SyncState, session: SyncedSession): void {
+  const previous = state.sessions.get(session.sessionId);
+  if (previous?.interactionId !== session.interactionId) {
+    countSession(state, previous?.interactionId, -1);
+    countSession(state, session.interactionId, 1);
+  }
+  state.sessions.set(session.sessionId, session);
 }
 
 export function applySyncEvent(state: SyncState, event: SyncEvent): void {
   switch (event.type) {
     case 'session-created':
-      state.sessions.set(event.session.sessionId, event.session);
+      putSession(state, event.session);
       break;
     case 'session-terminated': {
       const session = state.sessions.get(event.sessionId);
-      state.sessions.delete(event.sessionId);
+      if (session) {
+        state.sessions.delete(event.sessionId);
+        countSession(state, session.interactionId, -1);
+      }
       state.treatments.delete(event.sessionId);
+      // Interactions still referenced by a live session keep their events; others are dropped.
       const interactionId = event.interactionId ?? session?.interactionId;
-      if (interactionId && !interactionInUse(state, interactionId)) state.interactionEvents.delete(interactionId);
+      if (interactionId && !state.sessionsPerInteraction.has(interactionId)) state.interactionEvents.delete(interactionId);
       break;
     }
     case 'treatment-started': {
@@ -75,7 +96,7 @@ export function snapshotOf(state: SyncState): SyncSnapshot {
 
 export function stateFromSnapshot(snapshot: SyncSnapshot): SyncState {
   const state = emptySyncState();
-  for (const session of snapshot.sessions) state.sessions.set(session.sessionId, session);
+  for (const session of snapshot.sessions) putSession(state, session);
   for (const treatment of snapshot.treatments) applySyncEvent(state, { type: 'treatment-started', at: treatment.startedAt, treatment });
   for (const { interactionId, events } of snapshot.interactionEvents) state.interactionEvents.set(interactionId, [...events]);
   return state;

@@ -20,6 +20,19 @@ describe('frame codec', () => {
     }
   });
 
+  it('reassembles a frame of megabytes from 64 KiB reads, with the next frame in the last read', () => {
+    const big = { snapshot: 'x'.repeat(3 * 1024 * 1024), note: 'ü' };
+    const bytes = Buffer.concat([encodeFrame(big), encodeFrame({ after: true })]);
+    const decoder = new FrameDecoder(4 * 1024 * 1024);
+    const frames: unknown[] = [];
+    for (let i = 0; i < bytes.length; i += 64 * 1024) {
+      const out = decoder.push(bytes.subarray(i, i + 64 * 1024));
+      expect(out.ok).toBe(true);
+      if (out.ok) frames.push(...out.frames);
+    }
+    expect(frames).toEqual([big, { after: true }]);
+  });
+
   it('fails for good on an oversized frame or non-JSON payload', () => {
     const big = new FrameDecoder(10);
     expect(big.push(encodeFrame('x'.repeat(20)))).toMatchObject({ ok: false, reason: expect.stringMatching(/exceeds/) });
@@ -75,6 +88,33 @@ describe('sync state', () => {
     applySyncEvent(state, { type: 'session-terminated', at: 6, sessionId: 's1' });
     expect(state.sessions.size).toBe(0);
     expect(state.interactionEvents.size).toBe(0);
+  });
+
+  it('keeps an interaction\'s events while another of its sessions lives, also across a snapshot and a replaced session', () => {
+    const state = emptySyncState();
+    const created = (sessionId: string, interactionId?: string) =>
+      applySyncEvent(state, { type: 'session-created', at: 1, session: { sessionId, ...(interactionId ? { interactionId } : {}), src: 'a.scxml', createdAt: 1, persisted: false } });
+    created('s1', 'c1');
+    created('s2', 'c1');
+    created('s3', 'c2');
+    created('s3', 'c3'); // the same session again, now of another interaction
+    applySyncEvent(state, { type: 'interaction-event', at: 2, interactionId: 'c1', event: { name: 'interaction.added', at: 2 } });
+    applySyncEvent(state, { type: 'interaction-event', at: 2, interactionId: 'c2', event: { name: 'interaction.added', at: 2 } });
+    expect(state.sessionsPerInteraction).toEqual(new Map([['c1', 2], ['c3', 1]]));
+    const copy = stateFromSnapshot(JSON.parse(JSON.stringify(snapshotOf(state))));
+    expect(copy.sessionsPerInteraction).toEqual(state.sessionsPerInteraction);
+    for (const replica of [state, copy]) {
+      applySyncEvent(replica, { type: 'session-terminated', at: 3, sessionId: 's1' });
+      expect(replica.interactionEvents.has('c1')).toBe(true);
+      applySyncEvent(replica, { type: 'session-terminated', at: 4, sessionId: 's2' });
+      expect(replica.interactionEvents.has('c1')).toBe(false);
+      // c2 lost its only session when s3 moved to c3: its events go with the next termination naming it.
+      applySyncEvent(replica, { type: 'session-terminated', at: 5, sessionId: 'gone', interactionId: 'c2' });
+      expect(replica.interactionEvents.has('c2')).toBe(false);
+      applySyncEvent(replica, { type: 'session-terminated', at: 6, sessionId: 's3' });
+      expect(replica.sessionsPerInteraction.size).toBe(0);
+      expect(replica.sessions.size).toBe(0);
+    }
   });
 });
 
