@@ -11,6 +11,7 @@ import { StaticRoleSource } from './ha/static-role-source.ts';
 import type { HighAvailability } from './ha/high-availability.ts';
 import { withPodEnvironment } from './ha/pod-environment.ts';
 import { apiAccessFromConfig } from './http/api-access.ts';
+import { advertisedHttpUrl } from './http/advertised-url.ts';
 import { createApiServer } from './http/api-server.ts';
 import { openApiDocument } from './http/openapi.ts';
 import type { ApiContext } from './http/session-api.ts';
@@ -127,9 +128,10 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     });
   });
   const address = server.address() as AddressInfo;
-  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${access.tls ? 'https' : 'http'}://${hostPart}:${address.port}`;
-  const ha = prepared?.attach(host, url);
+  const scheme = access.tls ? 'https' : 'http';
+  const url = advertisedHttpUrl(scheme, address.address, address.port, undefined);
+  // What backups send clients to: this address, or the node's external-url when bound to every address.
+  const ha = prepared?.attach(host, advertisedHttpUrl(scheme, address.address, address.port, config['external-url']));
   if (ha) ctx.takeover = ha.takeoverGate(config['request-timeout']);
   // Every process (primary and backup) follows the telephony server; with HA, treatment
   // state goes to the backup over the sync port and HA restarts sessions on switchover.

@@ -8,6 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { ConfigError, envVarName, optionsFromEnv, readConfigFile, resolveConfig } from '../../../runtime/config/load-config.ts';
 import { newSessionId, parseSessionId } from '../../../runtime/sessions/session-id.ts';
+import { advertisedHttpUrl } from '../../../runtime/http/advertised-url.ts';
 import { routeForSession } from '../../../runtime/http/session-routing.ts';
 import { describeOption } from '../../../runtime/config/runtime-options.ts';
 
@@ -175,5 +176,15 @@ describe('session ids and routing', () => {
     expect(
       routeForSession({ role: 'backup', epoch: 1, primaryUrl: 'http://p' }, table, newSessionId('node-1', true), '/p'),
     ).toEqual({ kind: 'redirect', location: 'http://p/p', reason: 'backup' });
+  });
+});
+
+describe('advertisedHttpUrl', () => {
+  it('names the bound address, or the external-url when bound to every address', () => {
+    expect(advertisedHttpUrl('http', '127.0.0.1', 8080, 'http://front/')).toBe('http://127.0.0.1:8080');
+    expect(advertisedHttpUrl('https', '::1', 443, undefined)).toBe('https://[::1]:443');
+    expect(advertisedHttpUrl('http', '0.0.0.0', 8080, 'http://node-0.ors.example/')).toBe('http://node-0.ors.example');
+    expect(advertisedHttpUrl('http', '::', 8080, 'https://node-1.ors.example')).toBe('https://node-1.ors.example');
+    expect(advertisedHttpUrl('http', '0.0.0.0', 8080, undefined)).toBe('http://0.0.0.0:8080');
   });
 });
