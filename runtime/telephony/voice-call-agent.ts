@@ -142,12 +142,35 @@ export class VoiceCallAgent {
   }
 
   /**
+   * A session of this node claimed the call. The session may be here already: a backup's
+   * shadow of it (HA creates it from the sync, which can reach the backup before the
+   * server's call.session-attached does, or long before when the backup was cut off from
+   * the server and catches up with calls.list). It is bound now: else, restarted after a
+   * switchover, it would act for no call (its treatments and routing refused here).
+   */
+  private claimed(callId: string, sessionId: string): void {
+    this.claimedBy.set(sessionId, callId);
+    if (this.sessionByCall.get(callId) !== sessionId && this.o.sessions.isAlive(sessionId)) this.bind(callId, sessionId);
+  }
+
+  /** The call a session of this process acts for: the one it is bound to, else the one it claimed. */
+  private callOf(sessionId: string): string {
+    const bound = this.callBySession.get(sessionId);
+    if (bound) return bound;
+    const claimed = this.claimedBy.get(sessionId);
+    if (claimed && this.calls.get(claimed)?.released === false && this.o.sessions.isAlive(sessionId)) {
+      this.bind(claimed, sessionId);
+      return claimed;
+    }
+    throw new Error(`session ${sessionId} handles no call`);
+  }
+
+  /**
    * `<dialog:playsound>`: asks the telephony server to play a treatment on the session's
    * call; the end comes back as `dialog.playsound.done` (or `error.dialog.playsound`).
    */
   async applyTreatment(sessionId: string, treatment: Treatment): Promise<string> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     const treatmentId = this.treatments.newId(sessionId);
     this.treatments.started({ treatmentId, sessionId, callId, kind: treatment.kind, startedAt: Date.now(), durationMs: treatment.durationMs });
     try {
@@ -160,20 +183,17 @@ export class VoiceCallAgent {
   }
 
   async cancelTreatment(sessionId: string, treatmentId: string): Promise<void> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     await this.o.connection.request({ type: 'call.treatment.cancel', callId, treatmentId });
   }
 
   async routeCall(sessionId: string, target: string): Promise<void> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     await this.o.connection.request({ type: 'call.route', callId, target, sessionId });
   }
 
   async updateAttachedData(sessionId: string, set: Record<string, string | number | boolean | null>, remove: string[] = []): Promise<void> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     await this.o.connection.request({ type: 'call.attached-data.update', callId, set, remove });
   }
 
@@ -186,7 +206,7 @@ export class VoiceCallAgent {
     if (call === before) return;
     this.calls.set(event.callId, call);
 
-    if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimedBy.set(event.sessionId, event.callId);
+    if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimed(event.callId, event.sessionId);
     const sessionId = this.sessionByCall.get(event.callId);
     // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
     // replays on switchover. Treatment ends a backup sees are held (when the sync told
