@@ -84,6 +84,8 @@ export class VoiceCallAgent {
   private role: Role;
   /** Promoted, and HA has not finished recovering the node's sessions yet. */
   private awaitingRecovery = false;
+  /** When this process last became primary (the end of the failover window for held ends). */
+  private promotedAt: number | undefined;
   private recoveryWaitTimer: NodeJS.Timeout | undefined;
   /** Call events that arrived while awaiting the recovery, per call, in order. */
   private readonly deferredEvents = new Map<string, ExternalEventLike[]>();
@@ -241,6 +243,7 @@ export class VoiceCallAgent {
     if (role === this.role) return;
     const promoted = this.role === 'backup' && role === 'primary';
     this.role = role;
+    if (promoted) this.promotedAt = Date.now();
     this.o.connection.setRole(role);
     this.o.log.info({ role }, 'voice agent: role changed');
     if (!promoted && role !== 'primary') {
@@ -528,7 +531,8 @@ export class VoiceCallAgent {
 
   /** Treatments that ended while the session was not being fed here (failover) are told now. */
   private flushHeldTreatmentEnds(callId: string, sessionId: string): void {
-    for (const t of this.treatments.takeUndelivered(sessionId, Date.now(), this.o.unsyncedTreatmentEndWindowMs ?? 20_000)) {
+    const now = Date.now();
+    for (const t of this.treatments.takeUndelivered(sessionId, now, this.o.unsyncedTreatmentEndWindowMs ?? 20_000, this.promotedAt ?? now)) {
       const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
       if (mapped) this.o.sessions.deliver(sessionId, mapped);
     }
