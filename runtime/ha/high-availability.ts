@@ -101,6 +101,11 @@ export class HighAvailability {
    * session whose first snapshot was in flight).
    */
   private readonly writesInFlight = new Set<Promise<void>>();
+  /**
+   * Treatment ends told to persisted sessions, by session, not yet told to the backup: each
+   * goes out right after the session's next snapshot (see treatmentEnded).
+   */
+  private readonly endsAwaitingSnapshot = new Map<string, string[]>();
   /** The promotion under way: settles when its recovery is done (or abandoned). */
   private recovery: { epoch: number; done: Promise<void>; settle(): void } | undefined;
 
@@ -176,8 +181,34 @@ export class HighAvailability {
     this.publish({ type: 'treatment-started', at: Date.now(), treatment });
   }
 
+  /**
+   * The end of a persisted session's treatment reaches the backup only after the snapshot
+   * of the state it led to (the session's next stable point, which comes after the end
+   * was delivered: stable points wait for the session's queue to drain). Told before, a
+   * primary dying in between leaves the backup a session recovered from before the end
+   * and a ledger saying the end was delivered: the session waits for it forever (issue 22,
+   * a greeting that never ends, the call never routed).
+   */
   treatmentEnded(sessionId: string, treatmentId: string): void {
+    if (this.isPrimary() && this.liveSessions.get(sessionId)?.persisted) {
+      const ends = this.endsAwaitingSnapshot.get(sessionId) ?? [];
+      ends.push(treatmentId);
+      this.endsAwaitingSnapshot.set(sessionId, ends);
+      return;
+    }
+    this.publishTreatmentEnded(sessionId, treatmentId);
+  }
+
+  private publishTreatmentEnded(sessionId: string, treatmentId: string): void {
     this.publish({ type: 'treatment-ended', at: Date.now(), sessionId, treatmentId });
+  }
+
+  /** The session's state after these ends has been handed to the backup: the ends follow it. */
+  private publishEndsAwaitingSnapshot(sessionId: string): void {
+    const ends = this.endsAwaitingSnapshot.get(sessionId);
+    if (!ends) return;
+    this.endsAwaitingSnapshot.delete(sessionId);
+    for (const treatmentId of ends) this.publishTreatmentEnded(sessionId, treatmentId);
   }
 
   private isPrimary(): boolean {
@@ -220,6 +251,7 @@ export class HighAvailability {
       // the next promotion would take them for ready and start sessions that are gone.
       this.shadows.clear();
       this.liveSessions.clear();
+      this.endsAwaitingSnapshot.clear();
       for (const timer of this.treatmentTimers) clearTimeout(timer);
       this.treatmentTimers.clear();
     }
@@ -434,6 +466,8 @@ export class HighAvailability {
     if (HANDED_OVER.has(change.reason)) return;
     const session = this.liveSessions.get(change.sessionId);
     this.liveSessions.delete(change.sessionId);
+    // The backup forgets the session's treatments with it.
+    this.endsAwaitingSnapshot.delete(change.sessionId);
     this.publish({ type: 'session-terminated', at: Date.now(), sessionId: change.sessionId, interactionId: session?.interactionId });
     if (session?.persisted) {
       this.versions.delete(change.sessionId);
@@ -506,6 +540,7 @@ export class HighAvailability {
     const replicated = this.isPrimary()
       ? this.options.syncServer.publishConfirmed({ type: 'session-snapshot', at: Date.now(), sessionId, version, snapshot })
       : undefined;
+    this.publishEndsAwaitingSnapshot(sessionId);
     return firstDurable(stored, replicated, this.options.store.inProcess === true);
   }
 

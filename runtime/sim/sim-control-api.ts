@@ -26,6 +26,8 @@ const EnqueueSchema = z.object({
   data: AttachedDataSchema.default({}),
 });
 const InjectSchema = z.object({ raw: z.string() });
+/** `holdMs`: refuse the process's reconnections this long (it misses the events meanwhile). */
+const DropSchema = z.object({ holdMs: z.number().int().min(0).max(600_000).default(0) });
 
 class HttpError extends Error {
   readonly status: number;
@@ -72,7 +74,8 @@ export function simControlApi(sim: TelephonySimulator, routingPoints: readonly s
     if (method === 'GET' && first === 'pull-log' && !id) return [200, sim.pullLog];
     if (method === 'GET' && first === 'connections' && !id) return [200, sim.connectedProcesses()];
     if (method === 'POST' && first === 'connections' && id && action === 'drop') {
-      const dropped = sim.dropConnections(id);
+      const { holdMs } = parse(DropSchema, await readJson(req));
+      const dropped = sim.dropConnections(id, holdMs);
       if (dropped === 0) throw new HttpError(404, 'unknown-process', `no connection of process "${id}"`);
       return [200, { dropped }];
     }

@@ -73,6 +73,8 @@ export class TelephonySimulator {
   readonly pullLog: PullLogEntry[] = [];
   private nextCall = 1;
   private refusingConnections = false;
+  /** processId -> until when its hellos are refused (a telephony link down for a while). */
+  private readonly heldOff = new Map<string, number>();
   private expiryTimer?: NodeJS.Timeout;
   private httpHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -254,8 +256,13 @@ export class TelephonySimulator {
     }
   }
 
-  /** Cuts the connections of the processes with this id (they reconnect): completions in transit are lost. */
-  dropConnections(processId: string): number {
+  /**
+   * Cuts the connections of the processes with this id (they reconnect): completions in
+   * transit are lost. With `holdMs`, their reconnections are refused for that long, so
+   * they miss every event sent meanwhile and catch up with `calls.list` afterwards.
+   */
+  dropConnections(processId: string, holdMs = 0): number {
+    if (holdMs > 0) this.heldOff.set(processId, Date.now() + holdMs);
     let dropped = 0;
     for (const peer of this.peers) {
       if (peer.hello?.processId === processId) {
@@ -416,6 +423,12 @@ export class TelephonySimulator {
   }
 
   private welcome(peer: Peer, hello: Hello): void {
+    const heldOffUntil = this.heldOff.get(hello.processId);
+    if (heldOffUntil !== undefined && Date.now() < heldOffUntil) {
+      peer.socket.terminate();
+      return;
+    }
+    this.heldOff.delete(hello.processId);
     const version = negotiateVersion(hello.versions);
     if (version === undefined) {
       this.reject(peer, 'unsupported-version', `no common protocol version: offered ${hello.versions.join(', ')}, this server speaks 1`, undefined);

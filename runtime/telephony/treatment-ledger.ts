@@ -137,12 +137,15 @@ export class TreatmentLedger {
   /**
    * Ends to deliver now that `sessionId` is bound here: each is completed (see
    * `complete`) and removed from the ledger. An end the sync never told about is
-   * delivered only if it happened within `unsyncedWindowMs` of `now` (the failover
-   * window: an older one, the old primary was still alive to deliver itself).
+   * delivered only if it happened within `unsyncedWindowMs` before `promotedAt` (the
+   * failover window: an older one, the old primary was still alive to deliver itself).
+   * The window ends at the promotion, not now: however long the recovery takes after it,
+   * an end from the failover stays due (issue 22).
    */
-  takeUndelivered(sessionId: string, now = Date.now(), unsyncedWindowMs = Infinity): HeldEnd[] {
+  takeUndelivered(sessionId: string, now = Date.now(), unsyncedWindowMs = Infinity, promotedAt = now): HeldEnd[] {
     const mine = [...this.undelivered.values()].filter((r) => r.sessionId === sessionId);
-    const due = mine.filter((r) => (!r.unsynced || now - r.endedAt <= unsyncedWindowMs) && this.complete(r.treatmentId, sessionId, now));
+    const windowEnd = Math.min(now, promotedAt);
+    const due = mine.filter((r) => (!r.unsynced || windowEnd - r.endedAt <= unsyncedWindowMs) && this.complete(r.treatmentId, sessionId, now));
     for (const r of mine) this.undelivered.delete(r.treatmentId);
     return due;
   }

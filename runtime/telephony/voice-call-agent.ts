@@ -84,6 +84,8 @@ export class VoiceCallAgent {
   private role: Role;
   /** Promoted, and HA has not finished recovering the node's sessions yet. */
   private awaitingRecovery = false;
+  /** When this process last became primary (the end of the failover window for held ends). */
+  private promotedAt: number | undefined;
   private recoveryWaitTimer: NodeJS.Timeout | undefined;
   /** Call events that arrived while awaiting the recovery, per call, in order. */
   private readonly deferredEvents = new Map<string, ExternalEventLike[]>();
@@ -142,12 +144,35 @@ export class VoiceCallAgent {
   }
 
   /**
+   * A session of this node claimed the call. The session may be here already: a backup's
+   * shadow of it (HA creates it from the sync, which can reach the backup before the
+   * server's call.session-attached does, or long before when the backup was cut off from
+   * the server and catches up with calls.list). It is bound now: else, restarted after a
+   * switchover, it would act for no call (its treatments and routing refused here).
+   */
+  private claimed(callId: string, sessionId: string): void {
+    this.claimedBy.set(sessionId, callId);
+    if (this.sessionByCall.get(callId) !== sessionId && this.o.sessions.isAlive(sessionId)) this.bind(callId, sessionId);
+  }
+
+  /** The call a session of this process acts for: the one it is bound to, else the one it claimed. */
+  private callOf(sessionId: string): string {
+    const bound = this.callBySession.get(sessionId);
+    if (bound) return bound;
+    const claimed = this.claimedBy.get(sessionId);
+    if (claimed && this.calls.get(claimed)?.released === false && this.o.sessions.isAlive(sessionId)) {
+      this.bind(claimed, sessionId);
+      return claimed;
+    }
+    throw new Error(`session ${sessionId} handles no call`);
+  }
+
+  /**
    * `<dialog:playsound>`: asks the telephony server to play a treatment on the session's
    * call; the end comes back as `dialog.playsound.done` (or `error.dialog.playsound`).
    */
   async applyTreatment(sessionId: string, treatment: Treatment): Promise<string> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     const treatmentId = this.treatments.newId(sessionId);
     this.treatments.started({ treatmentId, sessionId, callId, kind: treatment.kind, startedAt: Date.now(), durationMs: treatment.durationMs });
     try {
@@ -160,20 +185,17 @@ export class VoiceCallAgent {
   }
 
   async cancelTreatment(sessionId: string, treatmentId: string): Promise<void> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     await this.o.connection.request({ type: 'call.treatment.cancel', callId, treatmentId });
   }
 
   async routeCall(sessionId: string, target: string): Promise<void> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     await this.o.connection.request({ type: 'call.route', callId, target, sessionId });
   }
 
   async updateAttachedData(sessionId: string, set: Record<string, string | number | boolean | null>, remove: string[] = []): Promise<void> {
-    const callId = this.callBySession.get(sessionId);
-    if (!callId) throw new Error(`session ${sessionId} handles no call`);
+    const callId = this.callOf(sessionId);
     await this.o.connection.request({ type: 'call.attached-data.update', callId, set, remove });
   }
 
@@ -186,7 +208,7 @@ export class VoiceCallAgent {
     if (call === before) return;
     this.calls.set(event.callId, call);
 
-    if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimedBy.set(event.sessionId, event.callId);
+    if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimed(event.callId, event.sessionId);
     const sessionId = this.sessionByCall.get(event.callId);
     // Only a primary feeds sessions: a backup's sessions are unstarted shadows that HA
     // replays on switchover. Treatment ends a backup sees are held (when the sync told
@@ -221,6 +243,7 @@ export class VoiceCallAgent {
     if (role === this.role) return;
     const promoted = this.role === 'backup' && role === 'primary';
     this.role = role;
+    if (promoted) this.promotedAt = Date.now();
     this.o.connection.setRole(role);
     this.o.log.info({ role }, 'voice agent: role changed');
     if (!promoted && role !== 'primary') {
@@ -508,7 +531,8 @@ export class VoiceCallAgent {
 
   /** Treatments that ended while the session was not being fed here (failover) are told now. */
   private flushHeldTreatmentEnds(callId: string, sessionId: string): void {
-    for (const t of this.treatments.takeUndelivered(sessionId, Date.now(), this.o.unsyncedTreatmentEndWindowMs ?? 20_000)) {
+    const now = Date.now();
+    for (const t of this.treatments.takeUndelivered(sessionId, now, this.o.unsyncedTreatmentEndWindowMs ?? 20_000, this.promotedAt ?? now)) {
       const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
       if (mapped) this.o.sessions.deliver(sessionId, mapped);
     }

@@ -72,7 +72,7 @@ afterEach(() => {
   for (const a of agents.splice(0)) a.stop();
 });
 
-function backupAgent() {
+function backupAgent(options: { shadowBeforeClaim?: boolean; unsyncedTreatmentEndWindowMs?: number } = {}) {
   const connection = new FakeConnection();
   const port = new RecordingPort();
   const role = new ManualRoleSource('backup');
@@ -88,6 +88,7 @@ function backupAgent() {
     restartSessionOnSwitchover: false,
     haManagesRecovery: true,
     treatmentEndGraceMs: 0,
+    ...(options.unsyncedTreatmentEndWindowMs === undefined ? {} : { unsyncedTreatmentEndWindowMs: options.unsyncedTreatmentEndWindowMs }),
     log: pino({ level: 'silent' }),
   });
   agent.start();
@@ -95,11 +96,13 @@ function backupAgent() {
   let seq = 0;
   const event = (e: EventInput) => connection.emit({ callId: 'c1', seq: ++seq, at: Date.now(), ...e } as CallEvent);
   // The call rang and the old primary's session S claimed it; the sync said t1 is playing.
+  // The sync may bring S (its shadow here) before the server's claim does.
+  if (options.shadowBeforeClaim) port.appear('S');
   event({ type: 'call.ringing', routingPoint: '5000', callType: 'inbound', attachedData: {} });
   event({ type: 'call.session-attached', sessionId: 'S', nodeId: 'node-1' });
   const t1: TreatmentRecord = { treatmentId: 't1', sessionId: 'S', callId: 'c1', kind: 'playsound', startedAt: Date.now() - 1000, durationMs: 500 };
   agent.treatments.startedFromSync(t1);
-  port.appear('S'); // its shadow
+  if (!options.shadowBeforeClaim) port.appear('S');
   return { agent, port, role, event, t1 };
 }
 
@@ -146,5 +149,22 @@ describe('voice agent: promotion with HA recovering the sessions', () => {
     await tick(60);
     event({ type: 'call.treatment-ended', treatmentId: 't3', reason: 'completed' });
     expect(port.delivered.filter((d) => d.includes('#t3'))).toEqual(['S dialog.playsound.done#t3']);
+  });
+
+  it('the shadow came before the claim (the sync beat the server): the session acts for its call as soon as HA restarts it (issue 22)', async () => {
+    const { agent, role } = backupAgent({ shadowBeforeClaim: true });
+    expect(agent.sessionForCall('c1')).toBe('S');
+    role.set('primary');
+    // HA restarted S and is still recovering the others: its routing must not be refused here.
+    await expect(agent.routeCall('S', 'agent-1')).resolves.toBeUndefined();
+  });
+
+  it('an end the sync never told of, from the failover window, is still told after a recovery longer than that window (issue 22)', async () => {
+    const { agent, port, role, event } = backupAgent({ unsyncedTreatmentEndWindowMs: 100 });
+    event({ type: 'call.treatment-ended', treatmentId: 't9', reason: 'completed' });
+    role.set('primary');
+    await tick(250); // HA recovering thousands of sessions
+    agent.adoptRecoveredSessions();
+    expect(port.delivered).toEqual(['S dialog.playsound.done@3#t9']);
   });
 });
