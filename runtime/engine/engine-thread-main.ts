@@ -5,7 +5,8 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EngineCore } from './engine-core.ts';
-import type { BusyMarker, HostBatch, LaneBatch } from './engine-protocol.ts';
+import type { BusyMarker, LaneBatch } from './engine-protocol.ts';
+import { decodeHostBatch } from './engine-wire.ts';
 import type { EngineThreadFactory } from './thread-entry.ts';
 import { busyViews, type EngineThreadData } from './engine-thread-data.ts';
 
@@ -62,8 +63,5 @@ process.on('uncaughtException', report);
 process.on('unhandledRejection', report);
 
 // Batches cross as JSON text (everything in them is JSON data: events, snapshots, answers).
-port.on('message', (message: string) => {
-  const batch = JSON.parse(message) as HostBatch;
-  core.receive(batch.batch, batch.commands);
-});
+port.on('message', (message: string) => decodeHostBatch(message, core));
 port.postMessage(JSON.stringify({ ack: 0, outcomes: [] } satisfies LaneBatch));

@@ -44,6 +44,7 @@ interface PendingRequest {
 }
 
 interface PendingQuery {
+  hosted: HostedSession;
   resolve: (result: QueryResult) => void;
   reject: (error: HttpError) => void;
   timer: NodeJS.Timeout;
@@ -79,8 +80,8 @@ interface HostedSession {
   /** Recoverable lanes only: the base to re-open from and the commands sent since it. */
   base: RecoveryBase;
   journal: (HostCommand & { seq: number })[];
-  requests: Map<string, PendingRequest>;
-  queries: Map<number, PendingQuery>;
+  /** `/request`s waiting for a `<response>` (made on the first: most sessions never get one). */
+  requests?: Map<string, PendingRequest>;
   /** Whether the state at the last stable point is durable (resolves) or could not be made so. */
   durable: Promise<void>;
   /** Callers of settled() waiting for the next stable point. */
@@ -172,6 +173,8 @@ export class SessionHost {
   readonly #sessions = new Map<string, HostedSession>();
   readonly #bySlot = new Map<number, HostedSession>();
   readonly #finished = new Map<string, FinishedSession>();
+  /** Queries waiting for their lane's answer, by query id (few at a time). */
+  readonly #queries = new Map<number, PendingQuery>();
   readonly #lanes: EngineLane[] = [];
   readonly #laneLoad = new Map<EngineLane, number>();
   readonly #docIds = new WeakMap<CompiledStrategy, number>();
@@ -236,7 +239,7 @@ export class SessionHost {
     if (!hosted.deferred) return;
     hosted.deferred = false;
     this.#begin(hosted);
-    for (const event of events) this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
+    for (const event of events) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
   }
 
   /**
@@ -252,7 +255,7 @@ export class SessionHost {
     hosted.stable = events.length === 0;
     this.#finished.delete(sessionId);
     this.#open(hosted);
-    for (const event of events) this.#command(hosted, { op: 'event', sid: sessionId, seq: 0, event });
+    for (const event of events) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
     return this.#summary(hosted);
   }
 
@@ -264,7 +267,7 @@ export class SessionHost {
   /** HA: a deposed primary drops every session at once (its successor owns them now). */
   abandonAll(reason: string): void {
     for (const hosted of [...this.#sessions.values()]) {
-      hosted.lane.post({ op: 'cancel', sid: hosted.id });
+      hosted.lane.post({ op: 'cancel', slot: hosted.slot });
       this.#finish(hosted, reason);
     }
   }
@@ -338,7 +341,7 @@ export class SessionHost {
     const requestId = randomUUID();
     const promise = new Promise<RequestResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
-        hosted.requests.delete(requestId);
+        hosted.requests?.delete(requestId);
         reject(
           new HttpError(
             504,
@@ -347,14 +350,14 @@ export class SessionHost {
           ),
         );
       }, this.#options.requestTimeoutMs);
-      hosted.requests.set(requestId, { resolve, reject, timer });
+      (hosted.requests ??= new Map()).set(requestId, { resolve, reject, timer });
     });
     try {
       this.#enqueue(hosted, { name, data, sendid: requestId });
     } catch (error) {
-      const pending = hosted.requests.get(requestId)!;
+      const pending = hosted.requests!.get(requestId)!;
       clearTimeout(pending.timer);
-      hosted.requests.delete(requestId);
+      hosted.requests!.delete(requestId);
       throw error;
     }
     return promise;
@@ -366,18 +369,18 @@ export class SessionHost {
     const qid = this.#nextQueryId++;
     const result = await new Promise<QueryResult>((resolve, reject) => {
       const timer = setTimeout(() => {
-        hosted.queries.delete(qid);
+        this.#queries.delete(qid);
         reject(new HttpError(504, 'no-answer', `session ${sessionId} did not answer a query within ${this.#options.requestTimeoutMs} ms`));
       }, this.#options.requestTimeoutMs);
-      hosted.queries.set(qid, { resolve, reject, timer });
-      hosted.lane.post({ op: 'query', sid: sessionId, qid });
+      this.#queries.set(qid, { hosted, resolve, reject, timer });
+      hosted.lane.post({ op: 'query', slot: hosted.slot, qid });
     });
     return { metadata: this.#summary(hosted), ...result };
   }
 
   terminate(sessionId: string, reason = 'terminated'): SessionSummary {
     const hosted = this.#live(sessionId);
-    hosted.lane.post({ op: 'cancel', sid: hosted.id });
+    hosted.lane.post({ op: 'cancel', slot: hosted.slot });
     this.#finish(hosted, reason);
     return { ...this.#summary(hosted), state: 'finished' };
   }
@@ -465,7 +468,7 @@ export class SessionHost {
   async close(): Promise<void> {
     this.#closed = true;
     for (const hosted of [...this.#sessions.values()]) {
-      hosted.lane.post({ op: 'cancel', sid: hosted.id });
+      hosted.lane.post({ op: 'cancel', slot: hosted.slot });
       this.#finish(hosted, 'shutdown');
     }
     // Lanes go after the cancels have left (an in-thread lane's sessions hold timers).
@@ -523,8 +526,6 @@ export class SessionHost {
       held: [],
       base,
       journal: [],
-      requests: new Map(),
-      queries: new Map(),
       durable: DURABLE,
       settleWaiters: [],
     };
@@ -605,14 +606,14 @@ export class SessionHost {
       hosted.held.push(event);
       return;
     }
-    this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
+    this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
   }
 
   #begin(hosted: HostedSession): void {
     if (this.#sessions.get(hosted.id) !== hosted) return;
     hosted.started = true;
-    this.#command(hosted, { op: 'start', sid: hosted.id, seq: 0 });
-    for (const event of hosted.held.splice(0)) this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
+    this.#command(hosted, { op: 'start', slot: hosted.slot, seq: 0 });
+    for (const event of hosted.held.splice(0)) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
   }
 
   #onBatch(lane: EngineLane, batch: LaneBatch): void {
@@ -648,9 +649,10 @@ export class SessionHost {
         return;
       }
       case 'respond': {
-        const pending = this.#sessions.get(outcome.sid)?.requests.get(outcome.requestId);
+        const requests = this.#sessions.get(outcome.sid)?.requests;
+        const pending = requests?.get(outcome.requestId);
         if (!pending) return;
-        this.#sessions.get(outcome.sid)!.requests.delete(outcome.requestId);
+        requests!.delete(outcome.requestId);
         clearTimeout(pending.timer);
         pending.resolve(outcome.response);
         return;
@@ -672,15 +674,12 @@ export class SessionHost {
         void this.#hostCall(lane, outcome.callId, outcome.method, outcome.args);
         return;
       case 'query-result': {
-        for (const hosted of this.#sessions.values()) {
-          const pending = hosted.queries.get(outcome.qid);
-          if (!pending) continue;
-          hosted.queries.delete(outcome.qid);
-          clearTimeout(pending.timer);
-          if (outcome.ok) pending.resolve(outcome.result!);
-          else pending.reject(new HttpError(500, 'query-failed', outcome.message ?? 'the query failed'));
-          return;
-        }
+        const pending = this.#queries.get(outcome.qid);
+        if (!pending) return;
+        this.#queries.delete(outcome.qid);
+        clearTimeout(pending.timer);
+        if (outcome.ok) pending.resolve(outcome.result!);
+        else pending.reject(new HttpError(500, 'query-failed', outcome.message ?? 'the query failed'));
         return;
       }
       case 'log':
@@ -766,7 +765,7 @@ export class SessionHost {
       if (hosted.lane !== lane) continue;
       this.#post(hosted);
       for (const command of hosted.journal) lane.post(command);
-      for (const qid of hosted.queries.keys()) lane.post({ op: 'query', sid: hosted.id, qid });
+      for (const [qid, pending] of this.#queries) if (pending.hosted === hosted) lane.post({ op: 'query', slot: hosted.slot, qid });
     }
   }
 
@@ -784,18 +783,19 @@ export class SessionHost {
     this.#laneLoad.set(hosted.lane, (this.#laneLoad.get(hosted.lane) ?? 1) - 1);
     if (hosted.startTimer) clearTimeout(hosted.startTimer);
     hosted.journal = [];
-    for (const pending of hosted.requests.values()) {
+    for (const pending of hosted.requests?.values() ?? []) {
       clearTimeout(pending.timer);
       pending.reject(
         new HttpError(409, 'session-finished', `session ${hosted.id} finished (${reason}) before answering`),
       );
     }
-    hosted.requests.clear();
-    for (const pending of hosted.queries.values()) {
+    hosted.requests = undefined;
+    for (const [qid, pending] of this.#queries) {
+      if (pending.hosted !== hosted) continue;
+      this.#queries.delete(qid);
       clearTimeout(pending.timer);
       pending.reject(new HttpError(409, 'session-finished', `session ${hosted.id} finished (${reason})`));
     }
-    hosted.queries.clear();
     // The work they waited for has run; a finished session leaves no state to persist.
     hosted.durable = DURABLE;
     this.#releaseSettleWaiters(hosted);

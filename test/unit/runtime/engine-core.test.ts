@@ -42,9 +42,9 @@ describe('EngineCore', () => {
     send(
       { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
       { op: 'create', sid: 's1', slot: 1, docId: 1, parameters: {} },
-      { op: 'start', sid: 's1', seq: 1 },
-      { op: 'event', sid: 's1', seq: 2, event: { name: 'bump' } },
-      { op: 'event', sid: 's1', seq: 3, event: { name: 'bump' } },
+      { op: 'start', slot: 1, seq: 1 },
+      { op: 'event', slot: 1, seq: 2, event: { name: 'bump' } },
+      { op: 'event', slot: 1, seq: 3, event: { name: 'bump' } },
     );
     await settle();
     const last = progressOf(outcomes, 's1').at(-1)!;
@@ -56,8 +56,8 @@ describe('EngineCore', () => {
     fresh.send(
       { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
       { op: 'restore', sid: 's1', slot: 1, docId: 1, snapshot: last.snapshot!, seq: 3 },
-      { op: 'event', sid: 's1', seq: 4, event: { name: 'bump' } },
-      { op: 'query', sid: 's1', qid: 7 },
+      { op: 'event', slot: 1, seq: 4, event: { name: 'bump' } },
+      { op: 'query', slot: 1, qid: 7 },
     );
     await fresh.settle();
     const answer = fresh.outcomes.find((o) => o.op === 'query-result');
@@ -70,10 +70,10 @@ describe('EngineCore', () => {
     send(
       { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
       { op: 'create', sid: 's2', slot: 2, docId: 1, parameters: {} },
-      { op: 'start', sid: 's2', seq: 1 },
-      ...Array.from({ length: 50 }, (_, i): HostCommand => ({ op: 'event', sid: 's2', seq: i + 2, event: { name: 'bump' } })),
-      { op: 'query', sid: 's2', qid: 1 },
-      { op: 'event', sid: 's2', seq: 52, event: { name: 'stop' } },
+      { op: 'start', slot: 2, seq: 1 },
+      ...Array.from({ length: 50 }, (_, i): HostCommand => ({ op: 'event', slot: 2, seq: i + 2, event: { name: 'bump' } })),
+      { op: 'query', slot: 2, qid: 1 },
+      { op: 'event', slot: 2, seq: 52, event: { name: 'stop' } },
     );
     await settle();
     expect(outcomes.find((o) => o.op === 'query-result')).toMatchObject({ result: { datamodel: { n: 50 } } });
@@ -96,8 +96,8 @@ describe('EngineCore', () => {
     core.receive(1, [
       { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
       { op: 'create', sid: 's3', slot: 3, docId: 1, parameters: {} },
-      { op: 'start', sid: 's3', seq: 1 },
-      { op: 'event', sid: 's3', seq: 2, event: { name: 'tell' } },
+      { op: 'start', slot: 3, seq: 1 },
+      { op: 'event', slot: 3, seq: 2, event: { name: 'tell' } },
     ]);
     await new Promise((resolve) => setTimeout(resolve, 30));
     const carrying = batches.find((b) => b.outcomes.some((o) => o.op === 'deliver'));
