@@ -320,6 +320,8 @@ export class EngineCore implements HostBatchSink {
     const work = core.queue.shift();
     if (!work) return;
     if (work.kind === 'event') this.#queuedEvents--;
+    // A drained queue lets go of its grown backing store (idle sessions are most of a lane's memory).
+    if (core.queue.length === 0) core.queue = [];
     if (work.kind === 'query') {
       this.#answer(core, work.qid);
       if (core.queue.length > 0) this.#makeRunnable(core);

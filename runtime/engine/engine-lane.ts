@@ -28,8 +28,11 @@ export interface EngineLane {
   post(command: HostCommand): void;
   /** Makes the document known to the lane before a session of it is opened there. */
   ensureDocument(id: number, compiled: CompiledStrategy): void;
-  /** Bytes of V8 heap in use where the lane's sessions live. */
-  heapUsed(): Promise<number>;
+  /**
+   * Bytes of V8 heap in use where the lane's sessions live; with `collect`, after a full
+   * garbage collection there when the process allows one (`--expose-gc`: the bench).
+   */
+  heapUsed(options?: { collect?: boolean }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,6 @@ export abstract class BatchingLane implements EngineLane {
 
   protected abstract document(id: number, compiled: CompiledStrategy): LaneDocument;
   protected abstract deliver(batch: number, commands: HostCommand[]): void;
-  abstract heapUsed(): Promise<number>;
+  abstract heapUsed(options?: { collect?: boolean }): Promise<number>;
   abstract close(): Promise<void>;
 }

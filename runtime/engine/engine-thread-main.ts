@@ -7,6 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EngineCore } from './engine-core.ts';
 import type { BusyMarker, LaneBatch } from './engine-protocol.ts';
 import { decodeHostBatch } from './engine-wire.ts';
+import { collectGarbage } from './collect-garbage.ts';
+import type { MessagePort } from 'node:worker_threads';
 import type { EngineThreadFactory } from './thread-entry.ts';
 import { busyViews, type EngineThreadData } from './engine-thread-data.ts';
 
@@ -62,6 +64,15 @@ const report = (error: unknown) =>
 process.on('uncaughtException', report);
 process.on('unhandledRejection', report);
 
-// Batches cross as JSON text (everything in them is JSON data: events, snapshots, answers).
-port.on('message', (message: string) => decodeHostBatch(message, core));
+// Batches cross as JSON text (everything in them is JSON data: events, snapshots, answers);
+// the one other message asks for a full collection before the I/O thread reads the heap.
+port.on('message', (message: string | { collect: MessagePort }) => {
+  if (typeof message === 'string') {
+    decodeHostBatch(message, core);
+    return;
+  }
+  collectGarbage();
+  message.collect.postMessage('collected');
+  message.collect.close();
+});
 port.postMessage(JSON.stringify({ ack: 0, outcomes: [] } satisfies LaneBatch));

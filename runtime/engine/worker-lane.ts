@@ -19,7 +19,7 @@
 // a session that runs for long does not stop the others' events (the limit counts events
 // queued, not time). `worker.terminate()` cannot interrupt some V8 built-ins; such a thread keeps its
 // core until the process ends, but no session waits for it any more.
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { BatchingLane, type LaneListener, type LaneLossReason } from './engine-lane.ts';
 import type { HostCommand, LaneBatch, LaneDocument } from './engine-protocol.ts';
@@ -194,8 +194,18 @@ export class WorkerLane extends BatchingLane {
     this.#worker.postMessage(encodeHostBatch(batch, commands));
   }
 
-  async heapUsed(): Promise<number> {
-    return this.#worker ? (await this.#worker.getHeapStatistics()).used_heap_size : 0;
+  async heapUsed(options: { collect?: boolean } = {}): Promise<number> {
+    const worker = this.#worker;
+    if (!worker) return 0;
+    if (options.collect) {
+      // The thread collects and answers on a port of its own (its batches port carries JSON text only).
+      const { port1, port2 } = new MessageChannel();
+      const collected = new Promise((resolve) => port1.once('message', resolve));
+      worker.postMessage({ collect: port2 }, [port2]);
+      await collected;
+      port1.close();
+    }
+    return (await worker.getHeapStatistics()).used_heap_size;
   }
 
   async close(): Promise<void> {

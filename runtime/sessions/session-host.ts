@@ -74,18 +74,18 @@ interface HostedSession {
   sent: number;
   consumed: number;
   /** Events for a session that has not started yet: sent after its start, in order. */
-  held: ExternalEvent[];
+  held?: ExternalEvent[];
   /** Whether the lane's last report was a stable point covering every command sent. */
   stable: boolean;
   /** Recoverable lanes only: the base to re-open from and the commands sent since it. */
   base: RecoveryBase;
-  journal: (HostCommand & { seq: number })[];
+  journal?: (HostCommand & { seq: number })[];
   /** `/request`s waiting for a `<response>` (made on the first: most sessions never get one). */
   requests?: Map<string, PendingRequest>;
   /** Whether the state at the last stable point is durable (resolves) or could not be made so. */
   durable: Promise<void>;
   /** Callers of settled() waiting for the next stable point. */
-  settleWaiters: ((durable: Promise<void>) => void)[];
+  settleWaiters?: ((durable: Promise<void>) => void)[];
 }
 
 const DURABLE = Promise.resolve();
@@ -212,9 +212,9 @@ export class SessionHost {
     return true;
   }
 
-  /** Bytes of V8 heap in use on each engine lane (an in-thread lane reports the I/O thread's). */
-  engineHeapUsed(): Promise<number[]> {
-    return Promise.all(this.#lanes.map((lane) => lane.heapUsed()));
+  /** Bytes of V8 heap in use on each engine lane (an in-thread lane reports the I/O thread's); see EngineLane.heapUsed. */
+  engineHeapUsed(options: { collect?: boolean } = {}): Promise<number[]> {
+    return Promise.all(this.#lanes.map((lane) => lane.heapUsed(options)));
   }
 
   onStablePoint(listener: (point: StablePoint) => Promise<void> | undefined): () => void {
@@ -409,7 +409,7 @@ export class SessionHost {
     if (!hosted || !hosted.compiled.persist || !hosted.started) return DURABLE;
     const durable = hosted.stable
       ? hosted.durable
-      : new Promise<void>((resolve, reject) => hosted.settleWaiters.push((d) => d.then(resolve, reject)));
+      : new Promise<void>((resolve, reject) => (hosted.settleWaiters ??= []).push((d) => d.then(resolve, reject)));
     const timeoutMs = this.#options.requestTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const notDurable = (reason: string) => {
@@ -523,11 +523,8 @@ export class SessionHost {
       sent: 0,
       consumed: 0,
       stable: false,
-      held: [],
       base,
-      journal: [],
       durable: DURABLE,
-      settleWaiters: [],
     };
   }
 
@@ -587,12 +584,12 @@ export class SessionHost {
   #command(hosted: HostedSession, command: Extract<HostCommand, { op: 'start' | 'event' }>): void {
     command.seq = ++hosted.sent;
     hosted.stable = false;
-    if (hosted.lane.recoverable) hosted.journal.push(command);
+    if (hosted.lane.recoverable) (hosted.journal ??= []).push(command);
     hosted.lane.post(command);
   }
 
   #enqueue(hosted: HostedSession, event: ExternalEvent): void {
-    const pending = hosted.sent - hosted.consumed + hosted.held.length;
+    const pending = hosted.sent - hosted.consumed + (hosted.held?.length ?? 0);
     if (pending >= this.#options.maxQueueLength) {
       this.#options.metrics.rejections.inc({ reason: 'max-queue-length' });
       throw new HttpError(
@@ -603,7 +600,7 @@ export class SessionHost {
       );
     }
     if (!hosted.started) {
-      hosted.held.push(event);
+      (hosted.held ??= []).push(event);
       return;
     }
     this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
@@ -613,7 +610,9 @@ export class SessionHost {
     if (this.#sessions.get(hosted.id) !== hosted) return;
     hosted.started = true;
     this.#command(hosted, { op: 'start', slot: hosted.slot, seq: 0 });
-    for (const event of hosted.held.splice(0)) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
+    const held = hosted.held ?? [];
+    hosted.held = undefined;
+    for (const event of held) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
   }
 
   #onBatch(lane: EngineLane, batch: LaneBatch): void {
@@ -694,9 +693,12 @@ export class SessionHost {
     if (progress.events > 0) this.#options.metrics.eventsProcessed.inc(progress.events);
     if (hosted.lane.recoverable && progress.snapshot !== undefined) {
       hosted.base = { kind: 'restore', snapshot: progress.snapshot, seq: progress.seq };
+      // An idle session keeps no journal (not even an empty array's spare room: it counts per session).
+      const journal = hosted.journal;
       let drop = 0;
-      while (drop < hosted.journal.length && hosted.journal[drop]!.seq <= progress.seq) drop++;
-      if (drop > 0) hosted.journal.splice(0, drop);
+      while (journal && drop < journal.length && journal[drop]!.seq <= progress.seq) drop++;
+      if (journal && drop === journal.length) hosted.journal = undefined;
+      else if (drop > 0) journal!.splice(0, drop);
     }
     if (!progress.stable || progress.seq !== hosted.sent) return;
     hosted.stable = true;
@@ -764,15 +766,15 @@ export class SessionHost {
     for (const hosted of this.#sessions.values()) {
       if (hosted.lane !== lane) continue;
       this.#post(hosted);
-      for (const command of hosted.journal) lane.post(command);
+      for (const command of hosted.journal ?? []) lane.post(command);
       for (const [qid, pending] of this.#queries) if (pending.hosted === hosted) lane.post({ op: 'query', slot: hosted.slot, qid });
     }
   }
 
   #releaseSettleWaiters(hosted: HostedSession): void {
-    if (hosted.settleWaiters.length === 0) return;
     const waiters = hosted.settleWaiters;
-    hosted.settleWaiters = [];
+    if (!waiters) return;
+    hosted.settleWaiters = undefined;
     for (const waiter of waiters) waiter(hosted.durable);
   }
 
@@ -782,7 +784,7 @@ export class SessionHost {
     this.#bySlot.delete(hosted.slot);
     this.#laneLoad.set(hosted.lane, (this.#laneLoad.get(hosted.lane) ?? 1) - 1);
     if (hosted.startTimer) clearTimeout(hosted.startTimer);
-    hosted.journal = [];
+    hosted.journal = undefined;
     for (const pending of hosted.requests?.values() ?? []) {
       clearTimeout(pending.timer);
       pending.reject(
@@ -820,7 +822,7 @@ export class SessionHost {
       ...(hosted.startAt === undefined ? {} : { startAt: new Date(hosted.startAt).toISOString() }),
       ...(hosted.parentId === undefined ? {} : { parentId: hosted.parentId }),
       persist: hosted.compiled.persist,
-      queueLength: Math.max(0, hosted.sent - hosted.consumed) + hosted.held.length,
+      queueLength: Math.max(0, hosted.sent - hosted.consumed) + (hosted.held?.length ?? 0),
       ...(hosted.lane.recoverable ? { engineThread: hosted.lane.index } : {}),
     };
   }
