@@ -181,6 +181,8 @@ async function heartbeatP99(kind: string): Promise<number> {
       'log-level': 'silent',
       'strategies-dir': await strategies(),
       'session-processing-threads': threads,
+      // Bearer tokens are the default; the measurement is the engine's, not the front door's.
+      auth: 'none',
     },
   });
   const runtime = await startRuntime({ config, engine: createScxmlEngine(), logger: pino({ level: 'silent' }), inThreadEngine: inThread });

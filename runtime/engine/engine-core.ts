@@ -293,14 +293,16 @@ export class EngineCore implements HostBatchSink {
 
   readonly #runSlice = (): void => {
     this.#sliceScheduled = false;
-    const deadline = performance.now() + this.#options.sliceMs;
+    let now = performance.now();
+    const deadline = now + this.#options.sliceMs;
     const queue = this.#runQueue;
     while (this.#runQueueHead < queue.length) {
       const core = queue[this.#runQueueHead]!;
       queue[this.#runQueueHead++] = undefined as unknown as CoreSession;
       core.inRunQueue = false;
-      if (this.#sessions.get(core.slot) === core) this.#runOne(core);
-      if (performance.now() >= deadline) break;
+      if (this.#sessions.get(core.slot) === core) this.#runOne(core, now);
+      now = performance.now();
+      if (now >= deadline) break;
     }
     if (this.#runQueueHead === queue.length) {
       queue.length = 0;
@@ -316,12 +318,10 @@ export class EngineCore implements HostBatchSink {
     }
   };
 
-  #runOne(core: CoreSession): void {
+  #runOne(core: CoreSession, now: number): void {
     const work = core.queue.shift();
     if (!work) return;
     if (work.kind === 'event') this.#queuedEvents--;
-    // A drained queue lets go of its grown backing store (idle sessions are most of a lane's memory).
-    if (core.queue.length === 0) core.queue = [];
     if (work.kind === 'query') {
       this.#answer(core, work.qid);
       if (core.queue.length > 0) this.#makeRunnable(core);
@@ -336,7 +336,7 @@ export class EngineCore implements HostBatchSink {
       } else {
         core.session.runPending();
       }
-    });
+    }, now);
     if (!ran) return;
     if (work.kind !== 'pending') core.consumed = work.seq;
     core.dirty = true;
@@ -355,8 +355,8 @@ export class EngineCore implements HostBatchSink {
    * strategy faults into error.* events; an exception here is an interpreter bug (or a
    * host object misused): contain it to this session.
    */
-  #guard(core: CoreSession, work: () => void): boolean {
-    this.#options.busy.enter(core.slot);
+  #guard(core: CoreSession, work: () => void, now?: number): boolean {
+    this.#options.busy.enter(core.slot, now);
     this.#running = core;
     try {
       work();
@@ -408,6 +408,9 @@ export class EngineCore implements HostBatchSink {
       }
       if (!core.dirty && !(core.mustSnapshot || (recoveryDue && core.unsnapshotted))) continue;
       core.dirty = false;
+      // An idle lane's drained queues let go of their grown backing stores (idle sessions
+      // are most of a lane's memory; a busy lane keeps them, as it will fill them again).
+      if (idle && core.queue.length === 0) core.queue = [];
       const stable = core.queue.every((work) => work.kind === 'query');
       const wantSnapshot =
         (stable && core.compiled.persist) ||

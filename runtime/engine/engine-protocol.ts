@@ -84,7 +84,8 @@ export interface LaneBatch {
 
 /** Where a lane marks which session it is running, for the watchdog (shared memory on threads). */
 export interface BusyMarker {
-  enter(slot: number): void;
+  /** `at`: performance.now() as the caller just read it (one clock read per macrostep, not two). */
+  enter(slot: number, at?: number): void;
   leave(): void;
 }
 

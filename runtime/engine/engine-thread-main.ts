@@ -25,10 +25,11 @@ const port = parentPort!;
 const views = busyViews(data.busy);
 
 const busy: BusyMarker = {
-  enter(slot) {
-    views.since[0] = performance.timeOrigin + performance.now();
+  enter(slot, at) {
+    views.since[0] = performance.timeOrigin + (at ?? performance.now());
+    views.slots[1] = slot;
+    // Published last: the watchdog reads the slot first, then since when.
     Atomics.store(views.slots, 0, slot);
-    Atomics.store(views.slots, 1, slot);
   },
   leave() {
     Atomics.store(views.slots, 0, 0);
