@@ -40,6 +40,13 @@ function lane(recoverySnapshots = true) {
   return { core, outcomes, batches, send, settle };
 }
 
+/** The counter document, a session of it and its start: how every case begins. */
+const opening = (sid: string, slot: number): HostCommand[] => [
+  { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
+  { op: 'create', sid, slot, docId: 1, parameters: {} },
+  { op: 'start', slot, seq: 1 },
+];
+
 const progressOf = (outcomes: LaneOutcome[], sid: string) =>
   outcomes.filter((o): o is Extract<LaneOutcome, { op: 'progress' }> => o.op === 'progress' && o.sid === sid);
 
@@ -47,9 +54,7 @@ describe('EngineCore', () => {
   it('reports the last command consumed with a snapshot that restores to the same state', async () => {
     const { outcomes, send, settle } = lane();
     send(
-      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'create', sid: 's1', slot: 1, docId: 1, parameters: {} },
-      { op: 'start', slot: 1, seq: 1 },
+      ...opening('s1', 1),
       { op: 'event', slot: 1, seq: 2, event: { name: 'bump' } },
       { op: 'event', slot: 1, seq: 3, event: { name: 'bump' } },
     );
@@ -77,9 +82,7 @@ describe('EngineCore', () => {
   it('answers a query after the events sent before it, and reports a final state', async () => {
     const { outcomes, send, settle } = lane(false);
     send(
-      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'create', sid: 's2', slot: 2, docId: 1, parameters: {} },
-      { op: 'start', slot: 2, seq: 1 },
+      ...opening('s2', 2),
       ...Array.from({ length: 50 }, (_, i): HostCommand => ({ op: 'event', slot: 2, seq: i + 2, event: { name: 'bump' } })),
       { op: 'query', slot: 2, qid: 1 },
       { op: 'event', slot: 2, seq: 52, event: { name: 'stop' } },
@@ -103,9 +106,7 @@ describe('EngineCore', () => {
       send: (batch) => batches.push(batch),
     });
     core.receive(1, [
-      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'create', sid: 's3', slot: 3, docId: 1, parameters: {} },
-      { op: 'start', slot: 3, seq: 1 },
+      ...opening('s3', 3),
       { op: 'event', slot: 3, seq: 2, event: { name: 'tell' } },
     ]);
     await waitUntil(async () => (batches.some((b) => b.outcomes.some((o) => o.op === 'deliver')) ? true : undefined), {
@@ -123,9 +124,7 @@ describe('EngineCore', () => {
   it('reports its backlog of events not yet run, down to none once they have run (what flow control reads)', async () => {
     const { batches, send, settle } = lane();
     send(
-      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'create', sid: 's4', slot: 4, docId: 1, parameters: {} },
-      { op: 'start', slot: 4, seq: 1 },
+      ...opening('s4', 4),
       ...Array.from({ length: 200 }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + 2, event: { name: 'bump' } })),
     );
     // The acknowledgement leaves before the first slice runs: every event is still queued.
