@@ -20,6 +20,7 @@
 // the work once from its previous snapshot. `<response>`s may leave without a snapshot: a
 // second answer to the same request finds it answered and is dropped.
 import type { BusyMarker, HostCallMethod, HostCommand, LaneBatch, LaneDocument, LaneOutcome } from './engine-protocol.ts';
+import type { HostBatchSink } from './engine-wire.ts';
 import type {
   CompiledStrategy,
   ExternalEvent,
@@ -68,12 +69,15 @@ export interface EngineCoreOptions {
   send(batch: LaneBatch): void;
 }
 
-export class EngineCore {
+export class EngineCore implements HostBatchSink {
   readonly #options: EngineCoreOptions;
   readonly #docs = new Map<number, CompiledStrategy>();
-  readonly #sessions = new Map<string, CoreSession>();
+  /** By slot: what commands address a session by. */
+  readonly #sessions = new Map<number, CoreSession>();
   readonly #runQueue: CoreSession[] = [];
   #runQueueHead = 0;
+  /** Events received and not yet run, over all sessions (reported as the lane's backlog). */
+  #queuedEvents = 0;
   #sliceScheduled = false;
   #flushScheduled = false;
   #outbox: LaneOutcome[] = [];
@@ -110,7 +114,7 @@ export class EngineCore {
     const callId = this.#nextCallId++;
     return new Promise((resolve, reject) => {
       this.#calls.set(callId, { resolve, reject });
-      this.#effect(this.#sessions.get(sid), { op: 'call', callId, sid, method, args });
+      this.#effect(this.#bySid(sid), { op: 'call', callId, sid, method, args });
     });
   }
 
@@ -129,18 +133,35 @@ export class EngineCore {
     this.#push(outcome);
   }
 
-  hasSession(sid: string): boolean {
-    return this.#sessions.has(sid);
+  /** The session making a host call: the one running, as a rule (a search otherwise: calls are rare). */
+  #bySid(sid: string): CoreSession | undefined {
+    if (this.#running?.sid === sid) return this.#running;
+    for (const core of this.#sessions.values()) if (core.sid === sid) return core;
+    return undefined;
   }
 
   receive(batch: number, commands: HostCommand[]): void {
+    this.acknowledge(batch);
+    for (const command of commands) this.apply(command);
+  }
+
+  /** A batch has arrived: its number goes back with the next flush (the watchdog's liveness signal). */
+  acknowledge(batch: number): void {
     this.#ack = batch;
     this.#ackPending = true;
-    for (const command of commands) this.#apply(command);
     this.#scheduleFlush();
   }
 
-  #apply(command: HostCommand): void {
+  /** One event for a session (what most of a batch is; engine-wire.ts decodes them without a command object). */
+  event(slot: number, seq: number, event: ExternalEvent): void {
+    const core = this.#sessions.get(slot);
+    if (!core) return;
+    core.queue.push({ kind: 'event', seq, event });
+    this.#queuedEvents++;
+    if (core.started) this.#makeRunnable(core);
+  }
+
+  apply(command: HostCommand): void {
     switch (command.op) {
       case 'doc':
         this.#addDocument(command.doc);
@@ -150,29 +171,25 @@ export class EngineCore {
         this.#open(command);
         return;
       case 'start': {
-        const core = this.#sessions.get(command.sid);
+        const core = this.#sessions.get(command.slot);
         if (!core) return;
         core.queue.unshift({ kind: 'start', seq: command.seq });
         core.started = true;
         this.#makeRunnable(core);
         return;
       }
-      case 'event': {
-        const core = this.#sessions.get(command.sid);
-        if (!core) return;
-        core.queue.push({ kind: 'event', seq: command.seq, event: command.event });
-        if (core.started) this.#makeRunnable(core);
+      case 'event':
+        this.event(command.slot, command.seq, command.event);
         return;
-      }
       case 'cancel': {
-        const core = this.#sessions.get(command.sid);
+        const core = this.#sessions.get(command.slot);
         if (!core) return;
-        this.#sessions.delete(command.sid);
+        this.#drop(core);
         this.#guard(core, () => core.session.cancel());
         return;
       }
       case 'query':
-        this.#query(command.sid, command.qid);
+        this.#query(command.slot, command.qid);
         return;
       case 'reply': {
         const call = this.#calls.get(command.callId);
@@ -225,13 +242,13 @@ export class EngineCore {
         command.op === 'create' ? compiled.createSession(init) : compiled.restoreSession!(init, JSON.parse(command.snapshot));
     });
     if (!made) return;
-    this.#sessions.set(command.sid, core);
+    this.#sessions.set(command.slot, core);
   }
 
-  #query(sid: string, qid: number): void {
-    const core = this.#sessions.get(sid);
+  #query(slot: number, qid: number): void {
+    const core = this.#sessions.get(slot);
     if (!core) {
-      this.#push({ op: 'query-result', qid, ok: false, message: `session ${sid} is not on this engine thread` });
+      this.#push({ op: 'query-result', qid, ok: false, message: `the session is not on this engine thread` });
       return;
     }
     if (core.started && core.queue.length > 0) {
@@ -258,7 +275,7 @@ export class EngineCore {
   }
 
   #onWork(core: CoreSession): void {
-    if (this.#sessions.get(core.sid) !== core) return;
+    if (this.#sessions.get(core.slot) !== core) return;
     if (core.queue.some((work) => work.kind === 'pending')) return;
     core.queue.push({ kind: 'pending' });
     if (core.started) this.#makeRunnable(core);
@@ -276,14 +293,16 @@ export class EngineCore {
 
   readonly #runSlice = (): void => {
     this.#sliceScheduled = false;
-    const deadline = performance.now() + this.#options.sliceMs;
+    let now = performance.now();
+    const deadline = now + this.#options.sliceMs;
     const queue = this.#runQueue;
     while (this.#runQueueHead < queue.length) {
       const core = queue[this.#runQueueHead]!;
       queue[this.#runQueueHead++] = undefined as unknown as CoreSession;
       core.inRunQueue = false;
-      if (this.#sessions.get(core.sid) === core) this.#runOne(core);
-      if (performance.now() >= deadline) break;
+      if (this.#sessions.get(core.slot) === core) this.#runOne(core, now);
+      now = performance.now();
+      if (now >= deadline) break;
     }
     if (this.#runQueueHead === queue.length) {
       queue.length = 0;
@@ -299,9 +318,10 @@ export class EngineCore {
     }
   };
 
-  #runOne(core: CoreSession): void {
+  #runOne(core: CoreSession, now: number): void {
     const work = core.queue.shift();
     if (!work) return;
+    if (work.kind === 'event') this.#queuedEvents--;
     if (work.kind === 'query') {
       this.#answer(core, work.qid);
       if (core.queue.length > 0) this.#makeRunnable(core);
@@ -316,14 +336,14 @@ export class EngineCore {
       } else {
         core.session.runPending();
       }
-    });
+    }, now);
     if (!ran) return;
     if (work.kind !== 'pending') core.consumed = work.seq;
     core.dirty = true;
     core.unsnapshotted = true;
     this.#touched.add(core);
     if (core.session.finished) {
-      this.#sessions.delete(core.sid);
+      this.#drop(core);
       this.#push({ op: 'finished', sid: core.sid, reason: 'done' });
       return;
     }
@@ -335,14 +355,14 @@ export class EngineCore {
    * strategy faults into error.* events; an exception here is an interpreter bug (or a
    * host object misused): contain it to this session.
    */
-  #guard(core: CoreSession, work: () => void): boolean {
-    this.#options.busy.enter(core.slot);
+  #guard(core: CoreSession, work: () => void, now?: number): boolean {
+    this.#options.busy.enter(core.slot, now);
     this.#running = core;
     try {
       work();
       return true;
     } catch (error) {
-      this.#sessions.delete(core.sid);
+      this.#drop(core);
       try {
         core.session?.cancel();
       } catch {
@@ -354,6 +374,13 @@ export class EngineCore {
       this.#running = undefined;
       this.#options.busy.leave();
     }
+  }
+
+  /** A session leaves the lane; what it had queued is no longer backlog. */
+  #drop(core: CoreSession): void {
+    if (this.#sessions.get(core.slot) !== core) return;
+    this.#sessions.delete(core.slot);
+    for (const work of core.queue) if (work.kind === 'event') this.#queuedEvents--;
   }
 
   #push(outcome: LaneOutcome): void {
@@ -375,12 +402,15 @@ export class EngineCore {
       this.#options.recoverySnapshots && (idle || now - this.#lastRecoverySnapshot >= (this.#options.recoverySnapshotMs ?? 50));
     if (recoveryDue) this.#lastRecoverySnapshot = now;
     for (const core of this.#touched) {
-      if (this.#sessions.get(core.sid) !== core) {
+      if (this.#sessions.get(core.slot) !== core) {
         this.#touched.delete(core);
         continue;
       }
       if (!core.dirty && !(core.mustSnapshot || (recoveryDue && core.unsnapshotted))) continue;
       core.dirty = false;
+      // An idle lane's drained queues let go of their grown backing stores (idle sessions
+      // are most of a lane's memory; a busy lane keeps them, as it will fill them again).
+      if (idle && core.queue.length === 0) core.queue = [];
       const stable = core.queue.every((work) => work.kind === 'query');
       const wantSnapshot =
         (stable && core.compiled.persist) ||
@@ -406,7 +436,7 @@ export class EngineCore {
     const outcomes = this.#outbox;
     this.#outbox = [];
     this.#ackPending = false;
-    this.#options.send({ ack: this.#ack, outcomes });
+    this.#options.send({ ack: this.#ack, outcomes, backlog: this.#queuedEvents });
     // A busy lane that skipped recovery snapshots comes back for them when it goes idle.
     if (this.#options.recoverySnapshots && !idle) this.#scheduleFlush();
   }

@@ -28,8 +28,11 @@ export interface EngineLane {
   post(command: HostCommand): void;
   /** Makes the document known to the lane before a session of it is opened there. */
   ensureDocument(id: number, compiled: CompiledStrategy): void;
-  /** Bytes of V8 heap in use where the lane's sessions live. */
-  heapUsed(): Promise<number>;
+  /**
+   * Bytes of V8 heap in use where the lane's sessions live; with `collect`, after a full
+   * garbage collection there when the process allows one (`--expose-gc`: the bench).
+   */
+  heapUsed(options?: { collect?: boolean }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -48,14 +51,32 @@ export abstract class BatchingLane implements EngineLane {
 
   post(command: HostCommand): void {
     this.#pending.push(command);
-    if (this.#scheduled) return;
+    this.release();
+  }
+
+  /** Delivers what is pending at the end of this turn, if the lane takes it now (mayDeliver). */
+  protected release(): void {
+    if (this.#scheduled || this.#pending.length === 0) return;
     this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      const commands = this.#pending;
-      this.#pending = [];
-      if (commands.length > 0) this.deliver(++this.#batch, commands);
-    });
+    setImmediate(this.#deliverPending);
+  }
+
+  readonly #deliverPending = (): void => {
+    this.#scheduled = false;
+    if (this.#pending.length === 0 || !this.mayDeliver()) return;
+    const commands = this.#pending;
+    this.#pending = [];
+    this.deliver(++this.#batch, commands);
+  };
+
+  /** Commands are waiting for the lane to take them. */
+  protected get holding(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /** Whether a batch may leave now; a lane that says no calls release() when it may. */
+  protected mayDeliver(): boolean {
+    return true;
   }
 
   /** Drops what was queued for a lost thread (the host re-posts what the fresh one needs). */
@@ -72,6 +93,6 @@ export abstract class BatchingLane implements EngineLane {
 
   protected abstract document(id: number, compiled: CompiledStrategy): LaneDocument;
   protected abstract deliver(batch: number, commands: HostCommand[]): void;
-  abstract heapUsed(): Promise<number>;
+  abstract heapUsed(options?: { collect?: boolean }): Promise<number>;
   abstract close(): Promise<void>;
 }

@@ -5,6 +5,10 @@
 // per event. Per session, commands carry a sequence number; the lane reports the last
 // one it consumed with each snapshot, which is what lets the I/O thread redeliver
 // exactly the events a lost thread had not yet made part of a snapshot.
+//
+// Commands address an open session by its slot (the number it has on its lane's busy
+// marker), not by its id: a small integer is what crosses to an engine thread once per
+// event (engine-wire.ts), and the id, forty-odd characters, only with its create/restore.
 import type { CompiledStrategy, ExternalEvent, RequestResponse } from '../sessions/strategy-engine.ts';
 
 /** A document as a lane needs it: compiled in-thread, or its source for a thread to compile. */
@@ -23,10 +27,10 @@ export type HostCommand =
   | { op: 'doc'; doc: LaneDocument }
   | { op: 'create'; sid: string; slot: number; docId: number; parameters: Record<string, unknown> }
   | { op: 'restore'; sid: string; slot: number; docId: number; snapshot: SnapshotText; seq: number }
-  | { op: 'start'; sid: string; seq: number }
-  | { op: 'event'; sid: string; seq: number; event: ExternalEvent }
-  | { op: 'cancel'; sid: string }
-  | { op: 'query'; sid: string; qid: number }
+  | { op: 'start'; slot: number; seq: number }
+  | { op: 'event'; slot: number; seq: number; event: ExternalEvent }
+  | { op: 'cancel'; slot: number }
+  | { op: 'query'; slot: number; qid: number }
   | { op: 'reply'; callId: number; ok: boolean; value?: unknown; message?: string };
 
 /**
@@ -34,11 +38,6 @@ export type HostCommand =
  * text takes a fraction of the heap of the object graph it encodes.
  */
 export type SnapshotText = string;
-
-export interface HostBatch {
-  batch: number;
-  commands: HostCommand[];
-}
 
 export interface QueryResult {
   configuration: string[];
@@ -79,11 +78,14 @@ export interface LaneBatch {
   /** The last host batch the lane has received (the watchdog's liveness signal). */
   ack: number;
   outcomes: LaneOutcome[];
+  /** Events received and not yet run: a worker lane holds back its next batch while this is high. */
+  backlog?: number;
 }
 
 /** Where a lane marks which session it is running, for the watchdog (shared memory on threads). */
 export interface BusyMarker {
-  enter(slot: number): void;
+  /** `at`: performance.now() as the caller just read it (one clock read per macrostep, not two). */
+  enter(slot: number, at?: number): void;
   leave(): void;
 }
 

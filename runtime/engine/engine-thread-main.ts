@@ -5,7 +5,10 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EngineCore } from './engine-core.ts';
-import type { BusyMarker, HostBatch, LaneBatch } from './engine-protocol.ts';
+import type { BusyMarker, LaneBatch } from './engine-protocol.ts';
+import { decodeHostBatch } from './engine-wire.ts';
+import { collectGarbage } from './collect-garbage.ts';
+import type { MessagePort } from 'node:worker_threads';
 import type { EngineThreadFactory } from './thread-entry.ts';
 import { busyViews, type EngineThreadData } from './engine-thread-data.ts';
 
@@ -22,10 +25,11 @@ const port = parentPort!;
 const views = busyViews(data.busy);
 
 const busy: BusyMarker = {
-  enter(slot) {
-    views.since[0] = performance.timeOrigin + performance.now();
+  enter(slot, at) {
+    views.since[0] = performance.timeOrigin + (at ?? performance.now());
+    views.slots[1] = slot;
+    // Published last: the watchdog reads the slot first, then since when.
     Atomics.store(views.slots, 0, slot);
-    Atomics.store(views.slots, 1, slot);
   },
   leave() {
     Atomics.store(views.slots, 0, 0);
@@ -61,9 +65,15 @@ const report = (error: unknown) =>
 process.on('uncaughtException', report);
 process.on('unhandledRejection', report);
 
-// Batches cross as JSON text (everything in them is JSON data: events, snapshots, answers).
-port.on('message', (message: string) => {
-  const batch = JSON.parse(message) as HostBatch;
-  core.receive(batch.batch, batch.commands);
+// Batches cross as JSON text (everything in them is JSON data: events, snapshots, answers);
+// the one other message asks for a full collection before the I/O thread reads the heap.
+port.on('message', (message: string | { collect: MessagePort }) => {
+  if (typeof message === 'string') {
+    decodeHostBatch(message, core);
+    return;
+  }
+  collectGarbage();
+  message.collect.postMessage('collected');
+  message.collect.close();
 });
 port.postMessage(JSON.stringify({ ack: 0, outcomes: [] } satisfies LaneBatch));

@@ -5,6 +5,7 @@ import { EngineCore } from './engine-core.ts';
 import { BatchingLane, type LaneListener } from './engine-lane.ts';
 import { NOT_BUSY, type HostCommand, type LaneDocument } from './engine-protocol.ts';
 import type { CompiledStrategy } from '../sessions/strategy-engine.ts';
+import { collectGarbage } from './collect-garbage.ts';
 
 export class InThreadLane extends BatchingLane {
   readonly recoverable = false;
@@ -29,7 +30,8 @@ export class InThreadLane extends BatchingLane {
     this.#core.receive(batch, commands);
   }
 
-  async heapUsed(): Promise<number> {
+  async heapUsed(options: { collect?: boolean } = {}): Promise<number> {
+    if (options.collect) collectGarbage();
     return process.memoryUsage().heapUsed;
   }
 

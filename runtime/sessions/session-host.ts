@@ -44,6 +44,7 @@ interface PendingRequest {
 }
 
 interface PendingQuery {
+  hosted: HostedSession;
   resolve: (result: QueryResult) => void;
   reject: (error: HttpError) => void;
   timer: NodeJS.Timeout;
@@ -73,18 +74,18 @@ interface HostedSession {
   sent: number;
   consumed: number;
   /** Events for a session that has not started yet: sent after its start, in order. */
-  held: ExternalEvent[];
+  held?: ExternalEvent[];
   /** Whether the lane's last report was a stable point covering every command sent. */
   stable: boolean;
   /** Recoverable lanes only: the base to re-open from and the commands sent since it. */
   base: RecoveryBase;
-  journal: (HostCommand & { seq: number })[];
-  requests: Map<string, PendingRequest>;
-  queries: Map<number, PendingQuery>;
+  journal?: (HostCommand & { seq: number })[];
+  /** `/request`s waiting for a `<response>` (made on the first: most sessions never get one). */
+  requests?: Map<string, PendingRequest>;
   /** Whether the state at the last stable point is durable (resolves) or could not be made so. */
   durable: Promise<void>;
   /** Callers of settled() waiting for the next stable point. */
-  settleWaiters: ((durable: Promise<void>) => void)[];
+  settleWaiters?: ((durable: Promise<void>) => void)[];
 }
 
 const DURABLE = Promise.resolve();
@@ -174,6 +175,8 @@ export class SessionHost {
   readonly #sessions = new Map<string, HostedSession>();
   readonly #bySlot = new Map<number, HostedSession>();
   readonly #finished = new Map<string, FinishedSession>();
+  /** Queries waiting for their lane's answer, by query id (few at a time). */
+  readonly #queries = new Map<number, PendingQuery>();
   readonly #lanes: EngineLane[] = [];
   readonly #laneLoad = new Map<EngineLane, number>();
   readonly #docIds = new WeakMap<CompiledStrategy, number>();
@@ -211,9 +214,9 @@ export class SessionHost {
     return true;
   }
 
-  /** Bytes of V8 heap in use on each engine lane (an in-thread lane reports the I/O thread's). */
-  engineHeapUsed(): Promise<number[]> {
-    return Promise.all(this.#lanes.map((lane) => lane.heapUsed()));
+  /** Bytes of V8 heap in use on each engine lane (an in-thread lane reports the I/O thread's); see EngineLane.heapUsed. */
+  engineHeapUsed(options: { collect?: boolean } = {}): Promise<number[]> {
+    return Promise.all(this.#lanes.map((lane) => lane.heapUsed(options)));
   }
 
   onStablePoint(listener: (point: StablePoint) => Promise<void> | undefined): () => void {
@@ -238,7 +241,7 @@ export class SessionHost {
     if (!hosted.deferred) return;
     hosted.deferred = false;
     this.#begin(hosted);
-    for (const event of events) this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
+    for (const event of events) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
   }
 
   /**
@@ -254,7 +257,7 @@ export class SessionHost {
     hosted.stable = events.length === 0;
     this.#finished.delete(sessionId);
     this.#open(hosted);
-    for (const event of events) this.#command(hosted, { op: 'event', sid: sessionId, seq: 0, event });
+    for (const event of events) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
     return this.#summary(hosted);
   }
 
@@ -266,7 +269,7 @@ export class SessionHost {
   /** HA: a deposed primary drops every session at once (its successor owns them now). */
   abandonAll(reason: string): void {
     for (const hosted of [...this.#sessions.values()]) {
-      hosted.lane.post({ op: 'cancel', sid: hosted.id });
+      hosted.lane.post({ op: 'cancel', slot: hosted.slot });
       this.#finish(hosted, reason, undefined, true);
     }
   }
@@ -340,7 +343,7 @@ export class SessionHost {
     const requestId = randomUUID();
     const promise = new Promise<RequestResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
-        hosted.requests.delete(requestId);
+        hosted.requests?.delete(requestId);
         reject(
           new HttpError(
             504,
@@ -349,14 +352,14 @@ export class SessionHost {
           ),
         );
       }, this.#options.requestTimeoutMs);
-      hosted.requests.set(requestId, { resolve, reject, timer });
+      (hosted.requests ??= new Map()).set(requestId, { resolve, reject, timer });
     });
     try {
       this.#enqueue(hosted, { name, data, sendid: requestId });
     } catch (error) {
-      const pending = hosted.requests.get(requestId)!;
+      const pending = hosted.requests!.get(requestId)!;
       clearTimeout(pending.timer);
-      hosted.requests.delete(requestId);
+      hosted.requests!.delete(requestId);
       throw error;
     }
     return promise;
@@ -368,18 +371,18 @@ export class SessionHost {
     const qid = this.#nextQueryId++;
     const result = await new Promise<QueryResult>((resolve, reject) => {
       const timer = setTimeout(() => {
-        hosted.queries.delete(qid);
+        this.#queries.delete(qid);
         reject(new HttpError(504, 'no-answer', `session ${sessionId} did not answer a query within ${this.#options.requestTimeoutMs} ms`));
       }, this.#options.requestTimeoutMs);
-      hosted.queries.set(qid, { resolve, reject, timer });
-      hosted.lane.post({ op: 'query', sid: sessionId, qid });
+      this.#queries.set(qid, { hosted, resolve, reject, timer });
+      hosted.lane.post({ op: 'query', slot: hosted.slot, qid });
     });
     return { metadata: this.#summary(hosted), ...result };
   }
 
   terminate(sessionId: string, reason = 'terminated'): SessionSummary {
     const hosted = this.#live(sessionId);
-    hosted.lane.post({ op: 'cancel', sid: hosted.id });
+    hosted.lane.post({ op: 'cancel', slot: hosted.slot });
     this.#finish(hosted, reason);
     return { ...this.#summary(hosted), state: 'finished' };
   }
@@ -410,7 +413,7 @@ export class SessionHost {
     if (!hosted || !hosted.compiled.persist || !hosted.started) return DURABLE;
     const durable = hosted.stable
       ? hosted.durable
-      : new Promise<void>((resolve, reject) => hosted.settleWaiters.push((d) => d.then(resolve, reject)));
+      : new Promise<void>((resolve, reject) => (hosted.settleWaiters ??= []).push((d) => d.then(resolve, reject)));
     const timeoutMs = this.#options.requestTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const notDurable = (reason: string) => reject(this.#notDurableError(sessionId, reason));
@@ -473,7 +476,7 @@ export class SessionHost {
   async close(): Promise<void> {
     this.#closed = true;
     for (const hosted of [...this.#sessions.values()]) {
-      hosted.lane.post({ op: 'cancel', sid: hosted.id });
+      hosted.lane.post({ op: 'cancel', slot: hosted.slot });
       this.#finish(hosted, 'shutdown');
     }
     // Lanes go after the cancels have left (an in-thread lane's sessions hold timers).
@@ -528,13 +531,8 @@ export class SessionHost {
       sent: 0,
       consumed: 0,
       stable: false,
-      held: [],
       base,
-      journal: [],
-      requests: new Map(),
-      queries: new Map(),
       durable: DURABLE,
-      settleWaiters: [],
     };
   }
 
@@ -594,12 +592,12 @@ export class SessionHost {
   #command(hosted: HostedSession, command: Extract<HostCommand, { op: 'start' | 'event' }>): void {
     command.seq = ++hosted.sent;
     hosted.stable = false;
-    if (hosted.lane.recoverable) hosted.journal.push(command);
+    if (hosted.lane.recoverable) (hosted.journal ??= []).push(command);
     hosted.lane.post(command);
   }
 
   #enqueue(hosted: HostedSession, event: ExternalEvent): void {
-    const pending = hosted.sent - hosted.consumed + hosted.held.length;
+    const pending = hosted.sent - hosted.consumed + (hosted.held?.length ?? 0);
     if (pending >= this.#options.maxQueueLength) {
       this.#options.metrics.rejections.inc({ reason: 'max-queue-length' });
       throw new HttpError(
@@ -610,17 +608,19 @@ export class SessionHost {
       );
     }
     if (!hosted.started) {
-      hosted.held.push(event);
+      (hosted.held ??= []).push(event);
       return;
     }
-    this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
+    this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
   }
 
   #begin(hosted: HostedSession): void {
     if (this.#sessions.get(hosted.id) !== hosted) return;
     hosted.started = true;
-    this.#command(hosted, { op: 'start', sid: hosted.id, seq: 0 });
-    for (const event of hosted.held.splice(0)) this.#command(hosted, { op: 'event', sid: hosted.id, seq: 0, event });
+    this.#command(hosted, { op: 'start', slot: hosted.slot, seq: 0 });
+    const held = hosted.held ?? [];
+    hosted.held = undefined;
+    for (const event of held) this.#command(hosted, { op: 'event', slot: hosted.slot, seq: 0, event });
   }
 
   #onBatch(lane: EngineLane, batch: LaneBatch): void {
@@ -656,9 +656,10 @@ export class SessionHost {
         return;
       }
       case 'respond': {
-        const pending = this.#sessions.get(outcome.sid)?.requests.get(outcome.requestId);
+        const requests = this.#sessions.get(outcome.sid)?.requests;
+        const pending = requests?.get(outcome.requestId);
         if (!pending) return;
-        this.#sessions.get(outcome.sid)!.requests.delete(outcome.requestId);
+        requests!.delete(outcome.requestId);
         clearTimeout(pending.timer);
         pending.resolve(outcome.response);
         return;
@@ -680,15 +681,12 @@ export class SessionHost {
         void this.#hostCall(lane, outcome.callId, outcome.method, outcome.args);
         return;
       case 'query-result': {
-        for (const hosted of this.#sessions.values()) {
-          const pending = hosted.queries.get(outcome.qid);
-          if (!pending) continue;
-          hosted.queries.delete(outcome.qid);
-          clearTimeout(pending.timer);
-          if (outcome.ok) pending.resolve(outcome.result!);
-          else pending.reject(new HttpError(500, 'query-failed', outcome.message ?? 'the query failed'));
-          return;
-        }
+        const pending = this.#queries.get(outcome.qid);
+        if (!pending) return;
+        this.#queries.delete(outcome.qid);
+        clearTimeout(pending.timer);
+        if (outcome.ok) pending.resolve(outcome.result!);
+        else pending.reject(new HttpError(500, 'query-failed', outcome.message ?? 'the query failed'));
         return;
       }
       case 'log':
@@ -703,9 +701,12 @@ export class SessionHost {
     if (progress.events > 0) this.#options.metrics.eventsProcessed.inc(progress.events);
     if (hosted.lane.recoverable && progress.snapshot !== undefined) {
       hosted.base = { kind: 'restore', snapshot: progress.snapshot, seq: progress.seq };
+      // An idle session keeps no journal (not even an empty array's spare room: it counts per session).
+      const journal = hosted.journal;
       let drop = 0;
-      while (drop < hosted.journal.length && hosted.journal[drop]!.seq <= progress.seq) drop++;
-      if (drop > 0) hosted.journal.splice(0, drop);
+      while (journal && drop < journal.length && journal[drop]!.seq <= progress.seq) drop++;
+      if (journal && drop === journal.length) hosted.journal = undefined;
+      else if (drop > 0) journal!.splice(0, drop);
     }
     if (!progress.stable || progress.seq !== hosted.sent) return;
     hosted.stable = true;
@@ -773,15 +774,15 @@ export class SessionHost {
     for (const hosted of this.#sessions.values()) {
       if (hosted.lane !== lane) continue;
       this.#post(hosted);
-      for (const command of hosted.journal) lane.post(command);
-      for (const qid of hosted.queries.keys()) lane.post({ op: 'query', sid: hosted.id, qid });
+      for (const command of hosted.journal ?? []) lane.post(command);
+      for (const [qid, pending] of this.#queries) if (pending.hosted === hosted) lane.post({ op: 'query', slot: hosted.slot, qid });
     }
   }
 
   #releaseSettleWaiters(hosted: HostedSession): void {
-    if (hosted.settleWaiters.length === 0) return;
     const waiters = hosted.settleWaiters;
-    hosted.settleWaiters = [];
+    if (!waiters) return;
+    hosted.settleWaiters = undefined;
     for (const waiter of waiters) waiter(hosted.durable);
   }
 
@@ -791,19 +792,20 @@ export class SessionHost {
     this.#bySlot.delete(hosted.slot);
     this.#laneLoad.set(hosted.lane, (this.#laneLoad.get(hosted.lane) ?? 1) - 1);
     if (hosted.startTimer) clearTimeout(hosted.startTimer);
-    hosted.journal = [];
-    for (const pending of hosted.requests.values()) {
+    hosted.journal = undefined;
+    for (const pending of hosted.requests?.values() ?? []) {
       clearTimeout(pending.timer);
       pending.reject(
         new HttpError(409, 'session-finished', `session ${hosted.id} finished (${reason}) before answering`),
       );
     }
-    hosted.requests.clear();
-    for (const pending of hosted.queries.values()) {
+    hosted.requests = undefined;
+    for (const [qid, pending] of this.#queries) {
+      if (pending.hosted !== hosted) continue;
+      this.#queries.delete(qid);
       clearTimeout(pending.timer);
       pending.reject(new HttpError(409, 'session-finished', `session ${hosted.id} finished (${reason})`));
     }
-    hosted.queries.clear();
     // The work they waited for has run; a finished session leaves no state to persist.
     // One handed over to a successor has not: its work is the successor's to redo from
     // the last durable state, so its waiters are told to retry (503), never "done" (200).
@@ -831,7 +833,7 @@ export class SessionHost {
       ...(hosted.startAt === undefined ? {} : { startAt: new Date(hosted.startAt).toISOString() }),
       ...(hosted.parentId === undefined ? {} : { parentId: hosted.parentId }),
       persist: hosted.compiled.persist,
-      queueLength: Math.max(0, hosted.sent - hosted.consumed) + hosted.held.length,
+      queueLength: Math.max(0, hosted.sent - hosted.consumed) + (hosted.held?.length ?? 0),
       ...(hosted.lane.recoverable ? { engineThread: hosted.lane.index } : {}),
     };
   }

@@ -30,10 +30,20 @@ export function sessionIdsOfNodePattern(nodeId: string): string {
   return `(${RANDOM_PART_PATTERN}\\.${nodeId}|${nodeId}\\.${RANDOM_PART_PATTERN})`;
 }
 
+// Random bytes are drawn 4 KB at a time: one randomBytes() call per id was a tenth of
+// what creating a session costs the I/O thread.
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let poolAt = 0;
+
 function randomId(): string {
-  const bytes = randomBytes(20);
+  if (poolAt + 20 > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    poolAt = 0;
+  }
   let out = '';
-  for (const b of bytes) out += alphabet[b & 31];
+  for (let i = poolAt; i < poolAt + 20; i++) out += alphabet[pool[i]! & 31];
+  poolAt += 20;
   return out;
 }
 

@@ -46,6 +46,8 @@ export class StrategyLoader {
   /** location -> compiled; Map order is recency (LRU). */
   readonly #cache = new Map<string, { version: string; compiled: CompiledStrategy; checkedAt: number }>();
   static readonly recheckMs = 1000;
+  /** src -> location for the srcs resolved lately (resolving is pure; it was a tenth of a session start). */
+  readonly #resolved = new Map<string, string>();
 
   constructor(options: StrategyLoaderOptions) {
     this.#options = options;
@@ -96,8 +98,18 @@ export class StrategyLoader {
     return file;
   }
 
+  #resolveRemembered(src: string): string {
+    let location = this.#resolved.get(src);
+    if (location === undefined) {
+      location = this.resolve(src);
+      if (this.#resolved.size >= 256) this.#resolved.clear();
+      this.#resolved.set(src, location);
+    }
+    return location;
+  }
+
   async load(src: string): Promise<LoadedStrategy> {
-    const location = this.resolve(src);
+    const location = this.#resolveRemembered(src);
     const isUrl = isHttpUrl(location);
     const fresh = this.#cache.get(location);
     if (fresh && performance.now() - fresh.checkedAt < StrategyLoader.recheckMs) {

@@ -169,8 +169,12 @@ const REALM_SOURCE = String.raw`
     },
   };
 
+  // A session's variables live in an object whose prototype is this frozen, empty one
+  // rather than none: V8 keeps objects made by Object.create(null) in dictionary mode, a
+  // third of an idle session's memory. Nothing is inherited either way.
+  const SCOPE_PROTOTYPE = Object.freeze(Object.create(null));
   function createScope(isActive) {
-    const data = Object.create(null);
+    const data = Object.create(SCOPE_PROTOTYPE);
     Object.defineProperty(data, 'In', {
       value: function In(id) {
         const key = String(id);

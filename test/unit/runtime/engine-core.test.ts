@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../../runtime/engine/engine-core.ts';
 import { NOT_BUSY, type HostCommand, type LaneBatch, type LaneOutcome } from '../../../runtime/engine/engine-protocol.ts';
 import { createScxmlEngine } from '../../../runtime/sessions/scxml-engine.ts';
+import { waitUntil } from '../../infra/wait-until.ts';
 
 const COUNTER = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="ecmascript" initial="a">
   <datamodel><data id="n" expr="0"/></datamodel>
@@ -19,19 +20,32 @@ const COUNTER = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" da
 
 function lane(recoverySnapshots = true) {
   const outcomes: LaneOutcome[] = [];
+  const batches: LaneBatch[] = [];
   const core = new EngineCore({
     engine: createScxmlEngine({ remoteSession: (id) => ({ id, enqueue: (event) => core.deliverElsewhere(id, event) }) }),
     recoverySnapshots,
     sliceMs: 4,
     fetchTimeoutMs: 1000,
     busy: NOT_BUSY,
-    send: (batch: LaneBatch) => outcomes.push(...batch.outcomes),
+    send: (batch: LaneBatch) => {
+      batches.push(batch);
+      outcomes.push(...batch.outcomes);
+    },
   });
   let batch = 0;
   const send = (...commands: HostCommand[]) => core.receive(++batch, commands);
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
-  return { core, outcomes, send, settle };
+  /** Until the lane's outcomes show what the test waits for. */
+  const settle = (what: string, done: () => boolean) =>
+    waitUntil(async () => (done() ? true : undefined), { what, timeoutMs: 10_000, intervalMs: 5 });
+  return { core, outcomes, batches, send, settle };
 }
+
+/** The counter document, a session of it and its start: how every case begins. */
+const opening = (sid: string, slot: number): HostCommand[] => [
+  { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
+  { op: 'create', sid, slot, docId: 1, parameters: {} },
+  { op: 'start', slot, seq: 1 },
+];
 
 const progressOf = (outcomes: LaneOutcome[], sid: string) =>
   outcomes.filter((o): o is Extract<LaneOutcome, { op: 'progress' }> => o.op === 'progress' && o.sid === sid);
@@ -40,13 +54,11 @@ describe('EngineCore', () => {
   it('reports the last command consumed with a snapshot that restores to the same state', async () => {
     const { outcomes, send, settle } = lane();
     send(
-      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'create', sid: 's1', slot: 1, docId: 1, parameters: {} },
-      { op: 'start', sid: 's1', seq: 1 },
-      { op: 'event', sid: 's1', seq: 2, event: { name: 'bump' } },
-      { op: 'event', sid: 's1', seq: 3, event: { name: 'bump' } },
+      ...opening('s1', 1),
+      { op: 'event', slot: 1, seq: 2, event: { name: 'bump' } },
+      { op: 'event', slot: 1, seq: 3, event: { name: 'bump' } },
     );
-    await settle();
+    await settle('s1 stable after seq 3', () => progressOf(outcomes, 's1').some((p) => p.seq === 3 && p.stable));
     const last = progressOf(outcomes, 's1').at(-1)!;
     expect(last).toMatchObject({ seq: 3, stable: true, events: expect.any(Number) });
     expect(last.snapshot).toBeDefined();
@@ -56,10 +68,12 @@ describe('EngineCore', () => {
     fresh.send(
       { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
       { op: 'restore', sid: 's1', slot: 1, docId: 1, snapshot: last.snapshot!, seq: 3 },
-      { op: 'event', sid: 's1', seq: 4, event: { name: 'bump' } },
-      { op: 'query', sid: 's1', qid: 7 },
+      { op: 'event', slot: 1, seq: 4, event: { name: 'bump' } },
+      { op: 'query', slot: 1, qid: 7 },
     );
-    await fresh.settle();
+    await fresh.settle('the query answer and s1 stable after seq 4', () =>
+      fresh.outcomes.some((o) => o.op === 'query-result') && progressOf(fresh.outcomes, 's1').some((p) => p.seq === 4 && p.stable),
+    );
     const answer = fresh.outcomes.find((o) => o.op === 'query-result');
     expect(answer).toMatchObject({ qid: 7, ok: true, result: { configuration: ['a'], datamodel: { n: 3 } } });
     expect(progressOf(fresh.outcomes, 's1').at(-1)).toMatchObject({ seq: 4, stable: true });
@@ -68,14 +82,12 @@ describe('EngineCore', () => {
   it('answers a query after the events sent before it, and reports a final state', async () => {
     const { outcomes, send, settle } = lane(false);
     send(
-      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'create', sid: 's2', slot: 2, docId: 1, parameters: {} },
-      { op: 'start', sid: 's2', seq: 1 },
-      ...Array.from({ length: 50 }, (_, i): HostCommand => ({ op: 'event', sid: 's2', seq: i + 2, event: { name: 'bump' } })),
-      { op: 'query', sid: 's2', qid: 1 },
-      { op: 'event', sid: 's2', seq: 52, event: { name: 'stop' } },
+      ...opening('s2', 2),
+      ...Array.from({ length: 50 }, (_, i): HostCommand => ({ op: 'event', slot: 2, seq: i + 2, event: { name: 'bump' } })),
+      { op: 'query', slot: 2, qid: 1 },
+      { op: 'event', slot: 2, seq: 52, event: { name: 'stop' } },
     );
-    await settle();
+    await settle('s2 finished', () => outcomes.some((o) => o.op === 'finished'));
     expect(outcomes.find((o) => o.op === 'query-result')).toMatchObject({ result: { datamodel: { n: 50 } } });
     expect(outcomes.find((o) => o.op === 'finished')).toMatchObject({ sid: 's2', reason: 'done' });
     // Without recovery snapshots, a session that does not persist sends none.
@@ -94,16 +106,37 @@ describe('EngineCore', () => {
       send: (batch) => batches.push(batch),
     });
     core.receive(1, [
-      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
-      { op: 'create', sid: 's3', slot: 3, docId: 1, parameters: {} },
-      { op: 'start', sid: 's3', seq: 1 },
-      { op: 'event', sid: 's3', seq: 2, event: { name: 'tell' } },
+      ...opening('s3', 3),
+      { op: 'event', slot: 3, seq: 2, event: { name: 'tell' } },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await waitUntil(async () => (batches.some((b) => b.outcomes.some((o) => o.op === 'deliver')) ? true : undefined), {
+      what: 'the deliver outcome',
+      timeoutMs: 10_000,
+      intervalMs: 5,
+    });
     const carrying = batches.find((b) => b.outcomes.some((o) => o.op === 'deliver'));
     expect(carrying).toBeDefined();
     const progress = carrying!.outcomes.find((o) => o.op === 'progress' && o.sid === 's3') as Extract<LaneOutcome, { op: 'progress' }>;
     expect(progress.seq).toBe(2);
     expect(progress.snapshot).toBeDefined();
+  });
+
+  it('reports its backlog of events not yet run, down to none once they have run (what flow control reads)', async () => {
+    const { batches, send, settle } = lane();
+    send(
+      ...opening('s4', 4),
+      ...Array.from({ length: 200 }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + 2, event: { name: 'bump' } })),
+    );
+    // The acknowledgement leaves before the first slice runs: every event is still queued.
+    expect(batches).toEqual([]);
+    await settle('backlog 0', () => batches.at(-1)?.backlog === 0);
+    expect(batches[0]).toMatchObject({ ack: 1, backlog: 200 });
+    // A cancelled session's queued events are no backlog either.
+    send(...Array.from({ length: 10 }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + 202, event: { name: 'bump' } })), {
+      op: 'cancel',
+      slot: 4,
+    });
+    await settle('the cancel acknowledged', () => batches.at(-1)?.ack === 2);
+    expect(batches.at(-1)!.backlog).toBe(0);
   });
 });

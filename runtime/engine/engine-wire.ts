@@ -1,0 +1,76 @@
+// How a batch of host commands crosses to an engine thread: one JSON text per batch, a
+// flat array rather than an object per command. Events are most of the traffic, and what
+// an object per event costs to encode and decode (its keys, the session's id) was most of
+// the thread hop's price: events go as the session's slot, the sequence number of the
+// first, and then each event as its bare name when a name is all it has. Consecutive
+// events of one session share the slot and the sequence number (a run of them).
+//
+//   [batch, EVENTS, slot, firstSeq, count, event1 ... eventN, COMMAND, {command}, ...]
+//
+// Decoding hands each event to the sink as it goes, without a command object per event.
+import type { HostCommand } from './engine-protocol.ts';
+import type { ExternalEvent } from '../sessions/strategy-engine.ts';
+
+const EVENTS = 0;
+const COMMAND = 1;
+
+/** What a decoded batch is handed to (the engine thread's EngineCore). */
+export interface HostBatchSink {
+  acknowledge(batch: number): void;
+  apply(command: HostCommand): void;
+  event(slot: number, seq: number, event: ExternalEvent): void;
+}
+
+/** An event with a name and nothing else crosses as the name alone. */
+function nameOnly(event: ExternalEvent): boolean {
+  if (typeof event.name !== 'string') return false;
+  for (const key in event) {
+    if (key !== 'name' && (event as unknown as Record<string, unknown>)[key] !== undefined) return false;
+  }
+  return true;
+}
+
+export function encodeHostBatch(batch: number, commands: readonly HostCommand[]): string {
+  const out: unknown[] = [batch];
+  // Where the count of the open run of events is, and the run's slot and next sequence number.
+  let countAt = -1;
+  let runSlot = 0;
+  let runSeq = 0;
+  for (const command of commands) {
+    if (command.op !== 'event') {
+      out.push(COMMAND, command);
+      countAt = -1;
+      continue;
+    }
+    if (countAt < 0 || command.slot !== runSlot || command.seq !== runSeq) {
+      out.push(EVENTS, command.slot, command.seq, 0);
+      countAt = out.length - 1;
+      runSlot = command.slot;
+    }
+    (out[countAt] as number)++;
+    runSeq = command.seq + 1;
+    out.push(nameOnly(command.event) ? command.event.name : command.event);
+  }
+  return JSON.stringify(out);
+}
+
+export function decodeHostBatch(text: string, sink: HostBatchSink): void {
+  const items = JSON.parse(text) as unknown[];
+  sink.acknowledge(items[0] as number);
+  let i = 1;
+  while (i < items.length) {
+    if (items[i] === COMMAND) {
+      sink.apply(items[i + 1] as HostCommand);
+      i += 2;
+      continue;
+    }
+    const slot = items[i + 1] as number;
+    const seq = items[i + 2] as number;
+    const count = items[i + 3] as number;
+    i += 4;
+    for (let k = 0; k < count; k++, i++) {
+      const item = items[i] as string | ExternalEvent;
+      sink.event(slot, seq + k, typeof item === 'string' ? { name: item } : item);
+    }
+  }
+}
