@@ -409,7 +409,7 @@ export class SessionHost {
   settled(sessionId: string): Promise<void> {
     const hosted = this.#sessions.get(sessionId);
     const finished = hosted ? undefined : this.#finished.get(sessionId);
-    if (finished?.handedOver) return this.#notDurable(sessionId, `it was handed over (${finished.reason}) before its state was confirmed durable`);
+    if (finished?.handedOver) return Promise.reject(this.#handedOverError(sessionId, finished.reason));
     if (!hosted || !hosted.compiled.persist || !hosted.started) return DURABLE;
     const durable = hosted.stable
       ? hosted.durable
@@ -439,8 +439,9 @@ export class SessionHost {
     });
   }
 
-  #notDurable(sessionId: string, reason: string): Promise<void> {
-    return Promise.reject(this.#notDurableError(sessionId, reason));
+  /** For a request whose session was handed over (abandonAll) before its state was durable: retry at the successor. */
+  #handedOverError(sessionId: string, reason: string): HttpError {
+    return this.#notDurableError(sessionId, `it was handed over (${reason}) before its state was confirmed durable`);
   }
 
   /** Whether the id names a live (not finished) session. */
@@ -809,7 +810,7 @@ export class SessionHost {
     // The work they waited for has run; a finished session leaves no state to persist.
     // One handed over to a successor has not: its work is the successor's to redo from
     // the last durable state, so its waiters are told to retry (503), never "done" (200).
-    hosted.durable = handedOver ? Promise.reject(this.#notDurableError(hosted.id, `it was handed over (${reason}) before its state was confirmed durable`)) : DURABLE;
+    hosted.durable = handedOver ? Promise.reject(this.#handedOverError(hosted.id, reason)) : DURABLE;
     hosted.durable.catch(() => undefined);
     this.#releaseSettleWaiters(hosted);
     this.#finished.set(hosted.id, { at: Date.now(), reason, ...(message === undefined ? {} : { message }), ...(handedOver ? { handedOver } : {}) });
