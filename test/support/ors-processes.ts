@@ -75,3 +75,8 @@ export function tempDir(prefix: string): string {
 export function writeRole(file: string, role: 'primary' | 'backup', epoch: number): void {
   writeFileSync(file, JSON.stringify({ role, epoch }));
 }
+
+/** Options as `ors` command-line flags: `{ 'http-port': 0 }` -> `['--http-port', '0']`. */
+export function cliFlags(flags: Record<string, string | number | boolean>): string[] {
+  return Object.entries(flags).flatMap(([name, value]) => [`--${name}`, String(value)]);
+}

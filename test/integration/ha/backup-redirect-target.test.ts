@@ -4,7 +4,7 @@
 // clients to "http://0.0.0.0:<port>" (through an Ingress: a 404 from no route).
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { spawnOrs, tempDir, type OrsProcess } from '../../support/ors-processes.ts';
+import { cliFlags, spawnOrs, tempDir, type OrsProcess } from '../../support/ors-processes.ts';
 import { strategyDir } from '../../support/runtime-harness.ts';
 
 const processes: OrsProcess[] = [];
@@ -24,7 +24,7 @@ it('a backup of a primary bound to every address redirects to the node’s exter
       'session-store': 'file', 'session-store-dir': path.join(dir, 'store'), 'sync-key': 'test sync key, shared by the pair',
       'strategies-dir': strategies, auth: 'none', 'log-level': 'info',
     };
-    const child = spawnOrs(['runtime', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])]);
+    const child = spawnOrs(['runtime', ...cliFlags(flags)]);
     processes.push(child);
     return child;
   };

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { spawnOrs, tempDir, type OrsProcess } from '../../support/ors-processes.ts';
+import { cliFlags, spawnOrs, tempDir, type OrsProcess } from '../../support/ors-processes.ts';
 import { strategyDir } from '../../support/runtime-harness.ts';
 
 const counter = readFileSync(path.resolve(import.meta.dirname, '../../e2e/fixtures/counter.scxml'), 'utf8');
@@ -31,7 +31,7 @@ async function lonePrimary(): Promise<{ url: string; process: OrsProcess }> {
     'session-store': 'file', 'session-store-dir': path.join(dir, 'store'), 'sync-key': 'test sync key, shared by the pair',
     'strategies-dir': await strategyDir({ 'counter.scxml': counter }), auth: 'none', 'log-level': 'info',
   };
-  runtime = spawnOrs(['runtime', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])]);
+  runtime = spawnOrs(['runtime', ...cliFlags(flags)]);
   const [, url] = await runtime.line(/"url":"([^"]+)".*"msg":"ors runtime listening"/);
   await runtime.line(/"role":"primary".*"msg":"role changed"/);
   return { url: url!, process: runtime };
