@@ -12,8 +12,10 @@
 // Flushes: outcomes leave at the end of every slice, with each session's progress (the
 // last command it consumed, whether it is at a stable point). Persisted sessions at a
 // stable point carry their snapshot (for HA). On recovery lanes (engine threads) the
-// sessions that ran are also snapshotted for the watchdog's restores: when the lane goes
-// idle, every `recoverySnapshotMs` while it is busy, and at once when the session had an
+// sessions that ran are also snapshotted for the watchdog's restores: every
+// `recoverySnapshotMs`, busy or idle (a timer comes back for sessions that ran since the
+// last round; snapshotting whenever the lane went idle took one snapshot per event under
+// HTTP load, where the lane is idle between batches), and at once when the session had an
 // effect that must not happen twice (an event to another session, a child session, a
 // telephony action, a terminate): the effect and the snapshot covering it leave in the
 // same message, so a thread lost before that message loses both and the session redoes
