@@ -1,6 +1,9 @@
-// The runtime's HTTP front: one express 5 app serves every route. (A lean node:http
+// The runtime's HTTP front: one express 5 router serves every route. (A lean node:http
 // dispatcher used to serve the hot session POSTs beside it; bench/runtime-http.bench.ts
-// measured express within a few percent of it per core, so one stack it is.)
+// measured express within a few percent of it per core, so one stack it is.) The router
+// serves without an express application in front: an application sets its own prototypes
+// on every request and response, and V8 migrating the two objects' hidden classes cost
+// more per request than all of the routing (none of the handlers uses what they add).
 // Order: probes (open), /metrics (its own check), then authentication for everything
 // else, then the routes; a known path with another method gets 405 with Allow, an
 // unknown path 404, all as JSON.
@@ -60,6 +63,11 @@ export interface ApiRoute {
   handle: (ctx: ApiContext, req: Request, res: Response) => void;
 }
 
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};
+
 const queryOf = (url: string) => {
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);
@@ -113,10 +121,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   },
 ];
 
-export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
+function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Router {
+  const app = express.Router();
   const checks = {
     open: undefined,
     metrics: guard(ctx, access.metrics, 'metrics'),
@@ -145,7 +151,7 @@ export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' 
   }
   app.use(checks.api);
   app.use((req: Request, res: Response) => {
-    count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${req.path}`)));
+    count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${pathOf(req.originalUrl)}`)));
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     // express's own refusals (e.g. malformed percent-encoding in a path) carry a 4xx status; anything else is a bug.
@@ -159,12 +165,18 @@ export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' 
   return app;
 }
 
-/** The request listener: the express app. */
+/** The request listener: the router, with a last word for whatever it passes on (its own handlers answer everything). */
 export function createRequestListener(
   ctx: ApiContext,
   access: Pick<ApiAccess, 'api' | 'metrics'>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  return createExpressApp(ctx, access);
+  const router = createApiRouter(ctx, access);
+  return (req, res) => {
+    router(req as Request, res as Response, (error?: unknown) => {
+      if (error) bug(ctx, res, 'express')(error);
+      else count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${pathOf(req.url ?? '/')}`)));
+    });
+  };
 }
 
 /** HTTP, or HTTPS when the access options name a certificate (asking for client certificates with auth mtls). */
