@@ -138,7 +138,7 @@ async function measureWorker(n: number): Promise<{ inThread: number; worker: num
 }
 
 const suite: BenchSuite = {
-  title: 'Runtime REST API (one express stack, auth on and off): event POSTs and session starts vs raw node:http',
+  title: 'Runtime REST API (one express router, auth on and off): event POSTs and session starts vs raw node:http',
   async run() {
     const raw = await startServer('raw');
     const viaExpress = await startServer('express');
