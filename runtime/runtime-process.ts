@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import type { RuntimeConfig } from './config/runtime-options.ts';
+import { engineThreadCount, type RuntimeConfig } from './config/runtime-options.ts';
 import { FileRoleSource } from './ha/file-role-source.ts';
 import type { RoleSource } from './ha/role-source.ts';
 import { StaticRoleSource } from './ha/static-role-source.ts';
@@ -99,7 +99,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     metrics,
     logger,
     ...(engine.threadEntry ? { threadEntry: engine.threadEntry } : {}),
-    engineThreads: config['session-processing-threads'],
+    engineThreads: engineThreadCount(config),
     inThread: options.inThreadEngine === true,
     macrostepBudgetMs: config['macrostep-budget'],
     macrostepHardLimitMs: config['macrostep-hard-limit'],

@@ -8,6 +8,7 @@
 //   runtime-table  the ORS runtime with the table-driven interpreter test double
 //            (test/support/table-engine.ts): the runtime's own cost, without the SCXML one
 //   runtime-auth  the ORS runtime (SCXML) with bearer-token authentication on (benchToken)
+// The runtime kinds take session-processing-threads as a second argument (default: unset).
 // Prints the listening URL on stdout, then serves until killed.
 import http from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -25,6 +26,8 @@ import { toggleScxml } from './toggle-strategy.ts';
 import { TableEngine } from '../../test/support/table-engine.ts';
 
 const kind = process.argv[2];
+/** session-processing-threads, when the bench compares a thread count with the default. */
+const threads = process.argv[3];
 // Exit normally on a signal, so --cpu-prof and similar tools write their output.
 process.once('SIGINT', () => process.exit(0));
 
@@ -88,6 +91,7 @@ if (kind === 'raw' || kind === 'express') {
       'strategies-dir': dir,
       'max-sessions': 1_000_000,
       'max-queue-length': 100_000,
+      ...(threads ? { 'session-processing-threads': threads } : {}),
     },
   });
   const runtime = await startRuntime({ config, engine: kind !== 'runtime-table' ? createScxmlEngine() : new TableEngine(), logger: pino({ level: 'silent' }) });

@@ -19,13 +19,33 @@ const flag = z.preprocess((value) => {
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
 /** The CPUs this process may use, at most 8 (ORS's session-processing-threads default). */
-export function defaultEngineThreads(): number {
+function defaultSessionProcessingThreads(): number {
   return Math.min(8, availableParallelism());
+}
+
+/**
+ * Sessions restarted per batch after a switchover and calls pulled per telephony request:
+ * ORS's session-processing-threads, by default the CPUs this process may use, at most 8.
+ */
+export function sessionProcessingThreads(config: { 'session-processing-threads'?: number | undefined }): number {
+  return config['session-processing-threads'] ?? defaultSessionProcessingThreads();
+}
+
+/**
+ * Engine threads: session-processing-threads when given; by default one fewer than the CPUs,
+ * at least 1, because the I/O thread (HTTP, /heartbeat, the Lease, sync, telephony) keeps a
+ * core busy of its own. One engine thread per CPU would have three threads share two cores
+ * under HTTP load, and every batch for an engine thread then wakes a thread that was
+ * descheduled (a context switch, on a virtual machine an inter-processor interrupt):
+ * bench/runtime-http.bench.ts measured a quarter more CPU per event that way.
+ */
+export function engineThreadCount(config: { 'session-processing-threads'?: number | undefined }): number {
+  return config['session-processing-threads'] ?? Math.max(1, defaultSessionProcessingThreads() - 1);
 }
 
 /** Defaults that depend on the machine, as the reference shows them. */
 export const documentedDefaults: Partial<Record<string, string>> = {
-  'session-processing-threads': 'CPUs available, at most 8',
+  'session-processing-threads': 'CPUs available, at most 8 (engine threads: one fewer, at least 1)',
 };
 
 /** "name=value,name=value" from env/flags, or a JSON object, or an object from a file. */
@@ -71,8 +91,10 @@ const orsOptions = {
   'restart-session-on-switchover': flag.default(false).describe('a new primary restarts the sessions of its calls'),
   'session-restart-timeout': integer(10).default(50).describe('ms between batches of restarted sessions (min 10)'),
   'session-processing-threads': integer(1, 1024)
-    .default(() => defaultEngineThreads())
-    .describe('engine threads running strategy code (each session lives on one; default: the CPUs this process may use, at most 8)'),
+    .optional()
+    .describe(
+      'engine threads running strategy code (each session lives on one), and the sessions restarted per batch after a switchover; default: the CPUs this process may use, at most 8, and one engine thread fewer (at least 1), as the I/O thread keeps a core of its own',
+    ),
   'sessionid-with-nodeid': flag.default(true).describe('session ids embed the owning node id'),
   'external-url': httpUrl.optional().describe("this node's base URL as clients reach it (target of 307s)"),
   'new-session-on-reroute': flag.default(false).describe('a rerouted call gets a new session'),

@@ -12,8 +12,10 @@
 // Flushes: outcomes leave at the end of every slice, with each session's progress (the
 // last command it consumed, whether it is at a stable point). Persisted sessions at a
 // stable point carry their snapshot (for HA). On recovery lanes (engine threads) the
-// sessions that ran are also snapshotted for the watchdog's restores: when the lane goes
-// idle, every `recoverySnapshotMs` while it is busy, and at once when the session had an
+// sessions that ran are also snapshotted for the watchdog's restores: every
+// `recoverySnapshotMs`, busy or idle (a timer comes back for sessions that ran since the
+// last round; snapshotting whenever the lane went idle took one snapshot per event under
+// HTTP load, where the lane is idle between batches), and at once when the session had an
 // effect that must not happen twice (an event to another session, a child session, a
 // telephony action, a terminate): the effect and the snapshot covering it leave in the
 // same message, so a thread lost before that message loses both and the session redoes
@@ -86,7 +88,8 @@ export class EngineCore implements HostBatchSink {
   #nextCallId = 1;
   /** The session whose work is running now (its effects are its own). */
   #running: CoreSession | undefined;
-  #lastRecoverySnapshot = 0;
+  #lastRecoverySnapshot = -Infinity;
+  #recoveryTimer: NodeJS.Timeout | undefined;
   /** Sessions with progress to report or a snapshot owed (a flush visits only these). */
   readonly #touched = new Set<CoreSession>();
   readonly #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -141,15 +144,20 @@ export class EngineCore implements HostBatchSink {
   }
 
   receive(batch: number, commands: HostCommand[]): void {
-    this.acknowledge(batch);
     for (const command of commands) this.apply(command);
+    this.acknowledge(batch);
   }
 
-  /** A batch has arrived: its number goes back with the next flush (the watchdog's liveness signal). */
+  /**
+   * A batch has been taken in: its number goes back with the next flush (the watchdog's
+   * liveness signal, and what lets the next batch leave). When the batch gave the lane work,
+   * that flush is the one at the end of the slice running it, so one message carries the
+   * acknowledgement and the progress (a message of its own cost as much as the progress).
+   */
   acknowledge(batch: number): void {
     this.#ack = batch;
     this.#ackPending = true;
-    this.#scheduleFlush();
+    if (!this.#sliceScheduled) this.#scheduleFlush();
   }
 
   /** One event for a session (what most of a batch is; engine-wire.ts decodes them without a command object). */
@@ -398,8 +406,7 @@ export class EngineCore implements HostBatchSink {
     this.#flushScheduled = false;
     const now = performance.now();
     const idle = this.#runQueueHead >= this.#runQueue.length;
-    const recoveryDue =
-      this.#options.recoverySnapshots && (idle || now - this.#lastRecoverySnapshot >= (this.#options.recoverySnapshotMs ?? 50));
+    const recoveryDue = this.#options.recoverySnapshots && now - this.#lastRecoverySnapshot >= (this.#options.recoverySnapshotMs ?? 50);
     if (recoveryDue) this.#lastRecoverySnapshot = now;
     for (const core of this.#touched) {
       if (this.#sessions.get(core.slot) !== core) {
@@ -428,18 +435,27 @@ export class EngineCore implements HostBatchSink {
           this.#options.busy.leave();
         }
       }
-      this.#outbox.push({ op: 'progress', sid: core.sid, seq: core.consumed, stable, snapshot, events: core.events });
+      this.#outbox.push({ op: 'progress', slot: core.slot, seq: core.consumed, stable, snapshot, events: core.events });
       core.events = 0;
       if (!core.mustSnapshot && !(this.#options.recoverySnapshots && core.unsnapshotted)) this.#touched.delete(core);
     }
-    if (this.#outbox.length === 0 && !this.#ackPending) return;
-    const outcomes = this.#outbox;
-    this.#outbox = [];
-    this.#ackPending = false;
-    this.#options.send({ ack: this.#ack, outcomes, backlog: this.#queuedEvents });
-    // A busy lane that skipped recovery snapshots comes back for them when it goes idle.
-    if (this.#options.recoverySnapshots && !idle) this.#scheduleFlush();
+    if (this.#outbox.length > 0 || this.#ackPending) {
+      const outcomes = this.#outbox;
+      this.#outbox = [];
+      this.#ackPending = false;
+      this.#options.send({ ack: this.#ack, outcomes, backlog: this.#queuedEvents });
+    }
+    // Sessions that ran since the last round get theirs when the next is due, busy or idle.
+    if (this.#options.recoverySnapshots && this.#touched.size > 0 && !this.#recoveryTimer) {
+      const wait = Math.max(0, (this.#options.recoverySnapshotMs ?? 50) - (now - this.#lastRecoverySnapshot));
+      this.#recoveryTimer = setTimeout(this.#recoveryRound, wait);
+    }
   }
+
+  readonly #recoveryRound = (): void => {
+    this.#recoveryTimer = undefined;
+    this.#flush();
+  };
 
   async #fetch(request: FetchRequest): Promise<FetchResult> {
     const response = await fetch(request.url, {

@@ -48,7 +48,8 @@ export interface QueryResult {
 export type LaneOutcome =
   | {
       op: 'progress';
-      sid: string;
+      /** The session's slot: progress is most of the way back, and crosses without the id. */
+      slot: number;
       /** The last command sequence number the session consumed. */
       seq: number;
       /** Nothing queued and nothing of its own to do: a stable point. */

@@ -6,7 +6,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EngineCore } from './engine-core.ts';
 import type { BusyMarker, LaneBatch } from './engine-protocol.ts';
-import { decodeHostBatch } from './engine-wire.ts';
+import { decodeHostBatch, encodeLaneBatch } from './engine-wire.ts';
 import { collectGarbage } from './collect-garbage.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { EngineThreadFactory } from './thread-entry.ts';
@@ -50,17 +50,17 @@ const core: EngineCore = new EngineCore({
   sliceMs: data.sliceMs,
   fetchTimeoutMs: data.fetchTimeoutMs,
   busy,
-  send: (batch: LaneBatch) => port.postMessage(JSON.stringify(batch)),
+  send: (batch: LaneBatch) => port.postMessage(encodeLaneBatch(batch)),
 });
 
 // Whatever escapes a macrostep (a callback run by the engine outside one) must not end the
 // thread and with it every session on it: report it and carry on.
 const report = (error: unknown) =>
   port.postMessage(
-    JSON.stringify({
+    encodeLaneBatch({
       ack: 0,
       outcomes: [{ op: 'log', level: 'error', message: `engine thread: ${error instanceof Error ? error.message : String(error)}` }],
-    } satisfies LaneBatch),
+    }),
   );
 process.on('uncaughtException', report);
 process.on('unhandledRejection', report);
@@ -76,4 +76,4 @@ port.on('message', (message: string | { collect: MessagePort }) => {
   message.collect.postMessage('collected');
   message.collect.close();
 });
-port.postMessage(JSON.stringify({ ack: 0, outcomes: [] } satisfies LaneBatch));
+port.postMessage(encodeLaneBatch({ ack: 0, outcomes: [] }));

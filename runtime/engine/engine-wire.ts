@@ -1,4 +1,4 @@
-// How a batch of host commands crosses to an engine thread: one JSON text per batch, a
+// How a batch of host commands crosses to an engine thread (and a batch of outcomes back): one JSON text per batch, a
 // flat array rather than an object per command. Events are most of the traffic, and what
 // an object per event costs to encode and decode (its keys, the session's id) was most of
 // the thread hop's price: events go as the session's slot, the sequence number of the
@@ -8,7 +8,7 @@
 //   [batch, EVENTS, slot, firstSeq, count, event1 ... eventN, COMMAND, {command}, ...]
 //
 // Decoding hands each event to the sink as it goes, without a command object per event.
-import type { HostCommand } from './engine-protocol.ts';
+import type { HostCommand, LaneBatch, LaneOutcome } from './engine-protocol.ts';
 import type { ExternalEvent } from '../sessions/strategy-engine.ts';
 
 const EVENTS = 0;
@@ -56,7 +56,6 @@ export function encodeHostBatch(batch: number, commands: readonly HostCommand[])
 
 export function decodeHostBatch(text: string, sink: HostBatchSink): void {
   const items = JSON.parse(text) as unknown[];
-  sink.acknowledge(items[0] as number);
   let i = 1;
   while (i < items.length) {
     if (items[i] === COMMAND) {
@@ -73,4 +72,55 @@ export function decodeHostBatch(text: string, sink: HostBatchSink): void {
       sink.event(slot, seq + k, typeof item === 'string' ? { name: item } : item);
     }
   }
+  // Last: the acknowledgement can then ride on the flush of the work the batch brought.
+  sink.acknowledge(items[0] as number);
+}
+
+// The way back, a lane batch: [ack, backlog, PROGRESS, slot, seq, flags, events[, snapshot],
+// OUTCOME, {outcome}, ...]. Progress is one per session that ran in a slice, so nearly one
+// per event under HTTP load; as numbers it costs a fraction of an object's keys to write
+// and to parse.
+const PROGRESS = 0;
+const OUTCOME = 1;
+const STABLE = 1;
+const WITH_SNAPSHOT = 2;
+
+export function encodeLaneBatch(batch: LaneBatch): string {
+  const out: unknown[] = [batch.ack, batch.backlog ?? -1];
+  for (const outcome of batch.outcomes) {
+    if (outcome.op !== 'progress') {
+      out.push(OUTCOME, outcome);
+      continue;
+    }
+    const flags = (outcome.stable ? STABLE : 0) | (outcome.snapshot !== undefined ? WITH_SNAPSHOT : 0);
+    out.push(PROGRESS, outcome.slot, outcome.seq, flags, outcome.events);
+    if (outcome.snapshot !== undefined) out.push(outcome.snapshot);
+  }
+  return JSON.stringify(out);
+}
+
+export function decodeLaneBatch(text: string): LaneBatch {
+  const items = JSON.parse(text) as unknown[];
+  const backlog = items[1] as number;
+  const batch: LaneBatch = { ack: items[0] as number, outcomes: [], ...(backlog >= 0 ? { backlog } : {}) };
+  let i = 2;
+  while (i < items.length) {
+    if (items[i] === OUTCOME) {
+      batch.outcomes.push(items[i + 1] as LaneOutcome);
+      i += 2;
+      continue;
+    }
+    const flags = items[i + 3] as number;
+    const progress: LaneOutcome = {
+      op: 'progress',
+      slot: items[i + 1] as number,
+      seq: items[i + 2] as number,
+      stable: (flags & STABLE) !== 0,
+      events: items[i + 4] as number,
+    };
+    i += 5;
+    if (flags & WITH_SNAPSHOT) progress.snapshot = items[i++] as string;
+    batch.outcomes.push(progress);
+  }
+  return batch;
 }

@@ -23,7 +23,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { BatchingLane, type LaneListener, type LaneLossReason } from './engine-lane.ts';
 import type { HostCommand, LaneBatch, LaneDocument } from './engine-protocol.ts';
-import { encodeHostBatch } from './engine-wire.ts';
+import { decodeLaneBatch, encodeHostBatch } from './engine-wire.ts';
 import { busyViews, newBusyMemory, type EngineThreadData } from './engine-thread-data.ts';
 import type { EngineThreadEntry } from './thread-entry.ts';
 import type { CompiledStrategy } from '../sessions/strategy-engine.ts';
@@ -56,6 +56,7 @@ const BACKLOG_LIMIT = 4096;
 
 export class WorkerLane extends BatchingLane {
   readonly recoverable = true;
+  protected override readonly gathersATurn = true;
   readonly #listener: LaneListener;
   readonly #options: WorkerLaneOptions;
   #worker: Worker | undefined;
@@ -115,7 +116,8 @@ export class WorkerLane extends BatchingLane {
     this.#ready = false;
     worker.on('message', (message: string) => {
       if (worker !== this.#worker) return;
-      const batch = JSON.parse(message) as LaneBatch;
+      const batch = decodeLaneBatch(message);
+      { const st=((globalThis as any).__ls ??= {out:0,cmds:0,in:0,outcomes:0,progress:0,snap:0,snapBytes:0}); st.in++; st.outcomes+=batch.outcomes.length; for (const o of batch.outcomes) if (o.op==='progress') { st.progress++; if (o.snapshot) { st.snap++; st.snapBytes+=o.snapshot.length; } } }
       if (!this.#ready) {
         // Batches posted while the thread was loading wait from now on.
         this.#ready = true;
@@ -191,6 +193,7 @@ export class WorkerLane extends BatchingLane {
     if (!this.#worker) return;
     this.#unacked.push([batch, performance.now()]);
     // One string to copy instead of a structured clone of thousands of small objects.
+    const st=((globalThis as any).__ls ??= {out:0,cmds:0,in:0,outcomes:0,progress:0,snap:0,snapBytes:0}); st.out++; st.cmds+=commands.length;
     this.#worker.postMessage(encodeHostBatch(batch, commands));
   }
 

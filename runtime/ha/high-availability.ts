@@ -17,7 +17,7 @@
 // its primary reports, dropping them when the primary reports their end.
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import type { RuntimeConfig } from '../config/runtime-options.ts';
+import { sessionProcessingThreads, type RuntimeConfig } from '../config/runtime-options.ts';
 import type { LifecycleChange, SessionHost } from '../sessions/session-host.ts';
 import type { ExternalEvent } from '../sessions/strategy-engine.ts';
 import { StaleEpochError, type SessionStore, type StoredSession } from '../store/session-store.ts';
@@ -377,7 +377,7 @@ export class HighAvailability {
   private async restartFromReplica(replica: SyncState, epoch: number): Promise<number> {
     const { host, config, logger } = this.options;
     const candidates = [...replica.sessions.values()].filter((s) => !s.persisted && !this.liveSessions.has(s.sessionId));
-    const batches = planRestartBatches(candidates.length, config['session-processing-threads']);
+    const batches = planRestartBatches(candidates.length, sessionProcessingThreads(config));
     let restarted = 0;
     for (const [index, batch] of batches.entries()) {
       if (index > 0 && config['session-restart-timeout'] > 0) {

@@ -1,6 +1,9 @@
-// The runtime's HTTP front: one express 5 app serves every route. (A lean node:http
+// The runtime's HTTP front: one express 5 router serves every route. (A lean node:http
 // dispatcher used to serve the hot session POSTs beside it; bench/runtime-http.bench.ts
-// measured express within a few percent of it per core, so one stack it is.)
+// measured express within a few percent of it per core, so one stack it is.) The router
+// serves without an express application in front: an application sets its own prototypes
+// on every request and response, and V8 migrating the two objects' hidden classes cost
+// more per request than all of the routing (none of the handlers uses what they add).
 // Order: probes (open), /metrics (its own check), then authentication for everything
 // else, then the routes; a known path with another method gets 405 with Allow, an
 // unknown path 404, all as JSON.
@@ -32,16 +35,22 @@ function methodNotAllowed(res: ServerResponse, allowed: string, got: string): nu
   );
 }
 
-/** Answers 401/403 and stops, or lets the request through. */
+/** Answers 401/403 and stops; true when the request may go on. */
+function admitted(ctx: ApiContext, check: RequestCheck, route: string, req: Request, res: Response): boolean {
+  const refused = check(req);
+  if (!refused) return true;
+  // The body is not read: close the connection rather than drain an unauthenticated upload.
+  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+    res.setHeader('connection', 'close');
+  }
+  count(ctx, route, sendError(res, refused));
+  return false;
+}
+
+/** The check as middleware of its own (in front of what has no route). */
 function guard(ctx: ApiContext, check: RequestCheck, route: string) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const refused = check(req);
-    if (!refused) return next();
-    // The body is not read: close the connection rather than drain an unauthenticated upload.
-    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
-      res.setHeader('connection', 'close');
-    }
-    count(ctx, route, sendError(res, refused));
+    if (admitted(ctx, check, route, req, res)) next();
   };
 }
 
@@ -53,6 +62,11 @@ export interface ApiRoute {
   access: 'open' | 'metrics' | 'api';
   handle: (ctx: ApiContext, req: Request, res: Response) => void;
 }
+
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};
 
 const queryOf = (url: string) => {
   const q = url.indexOf('?');
@@ -70,6 +84,11 @@ function sessionRoute(route: SessionRoute): ApiRoute['handle'] {
 }
 
 export const apiRoutes: readonly ApiRoute[] = [
+  // The session routes first: express tries the routes in order, and events are most of the traffic.
+  { method: 'post', path: '/scxml/session/:sessionId/event/:name', access: 'api', handle: sessionRoute('event') },
+  { method: 'post', path: '/scxml/session/:sessionId/request/:name', access: 'api', handle: sessionRoute('request') },
+  { method: 'get', path: '/scxml/session/:sessionId/query', access: 'api', handle: sessionRoute('query') },
+  { method: 'post', path: '/scxml/session/:sessionId/terminate', access: 'api', handle: sessionRoute('terminate') },
   { method: 'get', path: '/heartbeat', access: 'open', handle: (ctx, _req, res) => count(ctx, 'heartbeat', handleHeartbeat(ctx, res)) },
   // The pods' liveness probe (operator/api/pod-contract.md): 200 whenever the process
   // answers at all, on both roles (a backup is alive, just not Ready).
@@ -100,27 +119,26 @@ export const apiRoutes: readonly ApiRoute[] = [
       handleStart(ctx, req, res).then((status) => count(ctx, 'start', status), bug(ctx, res, 'start'));
     },
   },
-  { method: 'post', path: '/scxml/session/:sessionId/event/:name', access: 'api', handle: sessionRoute('event') },
-  { method: 'post', path: '/scxml/session/:sessionId/request/:name', access: 'api', handle: sessionRoute('request') },
-  { method: 'get', path: '/scxml/session/:sessionId/query', access: 'api', handle: sessionRoute('query') },
-  { method: 'post', path: '/scxml/session/:sessionId/terminate', access: 'api', handle: sessionRoute('terminate') },
 ];
 
-export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
+function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Router {
+  const app = express.Router();
   const checks = {
     open: undefined,
     metrics: guard(ctx, access.metrics, 'metrics'),
     api: guard(ctx, access.api, 'unauthenticated'),
   };
+  const requestChecks = { open: undefined, metrics: [access.metrics, 'metrics'], api: [access.api, 'unauthenticated'] } as const;
   const methods = new Map<string, string[]>();
   for (const route of apiRoutes) {
-    const check = checks[route.access];
-    const handle = (req: Request, res: Response) => route.handle(ctx, req, res);
-    if (check) app[route.method](route.path, check, handle);
-    else app[route.method](route.path, handle);
+    const check = requestChecks[route.access];
+    // One handler a route, the check inside it: express's next() between two is a cost on every request.
+    const handle = check
+      ? (req: Request, res: Response) => {
+          if (admitted(ctx, check[0], check[1], req, res)) route.handle(ctx, req, res);
+        }
+      : (req: Request, res: Response) => route.handle(ctx, req, res);
+    app[route.method](route.path, handle);
     methods.set(route.path, [...(methods.get(route.path) ?? []), route.method.toUpperCase()]);
   }
   // A known path with another method (TRACE, PUT, ...): 405 naming the allowed ones, after
@@ -133,7 +151,7 @@ export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' 
   }
   app.use(checks.api);
   app.use((req: Request, res: Response) => {
-    count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${req.path}`)));
+    count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${pathOf(req.originalUrl)}`)));
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     // express's own refusals (e.g. malformed percent-encoding in a path) carry a 4xx status; anything else is a bug.
@@ -147,12 +165,18 @@ export function createExpressApp(ctx: ApiContext, access: Pick<ApiAccess, 'api' 
   return app;
 }
 
-/** The request listener: the express app. */
+/** The request listener: the router, with a last word for whatever it passes on (its own handlers answer everything). */
 export function createRequestListener(
   ctx: ApiContext,
   access: Pick<ApiAccess, 'api' | 'metrics'>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  return createExpressApp(ctx, access);
+  const router = createApiRouter(ctx, access);
+  return (req, res) => {
+    router(req as Request, res as Response, (error?: unknown) => {
+      if (error) bug(ctx, res, 'express')(error);
+      else count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${pathOf(req.url ?? '/')}`)));
+    });
+  };
 }
 
 /** HTTP, or HTTPS when the access options name a certificate (asking for client certificates with auth mtls). */

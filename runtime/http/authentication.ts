@@ -4,7 +4,7 @@
 // (/heartbeat, /livez) never ask; /metrics asks according to `metrics-auth`.
 // Answers 401 (no or unknown credentials) and 403 (a client certificate the CA did not
 // sign) as JSON, like every other error.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -14,7 +14,7 @@ import { HttpError } from './http-error.ts';
 /** Checks one request; undefined when it may proceed. */
 export type RequestCheck = (req: IncomingMessage) => HttpError | undefined;
 
-const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+const digest = (token: string) => hash('sha256', token, 'hex');
 
 /** Tokens of a file: one a line, blank lines and `#` comments ignored. */
 export function parseTokenFile(text: string): string[] {

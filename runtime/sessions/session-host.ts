@@ -643,7 +643,8 @@ export class SessionHost {
   #onOutcome(lane: EngineLane, outcome: LaneOutcome): void {
     switch (outcome.op) {
       case 'progress': {
-        const hosted = this.#ofLane(lane, outcome.sid);
+        const hosted = this.#bySlot.get(outcome.slot);
+        if (hosted?.lane !== lane) return;
         if (hosted) this.#onProgress(hosted, outcome);
         return;
       }

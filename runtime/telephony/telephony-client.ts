@@ -2,7 +2,7 @@
 // connection to the telephony server, the voice agent that follows every call, and the
 // interaction puller that works only while this process is primary.
 import type { Logger } from 'pino';
-import type { RuntimeConfig } from '../config/runtime-options.ts';
+import { sessionProcessingThreads, type RuntimeConfig } from '../config/runtime-options.ts';
 import type { RoleSource } from '../ha/role-source.ts';
 import type { SessionHost } from '../sessions/session-host.ts';
 import { TelephonyConnection } from './telephony-connection.ts';
@@ -66,7 +66,7 @@ export function startTelephonyClient(options: {
     sameNodeForConsultAndPrimary: config['same-node-for-cons-prim-calls'],
     restartSessionOnSwitchover: config['restart-session-on-switchover'] && options.haManagesRecovery !== true,
     haManagesRecovery: options.haManagesRecovery === true,
-    restartBatchSize: config['session-processing-threads'],
+    restartBatchSize: sessionProcessingThreads(config),
     // The failover window: how long a node can be without a primary.
     unsyncedTreatmentEndWindowMs: config['lease-duration'] + config['lease-retry-period'] + config['call-watching-timeout'],
     restartIntervalMs: config['session-restart-timeout'],
@@ -80,7 +80,7 @@ export function startTelephonyClient(options: {
     role: roles,
     ...(config['multimedia-queues'] ? { queues: config['multimedia-queues'] } : {}),
     maxSessions: config['max-sessions'],
-    maxPerPull: config['session-processing-threads'],
+    maxPerPull: sessionProcessingThreads(config),
     idlePollMs: config['multimedia-pull-interval'],
     leaseRenewMs: config['interaction-lease-renew-interval'],
     // With HA, a new primary takes over what its node holds before it pulls anything.

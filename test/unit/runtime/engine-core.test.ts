@@ -47,8 +47,8 @@ const opening = (sid: string, slot: number): HostCommand[] => [
   { op: 'start', slot, seq: 1 },
 ];
 
-const progressOf = (outcomes: LaneOutcome[], sid: string) =>
-  outcomes.filter((o): o is Extract<LaneOutcome, { op: 'progress' }> => o.op === 'progress' && o.sid === sid);
+const progressOf = (outcomes: LaneOutcome[], slot: number) =>
+  outcomes.filter((o): o is Extract<LaneOutcome, { op: 'progress' }> => o.op === 'progress' && o.slot === slot);
 
 describe('EngineCore', () => {
   it('reports the last command consumed with a snapshot that restores to the same state', async () => {
@@ -58,8 +58,8 @@ describe('EngineCore', () => {
       { op: 'event', slot: 1, seq: 2, event: { name: 'bump' } },
       { op: 'event', slot: 1, seq: 3, event: { name: 'bump' } },
     );
-    await settle('s1 stable after seq 3', () => progressOf(outcomes, 's1').some((p) => p.seq === 3 && p.stable));
-    const last = progressOf(outcomes, 's1').at(-1)!;
+    await settle('s1 stable after seq 3', () => progressOf(outcomes, 1).some((p) => p.seq === 3 && p.stable));
+    const last = progressOf(outcomes, 1).at(-1)!;
     expect(last).toMatchObject({ seq: 3, stable: true, events: expect.any(Number) });
     expect(last.snapshot).toBeDefined();
 
@@ -72,11 +72,11 @@ describe('EngineCore', () => {
       { op: 'query', slot: 1, qid: 7 },
     );
     await fresh.settle('the query answer and s1 stable after seq 4', () =>
-      fresh.outcomes.some((o) => o.op === 'query-result') && progressOf(fresh.outcomes, 's1').some((p) => p.seq === 4 && p.stable),
+      fresh.outcomes.some((o) => o.op === 'query-result') && progressOf(fresh.outcomes, 1).some((p) => p.seq === 4 && p.stable),
     );
     const answer = fresh.outcomes.find((o) => o.op === 'query-result');
     expect(answer).toMatchObject({ qid: 7, ok: true, result: { configuration: ['a'], datamodel: { n: 3 } } });
-    expect(progressOf(fresh.outcomes, 's1').at(-1)).toMatchObject({ seq: 4, stable: true });
+    expect(progressOf(fresh.outcomes, 1).at(-1)).toMatchObject({ seq: 4, stable: true });
   });
 
   it('answers a query after the events sent before it, and reports a final state', async () => {
@@ -91,7 +91,7 @@ describe('EngineCore', () => {
     expect(outcomes.find((o) => o.op === 'query-result')).toMatchObject({ result: { datamodel: { n: 50 } } });
     expect(outcomes.find((o) => o.op === 'finished')).toMatchObject({ sid: 's2', reason: 'done' });
     // Without recovery snapshots, a session that does not persist sends none.
-    expect(progressOf(outcomes, 's2').every((p) => p.snapshot === undefined)).toBe(true);
+    expect(progressOf(outcomes, 2).every((p) => p.snapshot === undefined)).toBe(true);
   });
 
   it('an event for a session elsewhere leaves in the same message as the sender snapshot', async () => {
@@ -116,27 +116,66 @@ describe('EngineCore', () => {
     });
     const carrying = batches.find((b) => b.outcomes.some((o) => o.op === 'deliver'));
     expect(carrying).toBeDefined();
-    const progress = carrying!.outcomes.find((o) => o.op === 'progress' && o.sid === 's3') as Extract<LaneOutcome, { op: 'progress' }>;
+    const progress = carrying!.outcomes.find((o) => o.op === 'progress' && o.slot === 3) as Extract<LaneOutcome, { op: 'progress' }>;
     expect(progress.seq).toBe(2);
     expect(progress.snapshot).toBeDefined();
   });
 
   it('reports its backlog of events not yet run, down to none once they have run (what flow control reads)', async () => {
     const { batches, send, settle } = lane();
+    // More events than one 4 ms slice runs.
+    const flood = 20_000;
     send(
       ...opening('s4', 4),
-      ...Array.from({ length: 200 }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + 2, event: { name: 'bump' } })),
+      ...Array.from({ length: flood }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + 2, event: { name: 'bump' } })),
     );
-    // The acknowledgement leaves before the first slice runs: every event is still queued.
     expect(batches).toEqual([]);
     await settle('backlog 0', () => batches.at(-1)?.backlog === 0);
-    expect(batches[0]).toMatchObject({ ack: 1, backlog: 200 });
+    // The acknowledgement leaves with the first slice's flush, with what that slice left queued.
+    expect(batches[0]!.ack).toBe(1);
+    expect(batches[0]!.backlog).toBeGreaterThan(0);
+    expect(batches[0]!.backlog).toBeLessThan(flood);
     // A cancelled session's queued events are no backlog either.
-    send(...Array.from({ length: 10 }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + 202, event: { name: 'bump' } })), {
+    send(...Array.from({ length: 10 }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + flood + 2, event: { name: 'bump' } })), {
       op: 'cancel',
       slot: 4,
     });
     await settle('the cancel acknowledged', () => batches.at(-1)?.ack === 2);
     expect(batches.at(-1)!.backlog).toBe(0);
+  });
+
+  it('takes recovery snapshots at most once per recoverySnapshotMs, and of an idle session too', async () => {
+    const batches: LaneBatch[] = [];
+    const core = new EngineCore({
+      engine: createScxmlEngine(),
+      recoverySnapshots: true,
+      recoverySnapshotMs: 200,
+      sliceMs: 4,
+      fetchTimeoutMs: 1000,
+      busy: NOT_BUSY,
+      send: (batch) => batches.push(batch),
+    });
+    const snapshots = () => progressOf(batches.flatMap((b) => b.outcomes), 5).filter((p) => p.snapshot !== undefined);
+    core.receive(1, opening('s5', 5));
+    // The first round is due at once.
+    await waitUntil(async () => (snapshots().length === 1 ? true : undefined), { what: 'the first snapshot', timeoutMs: 10_000, intervalMs: 5 });
+    // One event a batch, the lane idle between them (as under HTTP load): no snapshot each.
+    const from = performance.now();
+    for (let seq = 2; seq <= 21; seq++) {
+      core.receive(seq, [{ op: 'event', slot: 5, seq, event: { name: 'bump' } }]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const during = snapshots().length - 1;
+    expect(during * 200).toBeLessThanOrEqual(performance.now() - from + 200);
+    // The idle session gets its snapshot of the last event once the next round is due.
+    await waitUntil(async () => (snapshots().at(-1)?.seq === 21 ? true : undefined), { what: 'a snapshot after seq 21', timeoutMs: 10_000, intervalMs: 5 });
+    const restored = lane();
+    restored.send(
+      { op: 'doc', doc: { id: 1, source: COUNTER, origin: 'counter.scxml' } },
+      { op: 'restore', sid: 's5', slot: 5, docId: 1, snapshot: snapshots().at(-1)!.snapshot!, seq: 21 },
+      { op: 'query', slot: 5, qid: 1 },
+    );
+    await restored.settle('the query answer', () => restored.outcomes.some((o) => o.op === 'query-result'));
+    expect(restored.outcomes.find((o) => o.op === 'query-result')).toMatchObject({ result: { datamodel: { n: 20 } } });
   });
 });

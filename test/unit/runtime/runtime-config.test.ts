@@ -10,7 +10,7 @@ import { ConfigError, envVarName, optionsFromEnv, readConfigFile, resolveConfig 
 import { newSessionId, parseSessionId } from '../../../runtime/sessions/session-id.ts';
 import { advertisedHttpUrl } from '../../../runtime/http/advertised-url.ts';
 import { routeForSession } from '../../../runtime/http/session-routing.ts';
-import { describeOption } from '../../../runtime/config/runtime-options.ts';
+import { describeOption, engineThreadCount, sessionProcessingThreads } from '../../../runtime/config/runtime-options.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -23,8 +23,17 @@ describe('runtime configuration', () => {
     expect(c['heartbeat-backup-status']).toBe(503);
     expect(c['restart-session-on-switchover']).toBe(false);
     expect(c['session-restart-timeout']).toBe(50);
-    expect(c['session-processing-threads']).toBe(Math.min(8, os.availableParallelism()));
+    expect(sessionProcessingThreads(c)).toBe(Math.min(8, os.availableParallelism()));
     expect(c['sessionid-with-nodeid']).toBe(true);
+  });
+
+  it('runs one engine thread fewer than the CPUs by default (the I/O thread keeps one), and as many as session-processing-threads says when given', () => {
+    const cpus = Math.min(8, os.availableParallelism());
+    expect(engineThreadCount(resolveConfig({}))).toBe(Math.max(1, cpus - 1));
+    const given = resolveConfig({ flags: { 'session-processing-threads': '3' } });
+    expect(engineThreadCount(given)).toBe(3);
+    expect(sessionProcessingThreads(given)).toBe(3);
+    expect(engineThreadCount(resolveConfig({ flags: { 'session-processing-threads': '1' } }))).toBe(1);
   });
 
   it('flags win over environment, which wins over the file; strings are coerced', () => {
