@@ -14,6 +14,7 @@ import { freePorts } from '../infra/free-port.ts';
 import { kubectlOrThrow } from '../infra/kubectl.ts';
 import { waitUntil } from '../infra/wait-until.ts';
 import { loadKubeConfig } from '../infra/kubeconfig.ts';
+import { keptLogDirectory } from '../infra/kept-log-directory.ts';
 import { sharedControlPlane, sharedPodNetwork } from '../infra/shared-control-plane.ts';
 import type { PodNetwork } from '../infra/pod-network/pod-network.ts';
 import { createTestNamespace } from '../infra/test-namespace.ts';
@@ -71,11 +72,7 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
     nodeNames: ['a', 'b', 'c'].map((n) => `${ns.name}-${n}`),
     server: plane.server,
     caFile: plane.caFile,
-    dir: await mkdtemp(path.join(os.homedir(), '.cache', 'ors-e2e-')).catch(async () => {
-      const { mkdir } = await import('node:fs/promises');
-      await mkdir(path.join(os.homedir(), '.cache'), { recursive: true });
-      return mkdtemp(path.join(os.homedir(), '.cache', 'ors-e2e-'));
-    }),
+    dir: await keptLogDirectory(path.join(os.homedir(), '.cache'), 'ors-e2e-'),
     entrypoint: ORS_ENTRYPOINT,
     network,
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createCertificateAuthority, createSigningKeyPair, issueCertificate } from './certificates.ts';
@@ -9,6 +9,7 @@ import { startKubeApiServer } from './kube-apiserver.ts';
 import type { KubeApiServer } from './kube-apiserver.ts';
 import { startKubeControllerManager } from './kube-controller-manager.ts';
 import type { KubeControllerManager } from './kube-controller-manager.ts';
+import { keptLogDirectory } from './kept-log-directory.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { readLogTail } from './managed-process.ts';
 import { LOOPBACK, type Placement } from './pod-network/placement.ts';
@@ -61,7 +62,7 @@ export function logReport(processes: readonly ManagedProcess[], lines = 40): str
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const dir = await mkdtemp(path.join(options.parentDir ?? os.tmpdir(), 'ors-control-plane-'));
+  const dir = await keptLogDirectory(options.parentDir ?? os.tmpdir(), 'ors-control-plane-');
   const place = () => options.network?.placeInWorld() ?? Promise.resolve(LOOPBACK);
   const [etcdPlace, apiPlace, managerPlace] = [await place(), await place(), await place()];
   const ca = await createCertificateAuthority(dir, 'ca');
