@@ -38,9 +38,9 @@ export interface EngineLane {
 
 /**
  * Commands a batch gathers before it leaves without waiting a turn (gathersATurn). A batch
- * for an engine thread wakes it, and on a virtual machine a wake-up (an inter-processor interrupt, a VM exit) costs
- * more than running a dozen events: under HTTP load, batches of two turns' requests halve
- * the wake-ups (bench/runtime-http.bench.ts).
+ * for an engine thread wakes it, and on a virtual machine a wake-up (an inter-processor
+ * interrupt, a VM exit) costs more than running a dozen events: under HTTP load, batches
+ * of two turns' requests cut the wake-ups by a third (bench/runtime-http.bench.ts).
  */
 const GATHER_LIMIT = 64;
 

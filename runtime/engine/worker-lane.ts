@@ -22,7 +22,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { BatchingLane, type LaneListener, type LaneLossReason } from './engine-lane.ts';
-import type { HostCommand, LaneBatch, LaneDocument } from './engine-protocol.ts';
+import type { HostCommand, LaneDocument } from './engine-protocol.ts';
 import { decodeLaneBatch, encodeHostBatch } from './engine-wire.ts';
 import { busyViews, newBusyMemory, type EngineThreadData } from './engine-thread-data.ts';
 import type { EngineThreadEntry } from './thread-entry.ts';
@@ -117,7 +117,6 @@ export class WorkerLane extends BatchingLane {
     worker.on('message', (message: string) => {
       if (worker !== this.#worker) return;
       const batch = decodeLaneBatch(message);
-      { const st=((globalThis as any).__ls ??= {out:0,cmds:0,in:0,outcomes:0,progress:0,snap:0,snapBytes:0}); st.in++; st.outcomes+=batch.outcomes.length; for (const o of batch.outcomes) if (o.op==='progress') { st.progress++; if (o.snapshot) { st.snap++; st.snapBytes+=o.snapshot.length; } } }
       if (!this.#ready) {
         // Batches posted while the thread was loading wait from now on.
         this.#ready = true;
@@ -193,7 +192,6 @@ export class WorkerLane extends BatchingLane {
     if (!this.#worker) return;
     this.#unacked.push([batch, performance.now()]);
     // One string to copy instead of a structured clone of thousands of small objects.
-    const st=((globalThis as any).__ls ??= {out:0,cmds:0,in:0,outcomes:0,progress:0,snap:0,snapBytes:0}); st.out++; st.cmds+=commands.length;
     this.#worker.postMessage(encodeHostBatch(batch, commands));
   }
 

@@ -644,8 +644,7 @@ export class SessionHost {
     switch (outcome.op) {
       case 'progress': {
         const hosted = this.#bySlot.get(outcome.slot);
-        if (hosted?.lane !== lane) return;
-        if (hosted) this.#onProgress(hosted, outcome);
+        if (hosted && hosted.lane === lane) this.#onProgress(hosted, outcome);
         return;
       }
       case 'finished': {
