@@ -4,9 +4,10 @@
 // serves without an express application in front: an application sets its own prototypes
 // on every request and response, and V8 migrating the two objects' hidden classes cost
 // more per request than all of the routing (none of the handlers uses what they add).
-// Order: probes (open), /metrics (its own check), then authentication for everything
-// else, then the routes; a known path with another method gets 405 with Allow, an
-// unknown path 404, all as JSON.
+// Order: the session routes (most of the traffic; the router tries routes in order), the
+// probes (open), /metrics (its own check), the other API routes, each route checking its
+// caller itself; then a known path with another method gets 405 with Allow, and after
+// authentication an unknown path 404, all as JSON.
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -122,7 +123,7 @@ export const apiRoutes: readonly ApiRoute[] = [
 ];
 
 function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Router {
-  const app = express.Router();
+  const router = express.Router();
   const checks = {
     open: undefined,
     metrics: guard(ctx, access.metrics, 'metrics'),
@@ -138,7 +139,7 @@ function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metri
           if (admitted(ctx, check[0], check[1], req, res)) route.handle(ctx, req, res);
         }
       : (req: Request, res: Response) => route.handle(ctx, req, res);
-    app[route.method](route.path, handle);
+    router[route.method](route.path, handle);
     methods.set(route.path, [...(methods.get(route.path) ?? []), route.method.toUpperCase()]);
   }
   // A known path with another method (TRACE, PUT, ...): 405 naming the allowed ones, after
@@ -146,14 +147,14 @@ function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metri
   for (const [path, allowed] of methods) {
     const check = checks[apiRoutes.find((r) => r.path === path)!.access];
     const refuse = (req: Request, res: Response) => count(ctx, 'unknown', methodNotAllowed(res, allowed.join(', '), req.method));
-    if (check) app.all(path, check, refuse);
-    else app.all(path, refuse);
+    if (check) router.all(path, check, refuse);
+    else router.all(path, refuse);
   }
-  app.use(checks.api);
-  app.use((req: Request, res: Response) => {
+  router.use(checks.api);
+  router.use((req: Request, res: Response) => {
     count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${pathOf(req.originalUrl)}`)));
   });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     // express's own refusals (e.g. malformed percent-encoding in a path) carry a 4xx status; anything else is a bug.
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -162,7 +163,7 @@ function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metri
     }
     bug(ctx, res, 'express')(error);
   });
-  return app;
+  return router;
 }
 
 /** The request listener: the router, with a last word for whatever it passes on (its own handlers answer everything). */
