@@ -1,9 +1,9 @@
 // How a batch of host commands crosses to an engine thread (and a batch of outcomes back):
-// one JSON text per batch, a flat array rather than an object per command. Events are most of the traffic, and what
-// an object per event costs to encode and decode (its keys, the session's id) was most of
-// the thread hop's price: events go as the session's slot, the sequence number of the
-// first, and then each event as its bare name when a name is all it has. Consecutive
-// events of one session share the slot and the sequence number (a run of them).
+// one JSON text per batch, a flat array rather than an object per command. Events are most
+// of the traffic, and what an object per event costs to encode and decode (its keys, the
+// session's id) was most of the thread hop's price: events go as the session's slot, the
+// sequence number of the first, and then each event as its bare name when a name is all it
+// has. Consecutive events of one session share the slot and the sequence number (a run).
 //
 //   [batch, EVENTS, slot, firstSeq, count, event1 ... eventN, COMMAND, {command}, ...]
 //
