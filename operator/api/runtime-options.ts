@@ -42,7 +42,9 @@ export const RuntimeOptionsSchema = z
       .min(1)
       .max(1024)
       .optional()
-      .describe('ORS session-processing-threads: sessions restarted per batch after a switchover. ORS default 8.'),
+      .describe(
+        'ORS session-processing-threads: engine threads running strategy code, and sessions restarted per batch after a switchover. ORS default 8; unset, the runtime restarts the CPUs it may use (at most 8) per batch and runs one engine thread fewer (at least 1).',
+      ),
     sessionidWithNodeid: z
       .boolean()
       .optional()
