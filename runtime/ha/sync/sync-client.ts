@@ -21,6 +21,8 @@ export interface SyncClientOptions {
   minimumEpoch?: () => number;
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
+  /** Ask for packed batches (packed-batch.ts); default true. False: plain batches, as a backup that predates them gets. */
+  packed?: boolean;
   log?: SyncLogger;
 }
 
@@ -70,6 +72,7 @@ export class SyncClient {
       minimumEpoch: options.minimumEpoch ?? (() => 0),
       reconnectInitialMs: options.reconnectInitialMs ?? 100,
       reconnectMaxMs: options.reconnectMaxMs ?? 5000,
+      packed: options.packed ?? true,
       log: options.log ?? silentSyncLogger,
     };
   }
@@ -197,6 +200,7 @@ export class SyncClient {
             identity: this.options.identity,
             challenge,
             mac: handshakeMac(this.options.key, 'backup', this.options.nodeId, primaryChallenge, challenge),
+            packed: this.options.packed,
           });
           continue;
         }
