@@ -73,6 +73,8 @@ export interface BackupStatus {
   remote: string;
   sentSeq: number;
   ackedSeq: number;
+  /** It gets packed batches (it asked for them). */
+  packed: boolean;
 }
 
 export class SyncServer {
@@ -171,7 +173,7 @@ export class SyncServer {
   backups(): BackupStatus[] {
     return [...this.connections]
       .filter((c) => c.authenticated)
-      .map((c) => ({ identity: c.identity!, remote: c.remote, sentSeq: c.seq, ackedSeq: c.ackedSeq }));
+      .map((c) => ({ identity: c.identity!, remote: c.remote, sentSeq: c.seq, ackedSeq: c.ackedSeq, packed: c.packed }));
   }
 
   /**

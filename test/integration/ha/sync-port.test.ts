@@ -7,7 +7,7 @@ import { encodeFrame, FrameDecoder } from '../../../runtime/ha/sync/frame-codec.
 import { SyncClient } from '../../../runtime/ha/sync/sync-client.ts';
 import type { SyncLogger } from '../../../runtime/ha/sync/sync-logger.ts';
 import { SyncServer } from '../../../runtime/ha/sync/sync-server.ts';
-import type { SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
+import { handshakeMac, type SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
 
 const key = Buffer.from('a shared sync key for the tests');
 const closers: (() => unknown)[] = [];
@@ -45,8 +45,8 @@ async function startPrimary(options: { epoch?: () => number; log?: SyncLogger; m
   return { server, address: `${address.host}:${address.port}`, port: address.port };
 }
 
-function startBackup(clientKey = key, log?: SyncLogger) {
-  const client = new SyncClient({ nodeId: 'node-0', identity: 'backup-b', key: clientKey, reconnectInitialMs: 20, reconnectMaxMs: 200, log });
+function startBackup(clientKey = key, log?: SyncLogger, options: { identity?: string; packed?: boolean } = {}) {
+  const client = new SyncClient({ nodeId: 'node-0', identity: options.identity ?? 'backup-b', key: clientKey, reconnectInitialMs: 20, reconnectMaxMs: 200, log, packed: options.packed });
   closers.push(() => client.stop());
   return client;
 }
@@ -90,6 +90,69 @@ describe('sync port', () => {
     await until(() => !backup.replica().sessions.has('s1'), 'termination');
     await until(() => server.backups()[0]?.ackedSeq === server.backups()[0]?.sentSeq, 'acks');
     expect(backup.epochSeen()).toBe(3);
+  });
+
+  it('a backup that asks for packed batches and one that predates them follow the same primary to the same replica', async () => {
+    const { server, address } = await startPrimary();
+    server.publish(created(1));
+    const packed = startBackup(key, undefined, { identity: 'backup-packed' });
+    const plain = startBackup(key, undefined, { identity: 'backup-plain', packed: false });
+    packed.follow(address);
+    plain.follow(address);
+    await until(() => packed.isSynced() && plain.isSynced(), 'both synced');
+    expect(server.backups().map(({ identity, packed }) => [identity, packed]).sort()).toEqual([['backup-packed', true], ['backup-plain', false]]);
+    const persisted: SyncEvent = { type: 'session-created', at: Date.now(), session: { sessionId: 'p', interactionId: 'call-p', src: 'a.scxml', createdAt: 5, persisted: true, persistedVersion: 2 } };
+    const events: SyncEvent[] = [
+      { type: 'session-created', at: Date.now(), session: { sessionId: 's2', interactionId: 'call-2', src: 'a.scxml', createdAt: 7, persisted: false, params: { caller: '555-0100' } } },
+      created(3),
+      persisted,
+      { type: 'interaction-event', at: Date.now(), interactionId: 'call-3', event: { name: 'interaction.added', at: 1 } },
+      { type: 'session-terminated', at: Date.now(), sessionId: 's1', interactionId: 'call-1' },
+      { type: 'session-terminated', at: Date.now(), sessionId: 's3' },
+    ];
+    for (const event of events) server.publish(event);
+    const applied = (backup: SyncClient) => backup.replica().sessions.has('p') && !backup.replica().sessions.has('s3');
+    await until(() => applied(packed) && applied(plain), 'both to apply everything');
+    expect(packed.replica()).toStrictEqual(plain.replica());
+    expect(packed.replica()).toStrictEqual(server.syncState());
+    expect([...packed.replica().sessions.keys()].sort()).toEqual(['p', 's2']);
+    expect(packed.replica().sessions.get('s2')?.params).toEqual({ caller: '555-0100' });
+  });
+
+  it('a backup drops a primary whose packed batch is malformed, with the reason in its log', async () => {
+    // A peer that knows the key and then sends packed batches no primary makes.
+    const malformed: unknown[] = [
+      { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[1, 1, '', null, 'a', 2, false, null]] },
+      { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[9, 1, 's']] },
+      { v: 1, type: 'packed', epoch: 5, seq: 2, events: [] },
+    ];
+    let connections = 0;
+    const fake = net.createServer((socket) => {
+      const frame = malformed[connections++ % malformed.length];
+      const decoder = new FrameDecoder(1 << 20);
+      const challenge = 'c'.repeat(32);
+      socket.on('error', () => {});
+      socket.write(encodeFrame({ v: 1, type: 'hello', nodeId: 'node-0', challenge }));
+      socket.on('data', (chunk: Buffer) => {
+        const out = decoder.push(chunk);
+        for (const auth of out.ok ? (out.frames as { type: string; challenge: string }[]) : []) {
+          if (auth.type !== 'auth') continue;
+          socket.write(encodeFrame({ v: 1, type: 'welcome', epoch: 5, identity: 'odd-primary', mac: handshakeMac(key, 'primary', 'node-0', challenge, auth.challenge) }));
+          socket.write(encodeFrame({ v: 1, type: 'snapshot', epoch: 5, seq: 1, at: 1, snapshot: { sessions: [], treatments: [], interactionEvents: [] } }));
+          socket.write(encodeFrame(frame));
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise((r) => fake.close(r)));
+    const log = recordingLogger();
+    const backup = startBackup(key, log);
+    backup.follow(`127.0.0.1:${(fake.address() as net.AddressInfo).port}`);
+    await until(() => log.warnings.filter((w) => /dropping sync connection/.test(w)).length >= malformed.length, 'every malformed batch refused');
+    expect(log.warnings.some((w) => /invalid frame: events\.0\.session\.sessionId/.test(w))).toBe(true);
+    expect(log.warnings.some((w) => /invalid frame: events\.0: not a packed event/.test(w))).toBe(true);
+    expect(log.warnings.some((w) => /invalid frame: events: /.test(w))).toBe(true);
+    expect(backup.replica().sessions.size).toBe(0);
   });
 
   it('reports whether a backup is synced and the sync lag (what ors_ha_backup_synced and ors_ha_sync_lag_seconds read)', async () => {
