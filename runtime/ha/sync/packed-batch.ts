@@ -1,10 +1,12 @@
-// Packed batches: the wire form of a batch for a backup that asked for it in its auth frame.
-// The two changes every session makes — its creation and its termination — go as
-// positional arrays instead of objects:
+// Packed batches: the wire form of a batch for a backup that asked for it in its auth frame
+// (and whose primary said yes in its welcome). The two changes every session makes — its
+// creation and its termination — go as positional arrays instead of objects:
 //   [1, at, sessionId, interactionId | null, src, createdAt, persisted, params | null]
-//   [2, at, sessionId, interactionId | null]
+//   [2, at, sessionId, interactionId | null, released]
 // and any other change (a creation carrying a persisted version or a snapshot too) as its
-// event object, as in a batch. Why: under load the backup only kept pace with its primary
+// event object, as in a batch. `released`: the termination left no live session of its
+// interaction (named then), so the backup drops that interaction's events without counting
+// sessions per interaction itself (applyFollowedEvent in sync-state.ts). Why: under load the backup only kept pace with its primary
 // (bench/ha.bench.ts, the sync-lag rows), and half of its time went to JSON.parse of keys
 // it already knows and to the copies of the type and key strings that come with them; the
 // array form is half the bytes and a third less parsing on the backup, and cheaper to
@@ -21,11 +23,11 @@ import { SYNC_PROTOCOL_VERSION, SyncEventSchema, type SyncEvent, type SyncedSess
 const CREATED = 1;
 const TERMINATED = 2;
 const CREATED_LENGTH = 8;
-const TERMINATED_LENGTH = 4;
+const TERMINATED_LENGTH = 5;
 
-/** The event as it goes in a packed batch (before JSON.stringify). */
-export function packEvent(event: SyncEvent): unknown {
-  if (event.type === 'session-terminated') return [TERMINATED, event.at, event.sessionId, event.interactionId ?? null];
+/** The event as it goes in a packed batch (before JSON.stringify); `released`: the interaction a termination released on the primary. */
+export function packEvent(event: SyncEvent, released?: string): unknown {
+  if (event.type === 'session-terminated') return [TERMINATED, event.at, event.sessionId, event.interactionId ?? released ?? null, released !== undefined];
   if (event.type === 'session-created') {
     const { session } = event;
     if (session.persistedVersion !== undefined || session.snapshot !== undefined || session.snapshotVersion !== undefined) return event;
@@ -50,11 +52,16 @@ function unpackedCandidate(row: unknown[]): Record<string, unknown> | undefined 
     const [, at, sessionId, interactionId, src, createdAt, persisted, params] = row;
     return { type: 'session-created', at, session: { sessionId, ...absentIfNull('interactionId', interactionId), src, ...absentIfNull('params', params), createdAt, persisted } };
   }
-  if (row[0] === TERMINATED && row.length === TERMINATED_LENGTH) {
+  if (isTermination(row)) {
     const [, at, sessionId, interactionId] = row;
     return { type: 'session-terminated', at, sessionId, ...absentIfNull('interactionId', interactionId) };
   }
   return undefined;
+}
+
+/** A termination's array: its length, and a released flag that is true only beside an interaction. */
+function isTermination(row: unknown[]): boolean {
+  return row[0] === TERMINATED && row.length === TERMINATED_LENGTH && (row[4] === false || (row[4] === true && row[3] !== null));
 }
 
 /** A packed array whose fields pass the schemas' limits, as its event; undefined to leave it to zod. */
@@ -72,7 +79,7 @@ function exactUnpacked(row: unknown[]): SyncEvent | undefined {
     if (params !== null && !isParams(params)) return undefined;
     return { type: 'session-created', at, session: createdSession(sessionId, interactionId, src, params, createdAt, persisted) };
   }
-  if (row[0] === TERMINATED && row.length === TERMINATED_LENGTH) {
+  if (isTermination(row)) {
     const sessionId = row[2];
     const interactionId = row[3];
     if (!isId(sessionId)) return undefined;
@@ -89,9 +96,15 @@ function zodReason(index: number, issues: { path: PropertyKey[]; message: string
     .join('; ');
 }
 
+export type UnpackedEvents =
+  /** `released[i]`: the interaction the termination at `events[i]` released. */
+  | { ok: true; events: SyncEvent[]; released: (string | undefined)[] }
+  | { ok: false; reason: string };
+
 /** The events of a packed batch as the schemas give them back, or why one is not valid. */
-export function unpackEvents(packed: unknown[]): { ok: true; events: SyncEvent[] } | { ok: false; reason: string } {
+export function unpackEvents(packed: unknown[]): UnpackedEvents {
   const events: SyncEvent[] = new Array(packed.length);
+  const released: (string | undefined)[] = new Array<string | undefined>(packed.length).fill(undefined);
   for (let index = 0; index < packed.length; index++) {
     const item = packed[index];
     let event: SyncEvent | undefined;
@@ -100,7 +113,7 @@ export function unpackEvents(packed: unknown[]): { ok: true; events: SyncEvent[]
       event = exactUnpacked(item);
       if (!event) {
         candidate = unpackedCandidate(item);
-        if (candidate === undefined) return { ok: false, reason: `events.${index}: not a packed event (${item.length} fields, tag ${JSON.stringify(item[0]) ?? 'none'})` };
+        if (candidate === undefined) return { ok: false, reason: `events.${index}: not a packed event (${item.length} fields, tag ${JSON.stringify(item[0]) ?? 'none'}, or released without an interaction)` };
       }
     } else if (isExactEvent(item)) {
       event = item;
@@ -111,8 +124,9 @@ export function unpackEvents(packed: unknown[]): { ok: true; events: SyncEvent[]
       event = checked.data;
     }
     events[index] = event;
+    if (Array.isArray(item) && item[4] === true && event.type === 'session-terminated') released[index] = event.interactionId;
   }
-  return { ok: true, events };
+  return { ok: true, events, released };
 }
 
 /** The envelope of a packed batch as JSON.parse made it, when the schema would take it unchanged (see sync-protocol.ts). */

@@ -84,7 +84,8 @@ export const SyncFrameSchema = z.discriminatedUnion('type', [
   // that predates it ignores the key (zod strips it) and sends plain batches.
   z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('auth'), nodeId: id, identity: id, challenge: hex, mac: hex, packed: z.boolean().optional() }),
   // primary -> backup: proves the primary knows the key too
-  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('welcome'), epoch, identity: id, mac: hex }),
+  // `packed`: batches will come packed (the backup asked for them); absent from a primary that predates them.
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('welcome'), epoch, identity: id, mac: hex, packed: z.boolean().optional() }),
   // primary -> backup: the complete state, after every (re)connect
   z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('snapshot'), epoch, seq: z.number().int().nonnegative(), at: z.number(), snapshot: SyncSnapshotSchema }),
   // primary -> backup: changes since the previous frame
@@ -110,7 +111,10 @@ export const PackedBatchSchema = z.object({
   events: z.array(z.unknown()).min(1),
 });
 
-export type ParsedFrame = { ok: true; frame: SyncFrame } | { ok: false; reason: string };
+export type ParsedFrame =
+  /** `released`: only for a batch that came packed, per event the interaction its termination released (packed-batch.ts). */
+  | { ok: true; frame: SyncFrame; released?: (string | undefined)[] }
+  | { ok: false; reason: string };
 
 function zodReason(error: z.ZodError): string {
   return error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
@@ -127,7 +131,7 @@ function parsePackedBatch(raw: unknown): ParsedFrame {
   }
   const unpacked = unpackEvents(envelope.events);
   if (!unpacked.ok) return { ok: false, reason: unpacked.reason };
-  return { ok: true, frame: { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch: envelope.epoch, seq: envelope.seq, events: unpacked.events } };
+  return { ok: true, frame: { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch: envelope.epoch, seq: envelope.seq, events: unpacked.events }, released: unpacked.released };
 }
 
 export function parseFrame(raw: unknown): ParsedFrame {

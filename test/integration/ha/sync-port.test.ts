@@ -102,33 +102,53 @@ describe('sync port', () => {
     await until(() => packed.isSynced() && plain.isSynced(), 'both synced');
     expect(server.backups().map(({ identity, packed }) => [identity, packed]).sort()).toEqual([['backup-packed', true], ['backup-plain', false]]);
     const persisted: SyncEvent = { type: 'session-created', at: Date.now(), session: { sessionId: 'p', interactionId: 'call-p', src: 'a.scxml', createdAt: 5, persisted: true, persistedVersion: 2 } };
+    const sharing = (sessionId: string): SyncEvent => ({ type: 'session-created', at: Date.now(), session: { sessionId, interactionId: 'call-shared', src: 'a.scxml', createdAt: 7, persisted: false } });
     const events: SyncEvent[] = [
       { type: 'session-created', at: Date.now(), session: { sessionId: 's2', interactionId: 'call-2', src: 'a.scxml', createdAt: 7, persisted: false, params: { caller: '555-0100' } } },
       created(3),
       persisted,
+      sharing('x1'),
+      sharing('x2'),
+      sharing('x3'),
       { type: 'interaction-event', at: Date.now(), interactionId: 'call-3', event: { name: 'interaction.added', at: 1 } },
+      { type: 'interaction-event', at: Date.now(), interactionId: 'call-shared', event: { name: 'interaction.added', at: 1 } },
+      { type: 'interaction-event', at: Date.now(), interactionId: 'call-2', event: { name: 'interaction.added', at: 1 } },
       { type: 'session-terminated', at: Date.now(), sessionId: 's1', interactionId: 'call-1' },
+      // Without its interaction named: the primary knows it (and that s3 was the last session of call-3).
       { type: 'session-terminated', at: Date.now(), sessionId: 's3' },
+      { type: 'session-terminated', at: Date.now(), sessionId: 'x1', interactionId: 'call-shared' },
+      { type: 'session-terminated', at: Date.now(), sessionId: 'x2' },
     ];
     for (const event of events) server.publish(event);
-    const applied = (backup: SyncClient) => backup.replica().sessions.has('p') && !backup.replica().sessions.has('s3');
+    const applied = (backup: SyncClient) => backup.replica().sessions.has('p') && !backup.replica().sessions.has('x2');
     await until(() => applied(packed) && applied(plain), 'both to apply everything');
-    expect(packed.replica()).toStrictEqual(plain.replica());
-    expect(packed.replica()).toStrictEqual(server.syncState());
-    expect([...packed.replica().sessions.keys()].sort()).toEqual(['p', 's2']);
+    // The packed backup does not count sessions per interaction (the primary does): all else is the same.
+    const { sessionsPerInteraction: counts, ...replica } = plain.replica();
+    expect(counts).toEqual(new Map([['call-2', 1], ['call-p', 1], ['call-shared', 1]]));
+    expect(packed.replica()).toStrictEqual({ ...replica, sessionsPerInteraction: new Map() });
+    expect(plain.replica()).toStrictEqual(server.syncState());
+    expect([...packed.replica().sessions.keys()].sort()).toEqual(['p', 's2', 'x3']);
+    expect([...packed.replica().interactionEvents.keys()].sort()).toEqual(['call-2', 'call-shared']);
     expect(packed.replica().sessions.get('s2')?.params).toEqual({ caller: '555-0100' });
+    server.publish({ type: 'session-terminated', at: Date.now(), sessionId: 'x3' });
+    await until(() => !packed.replica().sessions.has('x3') && !plain.replica().sessions.has('x3'), 'the last session of the shared interaction to end');
+    expect([...packed.replica().interactionEvents.keys()]).toEqual(['call-2']);
+    expect(plain.replica().interactionEvents).toStrictEqual(packed.replica().interactionEvents);
   });
 
-  it('a backup drops a primary whose packed batch is malformed, with the reason in its log', async () => {
-    // A peer that knows the key and then sends packed batches no primary makes.
-    const malformed: unknown[] = [
-      { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[1, 1, '', null, 'a', 2, false, null]] },
-      { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[9, 1, 's']] },
-      { v: 1, type: 'packed', epoch: 5, seq: 2, events: [] },
+  it('a backup drops a primary whose packed batch is malformed or not the form agreed, with the reason in its log', async () => {
+    // A peer that knows the key and then sends batches no primary makes.
+    const cases: { packed: boolean; frame: unknown; reason: RegExp }[] = [
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[1, 1, '', null, 'a', 2, false, null]] }, reason: /invalid frame: events\.0\.session\.sessionId/ },
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[9, 1, 's']] }, reason: /invalid frame: events\.0: not a packed event/ },
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[2, 1, 's', null, true]] }, reason: /invalid frame: events\.0: not a packed event/ },
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [] }, reason: /invalid frame: events: / },
+      { packed: true, frame: { v: 1, type: 'batch', epoch: 5, seq: 2, events: [created(1)] }, reason: /a plain batch after the primary said packed/ },
+      { packed: false, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[2, 1, 's', null, false]] }, reason: /a packed batch nobody asked for/ },
     ];
     let connections = 0;
     const fake = net.createServer((socket) => {
-      const frame = malformed[connections++ % malformed.length];
+      const { packed, frame } = cases[connections++ % cases.length]!;
       const decoder = new FrameDecoder(1 << 20);
       const challenge = 'c'.repeat(32);
       socket.on('error', () => {});
@@ -137,7 +157,8 @@ describe('sync port', () => {
         const out = decoder.push(chunk);
         for (const auth of out.ok ? (out.frames as { type: string; challenge: string }[]) : []) {
           if (auth.type !== 'auth') continue;
-          socket.write(encodeFrame({ v: 1, type: 'welcome', epoch: 5, identity: 'odd-primary', mac: handshakeMac(key, 'primary', 'node-0', challenge, auth.challenge) }));
+          const mac = handshakeMac(key, 'primary', 'node-0', challenge, auth.challenge);
+          socket.write(encodeFrame({ v: 1, type: 'welcome', epoch: 5, identity: 'odd-primary', mac, ...(packed ? { packed } : {}) }));
           socket.write(encodeFrame({ v: 1, type: 'snapshot', epoch: 5, seq: 1, at: 1, snapshot: { sessions: [], treatments: [], interactionEvents: [] } }));
           socket.write(encodeFrame(frame));
         }
@@ -148,10 +169,8 @@ describe('sync port', () => {
     const log = recordingLogger();
     const backup = startBackup(key, log);
     backup.follow(`127.0.0.1:${(fake.address() as net.AddressInfo).port}`);
-    await until(() => log.warnings.filter((w) => /dropping sync connection/.test(w)).length >= malformed.length, 'every malformed batch refused');
-    expect(log.warnings.some((w) => /invalid frame: events\.0\.session\.sessionId/.test(w))).toBe(true);
-    expect(log.warnings.some((w) => /invalid frame: events\.0: not a packed event/.test(w))).toBe(true);
-    expect(log.warnings.some((w) => /invalid frame: events: /.test(w))).toBe(true);
+    await until(() => log.warnings.filter((w) => /dropping sync connection/.test(w)).length >= cases.length, 'every case refused', 10_000);
+    for (const { reason } of cases) expect(log.warnings.some((w) => reason.test(w)), String(reason)).toBe(true);
     expect(backup.replica().sessions.size).toBe(0);
   });
 

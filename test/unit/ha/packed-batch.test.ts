@@ -2,7 +2,8 @@
 // parsed by the backup, comes back as the event the schema gives back for it; a packed
 // array with any field removed, of another type, out of range or extra is taken only when
 // the schema takes the event object it stands for, with the same values, and otherwise
-// rejected with a reason; a malformed envelope or array is rejected cleanly.
+// rejected with a reason; a termination's released interaction comes through beside it;
+// a malformed envelope or array is rejected cleanly.
 import { describe, expect, it } from 'vitest';
 import { packEvent, unpackEvents } from '../../../runtime/ha/sync/packed-batch.ts';
 import { parseFrame, SyncEventSchema, type SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
@@ -24,8 +25,10 @@ const replacements: unknown[] = [undefined, null, true, false, 0, -1, 1.5, 2 ** 
 
 /** What the backup receives for these events: the packed frame's JSON, parsed. */
 function received(events: SyncEvent[]): unknown {
-  return JSON.parse(JSON.stringify({ v: 1, type: 'packed', epoch: 3, seq: 7, events: events.map(packEvent) }));
+  return JSON.parse(JSON.stringify({ v: 1, type: 'packed', epoch: 3, seq: 7, events: events.map((event) => packEvent(event)) }));
 }
+
+const nothingReleased = (events: unknown[]) => events.map(() => undefined);
 
 /** The event object a packed array stands for (null: field absent), as the object form would carry it. */
 function standsFor(row: unknown[]): unknown {
@@ -50,7 +53,7 @@ function mutations(row: unknown[]): unknown[][] {
 
 describe('packed batches', () => {
   it('packs creations and terminations as arrays, anything else (and a creation with a snapshot) as its object', () => {
-    const packed = valid.map(packEvent);
+    const packed = valid.map((event) => packEvent(event));
     expect(packed.map(Array.isArray)).toEqual([true, true, false, true, true, false, false, false, false, false]);
     expect(JSON.stringify(packed[1]).length).toBeLessThan(JSON.stringify(valid[1]).length * 0.7);
   });
@@ -58,9 +61,9 @@ describe('packed batches', () => {
   it('gives back every event as the schema does, alone and all in one frame', () => {
     for (const event of valid) {
       const parsed = parseFrame(received([event]));
-      expect(parsed, JSON.stringify(event)).toStrictEqual({ ok: true, frame: { v: 1, type: 'batch', epoch: 3, seq: 7, events: [SyncEventSchema.parse(event)] } });
+        expect(parsed, JSON.stringify(event)).toStrictEqual({ ok: true, frame: { v: 1, type: 'batch', epoch: 3, seq: 7, events: [SyncEventSchema.parse(event)] }, released: [undefined] });
     }
-    expect(parseFrame(received(valid))).toStrictEqual({ ok: true, frame: { v: 1, type: 'batch', epoch: 3, seq: 7, events: valid.map((e) => SyncEventSchema.parse(e)) } });
+    expect(parseFrame(received(valid))).toStrictEqual({ ok: true, frame: { v: 1, type: 'batch', epoch: 3, seq: 7, events: valid.map((e) => SyncEventSchema.parse(e)) }, released: nothingReleased(valid) });
   });
 
   it('takes a mutated packed array exactly when the schema takes the event it stands for, with the same values', () => {
@@ -72,10 +75,12 @@ describe('packed batches', () => {
       for (const mutated of mutations(row)) {
         const wire = JSON.parse(JSON.stringify([mutated])) as unknown[];
         const unpacked = unpackEvents(wire);
-        const sameForm = (mutated[0] === 1 && mutated.length === 8) || (mutated[0] === 2 && mutated.length === 4);
+        const released = mutated[4];
+        const sameForm = (mutated[0] === 1 && mutated.length === 8) || (mutated[0] === 2 && mutated.length === 5 && (released === false || (released === true && mutated[3] !== null)));
         const expected = sameForm ? SyncEventSchema.safeParse(standsFor(wire[0] as unknown[])) : { success: false as const };
         if (expected.success) {
-          expect(unpacked, JSON.stringify(mutated)).toStrictEqual({ ok: true, events: [expected.data] });
+          const interaction = released === true && expected.data.type === 'session-terminated' ? expected.data.interactionId : undefined;
+          expect(unpacked, JSON.stringify(mutated)).toStrictEqual({ ok: true, events: [expected.data], released: [interaction] });
           taken++;
         } else {
           expect(unpacked, JSON.stringify(mutated)).toMatchObject({ ok: false, reason: expect.stringMatching(/^events\.0/) });
@@ -87,11 +92,21 @@ describe('packed batches', () => {
     expect(taken).toBeGreaterThan(10);
   });
 
+  it("names the interaction a termination released, beside the termination, and only with one", () => {
+    const termination: SyncEvent = { type: 'session-terminated', at: 1, sessionId: 's' };
+    expect(packEvent(termination, 'call-1')).toEqual([2, 1, 's', 'call-1', true]);
+    expect(packEvent({ ...termination, interactionId: 'call-1' }, 'call-1')).toEqual([2, 1, 's', 'call-1', true]);
+    const wire = JSON.parse(JSON.stringify([packEvent(valid[0]!), packEvent(termination, 'call-1'), packEvent(termination)]));
+    expect(unpackEvents(wire)).toStrictEqual({ ok: true, events: [valid[0], { ...termination, interactionId: 'call-1' }, termination], released: [undefined, 'call-1', undefined] });
+    expect(unpackEvents([[2, 1, 's', null, true]])).toMatchObject({ ok: false, reason: expect.stringMatching(/released without an interaction/) });
+    expect(unpackEvents([[2, 1, 's', 'c', 1]])).toMatchObject({ ok: false });
+  });
+
   it('leaves unusual parameters to zod, which decides as it does for the object', () => {
     const row = [1, 1, 's', null, 'a', 2, false, JSON.parse('{"__proto__":{"polluted":true},"ok":1}')];
     const unpacked = unpackEvents([row]);
     const expected = SyncEventSchema.safeParse(standsFor(row));
-    expect(unpacked).toStrictEqual(expected.success ? { ok: true, events: [expected.data] } : expect.objectContaining({ ok: false }));
+    expect(unpacked).toStrictEqual(expected.success ? { ok: true, events: [expected.data], released: [undefined] } : expect.objectContaining({ ok: false }));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -105,8 +120,9 @@ describe('packed batches', () => {
       { v: 1, type: 'packed', epoch: 3, seq: 7, events: 'x' },
       { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[]] },
       { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[3, 1, 's']] },
-      { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[2, 1, 's', null], 7] },
-      { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[2, 1, 's', null], { type: 'session-created' }] },
+      { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[2, 1, 's', null, false], 7] },
+      { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[2, 1, 's', null, false], { type: 'session-created' }] },
+      { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[2, 1, 's', null]] },
       { v: 1, type: 'packed', epoch: 3, seq: 7, events: [[1, 1, 's', null, 'a', 2, 'no', null]] },
     ];
     for (const frame of bad) expect(parseFrame(frame), JSON.stringify(frame)).toMatchObject({ ok: false, reason: expect.stringMatching(/\S/) });
@@ -115,6 +131,6 @@ describe('packed batches', () => {
 
   it('strips an unknown envelope key as zod does for any frame', () => {
     const parsed = parseFrame({ ...(received([valid[3]!]) as object), extra: 1 });
-    expect(parsed).toStrictEqual({ ok: true, frame: { v: 1, type: 'batch', epoch: 3, seq: 7, events: [valid[3]] } });
+    expect(parsed).toStrictEqual({ ok: true, frame: { v: 1, type: 'batch', epoch: 3, seq: 7, events: [valid[3]] }, released: [undefined] });
   });
 });
