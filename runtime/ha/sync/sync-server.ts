@@ -18,11 +18,10 @@ import {
   macsEqual,
   parseFrame,
   SYNC_PROTOCOL_VERSION,
-  type SyncedSession,
   type SyncEvent,
   type SyncFrame,
 } from './sync-protocol.ts';
-import { applySyncEvent, emptySyncState, releasedInteraction, snapshotOf, type SyncState } from './sync-state.ts';
+import { applySyncEvent, emptySyncState, snapshotOf, type SyncState } from './sync-state.ts';
 
 const PRE_AUTH_MAX_FRAME = 4 * 1024;
 const POST_AUTH_MAX_FRAME = 1024 * 1024;
@@ -115,8 +114,7 @@ export class SyncServer {
 
   /** Records a change and queues it for every connected backup. */
   publish(event: SyncEvent): void {
-    const terminated = event.type === 'session-terminated' ? this.state.sessions.get(event.sessionId) : undefined;
-    applySyncEvent(this.state, event);
+    const released = applySyncEvent(this.state, event);
     // Serialized once here, in each form a backup wants; the batch frame is assembled from
     // these strings (sync lag under load is mostly serialization: stringifying each event
     // again per batch tripled it).
@@ -124,18 +122,13 @@ export class SyncServer {
     let packed: string | undefined;
     for (const connection of this.connections) {
       if (!connection.authenticated) continue;
-      const json = connection.packed ? (packed ??= JSON.stringify(packEvent(event, this.released(event, terminated)))) : (plain ??= JSON.stringify(event));
+      const json = connection.packed ? (packed ??= JSON.stringify(packEvent(event, released))) : (plain ??= JSON.stringify(event));
       connection.buffer.push(json);
       connection.bufferBytes += json.length;
       connection.oldestAt ??= this.options.now();
       // A flush already due this tick sends this event too (split at backup-synch-max-buffer).
       if (!connection.flushScheduled) this.considerFlush(connection);
     }
-  }
-
-  /** For a packed termination: the interaction it released in this primary's state, which a packed backup does not count itself. */
-  private released(event: SyncEvent, before: SyncedSession | undefined): string | undefined {
-    return event.type === 'session-terminated' ? releasedInteraction(this.state, event, before) : undefined;
   }
 
   /**

@@ -39,7 +39,8 @@ function putSession(state: SyncState, session: SyncedSession): void {
   state.sessions.set(session.sessionId, session);
 }
 
-export function applySyncEvent(state: SyncState, event: SyncEvent): void {
+/** Applies one change; for a termination, returns the interaction it released (no live session of it left), which a packed batch names. */
+export function applySyncEvent(state: SyncState, event: SyncEvent): string | undefined {
   switch (event.type) {
     case 'session-created':
       putSession(state, event.session);
@@ -52,9 +53,10 @@ export function applySyncEvent(state: SyncState, event: SyncEvent): void {
       }
       state.treatments.delete(event.sessionId);
       // Interactions still referenced by a live session keep their events; others are dropped.
-      const released = releasedInteraction(state, event, session);
-      if (released !== undefined) state.interactionEvents.delete(released);
-      break;
+      const interactionId = event.interactionId ?? session?.interactionId;
+      if (!interactionId || state.sessionsPerInteraction.has(interactionId)) return undefined;
+      state.interactionEvents.delete(interactionId);
+      return interactionId;
     }
     case 'treatment-started': {
       const { treatment } = event;
@@ -110,12 +112,6 @@ export function applyFollowedEvent(state: SyncState, event: SyncEvent, released:
       // Every other change leaves the sessions per interaction as they are.
       applySyncEvent(state, event);
   }
-}
-
-/** The interaction a termination applied to `state` released (no live session of it left), if any; `before` is the session as it was. */
-export function releasedInteraction(state: SyncState, event: Extract<SyncEvent, { type: 'session-terminated' }>, before: SyncedSession | undefined): string | undefined {
-  const interactionId = event.interactionId ?? before?.interactionId;
-  return interactionId && !state.sessionsPerInteraction.has(interactionId) ? interactionId : undefined;
 }
 
 export function snapshotOf(state: SyncState): SyncSnapshot {

@@ -4,7 +4,7 @@ import { decideFlush, reconnectDelay } from '../../../runtime/ha/sync/sync-batch
 import { parseSyncKey } from '../../../runtime/ha/sync/sync-key.ts';
 import { handshakeMac, macsEqual, parseFrame } from '../../../runtime/ha/sync/sync-protocol.ts';
 import type { SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
-import { applyFollowedEvent, applySyncEvent, emptySyncState, releasedInteraction, snapshotOf, stateFromSnapshot } from '../../../runtime/ha/sync/sync-state.ts';
+import { applyFollowedEvent, applySyncEvent, emptySyncState, snapshotOf, stateFromSnapshot } from '../../../runtime/ha/sync/sync-state.ts';
 
 describe('frame codec', () => {
   it('reassembles frames split across and merged into arbitrary chunks', () => {
@@ -161,9 +161,7 @@ describe('a replica that follows packed batches', () => {
     expect(following.sessionsPerInteraction.size).toBe(0);
     let releases = 0;
     for (const event of changes(3000)) {
-      const before = event.type === 'session-terminated' ? primary.sessions.get(event.sessionId) : undefined;
-      applySyncEvent(primary, event);
-      const released = event.type === 'session-terminated' ? releasedInteraction(primary, event, before) : undefined;
+      const released = applySyncEvent(primary, event);
       if (released && following.interactionEvents.has(released)) releases++;
       applySyncEvent(counting, event);
       applyFollowedEvent(following, event, released);
