@@ -5,6 +5,9 @@
 // carries the primary's lease epoch; a backup refuses frames from an older epoch than one
 // it has seen, so a deposed primary cannot feed it. Frames are length-prefixed JSON
 // (see frame-codec.ts), validated here with zod: anything else closes the connection.
+// A backup may ask for batches in packed form (auth.packed, confirmed by welcome.packed;
+// packed-batch.ts), which this module gives back as the batches they are; a peer of
+// either side that predates them keeps plain batches.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { exactBatchFrame } from './exact-batch-frame.ts';
