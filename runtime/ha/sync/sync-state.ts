@@ -95,8 +95,9 @@ export function applySyncEvent(state: SyncState, event: SyncEvent): string | und
  * primary counts anyway, and a packed termination names the interaction it released (no
  * live session of it left): the replica drops that interaction's events then, as the
  * primary did. A creation is then one map operation instead of four, a termination one
- * instead of five: the backup's apply was most of its time under load, each operation a
- * walk of a map of every live session (bench/ha.bench.ts, sync lag).
+ * (and one each for its treatments and its released interaction, when there are any)
+ * instead of six or seven: under load these were a third of the backup's time, each a walk
+ * of a map of every live session (bench/ha.bench.ts, sync lag).
  */
 export function applyFollowedEvent(state: SyncState, event: SyncEvent, released: string | undefined): void {
   switch (event.type) {
