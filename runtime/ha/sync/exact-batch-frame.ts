@@ -7,36 +7,10 @@
 // of range, an unknown event type — goes to zod, which strips, or rejects and explains.
 // So the schemas stay the contract; test/unit/ha/exact-batch-frame.test.ts holds this
 // check to them.
+import { EVENT_NAME_MAX, exactly, type Fields, isCount, isFields, isId, isNumber, isParams, isText, KIND_MAX, SRC_MAX } from './exact-fields.ts';
 import { SYNC_PROTOCOL_VERSION, type SyncEvent, type SyncFrame } from './sync-protocol.ts';
 
-type Fields = Record<string, unknown>;
 export type BatchFrame = Extract<SyncFrame, { type: 'batch' }>;
-
-const ID_MAX = 512;
-const SRC_MAX = 64 * 1024;
-const KIND_MAX = 64;
-const EVENT_NAME_MAX = 256;
-
-function isFields(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
-}
-
-/**
- * How many enumerable keys: equal to the number of known keys found means none is unknown.
- * `fields` has Object.prototype as its prototype (isFields), so for...in sees its own keys
- * only, unless something added enumerable keys to Object.prototype: then the count is
- * higher and the frame goes to zod, never the other way round.
- */
-function keyCount(fields: Fields): number {
-  let count = 0;
-  for (const _key in fields) count++;
-  return count;
-}
-
-const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-const isText = (value: unknown, min: number, max: number): value is string => typeof value === 'string' && value.length >= min && value.length <= max;
-const isId = (value: unknown): value is string => isText(value, 1, ID_MAX);
 
 /** Checks an optional field; returns the number of keys it accounts for (0 when absent), or -1 when invalid. */
 function optional(fields: Fields, key: string, valid: (value: unknown) => boolean): number {
@@ -55,17 +29,7 @@ function optionals(fields: Fields, checks: [string, (value: unknown) => boolean]
   return present;
 }
 
-/** Exactly `required` known keys plus the optional ones present, and nothing else. */
-function exactly(fields: Fields, required: number, optionalPresent: number): boolean {
-  return optionalPresent >= 0 && keyCount(fields) === required + optionalPresent;
-}
-
 const anything = () => true;
-
-/** ORS <data _type="parameter">: any JSON object; one with an own "__proto__" key is left to zod. */
-function isParams(value: unknown): boolean {
-  return isFields(value) && !Object.hasOwn(value, '__proto__');
-}
 
 const SESSION_OPTIONALS: [string, (value: unknown) => boolean][] = [
   ['interactionId', isId],
@@ -100,7 +64,8 @@ function isInteractionEvent(value: unknown): boolean {
   return exactly(value, 2, optional(value, 'data', anything));
 }
 
-function isExactEvent(value: unknown): value is SyncEvent {
+/** An event the schemas would accept unchanged. */
+export function isExactEvent(value: unknown): value is SyncEvent {
   if (!isFields(value) || !isNumber(value.at)) return false;
   switch (value.type) {
     case 'session-created':

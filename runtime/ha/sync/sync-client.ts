@@ -9,7 +9,7 @@ import { encodeFrame, FrameDecoder } from './frame-codec.ts';
 import { reconnectDelay } from './sync-batcher.ts';
 import { silentSyncLogger, type SyncLogger } from './sync-logger.ts';
 import { handshakeMac, macsEqual, parseFrame, SYNC_PROTOCOL_VERSION, type SyncEvent, type SyncFrame } from './sync-protocol.ts';
-import { applySyncEvent, emptySyncState, stateFromSnapshot, type SyncState } from './sync-state.ts';
+import { applyFollowedEvent, applySyncEvent, emptySyncState, stateFromSnapshot, type SyncState } from './sync-state.ts';
 
 const MAX_FRAME = 64 * 1024 * 1024;
 
@@ -21,6 +21,8 @@ export interface SyncClientOptions {
   minimumEpoch?: () => number;
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
+  /** Ask for packed batches (packed-batch.ts); default true. False: plain batches, as a backup that predates them gets. */
+  packed?: boolean;
   log?: SyncLogger;
 }
 
@@ -70,6 +72,7 @@ export class SyncClient {
       minimumEpoch: options.minimumEpoch ?? (() => 0),
       reconnectInitialMs: options.reconnectInitialMs ?? 100,
       reconnectMaxMs: options.reconnectMaxMs ?? 5000,
+      packed: options.packed ?? true,
       log: options.log ?? silentSyncLogger,
     };
   }
@@ -151,6 +154,8 @@ export class SyncClient {
       if (socket.remoteAddress !== undefined && socket.remotePort !== undefined) remote = { address: socket.remoteAddress, port: socket.remotePort };
     });
     let lastSeq = 0;
+    // The primary's welcome said batches come packed: the replica then follows without counting (applyFollowedEvent).
+    let packedStream = false;
     const drop = (reason: string) => {
       this.options.log.warn({ primary: address, reason }, 'dropping sync connection');
       socket.destroy();
@@ -197,6 +202,7 @@ export class SyncClient {
             identity: this.options.identity,
             challenge,
             mac: handshakeMac(this.options.key, 'backup', this.options.nodeId, primaryChallenge, challenge),
+            packed: this.options.packed,
           });
           continue;
         }
@@ -206,6 +212,7 @@ export class SyncClient {
           if (!macsEqual(expected, frame.mac)) return drop('primary failed authentication (wrong sync key?)');
           if (!this.acceptEpoch(frame.epoch)) return drop(`primary epoch ${frame.epoch} is stale (seen ${this.highestEpoch})`);
           authenticated = true;
+          packedStream = frame.packed === true;
           primary = { identity: frame.identity, epoch: frame.epoch };
           continue;
         }
@@ -220,7 +227,7 @@ export class SyncClient {
         if (!this.acceptEpoch(frame.epoch)) return drop(`stale frame: epoch ${frame.epoch}, seen ${this.highestEpoch}`);
         if (frame.type === 'snapshot') {
           lastSeq = frame.seq;
-          this.replicaState = stateFromSnapshot(frame.snapshot);
+          this.replicaState = stateFromSnapshot(frame.snapshot, !packedStream);
           this.synced = true;
           this.attempt = 0;
           this.options.log.info({ primary: address, sessions: frame.snapshot.sessions.length, epoch: frame.epoch }, 'synced with the primary');
@@ -228,8 +235,11 @@ export class SyncClient {
         } else {
           if (!this.synced) return drop('batch before snapshot');
           if (frame.seq !== lastSeq + 1) return drop(`sequence gap: got ${frame.seq} after ${lastSeq}`);
+          const released = parsed.released;
+          if ((released !== undefined) !== packedStream) return drop(packedStream ? 'a plain batch after the primary said packed' : 'a packed batch nobody asked for');
           lastSeq = frame.seq;
-          for (const event of frame.events) applySyncEvent(this.replicaState, event);
+          if (released) for (let i = 0; i < frame.events.length; i++) applyFollowedEvent(this.replicaState, frame.events[i]!, released[i]);
+          else for (const event of frame.events) applySyncEvent(this.replicaState, event);
           for (const listener of this.listeners) listener.onEvents?.(frame.events, frame.epoch);
         }
         applied = true;

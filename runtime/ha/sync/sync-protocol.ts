@@ -5,9 +5,13 @@
 // carries the primary's lease epoch; a backup refuses frames from an older epoch than one
 // it has seen, so a deposed primary cannot feed it. Frames are length-prefixed JSON
 // (see frame-codec.ts), validated here with zod: anything else closes the connection.
+// A backup may ask for batches in packed form (auth.packed, confirmed by welcome.packed;
+// packed-batch.ts), which this module gives back as the batches they are; a peer of
+// either side that predates them keeps plain batches.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { exactBatchFrame } from './exact-batch-frame.ts';
+import { isExactPackedEnvelope, unpackEvents } from './packed-batch.ts';
 
 export const SYNC_PROTOCOL_VERSION = 1;
 
@@ -79,10 +83,12 @@ const hex = z.string().regex(/^[0-9a-f]{32,128}$/);
 export const SyncFrameSchema = z.discriminatedUnion('type', [
   // primary -> backup, first frame
   z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('hello'), nodeId: id, challenge: hex }),
-  // backup -> primary
-  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('auth'), nodeId: id, identity: id, challenge: hex, mac: hex }),
+  // backup -> primary; `packed`: send me batches in packed form (packed-batch.ts). A primary
+  // that predates it ignores the key (zod strips it) and sends plain batches.
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('auth'), nodeId: id, identity: id, challenge: hex, mac: hex, packed: z.boolean().optional() }),
   // primary -> backup: proves the primary knows the key too
-  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('welcome'), epoch, identity: id, mac: hex }),
+  // `packed`: batches will come packed (the backup asked for them); absent from a primary that predates them.
+  z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('welcome'), epoch, identity: id, mac: hex, packed: z.boolean().optional() }),
   // primary -> backup: the complete state, after every (re)connect
   z.object({ v: z.literal(SYNC_PROTOCOL_VERSION), type: z.literal('snapshot'), epoch, seq: z.number().int().nonnegative(), at: z.number(), snapshot: SyncSnapshotSchema }),
   // primary -> backup: changes since the previous frame
@@ -96,15 +102,49 @@ export const SyncFrameSchema = z.discriminatedUnion('type', [
 ]);
 export type SyncFrame = z.infer<typeof SyncFrameSchema>;
 
-export type ParsedFrame = { ok: true; frame: SyncFrame } | { ok: false; reason: string };
+/**
+ * primary -> a backup that asked for it: a batch in packed form, its events checked by
+ * packed-batch.ts. Not a SyncFrame of its own: parseFrame gives it back as the batch it is.
+ */
+export const PackedBatchSchema = z.object({
+  v: z.literal(SYNC_PROTOCOL_VERSION),
+  type: z.literal('packed'),
+  epoch,
+  seq: z.number().int().nonnegative(),
+  events: z.array(z.unknown()).min(1),
+});
+
+export type ParsedFrame =
+  /** `released`: only for a batch that came packed, per event the interaction its termination released (packed-batch.ts). */
+  | { ok: true; frame: SyncFrame; released?: (string | undefined)[] }
+  | { ok: false; reason: string };
+
+function zodReason(error: z.ZodError): string {
+  return error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
+}
+
+function parsePackedBatch(raw: unknown): ParsedFrame {
+  let envelope: z.infer<typeof PackedBatchSchema>;
+  if (isExactPackedEnvelope(raw)) {
+    envelope = raw;
+  } else {
+    const result = PackedBatchSchema.safeParse(raw);
+    if (!result.success) return { ok: false, reason: zodReason(result.error) };
+    envelope = result.data;
+  }
+  const unpacked = unpackEvents(envelope.events);
+  if (!unpacked.ok) return { ok: false, reason: unpacked.reason };
+  return { ok: true, frame: { v: SYNC_PROTOCOL_VERSION, type: 'batch', epoch: envelope.epoch, seq: envelope.seq, events: unpacked.events }, released: unpacked.released };
+}
 
 export function parseFrame(raw: unknown): ParsedFrame {
-  // Batches of changes, as the primary sends them, are checked without zod's copy (exact-batch-frame.ts).
+  // Batches of changes, as the primary sends them, are checked without zod's copy (exact-batch-frame.ts, packed-batch.ts).
   const batch = exactBatchFrame(raw);
   if (batch) return { ok: true, frame: batch };
+  if (typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'packed') return parsePackedBatch(raw);
   const result = SyncFrameSchema.safeParse(raw);
   if (result.success) return { ok: true, frame: result.data };
-  return { ok: false, reason: result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ') };
+  return { ok: false, reason: zodReason(result.error) };
 }
 
 /** The MAC each side sends: bound to the direction, the node, and both challenges. */

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { encodeFrame, encodeFrameText, FrameDecoder } from './frame-codec.ts';
+import { packEvent } from './packed-batch.ts';
 import { decideFlush, type BatchLimits } from './sync-batcher.ts';
 import { silentSyncLogger, type SyncLogger } from './sync-logger.ts';
 import {
@@ -48,7 +49,9 @@ interface BackupConnection {
   remote: string;
   authenticated: boolean;
   identity?: string;
-  /** Events not sent yet, each already serialized (once per publish, for every backup). */
+  /** The backup asked for packed batches (packed-batch.ts). */
+  packed: boolean;
+  /** Events not sent yet, each already serialized in this backup's form (once per publish and form). */
   buffer: string[];
   bufferBytes: number;
   oldestAt: number | undefined;
@@ -70,6 +73,8 @@ export interface BackupStatus {
   remote: string;
   sentSeq: number;
   ackedSeq: number;
+  /** It gets packed batches (it asked for them). */
+  packed: boolean;
 }
 
 export class SyncServer {
@@ -109,12 +114,15 @@ export class SyncServer {
 
   /** Records a change and queues it for every connected backup. */
   publish(event: SyncEvent): void {
-    applySyncEvent(this.state, event);
-    // Serialized once here; the batch frame is assembled from these strings (sync lag under
-    // load is mostly serialization: stringifying each event again per batch tripled it).
-    const json = JSON.stringify(event);
+    const released = applySyncEvent(this.state, event);
+    // Serialized once here, in each form a backup wants; the batch frame is assembled from
+    // these strings (sync lag under load is mostly serialization: stringifying each event
+    // again per batch tripled it).
+    let plain: string | undefined;
+    let packed: string | undefined;
     for (const connection of this.connections) {
       if (!connection.authenticated) continue;
+      const json = connection.packed ? (packed ??= JSON.stringify(packEvent(event, released))) : (plain ??= JSON.stringify(event));
       connection.buffer.push(json);
       connection.bufferBytes += json.length;
       connection.oldestAt ??= this.options.now();
@@ -165,7 +173,7 @@ export class SyncServer {
   backups(): BackupStatus[] {
     return [...this.connections]
       .filter((c) => c.authenticated)
-      .map((c) => ({ identity: c.identity!, remote: c.remote, sentSeq: c.seq, ackedSeq: c.ackedSeq }));
+      .map((c) => ({ identity: c.identity!, remote: c.remote, sentSeq: c.seq, ackedSeq: c.ackedSeq, packed: c.packed }));
   }
 
   /**
@@ -236,6 +244,7 @@ export class SyncServer {
       socket,
       remote,
       authenticated: false,
+      packed: false,
       buffer: [],
       bufferBytes: 0,
       oldestAt: undefined,
@@ -282,6 +291,7 @@ export class SyncServer {
           clearTimeout(handshakeTimer);
           connection.authenticated = true;
           connection.identity = frame.identity;
+          connection.packed = frame.packed === true;
           decoder.maxFrameBytes = POST_AUTH_MAX_FRAME;
           this.options.log.info({ remote, backup: frame.identity }, 'backup connected to the sync port');
           this.send(connection, {
@@ -290,6 +300,7 @@ export class SyncServer {
             epoch: this.options.epoch(),
             identity: this.options.identity,
             mac: handshakeMac(this.options.key, 'primary', this.options.nodeId, challenge, frame.challenge),
+            ...(connection.packed ? { packed: true } : {}),
           });
           this.send(connection, {
             v: SYNC_PROTOCOL_VERSION,
@@ -326,10 +337,11 @@ export class SyncServer {
     if (confirmed > 0) connection.sentConfirmations.splice(0, confirmed);
   }
 
-  /** A batch frame built around already serialized events: the same JSON as encodeFrame of the frame object. */
+  /** A batch frame (packed or plain) built around already serialized events: the same JSON as encodeFrame of the frame object. */
   private sendBatch(connection: BackupConnection, epoch: number, events: string[]): void {
     if (connection.socket.destroyed) return;
-    const head = `{"v":${SYNC_PROTOCOL_VERSION},"type":"batch","epoch":${epoch},"seq":${++connection.seq},"events":[`;
+    const type = connection.packed ? 'packed' : 'batch';
+    const head = `{"v":${SYNC_PROTOCOL_VERSION},"type":"${type}","epoch":${epoch},"seq":${++connection.seq},"events":[`;
     if (!connection.socket.write(encodeFrameText(`${head}${events.join(',')}]}`))) connection.linkBusy = true;
   }
 

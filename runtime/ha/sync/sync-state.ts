@@ -12,7 +12,8 @@ export interface SyncState {
   /**
    * How many of `sessions` belong to each interaction, kept with `sessions`: a termination
    * asks whether its interaction is still in use, and scanning every session for that made
-   * a burst of terminations quadratic (5.6 s of sync lag for 40,000 of them).
+   * a burst of terminations quadratic (5.6 s of sync lag for 40,000 of them). Empty in a
+   * replica that follows packed batches: there the primary counts (applyFollowedEvent).
    */
   sessionsPerInteraction: Map<string, number>;
 }
@@ -38,7 +39,8 @@ function putSession(state: SyncState, session: SyncedSession): void {
   state.sessions.set(session.sessionId, session);
 }
 
-export function applySyncEvent(state: SyncState, event: SyncEvent): void {
+/** Applies one change; for a termination, returns the interaction it released (no live session of it left), which a packed batch names. */
+export function applySyncEvent(state: SyncState, event: SyncEvent): string | undefined {
   switch (event.type) {
     case 'session-created':
       putSession(state, event.session);
@@ -52,8 +54,9 @@ export function applySyncEvent(state: SyncState, event: SyncEvent): void {
       state.treatments.delete(event.sessionId);
       // Interactions still referenced by a live session keep their events; others are dropped.
       const interactionId = event.interactionId ?? session?.interactionId;
-      if (interactionId && !state.sessionsPerInteraction.has(interactionId)) state.interactionEvents.delete(interactionId);
-      break;
+      if (!interactionId || state.sessionsPerInteraction.has(interactionId)) return undefined;
+      state.interactionEvents.delete(interactionId);
+      return interactionId;
     }
     case 'treatment-started': {
       const { treatment } = event;
@@ -86,6 +89,32 @@ export function applySyncEvent(state: SyncState, event: SyncEvent): void {
   }
 }
 
+/**
+ * The backup's reducer for packed batches (packed-batch.ts): the same changes as
+ * applySyncEvent, except that the replica does not count sessions per interaction. The
+ * primary counts anyway, and a packed termination names the interaction it released (no
+ * live session of it left): the replica drops that interaction's events then, as the
+ * primary did. A creation is then one map operation instead of four, a termination one
+ * (and one each for its treatments and its released interaction, when there are any)
+ * instead of six or seven: under load these were a third of the backup's time, each a walk
+ * of a map of every live session (bench/ha.bench.ts, sync lag).
+ */
+export function applyFollowedEvent(state: SyncState, event: SyncEvent, released: string | undefined): void {
+  switch (event.type) {
+    case 'session-created':
+      state.sessions.set(event.session.sessionId, event.session);
+      break;
+    case 'session-terminated':
+      state.sessions.delete(event.sessionId);
+      if (state.treatments.size > 0) state.treatments.delete(event.sessionId);
+      if (released !== undefined) state.interactionEvents.delete(released);
+      break;
+    default:
+      // Every other change leaves the sessions per interaction as they are.
+      applySyncEvent(state, event);
+  }
+}
+
 export function snapshotOf(state: SyncState): SyncSnapshot {
   return {
     sessions: [...state.sessions.values()],
@@ -94,9 +123,13 @@ export function snapshotOf(state: SyncState): SyncSnapshot {
   };
 }
 
-export function stateFromSnapshot(snapshot: SyncSnapshot): SyncState {
+/** `counting`: false for a replica that follows packed batches (applyFollowedEvent). */
+export function stateFromSnapshot(snapshot: SyncSnapshot, counting = true): SyncState {
   const state = emptySyncState();
-  for (const session of snapshot.sessions) putSession(state, session);
+  for (const session of snapshot.sessions) {
+    if (counting) putSession(state, session);
+    else state.sessions.set(session.sessionId, session);
+  }
   for (const treatment of snapshot.treatments) applySyncEvent(state, { type: 'treatment-started', at: treatment.startedAt, treatment });
   for (const { interactionId, events } of snapshot.interactionEvents) state.interactionEvents.set(interactionId, [...events]);
   return state;

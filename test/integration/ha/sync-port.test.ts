@@ -7,7 +7,7 @@ import { encodeFrame, FrameDecoder } from '../../../runtime/ha/sync/frame-codec.
 import { SyncClient } from '../../../runtime/ha/sync/sync-client.ts';
 import type { SyncLogger } from '../../../runtime/ha/sync/sync-logger.ts';
 import { SyncServer } from '../../../runtime/ha/sync/sync-server.ts';
-import type { SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
+import { handshakeMac, type SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
 
 const key = Buffer.from('a shared sync key for the tests');
 const closers: (() => unknown)[] = [];
@@ -45,8 +45,8 @@ async function startPrimary(options: { epoch?: () => number; log?: SyncLogger; m
   return { server, address: `${address.host}:${address.port}`, port: address.port };
 }
 
-function startBackup(clientKey = key, log?: SyncLogger) {
-  const client = new SyncClient({ nodeId: 'node-0', identity: 'backup-b', key: clientKey, reconnectInitialMs: 20, reconnectMaxMs: 200, log });
+function startBackup(clientKey = key, log?: SyncLogger, options: { identity?: string; packed?: boolean } = {}) {
+  const client = new SyncClient({ nodeId: 'node-0', identity: options.identity ?? 'backup-b', key: clientKey, reconnectInitialMs: 20, reconnectMaxMs: 200, log, packed: options.packed });
   closers.push(() => client.stop());
   return client;
 }
@@ -90,6 +90,88 @@ describe('sync port', () => {
     await until(() => !backup.replica().sessions.has('s1'), 'termination');
     await until(() => server.backups()[0]?.ackedSeq === server.backups()[0]?.sentSeq, 'acks');
     expect(backup.epochSeen()).toBe(3);
+  });
+
+  it('a backup that asks for packed batches and one that predates them follow the same primary to the same replica', async () => {
+    const { server, address } = await startPrimary();
+    server.publish(created(1));
+    const packed = startBackup(key, undefined, { identity: 'backup-packed' });
+    const plain = startBackup(key, undefined, { identity: 'backup-plain', packed: false });
+    packed.follow(address);
+    plain.follow(address);
+    await until(() => packed.isSynced() && plain.isSynced(), 'both synced');
+    expect(server.backups().map(({ identity, packed }) => [identity, packed]).sort()).toEqual([['backup-packed', true], ['backup-plain', false]]);
+    const persisted: SyncEvent = { type: 'session-created', at: Date.now(), session: { sessionId: 'p', interactionId: 'call-p', src: 'a.scxml', createdAt: 5, persisted: true, persistedVersion: 2 } };
+    const sharing = (sessionId: string): SyncEvent => ({ type: 'session-created', at: Date.now(), session: { sessionId, interactionId: 'call-shared', src: 'a.scxml', createdAt: 7, persisted: false } });
+    const events: SyncEvent[] = [
+      { type: 'session-created', at: Date.now(), session: { sessionId: 's2', interactionId: 'call-2', src: 'a.scxml', createdAt: 7, persisted: false, params: { caller: '555-0100' } } },
+      created(3),
+      persisted,
+      sharing('x1'),
+      sharing('x2'),
+      sharing('x3'),
+      { type: 'interaction-event', at: Date.now(), interactionId: 'call-3', event: { name: 'interaction.added', at: 1 } },
+      { type: 'interaction-event', at: Date.now(), interactionId: 'call-shared', event: { name: 'interaction.added', at: 1 } },
+      { type: 'interaction-event', at: Date.now(), interactionId: 'call-2', event: { name: 'interaction.added', at: 1 } },
+      { type: 'session-terminated', at: Date.now(), sessionId: 's1', interactionId: 'call-1' },
+      // Without its interaction named: the primary knows it (and that s3 was the last session of call-3).
+      { type: 'session-terminated', at: Date.now(), sessionId: 's3' },
+      { type: 'session-terminated', at: Date.now(), sessionId: 'x1', interactionId: 'call-shared' },
+      { type: 'session-terminated', at: Date.now(), sessionId: 'x2' },
+    ];
+    for (const event of events) server.publish(event);
+    const applied = (backup: SyncClient) => backup.replica().sessions.has('p') && !backup.replica().sessions.has('x2');
+    await until(() => applied(packed) && applied(plain), 'both to apply everything');
+    // The packed backup does not count sessions per interaction (the primary does): all else is the same.
+    const { sessionsPerInteraction: counts, ...replica } = plain.replica();
+    expect(counts).toEqual(new Map([['call-2', 1], ['call-p', 1], ['call-shared', 1]]));
+    expect(packed.replica()).toStrictEqual({ ...replica, sessionsPerInteraction: new Map() });
+    expect(plain.replica()).toStrictEqual(server.syncState());
+    expect([...packed.replica().sessions.keys()].sort()).toEqual(['p', 's2', 'x3']);
+    expect([...packed.replica().interactionEvents.keys()].sort()).toEqual(['call-2', 'call-shared']);
+    expect(packed.replica().sessions.get('s2')?.params).toEqual({ caller: '555-0100' });
+    server.publish({ type: 'session-terminated', at: Date.now(), sessionId: 'x3' });
+    await until(() => !packed.replica().sessions.has('x3') && !plain.replica().sessions.has('x3'), 'the last session of the shared interaction to end');
+    expect([...packed.replica().interactionEvents.keys()]).toEqual(['call-2']);
+    expect(plain.replica().interactionEvents).toStrictEqual(packed.replica().interactionEvents);
+  });
+
+  it('a backup drops a primary whose packed batch is malformed or not the form agreed, with the reason in its log', async () => {
+    // A peer that knows the key and then sends batches no primary makes.
+    const cases: { packed: boolean; frame: unknown; reason: RegExp }[] = [
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[1, 1, '', null, 'a', 2, false, null]] }, reason: /invalid frame: events\.0\.session\.sessionId/ },
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[9, 1, 's']] }, reason: /invalid frame: events\.0: not a packed event/ },
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[2, 1, 's', null, true]] }, reason: /invalid frame: events\.0: not a packed event/ },
+      { packed: true, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [] }, reason: /invalid frame: events: / },
+      { packed: true, frame: { v: 1, type: 'batch', epoch: 5, seq: 2, events: [created(1)] }, reason: /a plain batch after the primary said packed/ },
+      { packed: false, frame: { v: 1, type: 'packed', epoch: 5, seq: 2, events: [[2, 1, 's', null, false]] }, reason: /a packed batch nobody asked for/ },
+    ];
+    let connections = 0;
+    const fake = net.createServer((socket) => {
+      const { packed, frame } = cases[connections++ % cases.length]!;
+      const decoder = new FrameDecoder(1 << 20);
+      const challenge = 'c'.repeat(32);
+      socket.on('error', () => {});
+      socket.write(encodeFrame({ v: 1, type: 'hello', nodeId: 'node-0', challenge }));
+      socket.on('data', (chunk: Buffer) => {
+        const out = decoder.push(chunk);
+        for (const auth of out.ok ? (out.frames as { type: string; challenge: string }[]) : []) {
+          if (auth.type !== 'auth') continue;
+          const mac = handshakeMac(key, 'primary', 'node-0', challenge, auth.challenge);
+          socket.write(encodeFrame({ v: 1, type: 'welcome', epoch: 5, identity: 'odd-primary', mac, ...(packed ? { packed } : {}) }));
+          socket.write(encodeFrame({ v: 1, type: 'snapshot', epoch: 5, seq: 1, at: 1, snapshot: { sessions: [], treatments: [], interactionEvents: [] } }));
+          socket.write(encodeFrame(frame));
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise((r) => fake.close(r)));
+    const log = recordingLogger();
+    const backup = startBackup(key, log);
+    backup.follow(`127.0.0.1:${(fake.address() as net.AddressInfo).port}`);
+    await until(() => log.warnings.filter((w) => /dropping sync connection/.test(w)).length >= cases.length, 'every case refused', 10_000);
+    for (const { reason } of cases) expect(log.warnings.some((w) => reason.test(w)), String(reason)).toBe(true);
+    expect(backup.replica().sessions.size).toBe(0);
   });
 
   it('reports whether a backup is synced and the sync lag (what ors_ha_backup_synced and ors_ha_sync_lag_seconds read)', async () => {

@@ -3,7 +3,8 @@ import { encodeFrame, FrameDecoder } from '../../../runtime/ha/sync/frame-codec.
 import { decideFlush, reconnectDelay } from '../../../runtime/ha/sync/sync-batcher.ts';
 import { parseSyncKey } from '../../../runtime/ha/sync/sync-key.ts';
 import { handshakeMac, macsEqual, parseFrame } from '../../../runtime/ha/sync/sync-protocol.ts';
-import { applySyncEvent, emptySyncState, snapshotOf, stateFromSnapshot } from '../../../runtime/ha/sync/sync-state.ts';
+import type { SyncEvent } from '../../../runtime/ha/sync/sync-protocol.ts';
+import { applyFollowedEvent, applySyncEvent, emptySyncState, snapshotOf, stateFromSnapshot } from '../../../runtime/ha/sync/sync-state.ts';
 
 describe('frame codec', () => {
   it('reassembles frames split across and merged into arbitrary chunks', () => {
@@ -115,6 +116,62 @@ describe('sync state', () => {
       expect(replica.sessionsPerInteraction.size).toBe(0);
       expect(replica.sessions.size).toBe(0);
     }
+  });
+});
+
+describe('a replica that follows packed batches', () => {
+  /** A deterministic mix of every kind of change over a few sessions and interactions (some sessions share one, some move). */
+  function changes(count: number): SyncEvent[] {
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const events: SyncEvent[] = [];
+    for (let i = 0; i < count; i++) {
+      const sessionId = `s${random(12)}`;
+      const interactionId = random(5) === 0 ? undefined : `c${random(6)}`;
+      switch (random(7)) {
+        case 0:
+        case 1:
+          events.push({ type: 'session-created', at: i, session: { sessionId, ...(interactionId ? { interactionId } : {}), src: 'a.scxml', createdAt: i, persisted: false } });
+          break;
+        case 2:
+          events.push({ type: 'session-terminated', at: i, sessionId, ...(random(2) ? { interactionId: `c${random(6)}` } : {}) });
+          break;
+        case 3:
+          events.push({ type: 'interaction-event', at: i, interactionId: `c${random(6)}`, event: { name: 'e', at: i } });
+          break;
+        case 4:
+          events.push({ type: 'treatment-started', at: i, treatment: { sessionId, treatmentId: `t${random(3)}`, kind: 'playsound', startedAt: i } });
+          break;
+        case 5:
+          events.push({ type: 'treatment-ended', at: i, sessionId, treatmentId: `t${random(3)}` });
+          break;
+        default:
+          events.push({ type: 'session-persisted', at: i, sessionId, version: i });
+      }
+    }
+    return events;
+  }
+
+  it('ends where the counting replica ends, told by the primary which interactions terminations released', () => {
+    const primary = emptySyncState();
+    const start = changes(40);
+    for (const event of start) applySyncEvent(primary, event);
+    const counting = stateFromSnapshot(JSON.parse(JSON.stringify(snapshotOf(primary))));
+    const following = stateFromSnapshot(JSON.parse(JSON.stringify(snapshotOf(primary))), false);
+    expect(following.sessionsPerInteraction.size).toBe(0);
+    let releases = 0;
+    for (const event of changes(3000)) {
+      const released = applySyncEvent(primary, event);
+      if (released && following.interactionEvents.has(released)) releases++;
+      applySyncEvent(counting, event);
+      applyFollowedEvent(following, event, released);
+      expect(following.sessions).toEqual(counting.sessions);
+      expect(following.interactionEvents).toEqual(counting.interactionEvents);
+      expect([...following.treatments].filter(([, t]) => t.size > 0)).toEqual([...counting.treatments].filter(([, t]) => t.size > 0));
+    }
+    expect(counting.sessions).toEqual(primary.sessions);
+    expect(releases).toBeGreaterThan(20);
+    expect(following.sessionsPerInteraction.size).toBe(0);
   });
 });
 
