@@ -10,7 +10,7 @@ import { parseFrame, SyncEventSchema, type SyncEvent } from '../../../runtime/ha
 
 const valid: SyncEvent[] = [
   { type: 'session-created', at: 1.5, session: { sessionId: 's', src: 'a.scxml', createdAt: 2, persisted: false } },
-  { type: 'session-created', at: 1764766000123.4567, session: { sessionId: 's', interactionId: 'c', src: '', params: { caller: '555', nested: { a: [1] } }, createdAt: 2, persisted: true } },
+  { type: 'session-created', at: 1764766000123.457, session: { sessionId: 's', interactionId: 'c', src: '', params: { caller: '555', nested: { a: [1] } }, createdAt: 2, persisted: true } },
   { type: 'session-created', at: 1, session: { sessionId: 's', interactionId: 'c', src: 'a', createdAt: 2, persisted: true, persistedVersion: 3, snapshot: { x: 1 }, snapshotVersion: 4 } },
   { type: 'session-terminated', at: 1, sessionId: 's' },
   { type: 'session-terminated', at: 1, sessionId: 's', interactionId: 'c' },
