@@ -72,7 +72,7 @@ export async function startE2eEnvironment(prefix: string, plane: PlaneAccess = s
     nodeNames: ['a', 'b', 'c'].map((n) => `${ns.name}-${n}`),
     server: plane.server,
     caFile: plane.caFile,
-    dir: await keptLogDirectory(path.join(os.homedir(), '.cache'), 'ors-e2e-'),
+    dir: keptLogDirectory(path.join(os.homedir(), '.cache'), 'ors-e2e-'),
     entrypoint: ORS_ENTRYPOINT,
     network,
   });

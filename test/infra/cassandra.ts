@@ -4,11 +4,12 @@
 // heap and settings that trade durability tuning for start-up speed. The folder is kept
 // after stop so its log can be read when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, openSync, closeSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, openSync, closeSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { LOOPBACK, type Placement } from './pod-network/placement.ts';
+import { keptLogDirectory } from './kept-log-directory.ts';
 
 const infraDir = import.meta.dirname;
 
@@ -223,7 +224,7 @@ export class CassandraServer {
 
   constructor(options: CassandraServerOptions = {}) {
     this.home = cassandraHome();
-    this.dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'ors-cassandra-'));
+    this.dir = options.dir ?? keptLogDirectory(os.tmpdir(), 'ors-cassandra-node-');
     this.logFile = path.join(this.dir, 'cassandra.log');
     this.heap = options.heap ?? '768m';
     this.startTimeoutMs = options.startTimeoutMs ?? 240_000;

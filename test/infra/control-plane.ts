@@ -62,7 +62,7 @@ export function logReport(processes: readonly ManagedProcess[], lines = 40): str
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const dir = await keptLogDirectory(options.parentDir ?? os.tmpdir(), 'ors-control-plane-');
+  const dir = keptLogDirectory(options.parentDir ?? os.tmpdir(), 'ors-control-plane-');
   const place = () => options.network?.placeInWorld() ?? Promise.resolve(LOOPBACK);
   const [etcdPlace, apiPlace, managerPlace] = [await place(), await place(), await place()];
   const ca = await createCertificateAuthority(dir, 'ca');
