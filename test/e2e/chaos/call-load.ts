@@ -77,8 +77,13 @@ export function tallyCalls(
     if (abandoned) figures.abandoned++;
     if (!routed) {
       figures.neverRouted++;
-      const history = call.events.map((e) => `${e.type}${e.nodeId ? `@${e.nodeId}` : ''}`).join(' ');
-      figures.failures.push(`${call.callId} (${call.state}, assigned ${assignedNode(call)}): ${history}`);
+      // Times as offsets from the ringing, which is given in UTC: what the fault journal is matched against.
+      const start = ringing?.at ?? call.events[0]?.at ?? 0;
+      const history = call.events
+        .map((e) => `${e.type}${e.nodeId ? `@${e.nodeId}` : ''}${e.at > start ? `+${Math.round(e.at - start)}ms` : ''}`)
+        .join(' ');
+      const rang = ringing ? `, rang ${new Date(ringing.at).toISOString()}` : '';
+      figures.failures.push(`${call.callId} (${call.state}, assigned ${assignedNode(call)}${rang}): ${history}`);
     }
     if (ringing) {
       const node = assignedNode(call);

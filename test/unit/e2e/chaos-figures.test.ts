@@ -24,8 +24,8 @@ describe('tallyCalls', () => {
     );
     expect(figures).toMatchObject({ offered: 4, routed: 1, abandoned: 1, neverRouted: 3, caughtByPrimaryFault: 0 });
     expect(figures.failures).toEqual([
-      'c2 (released, assigned node-1): call.ringing call.abandoned call.released',
-      'c3 (ringing, assigned node-1): call.ringing call.session-attached@node-1',
+      'c2 (released, assigned node-1, rang 1970-01-01T00:00:00.200Z): call.ringing call.abandoned+90000ms call.released+90000ms',
+      'c3 (ringing, assigned node-1, rang 1970-01-01T00:00:00.300Z): call.ringing call.session-attached@node-1+10ms',
       'offer-7: POST /calls: 400 unknown routing point',
     ]);
   });
