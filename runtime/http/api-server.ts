@@ -69,6 +69,10 @@ const pathOf = (url: string) => {
   return q < 0 ? url : url.slice(0, q);
 };
 
+function notFound(ctx: ApiContext, res: ServerResponse, method: string, url: string): void {
+  count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${method} ${pathOf(url)}`)));
+}
+
 const queryOf = (url: string) => {
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);
@@ -124,19 +128,23 @@ export const apiRoutes: readonly ApiRoute[] = [
 
 function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metrics'>): express.Router {
   const router = express.Router();
-  const checks = {
+  // Who checks a route's caller, and the route name a refusal is counted under.
+  const callerChecks: Record<ApiRoute['access'], { check: RequestCheck; route: string } | undefined> = {
     open: undefined,
-    metrics: guard(ctx, access.metrics, 'metrics'),
-    api: guard(ctx, access.api, 'unauthenticated'),
+    metrics: { check: access.metrics, route: 'metrics' },
+    api: { check: access.api, route: 'unauthenticated' },
   };
-  const requestChecks = { open: undefined, metrics: [access.metrics, 'metrics'], api: [access.api, 'unauthenticated'] } as const;
+  const guardOf = (of: ApiRoute['access']) => {
+    const caller = callerChecks[of];
+    return caller && guard(ctx, caller.check, caller.route);
+  };
   const methods = new Map<string, string[]>();
   for (const route of apiRoutes) {
-    const check = requestChecks[route.access];
+    const caller = callerChecks[route.access];
     // One handler a route, the check inside it: express's next() between two is a cost on every request.
-    const handle = check
+    const handle = caller
       ? (req: Request, res: Response) => {
-          if (admitted(ctx, check[0], check[1], req, res)) route.handle(ctx, req, res);
+          if (admitted(ctx, caller.check, caller.route, req, res)) route.handle(ctx, req, res);
         }
       : (req: Request, res: Response) => route.handle(ctx, req, res);
     router[route.method](route.path, handle);
@@ -145,15 +153,13 @@ function createApiRouter(ctx: ApiContext, access: Pick<ApiAccess, 'api' | 'metri
   // A known path with another method (TRACE, PUT, ...): 405 naming the allowed ones, after
   // authentication for API paths (an anonymous client learns nothing about them).
   for (const [path, allowed] of methods) {
-    const check = checks[apiRoutes.find((r) => r.path === path)!.access];
+    const check = guardOf(apiRoutes.find((r) => r.path === path)!.access);
     const refuse = (req: Request, res: Response) => count(ctx, 'unknown', methodNotAllowed(res, allowed.join(', '), req.method));
     if (check) router.all(path, check, refuse);
     else router.all(path, refuse);
   }
-  router.use(checks.api);
-  router.use((req: Request, res: Response) => {
-    count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${pathOf(req.originalUrl)}`)));
-  });
+  router.use(guardOf('api')!);
+  router.use((req: Request, res: Response) => notFound(ctx, res, req.method, req.originalUrl));
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     // express's own refusals (e.g. malformed percent-encoding in a path) carry a 4xx status; anything else is a bug.
     const status = (error as { status?: unknown }).status;
@@ -175,7 +181,7 @@ export function createRequestListener(
   return (req, res) => {
     router(req as Request, res as Response, (error?: unknown) => {
       if (error) bug(ctx, res, 'express')(error);
-      else count(ctx, 'unknown', sendError(res, new HttpError(404, 'not-found', `no route ${req.method} ${pathOf(req.url ?? '/')}`)));
+      else notFound(ctx, res, req.method ?? 'GET', req.url ?? '/');
     });
   };
 }
