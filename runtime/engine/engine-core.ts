@@ -406,7 +406,8 @@ export class EngineCore implements HostBatchSink {
     this.#flushScheduled = false;
     const now = performance.now();
     const idle = this.#runQueueHead >= this.#runQueue.length;
-    const recoveryDue = this.#options.recoverySnapshots && now - this.#lastRecoverySnapshot >= (this.#options.recoverySnapshotMs ?? 50);
+    const recoveryEvery = this.#options.recoverySnapshotMs ?? 50;
+    const recoveryDue = this.#options.recoverySnapshots && now - this.#lastRecoverySnapshot >= recoveryEvery;
     if (recoveryDue) this.#lastRecoverySnapshot = now;
     for (const core of this.#touched) {
       if (this.#sessions.get(core.slot) !== core) {
@@ -447,7 +448,7 @@ export class EngineCore implements HostBatchSink {
     }
     // Sessions that ran since the last round get theirs when the next is due, busy or idle.
     if (this.#options.recoverySnapshots && this.#touched.size > 0 && !this.#recoveryTimer) {
-      const wait = Math.max(0, (this.#options.recoverySnapshotMs ?? 50) - (now - this.#lastRecoverySnapshot));
+      const wait = Math.max(0, recoveryEvery - (now - this.#lastRecoverySnapshot));
       this.#recoveryTimer = setTimeout(this.#recoveryRound, wait);
     }
   }

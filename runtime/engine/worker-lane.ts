@@ -11,14 +11,17 @@
 // too.
 //
 // Flow control: one batch in flight at a time, and the next leaves only once the thread
-// has fewer than BACKLOG_LIMIT events left to run. A flood of events then waits on the
+// has acknowledged it (with the outcomes of the slice that ran it) and has fewer than
+// BACKLOG_LIMIT events left to run. A flood of events then waits on the
 // I/O thread, where the next batch gathers it, instead of in the thread's session queues,
 // where every queued event survives the thread's young-generation collections (copying
 // them is what made a flooded engine thread cost twice the CPU per event). The limit is
 // a few slices' work, so the thread never waits for the I/O thread while there is work;
 // a session that runs for long does not stop the others' events (the limit counts events
-// queued, not time). `worker.terminate()` cannot interrupt some V8 built-ins; such a thread keeps its
-// core until the process ends, but no session waits for it any more.
+// queued, not time).
+//
+// `worker.terminate()` cannot interrupt some V8 built-ins; such a thread keeps its core
+// until the process ends, but no session waits for it any more.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { BatchingLane, type LaneListener, type LaneLossReason } from './engine-lane.ts';
