@@ -18,7 +18,7 @@
 // rejects and explains; test/unit/ha/packed-batch.test.ts holds the two to each other.
 import { isCount, isFields, isId, isNumber, isParams, isText, exactly, SRC_MAX } from './exact-fields.ts';
 import { isExactEvent } from './exact-batch-frame.ts';
-import { SYNC_PROTOCOL_VERSION, SyncEventSchema, type SyncEvent, type SyncedSession } from './sync-protocol.ts';
+import { issuesReason, SYNC_PROTOCOL_VERSION, SyncEventSchema, type SyncEvent, type SyncedSession } from './sync-protocol.ts';
 
 const CREATED = 1;
 const TERMINATED = 2;
@@ -89,13 +89,6 @@ function exactUnpacked(row: unknown[]): SyncEvent | undefined {
   return undefined;
 }
 
-function zodReason(index: number, issues: { path: PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => `events.${[index, ...issue.path].map(String).join('.')}: ${issue.message}`)
-    .join('; ');
-}
-
 export type UnpackedEvents =
   /** `released[i]`: the interaction the termination at `events[i]` released. */
   | { ok: true; events: SyncEvent[]; released: (string | undefined)[] }
@@ -120,7 +113,7 @@ export function unpackEvents(packed: unknown[]): UnpackedEvents {
     }
     if (!event) {
       const checked = SyncEventSchema.safeParse(candidate);
-      if (!checked.success) return { ok: false, reason: zodReason(index, checked.error.issues) };
+      if (!checked.success) return { ok: false, reason: issuesReason(checked.error.issues, ['events', index]) };
       event = checked.data;
     }
     events[index] = event;

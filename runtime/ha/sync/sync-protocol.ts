@@ -119,8 +119,12 @@ export type ParsedFrame =
   | { ok: true; frame: SyncFrame; released?: (string | undefined)[] }
   | { ok: false; reason: string };
 
-function zodReason(error: z.ZodError): string {
-  return error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
+/** Why zod refused a frame: its first three issues, each at its path (under `at`, for a part of the frame checked on its own). */
+export function issuesReason(issues: readonly { path: PropertyKey[]; message: string }[], at: PropertyKey[] = []): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => `${[...at, ...issue.path].map(String).join('.') || '(frame)'}: ${issue.message}`)
+    .join('; ');
 }
 
 function parsePackedBatch(raw: unknown): ParsedFrame {
@@ -129,7 +133,7 @@ function parsePackedBatch(raw: unknown): ParsedFrame {
     envelope = raw;
   } else {
     const result = PackedBatchSchema.safeParse(raw);
-    if (!result.success) return { ok: false, reason: zodReason(result.error) };
+    if (!result.success) return { ok: false, reason: issuesReason(result.error.issues) };
     envelope = result.data;
   }
   const unpacked = unpackEvents(envelope.events);
@@ -144,7 +148,7 @@ export function parseFrame(raw: unknown): ParsedFrame {
   if (typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'packed') return parsePackedBatch(raw);
   const result = SyncFrameSchema.safeParse(raw);
   if (result.success) return { ok: true, frame: result.data };
-  return { ok: false, reason: zodReason(result.error) };
+  return { ok: false, reason: issuesReason(result.error.issues) };
 }
 
 /** The MAC each side sends: bound to the direction, the node, and both challenges. */
