@@ -5,8 +5,8 @@
 // test/integration/telephony/local-cluster-voice.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { simAddresses, spawnOrs, tempDir } from '../support/ors-processes.ts';
+import { rmSync } from 'node:fs';
+import { localRuntimeLogTails, simAddresses, simRequest, spawnOrs, tempDir } from '../support/ors-processes.ts';
 import type { OrsProcess } from '../support/ors-processes.ts';
 import { waitFor } from '../support/voice-test-cluster.ts';
 import { placeCall } from '../../runtime/telephony/rendezvous.ts';
@@ -20,20 +20,11 @@ let httpUrl = '';
 const dataDir = tempDir('ors-local-voice-');
 
 /** Errors and the last lines of every runtime log, for a failure report. */
-function runtimeLogs(): string {
-  const logs = path.join(dataDir, 'logs');
-  return readdirSync(logs)
-    .filter((f) => f.startsWith('node-'))
-    .map((f) => `== ${f}\n${readFileSync(path.join(logs, f), 'utf8').split('\n').filter((l) => !l.includes('"level":30')).slice(-15).join('\n')}`)
-    .join('\n');
-}
+const runtimeLogs = () => localRuntimeLogTails(dataDir, 15, (l) => !l.includes('"level":30'));
 
 type CallInfo = { state: string; events: { type: string; nodeId?: string; sessionId?: string; reason?: string }[] };
 
-async function api<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${httpUrl}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T = unknown>(method: string, p: string, body?: unknown) => simRequest<T>(httpUrl, method, p, body);
 const stats = async () => (await api<SimStatisticsReport>('GET', '/stats')).body;
 const call = async (id: string) => (await api<CallInfo>('GET', `/calls/${id}`)).body;
 const idsAssignedTo = (nodeId: string, prefix: string, n: number) => {

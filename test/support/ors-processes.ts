@@ -2,7 +2,7 @@
 // CLI, on free ports, stopped (or killed) by the test.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LOOPBACK, type Placement } from '../infra/pod-network/placement.ts';
@@ -66,6 +66,21 @@ export function spawnOrs(
 export async function simAddresses(sim: OrsProcess, timeoutMs?: number): Promise<{ telephonyUrl: string; controlUrl: string }> {
   const m = await sim.line(/listening on (ws:\/\/\S+) \(control API (http:\/\/\S+)\)/, timeoutMs);
   return { telephonyUrl: m[1]!, controlUrl: m[2]! };
+}
+
+/** A request to an `ors sim` control API; the answer's status and JSON body. */
+export async function simRequest<T = unknown>(controlUrl: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${controlUrl}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** The last `lines` lines (those `keep` takes) of each runtime log an `ors local` cluster wrote under its data dir, for a failure report. */
+export function localRuntimeLogTails(dataDir: string, lines: number, keep: (line: string) => boolean = () => true): string {
+  const logs = path.join(dataDir, 'logs');
+  return readdirSync(logs)
+    .filter((f) => f.startsWith('node-'))
+    .map((f) => `== ${f}\n${readFileSync(path.join(logs, f), 'utf8').split('\n').filter(keep).slice(-lines).join('\n')}`)
+    .join('\n');
 }
 
 export function tempDir(prefix: string): string {

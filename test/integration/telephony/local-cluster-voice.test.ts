@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { simAddresses, spawnOrs, tempDir } from '../../support/ors-processes.ts';
+import { localRuntimeLogTails, simAddresses, simRequest, spawnOrs, tempDir } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import { placeCall } from '../../../runtime/telephony/rendezvous.ts';
@@ -27,10 +27,7 @@ let httpUrl = '';
 type CallEventInfo = { type: string; seq: number; nodeId?: string; sessionId?: string; reason?: string; treatmentId?: string; attachedData?: Record<string, unknown> };
 type CallInfo = { state: string; events: CallEventInfo[] };
 
-async function api<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${httpUrl}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T = unknown>(method: string, p: string, body?: unknown) => simRequest<T>(httpUrl, method, p, body);
 const stats = async () => (await api<SimStatisticsReport>('GET', '/stats')).body;
 const call = async (id: string) => (await api<CallInfo>('GET', `/calls/${id}`)).body;
 const connections = async () => (await api<{ nodeId: string; role: string; processId: string }[]>('GET', '/connections')).body;
@@ -57,13 +54,7 @@ function seenReports(info: CallInfo): { sessionId: string; seen: string[] }[] {
 }
 
 /** Errors and the last lines of every runtime log, for a failure report. */
-function runtimeLogs(): string {
-  const logs = path.join(dataDir, 'logs');
-  return readdirSync(logs)
-    .filter((f) => f.startsWith('node-'))
-    .map((f) => `== ${f}\n${readFileSync(path.join(logs, f), 'utf8').split('\n').slice(-12).join('\n')}`)
-    .join('\n');
-}
+const runtimeLogs = () => localRuntimeLogTails(dataDir, 12);
 
 beforeAll(async () => {
   sim = spawnOrs([

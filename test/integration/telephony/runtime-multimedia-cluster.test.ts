@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { simAddresses, spawnOrs, tempDir } from '../../support/ors-processes.ts';
+import { simAddresses, simRequest, spawnOrs, tempDir } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import type { PullLogEntry, SimStatisticsReport } from '../../../runtime/sim/sim-statistics.ts';
@@ -74,10 +74,7 @@ let workLog: WorkReport[] = [];
 let workServer: http.Server;
 const runtimes = new Map<string, OrsProcess & { url: string }>();
 
-async function api<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${simUrl}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T = unknown>(method: string, p: string, body?: unknown) => simRequest<T>(simUrl, method, p, body);
 const report = async () => (await api<SimStatisticsReport>('GET', '/stats')).body.interactions;
 const pullLog = async () => (await api<PullLogEntry[]>('GET', '/pull-log')).body;
 

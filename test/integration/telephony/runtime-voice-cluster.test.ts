@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { simAddresses, spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
+import { simAddresses, simRequest, spawnOrs, tempDir, writeRole } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 import { placeCall } from '../../../runtime/telephony/rendezvous.ts';
@@ -21,10 +21,7 @@ const roleFile = (nodeId: string, which: 'a' | 'b') => path.join(dir, `${nodeId}
 
 type CallInfo = { state: string; events: { type: string; nodeId?: string; sessionId?: string }[] };
 
-async function api<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${httpUrl}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T = unknown>(method: string, p: string, body?: unknown) => simRequest<T>(httpUrl, method, p, body);
 const stats = async () => (await api<SimStatisticsReport>('GET', '/stats')).body;
 
 beforeAll(async () => {

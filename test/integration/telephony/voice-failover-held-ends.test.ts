@@ -11,8 +11,8 @@
 // call.session-attached to the backup, and the restarted sessions acted for no call.
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import path from 'node:path';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { simAddresses, spawnOrs, tempDir } from '../../support/ors-processes.ts';
+import { rmSync } from 'node:fs';
+import { localRuntimeLogTails, simAddresses, simRequest, spawnOrs, tempDir } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
 
@@ -24,21 +24,12 @@ let httpUrl = '';
 
 type CallInfo = { state: string; events: { type: string; nodeId?: string; sessionId?: string; reason?: string; treatmentId?: string }[] };
 
-async function api<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${httpUrl}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T = unknown>(method: string, p: string, body?: unknown) => simRequest<T>(httpUrl, method, p, body);
 const call = async (id: string) => (await api<CallInfo>('GET', `/calls/${id}`)).body;
 const connections = async () => (await api<{ nodeId: string; role: string; processId: string }[]>('GET', '/connections')).body;
 const history = (info: CallInfo) => JSON.stringify(info.events.map((e) => [e.type, e.nodeId ?? e.reason ?? e.treatmentId ?? '']));
 
-function runtimeLogs(): string {
-  const logs = path.join(dataDir, 'logs');
-  return readdirSync(logs)
-    .filter((f) => f.startsWith('node-'))
-    .map((f) => `== ${f}\n${readFileSync(path.join(logs, f), 'utf8').split('\n').slice(-25).join('\n')}`)
-    .join('\n');
-}
+const runtimeLogs = () => localRuntimeLogTails(dataDir, 25);
 
 beforeAll(async () => {
   sim = spawnOrs([
