@@ -72,39 +72,41 @@ function doneOn(b: RuntimeProcess, sessionId: string) {
   }, 'dialog.playsound.done', 10_000);
 }
 
+/** A pair whose primary (a) runs a call's session playing treatment t1, due to end in `endsInMs`, synced and persisted. */
+async function pairPlaying(interactionId: string, endsInMs: number) {
+  const { a, b } = await startPair();
+  const { sessionId } = await a.host.createSession('call.json', { interactionid: interactionId });
+  const expectedEndAt = Date.now() + endsInMs;
+  a.ha!.treatmentStarted({ sessionId, interactionId, treatmentId: 't1', kind: 'playsound', startedAt: Date.now(), expectedEndAt });
+  await new Promise((r) => setTimeout(r, 300)); // synced and persisted
+  return { a, b, sessionId, expectedEndAt };
+}
+
 describe('treatments across a switchover', () => {
   it('the new primary completes a treatment that the old one started', async () => {
-    const { a, b } = await startPair();
-    const summary = await a.host.createSession('call.json', { interactionid: 'call-7' });
-    const expectedEndAt = Date.now() + 2500;
-    a.ha!.treatmentStarted({ sessionId: summary.sessionId, interactionId: 'call-7', treatmentId: 't1', kind: 'playsound', startedAt: Date.now(), expectedEndAt });
-    await new Promise((r) => setTimeout(r, 300)); // synced and persisted
+    const { a, b, sessionId, expectedEndAt } = await pairPlaying('call-7', 2500);
 
     await a.stop(); // releases the lease: b takes over at once
-    const recovered = await recoveredOn(b, summary.sessionId);
+    const recovered = await recoveredOn(b, sessionId);
     expect(recovered.configuration).toEqual(['playing']);
-    const done = await doneOn(b, summary.sessionId);
+    const done = await doneOn(b, sessionId);
     expect(Date.now()).toBeGreaterThanOrEqual(expectedEndAt);
     expect((done.datamodel as { events: string[] }).events).toContain('dialog.playsound.done');
     expect((done.datamodel as { lastData: unknown }).lastData).toMatchObject({ treatmentid: 't1', interactionid: 'call-7' });
   });
 
   it('an end the old primary told a persisted session, dying before the session’s next snapshot, is told again by the new primary (issue 22)', async () => {
-    const { a, b } = await startPair();
-    const summary = await a.host.createSession('call.json', { interactionid: 'call-8' });
-    const expectedEndAt = Date.now() + 1000;
-    a.ha!.treatmentStarted({ sessionId: summary.sessionId, interactionId: 'call-8', treatmentId: 't1', kind: 'playsound', startedAt: Date.now(), expectedEndAt });
-    await new Promise((r) => setTimeout(r, 300)); // synced and persisted
+    const { a, b, sessionId } = await pairPlaying('call-8', 1000);
     // The treatment ends on a: its end is completed there (the voice agent's ledger tells
     // HA, then the session), and a is gone before the session reaches its next stable
     // point, so no snapshot after the end exists anywhere.
-    a.ha!.treatmentEnded(summary.sessionId, 't1');
+    a.ha!.treatmentEnded(sessionId, 't1');
     await new Promise((r) => setTimeout(r, 300)); // what a published has reached b
     await a.stop();
-    const recovered = await recoveredOn(b, summary.sessionId);
+    const recovered = await recoveredOn(b, sessionId);
     expect(recovered.configuration).toEqual(['playing']);
     // Recovered from before the end, the session still hears it (else it would wait forever).
-    const done = await doneOn(b, summary.sessionId);
+    const done = await doneOn(b, sessionId);
     expect((done.datamodel as { lastData: unknown }).lastData).toMatchObject({ treatmentid: 't1', interactionid: 'call-8' });
   });
 });
