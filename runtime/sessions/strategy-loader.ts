@@ -102,8 +102,11 @@ export class StrategyLoader {
     let location = this.#resolved.get(src);
     if (location === undefined) {
       location = this.resolve(src);
-      if (this.#resolved.size >= 256) this.#resolved.clear();
-      this.#resolved.set(src, location);
+      // At most 256 srcs of at most 1 KB: a client sending long URLs cannot grow it.
+      if (src.length <= 1024) {
+        if (this.#resolved.size >= 256) this.#resolved.clear();
+        this.#resolved.set(src, location);
+      }
     }
     return location;
   }
