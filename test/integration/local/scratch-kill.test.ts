@@ -1,0 +1,116 @@
+// `ors local` end to end: real `ors runtime` processes (the SCXML interpreter), file
+// leases and stores, HAProxy in front. Kill a node's primary through the control input
+// while a client talks to the front; the node serves again within lease + 1 s and the
+// persisted session carries on with its data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findHaproxy } from '../../../runtime/local/haproxy-binary.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const LEASE_MS = 1500;
+
+const strategy = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="ecmascript" initial="main"
+       _persist="true" _sendSessionRecovered="true">
+  <datamodel><data id="seen" expr="[]"/></datamodel>
+  <state id="main">
+    <transition event="*" type="internal"><script>seen.push(_event.name);</script></transition>
+  </state>
+</scxml>`;
+
+let child: ChildProcess | undefined;
+let dir = '';
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts `ors local` on a free front port with `args`; resolves with the front URL and a reader of its output. */
+async function startOrsLocal(args: string[]): Promise<{ front: string; output: () => string }> {
+  expect(findHaproxy(), 'haproxy is missing: sudo apt-get install haproxy (ors local installs it itself when it can)').toBeDefined();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ors-local-test-'));
+  await writeFile(path.join(dir, 'counter.scxml'), strategy);
+  const started = spawn(process.execPath, ['runtime/cli/ors.ts', 'local', '--port', '0', ...args, '--strategies-dir', dir, '--data-dir', path.join(dir, 'data')], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  child = started;
+  let output = '';
+  started.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  started.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/front \(HAProxy\): (\S+)/.test(output)) {
+    if (Date.now() > deadline || started.exitCode !== null) throw new Error(`ors local did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { front: /front \(HAProxy\): (\S+)/.exec(output)![1]!, output: () => output };
+}
+
+function running(): ChildProcess {
+  if (!child) throw new Error('ors local is not running');
+  return child;
+}
+
+async function stopOrsLocal(): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child!.once('exit', resolve));
+  child.stdin!.write('quit\n');
+  await exited;
+  await rm(dir, { recursive: true, force: true });
+  dir = '';
+}
+
+describe('scratch', () => {
+  it('default timings: kill -9 under load through HAProxy — served again before the lease could expire, no 404, only 503s with Retry-After meanwhile', async () => {
+    const { front, output: read } = await startOrsLocal(['--nodes', '1']);
+    const child = running();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = await fetch(`${front}/scxml/session/start`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'src=counter.scxml' });
+      ids.push(((await started.json()) as { sessionid: string }).sessionid);
+    }
+    const answers: { status: number; error?: string; retryAfter?: string | null; at: number }[] = [];
+    let loading = true;
+    const load = Promise.all([0,1,2,3,4,5].map(async (w) => {
+      for (let n = w*100000; loading; n++) {
+        const id = ids[n % ids.length]!;
+        const response = await fetch(`${front}/scxml/session/${id}/event/tick${n}`, { method: 'POST', headers: { cookie: `ORSSESSIONID=${id}` }, redirect: 'manual', signal: AbortSignal.timeout(10_000) }).catch((e: Error) => { console.log("ZERO", Date.now(), e.message, String((e as {cause?: unknown}).cause)); return undefined; });
+        if (!response) {
+          answers.push({ status: 0, at: Date.now() });
+        } else {
+          const text = await response.text();
+          // An error that is not the JSON error shape (HAProxy's HTML page) is a wrong answer, not a crash of the load loop.
+          const error = response.status < 400 ? undefined : errorCodeOf(text);
+          answers.push({ status: response.status, ...(error ? { error } : {}), retryAfter: response.headers.get('retry-after'), at: Date.now() });
+        }
+      }
+    }));
+    await new Promise((r) => setTimeout(r, 500));
+    child.stdin!.write('kill 0\n');
+    while (!read().includes('killed node-0-')) await new Promise((r) => setTimeout(r, 2));
+    const killedAt = Date.now(); console.log('KILLED', killedAt);
+    while (!answers.some((a) => a.at > killedAt && a.status === 200)) {
+      if (Date.now() - killedAt > 20_000) throw new Error(`node-0 did not come back:\n${read()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const servedAfter = answers.find((a) => a.at > killedAt && a.status === 200)!.at - killedAt;
+    await new Promise((r) => setTimeout(r, 500));
+    loading = false;
+    await load;
+    expect(servedAfter, `served again ${servedAfter} ms after the kill`).toBeLessThan(6000 / 2);
+    const wrong = answers.filter((a) => a.status !== 200 && a.status !== 0 && !(a.status === 503 && a.retryAfter && a.error !== 'not JSON'));
+    console.log('WRONG', JSON.stringify(wrong), 'answers', answers.length, 'zeros', answers.filter(a=>a.status===0).length, '503', answers.filter(a=>a.status===503).length);
+    expect(wrong, JSON.stringify(wrong.slice(0, 5))).toEqual([]);
+    expect(answers.filter((a) => a.status === 404)).toEqual([]);
+    await stopOrsLocal();
+  });
+});
+
+function errorCodeOf(body: string): string {
+  try {
+    return String((JSON.parse(body) as { error?: unknown }).error);
+  } catch {
+    return 'not JSON';
+  }
+}
+
