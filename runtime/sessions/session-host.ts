@@ -491,6 +491,9 @@ export class SessionHost {
     const hosted = this.#sessions.get(sessionId);
     if (hosted) return hosted;
     const finished = this.#finished.get(sessionId);
+    // A session handed over (deposed, shutdown) lives on at the next primary: "finished"
+    // would make a client drop it, so the answer is the retry that settled() gives too.
+    if (finished?.handedOver) throw this.#notDurableError(sessionId, `it was handed over to the next primary (${finished.reason})`);
     if (finished) {
       const why = ENDED_BY_RUNTIME.has(finished.reason) ? ` (${finished.reason}${finished.message ? `: ${finished.message}` : ''})` : '';
       throw new HttpError(409, 'session-finished', `session ${sessionId} has finished${why}`, {

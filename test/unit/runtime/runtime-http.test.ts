@@ -200,6 +200,31 @@ describe('routing between nodes and roles', () => {
   });
 });
 
+describe('a session handed over to the next primary', () => {
+  it('is answered 503 with Retry-After on every route, never 409 finished or 404 (it lives on at the successor)', async () => {
+    const deposed = await startTestRuntime(new TableEngine(), { 'node-id': 'node-c', 'strategies-dir': dir });
+    try {
+      const id = (await post(deposed.url, '/scxml/session/start', { src: 'toggle.json' })).json.sessionid as string;
+      deposed.host.abandonAll('deposed');
+      for (const answer of [
+        await post(deposed.url, `/scxml/session/${id}/event/go`),
+        await post(deposed.url, `/scxml/session/${id}/request/ask`),
+        await get(deposed.url, `/scxml/session/${id}/query`),
+        await post(deposed.url, `/scxml/session/${id}/terminate`),
+      ]) {
+        expect(answer.status).toBe(503);
+        expect(answer.json.error).toBe('not-durable');
+        expect(answer.headers.get('retry-after')).toBe('1');
+      }
+      const ended = (await post(deposed.url, '/scxml/session/start', { src: 'toggle.json' })).json.sessionid as string;
+      await post(deposed.url, `/scxml/session/${ended}/terminate`);
+      expect((await post(deposed.url, `/scxml/session/${ended}/event/go`)).status).toBe(409);
+    } finally {
+      await deposed.stop();
+    }
+  });
+});
+
 describe('errors are JSON {error, message} with the right status', () => {
   const expectError = (r: { status: number; json: Record<string, unknown> }, status: number, code: string) => {
     expect(r.status).toBe(status);
