@@ -6,7 +6,7 @@ import type { Reporter, TestModule } from 'vitest/node';
 // vitest's own summary has another shape, so this reporter adds that line. Above it, one
 // short paragraph per failure (file, test, the start of its message): CI keeps only the
 // tail of a run's output, and vitest prints the messages far above its code frames.
-const MESSAGE_CHARS = 1200;
+const MESSAGE_CHARS = 2400;
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {

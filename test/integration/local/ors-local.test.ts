@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findHaproxy } from '../../../runtime/local/haproxy-binary.ts';
+import { localRuntimeLogTails } from '../../support/ors-processes.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const LEASE_MS = 1500;
@@ -160,11 +161,23 @@ describe('ors local', () => {
     expect(servedAfter, `served again ${servedAfter} ms after the kill`).toBeLessThan(6000 / 2);
     const wrong = answers.filter((a) => a.status !== 200 && a.status !== 0 && !(a.status === 503 && a.retryAfter && a.error !== 'not JSON'));
     const relative = (list: typeof answers) => JSON.stringify(list.slice(0, 5).map((a) => ({ ...a, at: `${a.at - killedAt} ms after the kill` })));
-    expect(wrong, `wrong answers (of ${answers.length}): ${relative(wrong)}`).toEqual([]);
+    expect(wrong, wrong.length === 0 ? '' : `wrong answers (of ${answers.length}): ${relative(wrong)}; the runtimes' warnings: ${warningsSince(killedAt)}`).toEqual([]);
     expect(answers.filter((a) => a.status === 404)).toEqual([]);
     await stopOrsLocal();
   });
 });
+
+/** The runtimes' warnings and errors, shortened, with their time after `since`: a failure report that fits in CI's output tail. */
+function warningsSince(since: number): string {
+  return localRuntimeLogTails(path.join(dir, 'data'), 6, (line) => /"level":[45]0/.test(line))
+    .split('\n')
+    .map((line) => {
+      if (!line.startsWith('{')) return line;
+      const entry = JSON.parse(line) as { time: number; msg?: string; err?: unknown };
+      return `${entry.time - since} ms: ${entry.msg ?? ''}${entry.err ? ` (${JSON.stringify(entry.err).slice(0, 120)})` : ''}`;
+    })
+    .join(' | ');
+}
 
 function errorCodeOf(body: string): string {
   try {
