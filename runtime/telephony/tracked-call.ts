@@ -21,11 +21,29 @@ export function newTrackedCall(callId: string): TrackedCall {
   return { callId, events: [], ringing: undefined, ringingSeenAt: 0, attachment: undefined, offRoutingPoint: false, released: false };
 }
 
-/** Applies one event; duplicates and stale events (seq already seen) leave the call unchanged. */
+/**
+ * Applies one event; a duplicate (its seq already seen) leaves the call unchanged. An event
+ * older than the newest seen is merged in seq order: a process that connects while calls
+ * are live hears their new events on the stream before its `calls.list` answer brings the
+ * history, and dropping that history as stale left a call with no ringing and no claim
+ * (nobody restarted its session after a double switchover).
+ */
 export function applyCallEvent(call: TrackedCall, event: CallEvent, now: number): TrackedCall {
   const lastSeq = call.events.length ? call.events[call.events.length - 1]!.seq : 0;
-  if (event.seq <= lastSeq) return call;
-  const next: TrackedCall = { ...call, events: [...call.events, event] };
+  if (event.seq > lastSeq) return step({ ...call, events: [...call.events, event] }, call, event, now);
+  const at = call.events.findIndex((e) => e.seq >= event.seq);
+  if (call.events[at]!.seq === event.seq) return call;
+  const events = [...call.events.slice(0, at), event, ...call.events.slice(at)];
+  let replayed = newTrackedCall(call.callId);
+  for (const e of events) replayed = step({ ...replayed }, replayed, e, now);
+  replayed.events = events;
+  // The latest ringing is the one this process saw already: it keeps the time it saw it.
+  if (replayed.ringing?.seq === call.ringing?.seq) replayed.ringingSeenAt = call.ringingSeenAt;
+  return replayed;
+}
+
+/** `next` (a copy of `call`, `event` appended or not) with the state `event` changes. */
+function step(next: TrackedCall, call: TrackedCall, event: CallEvent, now: number): TrackedCall {
   switch (event.type) {
     case 'call.ringing':
       next.ringing = event;

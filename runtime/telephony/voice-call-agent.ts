@@ -206,6 +206,9 @@ export class VoiceCallAgent {
     if (!before) this.counters.callsSeen++;
     const call = applyCallEvent(before ?? newTrackedCall(event.callId), event, Date.now());
     if (call === before) return;
+    // Older than an event already heard (a catch-up list that the live stream outran): it
+    // counts for the call's state, but a session is not told the past after the present.
+    const late = before !== undefined && event.seq < before.events[before.events.length - 1]!.seq;
     this.calls.set(event.callId, call);
 
     if (event.type === 'call.session-attached' && event.nodeId === this.o.nodeId) this.claimed(event.callId, event.sessionId);
@@ -226,9 +229,12 @@ export class VoiceCallAgent {
     } else if (mapped && event.type !== 'call.ringing') {
       // A session hears its call's events; a ringing is delivered to an existing session
       // only when the reroute policy keeps it (decided in evaluate).
-      if (live && sessionId) this.o.sessions.deliver(sessionId, mapped);
+      if (late) {
+        // Told to no session; it is in the call's history, which a restart replays.
+      } else if (live && sessionId) this.o.sessions.deliver(sessionId, mapped);
       else if (this.awaitingRecovery && this.role === 'primary' && call.attachment?.nodeId === this.o.nodeId) this.deferEvent(event.callId, mapped);
     }
+    if (late && event.type === 'call.session-attached' && !live) this.holdEndsAfterClaim(call, event.seq);
 
     if (call.released) {
       this.forgetLater(event.callId);
@@ -467,6 +473,20 @@ export class VoiceCallAgent {
     this.awaitingRecovery = false;
     if (this.recoveryWaitTimer) clearTimeout(this.recoveryWaitTimer);
     this.recoveryWaitTimer = undefined;
+  }
+
+  /**
+   * A claim by a session of this node came late (in the catch-up list, after the live
+   * stream had brought the call's treatment ends): those ends were heard with no session
+   * to hold them for, so they are held now for the claiming session, as if heard after it.
+   */
+  private holdEndsAfterClaim(call: TrackedCall, claimSeq: number): void {
+    const holder = call.attachment;
+    if (!holder || holder.nodeId !== this.o.nodeId) return;
+    for (const e of call.events) {
+      if (e.seq <= claimSeq || e.type !== 'call.treatment-ended') continue;
+      this.treatments.endedWithoutSession(e.treatmentId, e.reason, e.seq, { sessionId: holder.sessionId, callId: call.callId, endedAt: Date.now() });
+    }
   }
 
   private deferEvent(callId: string, event: ExternalEventLike): void {

@@ -24,6 +24,38 @@ describe('a tracked call', () => {
     expect(call.events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it('merges an event older than the newest in seq order: any arrival order gives the call that in-order arrival gives', () => {
+    const history: CallEvent[] = [
+      ring(1),
+      { type: 'call.session-attached', callId: 'c', seq: 2, at: 2, sessionId: 's1', nodeId: 'n0' },
+      { type: 'call.treatment-ended', callId: 'c', seq: 3, at: 3, treatmentId: 't1', reason: 'completed' },
+      ring(4, { previousSessionId: 's1' }),
+      { type: 'call.session-attached', callId: 'c', seq: 5, at: 5, sessionId: 's2', nodeId: 'n1' },
+      { type: 'call.routed', callId: 'c', seq: 6, at: 6, target: 'agent' },
+      { type: 'call.released', callId: 'c', seq: 7, at: 7 },
+    ];
+    const state = (call: ReturnType<typeof newTrackedCall>) => ({ ...call, ringingSeenAt: 0 });
+    let random = 7;
+    const next = () => (random = (random * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (let prefix = 1; prefix <= history.length; prefix++) {
+      const events = history.slice(0, prefix);
+      const inOrder = events.reduce((call, e) => applyCallEvent(call, e, 0), newTrackedCall('c'));
+      for (let round = 0; round < 50; round++) {
+        // A shuffled arrival with duplicates, as a live stream racing a catch-up list gives.
+        const arrival = [...events, ...events.filter(() => next() < 0.3)].sort(() => next() - 0.5);
+        const merged = arrival.reduce((call, e) => applyCallEvent(call, e, 0), newTrackedCall('c'));
+        expect(state(merged)).toEqual(state(inOrder));
+      }
+    }
+  });
+
+  it('a merged older event keeps the time the latest ringing was seen', () => {
+    let call = applyCallEvent(newTrackedCall('c'), ring(2), 100);
+    call = applyCallEvent(call, ring(1), 500);
+    expect(call.ringing?.seq).toBe(2);
+    expect(call.ringingSeenAt).toBe(100);
+  });
+
   it('recognises a reroute: a new ringing after a claim, until the next claim', () => {
     let call = applyCallEvent(newTrackedCall('c'), ring(1), 0);
     call = applyCallEvent(call, { type: 'call.session-attached', callId: 'c', seq: 2, at: 2, sessionId: 's1', nodeId: 'n0' }, 0);

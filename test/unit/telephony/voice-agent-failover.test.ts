@@ -35,8 +35,14 @@ class RecordingPort implements CallSessionPort {
   readonly alive = new Set<string>();
   readonly delivered: string[] = [];
   private readonly created: ((sessionId: string) => void)[] = [];
+  /** Sessions the agent prepared (restarts), by id; none unless a test allows it. */
+  readonly prepared: string[] = [];
+  allowPrepare = false;
   async prepare(): Promise<PreparedSession> {
-    throw new Error('this test creates no sessions through the agent');
+    if (!this.allowPrepare) throw new Error('this test creates no sessions through the agent');
+    const sessionId = `R${this.prepared.length + 1}`;
+    this.prepared.push(sessionId);
+    return { sessionId, start: () => this.alive.add(sessionId), discard: () => undefined };
   }
   deliver(sessionId: string, event: ExternalEventLike): boolean {
     if (!this.alive.has(sessionId)) return false;
@@ -72,7 +78,8 @@ afterEach(() => {
   for (const a of agents.splice(0)) a.stop();
 });
 
-function backupAgent(options: { shadowBeforeClaim?: boolean; unsyncedTreatmentEndWindowMs?: number } = {}) {
+/** A backup's voice agent of node-1, HA managing its recovery, over the fakes. */
+function newBackupAgent(unsyncedTreatmentEndWindowMs?: number) {
   const connection = new FakeConnection();
   const port = new RecordingPort();
   const role = new ManualRoleSource('backup');
@@ -88,11 +95,16 @@ function backupAgent(options: { shadowBeforeClaim?: boolean; unsyncedTreatmentEn
     restartSessionOnSwitchover: false,
     haManagesRecovery: true,
     treatmentEndGraceMs: 0,
-    ...(options.unsyncedTreatmentEndWindowMs === undefined ? {} : { unsyncedTreatmentEndWindowMs: options.unsyncedTreatmentEndWindowMs }),
+    ...(unsyncedTreatmentEndWindowMs === undefined ? {} : { unsyncedTreatmentEndWindowMs }),
     log: pino({ level: 'silent' }),
   });
   agent.start();
   agents.push(agent);
+  return { agent, connection, port, role };
+}
+
+function backupAgent(options: { shadowBeforeClaim?: boolean; unsyncedTreatmentEndWindowMs?: number } = {}) {
+  const { agent, connection, port, role } = newBackupAgent(options.unsyncedTreatmentEndWindowMs);
   let seq = 0;
   const event = (e: EventInput) => connection.emit({ callId: 'c1', seq: ++seq, at: Date.now(), ...e } as CallEvent);
   // The call rang and the old primary's session S claimed it; the sync said t1 is playing.
@@ -166,5 +178,49 @@ describe('voice agent: promotion with HA recovering the sessions', () => {
     await tick(250); // HA recovering thousands of sessions
     agent.adoptRecoveredSessions();
     expect(port.delivered).toEqual(['S dialog.playsound.done@3#t9']);
+  });
+});
+
+// A process that connects while calls are live (a killed primary restarted as backup)
+// hears their newest events on the stream before its calls.list answer brings their
+// history. The history must still count: the chaos run's call-5942 (test/e2e/README.md)
+// had its ringing and claim dropped as stale behind a live treatment end, so the
+// process promoted by the second switchover restarted no session for it.
+function catchingUpBackup() {
+  const { agent, connection, port, role } = newBackupAgent();
+  const history: CallEvent[] = [
+    { type: 'call.ringing', callId: 'c1', seq: 1, at: 1, routingPoint: '5000', callType: 'inbound', attachedData: {} },
+    { type: 'call.session-attached', callId: 'c1', seq: 2, at: 2, sessionId: 'S', nodeId: 'node-1' },
+    { type: 'call.treatment-ended', callId: 'c1', seq: 3, at: 3, treatmentId: 't1', reason: 'completed' },
+  ];
+  // Live first: the treatment's end. Then the list: the whole history, the end again.
+  connection.emit(history[2]!);
+  for (const e of history) connection.emit(e);
+  return { agent, port, role };
+}
+
+describe('voice agent: a catch-up list that the live stream outran', () => {
+  it('the call keeps its history: after the promotion a session the store did not have is restarted for it, with the history replayed', async () => {
+    const { agent, port, role } = catchingUpBackup();
+    expect(agent.callEvents('c1').map((e) => e.seq)).toEqual([1, 2, 3]);
+    port.allowPrepare = true;
+    role.set('primary');
+    agent.adoptRecoveredSessions(); // HA recovered nothing for c1: S lived only on the dead process
+    agent.restartOrphanedCalls();
+    await tick();
+    expect(port.prepared).toEqual(['R1']);
+    expect(agent.sessionForCall('c1')).toBe('R1');
+    expect(port.delivered).toEqual(['R1 session.restart', 'R1 interaction.present@1', 'R1 dialog.playsound.done@3#t1']);
+  });
+
+  it('a session recovered from the store hears the treatment end once, though the end came before the claim', async () => {
+    const { agent, port, role } = catchingUpBackup();
+    role.set('primary');
+    port.appear('S'); // HA recovered S from the store
+    agent.adoptRecoveredSessions();
+    agent.restartOrphanedCalls();
+    await tick();
+    expect(port.prepared).toEqual([]);
+    expect(port.delivered).toEqual(['S dialog.playsound.done@3#t1']);
   });
 });
