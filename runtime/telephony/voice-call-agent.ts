@@ -234,7 +234,7 @@ export class VoiceCallAgent {
       } else if (live && sessionId) this.o.sessions.deliver(sessionId, mapped);
       else if (this.awaitingRecovery && this.role === 'primary' && call.attachment?.nodeId === this.o.nodeId) this.deferEvent(event.callId, mapped);
     }
-    if (late && event.type === 'call.session-attached' && !live) this.holdEndsAfterClaim(call, event.seq);
+    if (late && event.type === 'call.session-attached' && !live) this.holdEndsAfterClaim(call, event);
 
     if (call.released) {
       this.forgetLater(event.callId);
@@ -477,15 +477,17 @@ export class VoiceCallAgent {
 
   /**
    * A claim by a session of this node came late (in the catch-up list, after the live
-   * stream had brought the call's treatment ends): those ends were heard with no session
-   * to hold them for, so they are held now for the claiming session, as if heard after it.
+   * stream had brought the call's treatment ends): those ends, up to the next claim, were
+   * heard with no session to hold them for, so they are held now for the claiming one.
    */
-  private holdEndsAfterClaim(call: TrackedCall, claimSeq: number): void {
-    const holder = call.attachment;
-    if (!holder || holder.nodeId !== this.o.nodeId) return;
+  private holdEndsAfterClaim(call: TrackedCall, claim: CallEvent & { type: 'call.session-attached' }): void {
+    if (claim.nodeId !== this.o.nodeId) return;
     for (const e of call.events) {
-      if (e.seq <= claimSeq || e.type !== 'call.treatment-ended') continue;
-      this.treatments.endedWithoutSession(e.treatmentId, e.reason, e.seq, { sessionId: holder.sessionId, callId: call.callId, endedAt: Date.now() });
+      if (e.seq <= claim.seq) continue;
+      if (e.type === 'call.session-attached') break;
+      if (e.type === 'call.treatment-ended') {
+        this.treatments.endedWithoutSession(e.treatmentId, e.reason, e.seq, { sessionId: claim.sessionId, callId: call.callId, endedAt: Date.now() });
+      }
     }
   }
 
