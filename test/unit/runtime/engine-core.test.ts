@@ -58,10 +58,13 @@ describe('EngineCore', () => {
       { op: 'event', slot: 1, seq: 2, event: { name: 'bump' } },
       { op: 'event', slot: 1, seq: 3, event: { name: 'bump' } },
     );
-    await settle('s1 stable after seq 3', () => progressOf(outcomes, 1).some((p) => p.seq === 3 && p.stable));
-    const last = progressOf(outcomes, 1).at(-1)!;
+    // The snapshot may come with the progress or, when the opening's was less than
+    // recoverySnapshotMs before (its 4 ms slice ended after the start on a busy machine),
+    // by the idle session's timer after it: either way one comes at seq 3.
+    await settle('a snapshot of s1 stable after seq 3', () => progressOf(outcomes, 1).some((p) => p.seq === 3 && p.stable && p.snapshot !== undefined));
+    const last = progressOf(outcomes, 1).find((p) => p.seq === 3 && p.stable && p.snapshot !== undefined)!;
     expect(last).toMatchObject({ seq: 3, stable: true, events: expect.any(Number) });
-    expect(last.snapshot).toBeDefined();
+    expect(progressOf(outcomes, 1).at(-1)!.seq).toBe(3);
 
     // A fresh lane, as after a lost thread: the snapshot, then what came after it.
     const fresh = lane();
@@ -133,8 +136,13 @@ describe('EngineCore', () => {
     await settle('backlog 0', () => batches.at(-1)?.backlog === 0);
     // The acknowledgement leaves with the first slice's flush, with what that slice left queued.
     expect(batches[0]!.ack).toBe(1);
+    // (On a busy machine the first slice may end with the compile and start, every event still queued.)
     expect(batches[0]!.backlog).toBeGreaterThan(0);
-    expect(batches[0]!.backlog).toBeLessThan(flood);
+    expect(batches[0]!.backlog).toBeLessThanOrEqual(flood);
+    // Counted down slice by slice, never up.
+    const backlogs = batches.map((b) => b.backlog);
+    expect(backlogs).toEqual([...backlogs].sort((a, b) => b - a));
+    expect(new Set(backlogs).size).toBeGreaterThan(2);
     // A cancelled session's queued events are no backlog either.
     send(...Array.from({ length: 10 }, (_, i): HostCommand => ({ op: 'event', slot: 4, seq: i + flood + 2, event: { name: 'bump' } })), {
       op: 'cancel',
