@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../../runtime/engine/engine-core.ts';
 import { NOT_BUSY, type HostCommand, type LaneBatch, type LaneOutcome } from '../../../runtime/engine/engine-protocol.ts';
 import { createScxmlEngine } from '../../../runtime/sessions/scxml-engine.ts';
+import { createThreadEngine } from '../../../runtime/engine/scxml-thread-engine.ts';
 import { waitUntil } from '../../infra/wait-until.ts';
 
 const COUNTER = `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="ecmascript" initial="a">
@@ -185,5 +186,39 @@ describe('EngineCore', () => {
     );
     await restored.settle('the query answer', () => restored.outcomes.some((o) => o.op === 'query-result'));
     expect(restored.outcomes.find((o) => o.op === 'query-result')).toMatchObject({ result: { datamodel: { n: 20 } } });
+  });
+
+  // A persisted voice strategy's macrostep that redirects the call: the route request
+  // reaches the I/O thread before the state it leaves, in the same batch, so the I/O
+  // thread sends it before that state is made durable. A stored session waiting for
+  // interaction.routed must never stand for a route request that was never sent.
+  it('a telephony request of a persisted session leaves before the snapshot of the macrostep that made it, in the same batch', async () => {
+    const REDIRECT = `<scxml xmlns="http://www.w3.org/2005/07/scxml" xmlns:ixn="http://www.genesyslab.com/modules/interaction"
+        version="1.0" datamodel="ecmascript" initial="greeting" _persist="true">
+      <state id="greeting"><transition event="dialog.playsound.done" target="routing"/></state>
+      <state id="routing"><onentry><ixn:redirect toexpr="'agent-1'"/></onentry></state>
+    </scxml>`;
+    const batches: LaneBatch[] = [];
+    const core: EngineCore = new EngineCore({
+      engine: createThreadEngine({ evaluationTimeLimitMs: 1000, call: (sid, method, args) => core.call(sid, method, args), deliverElsewhere: () => undefined }),
+      recoverySnapshots: true,
+      sliceMs: 4,
+      fetchTimeoutMs: 1000,
+      busy: NOT_BUSY,
+      send: (batch: LaneBatch) => batches.push(batch),
+    });
+    core.receive(1, [
+      { op: 'doc', doc: { id: 1, source: REDIRECT, origin: 'redirect.scxml' } },
+      { op: 'create', sid: 's9', slot: 9, docId: 1, parameters: {} },
+      { op: 'start', slot: 9, seq: 1 },
+    ]);
+    await waitUntil(async () => (batches.some((b) => b.outcomes.some((o) => o.op === 'progress' && o.seq === 1 && o.stable)) ? true : undefined), { what: 'started', timeoutMs: 10_000, intervalMs: 5 });
+    const before = batches.length;
+    core.receive(2, [{ op: 'event', slot: 9, seq: 2, event: { name: 'dialog.playsound.done' } }]);
+    await waitUntil(async () => (batches.slice(before).some((b) => b.outcomes.some((o) => o.op === 'call')) ? true : undefined), { what: 'the route request', timeoutMs: 10_000, intervalMs: 5 });
+    const batch = batches.slice(before).find((b) => b.outcomes.some((o) => o.op === 'call'))!;
+    const ops = batch.outcomes.map((o) => (o.op === 'call' ? `call ${o.method}` : o.op === 'progress' ? `progress ${o.seq}${o.snapshot ? ' +snapshot' : ''}` : o.op));
+    expect(ops).toEqual(['call telephony.routeCall', 'progress 2 +snapshot']);
+    expect((JSON.parse((batch.outcomes[1] as Extract<LaneOutcome, { op: 'progress' }>).snapshot!) as { configuration: string[] }).configuration).toContain('routing');
   });
 });
