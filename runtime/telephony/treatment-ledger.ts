@@ -150,6 +150,13 @@ export class TreatmentLedger {
     return due;
   }
 
+  /** How many treatment ends are held for `sessionId` (a failover report counts them). */
+  heldFor(sessionId: string): number {
+    let held = 0;
+    for (const r of this.undelivered.values()) if (r.sessionId === sessionId) held++;
+    return held;
+  }
+
   /** Whether this process started the treatment or heard of it from its primary's sync. */
   knows(treatmentId: string): boolean {
     return this.playing.has(treatmentId);

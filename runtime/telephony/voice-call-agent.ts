@@ -425,7 +425,15 @@ export class VoiceCallAgent {
       this.deferredEvents.clear();
       return;
     }
-    for (const [sessionId, callId] of this.callBySession) this.flushHeldTreatmentEnds(callId, sessionId);
+    // Counted for the log: a call left waiting after a failover is found by what its session was told.
+    const ends = { told: 0, dropped: 0, refused: 0 };
+    for (const [sessionId, callId] of this.callBySession) {
+      const flushed = this.flushHeldTreatmentEnds(callId, sessionId);
+      ends.told += flushed.told;
+      ends.dropped += flushed.dropped;
+      ends.refused += flushed.refused;
+    }
+    this.o.log.info({ boundCalls: this.callBySession.size, heldEnds: ends }, 'voice agent: recovered sessions bound to their calls');
     for (const record of this.dueAfterRecovery.splice(0)) this.completeByTimer(record);
     const deferred = [...this.deferredEvents];
     this.deferredEvents.clear();
@@ -552,12 +560,21 @@ export class VoiceCallAgent {
   }
 
   /** Treatments that ended while the session was not being fed here (failover) are told now. */
-  private flushHeldTreatmentEnds(callId: string, sessionId: string): void {
+  private flushHeldTreatmentEnds(callId: string, sessionId: string): { told: number; dropped: number; refused: number } {
     const now = Date.now();
-    for (const t of this.treatments.takeUndelivered(sessionId, now, this.o.unsyncedTreatmentEndWindowMs ?? 20_000, this.promotedAt ?? now)) {
+    const held = this.treatments.heldFor(sessionId);
+    const due = this.treatments.takeUndelivered(sessionId, now, this.o.unsyncedTreatmentEndWindowMs ?? 20_000, this.promotedAt ?? now);
+    let refused = 0;
+    for (const t of due) {
       const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
-      if (mapped) this.o.sessions.deliver(sessionId, mapped);
+      if (mapped && !this.o.sessions.deliver(sessionId, mapped)) {
+        refused++;
+        this.o.log.warn({ callId, sessionId, treatmentId: t.treatmentId }, 'voice agent: a held treatment end could not be told to its session');
+      }
     }
+    const dropped = held - due.length;
+    if (dropped > 0) this.o.log.info({ callId, sessionId, dropped }, 'voice agent: held treatment ends dropped (older than the failover window, or told already)');
+    return { told: due.length - refused, dropped, refused };
   }
 
   private clearRecheck(callId: string): void {

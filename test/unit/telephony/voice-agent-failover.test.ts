@@ -79,7 +79,7 @@ afterEach(() => {
 });
 
 /** A backup's voice agent of node-1, HA managing its recovery, over the fakes. */
-function newBackupAgent(unsyncedTreatmentEndWindowMs?: number) {
+function newBackupAgent(unsyncedTreatmentEndWindowMs?: number, log = pino({ level: 'silent' })) {
   const connection = new FakeConnection();
   const port = new RecordingPort();
   const role = new ManualRoleSource('backup');
@@ -96,7 +96,7 @@ function newBackupAgent(unsyncedTreatmentEndWindowMs?: number) {
     haManagesRecovery: true,
     treatmentEndGraceMs: 0,
     ...(unsyncedTreatmentEndWindowMs === undefined ? {} : { unsyncedTreatmentEndWindowMs }),
-    log: pino({ level: 'silent' }),
+    log,
   });
   agent.start();
   agents.push(agent);
@@ -222,5 +222,33 @@ describe('voice agent: a catch-up list that the live stream outran', () => {
     await tick();
     expect(port.prepared).toEqual([]);
     expect(port.delivered).toEqual(['S dialog.playsound.done@3#t1']);
+  });
+});
+
+describe('voice agent: the recovery report in the log', () => {
+  it('counts the held treatment ends told, dropped as older than the failover window, and refused by their session', async () => {
+    const lines: { msg: string; heldEnds?: unknown; callId?: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const { agent, connection, port, role } = newBackupAgent(100, log);
+    let seq = 0;
+    const call = (callId: string, sessionId: string) => {
+      connection.emit({ type: 'call.ringing', callId, seq: ++seq, at: 0, routingPoint: '5000', callType: 'inbound', attachedData: {} });
+      connection.emit({ type: 'call.session-attached', callId, seq: ++seq, at: 0, sessionId, nodeId: 'node-1' });
+    };
+    const ended = (callId: string, treatmentId: string) => connection.emit({ type: 'call.treatment-ended', callId, seq: ++seq, at: 0, treatmentId, reason: 'completed' });
+    call('old', 'S-old');
+    ended('old', 't-old');
+    await tick(150); // older than the 100 ms window at the promotion
+    call('told', 'S-told');
+    ended('told', 't-told');
+    call('gone', 'S-gone');
+    ended('gone', 't-gone');
+    role.set('primary');
+    for (const id of ['S-old', 'S-told', 'S-gone']) port.appear(id);
+    port.alive.delete('S-gone'); // bound, then ended before its end could be told
+    agent.adoptRecoveredSessions();
+    expect(port.delivered).toEqual(['S-told dialog.playsound.done@6#t-told']);
+    expect(lines.find((l) => l.msg === 'voice agent: recovered sessions bound to their calls')?.heldEnds).toEqual({ told: 1, dropped: 1, refused: 1 });
+    expect(lines.filter((l) => l.msg.startsWith('voice agent: a held treatment end could not')).map((l) => l.callId)).toEqual(['gone']);
   });
 });
