@@ -10,13 +10,12 @@
 // the chaos suite at 20 calls/s, where the sync often beats the server's
 // call.session-attached to the backup, and the restarted sessions acted for no call.
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
-import path from 'node:path';
 import { rmSync } from 'node:fs';
-import { localRuntimeLogTails, simAddresses, simRequest, spawnOrs, tempDir } from '../../support/ors-processes.ts';
+import { localRuntimeLogTails, simRequest, tempDir } from '../../support/ors-processes.ts';
 import type { OrsProcess } from '../../support/ors-processes.ts';
 import { waitFor } from '../../support/voice-test-cluster.ts';
+import { startVoiceLocalCluster } from '../../support/voice-local-cluster.ts';
 
-const strategies = path.resolve(import.meta.dirname, '../../../examples/strategies');
 const dataDir = tempDir('ors-local-voice-held-ends-');
 let sim: OrsProcess;
 let local: OrsProcess;
@@ -32,22 +31,7 @@ const history = (info: CallInfo) => JSON.stringify(info.events.map((e) => [e.typ
 const runtimeLogs = () => localRuntimeLogTails(dataDir, 25);
 
 beforeAll(async () => {
-  sim = spawnOrs([
-    'sim', '--port', '0',
-    '--routing-point', '5000=voice-treat-route-persisted.scxml',
-    '--routing-point', '5001=voice-treat-route.scxml',
-    '--log-level', 'warn',
-  ]);
-  const addresses = await simAddresses(sim);
-  httpUrl = addresses.controlUrl;
-  local = spawnOrs(
-    ['local', '--nodes', '1', '--port', '0', '--data-dir', dataDir, '--strategies-dir', strategies, '--',
-      '--telephony-url', addresses.telephonyUrl, '--restart-session-on-switchover', 'true', '--log-level', 'info'],
-    { stdin: true },
-  );
-  await local.line(/front \(HAProxy\): (\S+)/, 60_000);
-  await waitFor(async () => (await connections()).length === 2, 60_000, 'both runtime processes to connect');
-  await waitFor(async () => (await connections()).filter((c) => c.role === 'primary').length === 1, 30_000, 'a primary');
+  ({ sim, local, httpUrl } = await startVoiceLocalCluster(dataDir));
 }, 120_000);
 
 afterAll(async () => {
