@@ -173,8 +173,12 @@ function warningsSince(since: number): string {
     .split('\n')
     .map((line) => {
       if (!line.startsWith('{')) return line;
-      const entry = JSON.parse(line) as { time: number; msg?: string; err?: unknown };
-      return `${entry.time - since} ms: ${entry.msg ?? ''}${entry.err ? ` (${JSON.stringify(entry.err).slice(0, 120)})` : ''}`;
+      try {
+        const entry = JSON.parse(line) as { time: number; msg?: string; err?: unknown };
+        return `${entry.time - since} ms: ${entry.msg ?? ''}${entry.err ? ` (${JSON.stringify(entry.err).slice(0, 120)})` : ''}`;
+      } catch {
+        return line.slice(0, 200); // a line still being written
+      }
     })
     .join(' | ');
 }
