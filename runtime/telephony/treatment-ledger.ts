@@ -140,21 +140,17 @@ export class TreatmentLedger {
    * delivered only if it happened within `unsyncedWindowMs` before `promotedAt` (the
    * failover window: an older one, the old primary was still alive to deliver itself).
    * The window ends at the promotion, not now: however long the recovery takes after it,
-   * an end from the failover stays due (issue 22).
+   * an end from the failover stays due (issue 22). `onDropped` hears each end not told.
    */
-  takeUndelivered(sessionId: string, now = Date.now(), unsyncedWindowMs = Infinity, promotedAt = now): HeldEnd[] {
+  takeUndelivered(sessionId: string, now = Date.now(), unsyncedWindowMs = Infinity, promotedAt = now, onDropped?: (end: HeldEnd) => void): HeldEnd[] {
     const mine = [...this.undelivered.values()].filter((r) => r.sessionId === sessionId);
     const windowEnd = Math.min(now, promotedAt);
     const due = mine.filter((r) => (!r.unsynced || windowEnd - r.endedAt <= unsyncedWindowMs) && this.complete(r.treatmentId, sessionId, now));
-    for (const r of mine) this.undelivered.delete(r.treatmentId);
+    for (const r of mine) {
+      this.undelivered.delete(r.treatmentId);
+      if (onDropped && !due.includes(r)) onDropped(r);
+    }
     return due;
-  }
-
-  /** How many treatment ends are held for `sessionId` (a failover report counts them). */
-  heldFor(sessionId: string): number {
-    let held = 0;
-    for (const r of this.undelivered.values()) if (r.sessionId === sessionId) held++;
-    return held;
   }
 
   /** Whether this process started the treatment or heard of it from its primary's sync. */

@@ -229,10 +229,9 @@ export class VoiceCallAgent {
     } else if (mapped && event.type !== 'call.ringing') {
       // A session hears its call's events; a ringing is delivered to an existing session
       // only when the reroute policy keeps it (decided in evaluate).
-      if (late) {
-        // Told to no session; it is in the call's history, which a restart replays.
-      } else if (live && sessionId) this.o.sessions.deliver(sessionId, mapped);
-      else if (this.awaitingRecovery && this.role === 'primary' && call.attachment?.nodeId === this.o.nodeId) this.deferEvent(event.callId, mapped);
+      // A late event is told to no session: it is in the call's history, which a restart replays.
+      if (!late && live && sessionId) this.o.sessions.deliver(sessionId, mapped);
+      else if (!late && this.awaitingRecovery && this.role === 'primary' && call.attachment?.nodeId === this.o.nodeId) this.deferEvent(event.callId, mapped);
     }
     if (late && event.type === 'call.session-attached' && !live) this.holdEndsAfterClaim(call, event);
 
@@ -562,8 +561,8 @@ export class VoiceCallAgent {
   /** Treatments that ended while the session was not being fed here (failover) are told now. */
   private flushHeldTreatmentEnds(callId: string, sessionId: string): { told: number; dropped: number; refused: number } {
     const now = Date.now();
-    const held = this.treatments.heldFor(sessionId);
-    const due = this.treatments.takeUndelivered(sessionId, now, this.o.unsyncedTreatmentEndWindowMs ?? 20_000, this.promotedAt ?? now);
+    let dropped = 0;
+    const due = this.treatments.takeUndelivered(sessionId, now, this.o.unsyncedTreatmentEndWindowMs ?? 20_000, this.promotedAt ?? now, () => dropped++);
     let refused = 0;
     for (const t of due) {
       const mapped = sessionEventFor({ type: 'call.treatment-ended', callId, seq: t.endSeq, at: Date.now(), treatmentId: t.treatmentId, reason: t.reason });
@@ -572,7 +571,6 @@ export class VoiceCallAgent {
         this.o.log.warn({ callId, sessionId, treatmentId: t.treatmentId }, 'voice agent: a held treatment end could not be told to its session');
       }
     }
-    const dropped = held - due.length;
     if (dropped > 0) this.o.log.info({ callId, sessionId, dropped }, 'voice agent: held treatment ends dropped (older than the failover window, or told already)');
     return { told: due.length - refused, dropped, refused };
   }
